@@ -1,0 +1,1 @@
+//! trailwatch alert engine: CloudTrail event model, monitor catalog, assessment and rendering.

@@ -1,0 +1,1 @@
+//! trailwatch construct library: typed CloudFormation resources, stacks and constructs.

@@ -1,0 +1,56 @@
+//! The `cargo xtask` command line: one module per subcommand.
+
+mod test;
+
+use anyhow::{Result, bail};
+use clap::{Parser, Subcommand};
+
+use crate::tools;
+
+/// trailwatch: a CloudTrail security-event monitor for AWS, built and deployed from Rust.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What `cargo xtask` can do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Install the project-local tools (virtualenv, Rust cross target) if missing.
+    Tools,
+    /// Run every check: fmt, clippy, unit and integration tests, template linters.
+    Test,
+    /// [not implemented yet] Build the arm64 handler zip with cargo-lambda.
+    Build,
+    /// [not implemented yet] Render the CloudFormation template and asset manifest.
+    Synth,
+    /// [not implemented yet] Build, publish and create or update the stack.
+    Deploy,
+    /// [not implemented yet] Show the changes a deploy would make.
+    Diff,
+    /// [not implemented yet] Delete the stack.
+    Destroy,
+    /// [not implemented yet] Run CloudTrail events through the rule pattern and handler offline.
+    Simulate,
+    /// [not implemented yet] Deploy to a local emulator and replay the samples end to end.
+    Demo,
+    /// [not implemented yet] Measure handler cold start, throughput and tool speed.
+    Bench,
+}
+
+impl Command {
+    /// Runs the subcommand.
+    pub fn run(self) -> Result<()> {
+        match self {
+            Command::Tools => tools::ensure(),
+            Command::Test => test::run(),
+            other => bail!("`{}` is not implemented yet", name(&other)),
+        }
+    }
+}
+
+fn name(command: &Command) -> String {
+    format!("{command:?}").to_lowercase()
+}

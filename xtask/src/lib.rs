@@ -1,0 +1,7 @@
+//! trailwatch's build and deploy tool, as a library so integration tests can use
+//! its parts (the emulator harness, the tool bootstrap).
+
+pub mod commands;
+pub mod emulator;
+pub mod tools;
+pub mod workspace;

@@ -1,0 +1,159 @@
+//! Tool bootstrap: makes sure the external tools exist, installing them into the
+//! git-ignored `.tools/` directory when missing.
+//!
+//! Python tools live in one project-local virtualenv whose pinned requirement list
+//! is recorded in a stamp file; when the stamp matches, nothing runs and the check
+//! costs a file read. The Rust cross target is added through rustup.
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::workspace;
+
+/// Pinned Python tools: the Lambda cross-builder (brings zig), the local AWS
+/// emulator and the two template linters.
+const PYTHON_REQUIREMENTS: &[&str] = &[
+    "cargo-lambda==1.9.2",
+    "moto[server]==5.2.1",
+    "cfn-lint==1.58.0",
+    "checkov==3.3.30",
+];
+
+/// The Rust target of the Lambda (Graviton, provided.al2023).
+pub const LAMBDA_TARGET: &str = "aarch64-unknown-linux-gnu";
+
+/// Makes sure every external tool is installed; cheap when they already are.
+pub fn ensure() -> Result<()> {
+    ensure_venv()?;
+    ensure_rust_target()
+}
+
+/// Path of an executable inside the project virtualenv (`python`, `cfn-lint`, ...).
+pub fn venv_bin(name: &str) -> PathBuf {
+    venv_dir().join("bin").join(name)
+}
+
+fn venv_dir() -> PathBuf {
+    workspace::tools_dir().join("venv")
+}
+
+fn stamp_path() -> PathBuf {
+    venv_dir().join("trailwatch-requirements.txt")
+}
+
+fn requirements_text() -> String {
+    PYTHON_REQUIREMENTS.join("\n") + "\n"
+}
+
+fn venv_is_current() -> bool {
+    venv_bin("python").exists()
+        && fs::read_to_string(stamp_path()).is_ok_and(|s| s == requirements_text())
+}
+
+fn ensure_venv() -> Result<()> {
+    if venv_is_current() {
+        return Ok(());
+    }
+    require_python()?;
+    let venv = venv_dir();
+    if !venv_bin("python").exists() {
+        let status = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .context("running python3 -m venv")?;
+        if !status.success() {
+            bail!(
+                "could not create the virtualenv {}: install the venv module \
+                 (Debian: `apt-get install python3-venv`) and retry",
+                venv.display()
+            );
+        }
+    }
+    pip_install()?;
+    fs::write(stamp_path(), requirements_text()).context("writing the requirements stamp")
+}
+
+fn require_python() -> Result<()> {
+    let found = Command::new("python3")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        bail!(
+            "python3 was not found on PATH: install Python 3.9 or newer with pip and venv \
+             (Debian: `apt-get install python3 python3-pip python3-venv`) and retry"
+        );
+    }
+    Ok(())
+}
+
+fn pip_install() -> Result<()> {
+    let log_path = workspace::tools_dir().join("pip-install.log");
+    let log = fs::File::create(&log_path).context("creating the pip log")?;
+    let spinner = spinner(&format!(
+        "installing {} into .tools/venv (first run only, about a minute)",
+        PYTHON_REQUIREMENTS.join(", ")
+    ));
+    let status = Command::new(venv_bin("python"))
+        .args(["-m", "pip", "install", "--disable-pip-version-check"])
+        .args(PYTHON_REQUIREMENTS)
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .status()
+        .context("running pip")?;
+    spinner.finish_and_clear();
+    if !status.success() {
+        bail!(
+            "pip could not install the tools; its output is in {} \
+             (pip needs access to PyPI)",
+            log_path.display()
+        );
+    }
+    eprintln!("tools: installed {}", PYTHON_REQUIREMENTS.join(", "));
+    Ok(())
+}
+
+fn ensure_rust_target() -> Result<()> {
+    let sysroot = Command::new("rustc")
+        .args(["--print", "sysroot"])
+        .output()
+        .context("running rustc --print sysroot")?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    if sysroot.join("lib/rustlib").join(LAMBDA_TARGET).exists() {
+        return Ok(());
+    }
+    let spinner = spinner(&format!("rustup target add {LAMBDA_TARGET}"));
+    let output = Command::new("rustup")
+        .args(["target", "add", LAMBDA_TARGET])
+        .output()
+        .context("running rustup (is Rust installed through rustup?)")?;
+    spinner.finish_and_clear();
+    if !output.status.success() {
+        bail!(
+            "rustup target add {LAMBDA_TARGET} failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    eprintln!("tools: added Rust target {LAMBDA_TARGET}");
+    Ok(())
+}
+
+/// A spinner on stderr for work of unknown length.
+pub fn spinner(message: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message(message.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
