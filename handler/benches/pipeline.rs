@@ -1,0 +1,59 @@
+//! Handler core speed: parse + assess + render per sample, and a mixed batch.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use handler::{alert, render};
+use serde_json::Value;
+
+fn samples() -> Vec<(String, Value)> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../samples");
+    let mut samples: Vec<(String, Value)> = std::fs::read_dir(dir)
+        .expect("samples directory")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .map(|path| {
+            let name = path
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let text = std::fs::read_to_string(&path).expect("readable sample");
+            (
+                name,
+                serde_json::from_str(&text).expect("valid sample JSON"),
+            )
+        })
+        .collect();
+    samples.sort_by(|a, b| a.0.cmp(&b.0));
+    samples
+}
+
+/// Parse from the JSON text, as the runtime does, then judge and render.
+fn pipeline(text: &str) -> usize {
+    let raw: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+    render::render(alert::judge(&raw)).size()
+}
+
+fn per_sample(c: &mut Criterion) {
+    let mut group = c.benchmark_group("parse_assess_render");
+    for (name, value) in samples() {
+        let text = value.to_string();
+        group.bench_function(name, |b| b.iter(|| pipeline(black_box(&text))));
+    }
+    group.finish();
+}
+
+fn mixed_batch(c: &mut Criterion) {
+    let texts: Vec<String> = samples().iter().map(|(_, v)| v.to_string()).collect();
+    let mut group = c.benchmark_group("mixed_batch");
+    group.throughput(Throughput::Elements(texts.len() as u64));
+    group.bench_function("all_samples", |b| {
+        b.iter(|| texts.iter().map(|t| pipeline(black_box(t))).sum::<usize>())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, per_sample, mixed_batch);
+criterion_main!(benches);

@@ -1,0 +1,25 @@
+//! The Lambda entry point: wires `lambda_runtime` and SNS to the alert engine.
+
+use aws_config::BehaviorVersion;
+use handler::{SnsPublisher, handle};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::Value;
+
+/// Environment variable holding the alert topic's ARN (set by the template).
+const TOPIC_ARN_VAR: &str = "TOPIC_ARN";
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let topic_arn = std::env::var(TOPIC_ARN_VAR).map_err(|_| {
+        format!("environment variable {TOPIC_ARN_VAR} (the alert topic ARN) is not set")
+    })?;
+    // One client for the life of the execution environment, never one per event.
+    let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
+    let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&config), topic_arn);
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        let publisher = &publisher;
+        async move { handle(publisher, &event.payload).await.map_err(Error::from) }
+    }))
+    .await
+}

@@ -1,0 +1,58 @@
+//! The seam between the alert engine and SNS.
+
+use std::future::Future;
+
+use aws_sdk_sns::types::MessageAttributeValue;
+
+use crate::render::{ATTRIBUTE_TYPE, Message};
+
+/// Publishing failed; the invocation must fail so Lambda retries and, after the
+/// retries, the on-failure destination keeps the event.
+#[derive(Debug, thiserror::Error)]
+#[error("publishing the alert failed: {0}")]
+pub struct PublishError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+
+/// Somewhere alerts go.
+pub trait Publisher {
+    /// Publishes one message.
+    fn publish(&self, message: &Message) -> impl Future<Output = Result<(), PublishError>> + Send;
+}
+
+/// Publishes to one SNS topic with `MessageStructure=json`.
+#[derive(Debug, Clone)]
+pub struct SnsPublisher {
+    client: aws_sdk_sns::Client,
+    topic_arn: String,
+}
+
+impl SnsPublisher {
+    /// A publisher for `topic_arn` using an already configured client.
+    pub fn new(client: aws_sdk_sns::Client, topic_arn: String) -> Self {
+        Self { client, topic_arn }
+    }
+}
+
+impl Publisher for SnsPublisher {
+    async fn publish(&self, message: &Message) -> Result<(), PublishError> {
+        let mut request = self
+            .client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .subject(&message.subject)
+            .message(&message.body)
+            .message_structure("json");
+        for (name, value) in &message.attributes {
+            let attribute = MessageAttributeValue::builder()
+                .data_type(ATTRIBUTE_TYPE)
+                .string_value(value)
+                .build()
+                .map_err(|e| PublishError(Box::new(e)))?;
+            request = request.message_attributes(*name, attribute);
+        }
+        request
+            .send()
+            .await
+            .map_err(|e| PublishError(Box::new(aws_sdk_sns::Error::from(e))))?;
+        Ok(())
+    }
+}

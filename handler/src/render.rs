@@ -1,0 +1,218 @@
+//! Rendering an alert into one SNS message: subject, per-protocol bodies, attributes.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use crate::alert::{Alert, Outcome, SCHEMA, SCHEMA_VERSION};
+use crate::text::{clip, printable_ascii};
+
+/// SNS limit on the subject, in characters (printable ASCII, no line breaks).
+pub const MAX_SUBJECT_CHARS: usize = 100;
+/// SNS limit on the message including attributes, in bytes.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+/// Longest `(account/region)` suffix kept in the subject.
+const MAX_SUBJECT_SUFFIX: usize = 40;
+/// Longest attribute value kept, in bytes.
+const MAX_ATTRIBUTE_BYTES: usize = 256;
+/// Data type of every message attribute.
+pub const ATTRIBUTE_TYPE: &str = "String";
+
+/// A message ready for SNS Publish with `MessageStructure=json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// `[SEVERITY] what happened (account/region)`, SNS-safe.
+    pub subject: String,
+    /// The JSON object mapping each protocol to its body.
+    pub body: String,
+    /// String attributes subscribers can filter on.
+    pub attributes: Vec<(&'static str, String)>,
+}
+
+impl Message {
+    /// Size as SNS counts it against its limit: body plus attribute names, types and values.
+    pub fn size(&self) -> usize {
+        self.body.len()
+            + self
+                .attributes
+                .iter()
+                .map(|(name, value)| name.len() + ATTRIBUTE_TYPE.len() + value.len())
+                .sum::<usize>()
+    }
+}
+
+/// The body of each protocol: readable text for people, the JSON document for machines.
+#[derive(Serialize)]
+struct Bodies<'a> {
+    default: &'a str,
+    email: &'a str,
+    sms: &'a str,
+    sqs: &'a str,
+    lambda: &'a str,
+    http: &'a str,
+    https: &'a str,
+    firehose: &'a str,
+}
+
+/// Renders an alert. The message always fits SNS: when the raw event would
+/// overflow it, the event is replaced by the longest excerpt of its JSON that fits.
+pub fn render(alert: Alert<'_>) -> Message {
+    let subject = subject(&alert);
+    let text = text(&alert);
+    let attributes = attributes(&alert);
+    let mut message = Message {
+        body: bodies(&subject, &text, &alert),
+        subject,
+        attributes,
+    };
+    if message.size() > MAX_MESSAGE_BYTES {
+        let budget = MAX_MESSAGE_BYTES - (message.size() - message.body.len());
+        message.body = fit(alert, &message.subject, &text, budget);
+    }
+    message
+}
+
+/// The subject line: severity and account/region always survive, the title is cut to fit.
+pub fn subject(alert: &Alert<'_>) -> String {
+    let prefix = format!("[{}] ", alert.severity);
+    let account = alert.account.as_deref().unwrap_or("unknown account");
+    let region = alert.region.as_deref().unwrap_or("unknown region");
+    let suffix = printable_ascii(&clip(&format!(" ({account}/{region})"), MAX_SUBJECT_SUFFIX));
+    let room = MAX_SUBJECT_CHARS - prefix.len() - suffix.len();
+    let title = printable_ascii(alert.title.trim());
+    let title = if title.len() > room {
+        format!("{}...", &title[..room - 3])
+    } else {
+        title
+    };
+    format!("{prefix}{title}{suffix}")
+}
+
+/// The plain-text body for e-mail and other human readers.
+pub fn text(alert: &Alert<'_>) -> String {
+    let na = "not recorded";
+    let or_na = |s: &Option<String>| s.clone().unwrap_or_else(|| na.to_owned());
+    let mut out = String::with_capacity(1024);
+    let _ = writeln!(out, "{}\n", alert.title);
+    let _ = writeln!(out, "Severity:  {}", alert.severity);
+    let _ = writeln!(
+        out,
+        "Monitor:   {} ({})",
+        alert.monitor_title, alert.monitor
+    );
+    let _ = writeln!(out, "Outcome:   {}", outcome(alert));
+    let _ = writeln!(out, "\nWhy:");
+    for reason in &alert.reasons {
+        let _ = writeln!(out, "  - {reason}");
+    }
+    let actor = &alert.actor;
+    let mfa = match actor.mfa {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => na,
+    };
+    let _ = writeln!(out, "\nWho:       {} ({})", actor.name, or_na(&actor.kind));
+    let _ = writeln!(out, "  ARN:            {}", or_na(&actor.arn));
+    if let Some(issuer) = &actor.session_issuer {
+        let _ = writeln!(out, "  Session issuer: {issuer}");
+    }
+    let _ = writeln!(out, "  MFA:            {mfa}");
+    let _ = writeln!(out, "  Source IP:      {}", or_na(&actor.source_ip));
+    let _ = writeln!(out, "  User agent:     {}", or_na(&actor.user_agent));
+    let _ = writeln!(out, "Target:    {}", or_na(&alert.target));
+    let _ = writeln!(
+        out,
+        "Call:      {} ({})",
+        or_na(&alert.event_name),
+        or_na(&alert.event_source)
+    );
+    let _ = writeln!(out, "Account:   {}", or_na(&alert.account));
+    let _ = writeln!(out, "Region:    {}", or_na(&alert.region));
+    let _ = writeln!(out, "Time:      {}", or_na(&alert.time));
+    let _ = writeln!(out, "Event ID:  {}", or_na(&alert.event_id));
+    if let Some(url) = &alert.console_url {
+        let _ = writeln!(out, "Console:   {url}");
+    }
+    let _ = write!(
+        out,
+        "\nEventBridge may deliver an event more than once: dedupe on the event ID.\n\
+         -- trailwatch ({SCHEMA} v{SCHEMA_VERSION})\n"
+    );
+    out
+}
+
+fn outcome(alert: &Alert<'_>) -> String {
+    match (&alert.outcome, &alert.error) {
+        (Outcome::Failed, Some(error)) => match &error.message {
+            Some(message) => format!("FAILED ({}: {message})", error.code),
+            None => format!("FAILED ({})", error.code),
+        },
+        (Outcome::Failed, None) => "FAILED".to_owned(),
+        (Outcome::Succeeded, _) => "succeeded".to_owned(),
+        (Outcome::Unknown, _) => "unknown".to_owned(),
+    }
+}
+
+/// Attributes for SNS FilterPolicy: severity, monitor, event_name, account, region.
+pub fn attributes(alert: &Alert<'_>) -> Vec<(&'static str, String)> {
+    let value = |s: Option<&str>| {
+        clip(
+            s.filter(|s| !s.is_empty()).unwrap_or("unknown"),
+            MAX_ATTRIBUTE_BYTES,
+        )
+    };
+    vec![
+        ("severity", alert.severity.to_string()),
+        ("monitor", alert.monitor.to_owned()),
+        ("event_name", value(alert.event_name.as_deref())),
+        ("account", value(alert.account.as_deref())),
+        ("region", value(alert.region.as_deref())),
+    ]
+}
+
+fn bodies(subject: &str, text: &str, alert: &Alert<'_>) -> String {
+    let document = document(alert);
+    let bodies = Bodies {
+        default: text,
+        email: text,
+        sms: subject,
+        sqs: &document,
+        lambda: &document,
+        http: &document,
+        https: &document,
+        firehose: &document,
+    };
+    // Serialising borrowed strings into JSON cannot fail.
+    serde_json::to_string(&bodies).unwrap_or_default()
+}
+
+/// The alert as its JSON document.
+pub fn document(alert: &Alert<'_>) -> String {
+    // An Alert holds only strings, numbers and a JSON value: serialising cannot fail.
+    serde_json::to_string(alert).unwrap_or_default()
+}
+
+/// Replaces the raw event by the longest excerpt of its JSON text that keeps the
+/// bodies within `budget` bytes.
+fn fit(mut alert: Alert<'_>, subject: &str, text: &str, budget: usize) -> String {
+    let raw = alert
+        .event
+        .take()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    alert.event_excerpt = Some(String::new());
+    let floor = bodies(subject, text, &alert).len();
+    let full = floor + raw.len() * 5;
+    // Escaping grows the excerpt by the same factor wherever it is cut; start from
+    // the proportional estimate and shrink until it fits.
+    let mut keep = (raw.len() as u128 * budget.saturating_sub(floor) as u128
+        / full.saturating_sub(floor).max(1) as u128) as usize;
+    loop {
+        alert.event_excerpt = Some(clip(&raw, keep));
+        let body = bodies(subject, text, &alert);
+        if body.len() <= budget || keep == 0 {
+            return body;
+        }
+        keep = keep * 9 / 10;
+    }
+}

@@ -1,0 +1,44 @@
+//! Bounding and cleaning untrusted strings before they reach an alert.
+
+/// Cuts `s` to at most `max_bytes` bytes on a character boundary, marking the cut with `...`.
+pub fn clip(s: &str, max_bytes: usize) -> String {
+    if s.len() <= max_bytes {
+        return s.to_owned();
+    }
+    let end = s.floor_char_boundary(max_bytes.saturating_sub(3));
+    format!("{}...", &s[..end])
+}
+
+/// Printable ASCII only: each other character (line breaks, tabs, non-ASCII
+/// letters, control codes) becomes `?`, as SNS subjects require.
+pub fn printable_ascii(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c == ' ' || c.is_ascii_graphic() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_keeps_short_strings_whole() {
+        assert_eq!(clip("alice", 10), "alice");
+    }
+
+    #[test]
+    fn clip_cuts_on_a_character_boundary() {
+        assert_eq!(clip("ééééé", 8), "éé...");
+    }
+
+    #[test]
+    fn printable_ascii_replaces_line_breaks_and_unicode() {
+        assert_eq!(printable_ascii("Jürgen\nadmin"), "J?rgen?admin");
+    }
+}

@@ -1,0 +1,102 @@
+//! No input panics the pipeline, and every output is a valid SNS message.
+//! `PROPTEST_CASES=100000 cargo test -p handler --test robustness` runs longer.
+
+mod common;
+
+use common::all_samples;
+use handler::alert::judge;
+use handler::render::{MAX_MESSAGE_BYTES, MAX_SUBJECT_CHARS, render};
+use proptest::prelude::*;
+use serde_json::Value;
+
+fn arbitrary_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        ".{0,40}".prop_map(Value::String),
+        prop::sample::select(vec![
+            "*",
+            "0.0.0.0/0",
+            "::/0",
+            "-1",
+            "22",
+            "Root",
+            "Allow",
+            "true",
+            "iam.amazonaws.com",
+            "CreateUser"
+        ])
+        .prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 64, 8, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map("[a-zA-Z]{1,12}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Every JSON pointer to a value inside `value`.
+fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .for_each(|(k, v)| pointers(v, format!("{at}/{k}"), out)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .for_each(|(i, v)| pointers(v, format!("{at}/{i}"), out)),
+        _ => {}
+    }
+    out.push(at);
+}
+
+fn assert_valid_message(raw: &Value) -> Result<(), TestCaseError> {
+    let message = render(judge(raw));
+    prop_assert!(message.subject.len() <= MAX_SUBJECT_CHARS);
+    prop_assert!(
+        message
+            .subject
+            .chars()
+            .all(|c| c == ' ' || c.is_ascii_graphic())
+    );
+    prop_assert!(message.size() <= MAX_MESSAGE_BYTES);
+    let bodies: Value =
+        serde_json::from_str(&message.body).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let document = bodies["sqs"].as_str().unwrap_or_default();
+    prop_assert!(serde_json::from_str::<Value>(document).is_ok());
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn arbitrary_json_yields_a_valid_message(raw in arbitrary_json()) {
+        assert_valid_message(&raw)?;
+    }
+
+    #[test]
+    fn arbitrary_detail_in_an_envelope_yields_a_valid_message(detail in arbitrary_json()) {
+        let raw = serde_json::json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.iam", "detail": detail});
+        assert_valid_message(&raw)?;
+    }
+
+    #[test]
+    fn mutated_samples_yield_a_valid_message(
+        sample in prop::sample::select(all_samples()),
+        choice in any::<prop::sample::Index>(),
+        replacement in arbitrary_json(),
+    ) {
+        let (_, mut raw) = sample;
+        let mut all = Vec::new();
+        pointers(&raw, String::new(), &mut all);
+        let pointer = choice.get(&all).clone();
+        match raw.pointer_mut(&pointer) {
+            Some(slot) => *slot = replacement,
+            None => raw = replacement,
+        }
+        assert_valid_message(&raw)?;
+    }
+}
