@@ -1,1 +1,14 @@
-//! trailwatch construct library: typed CloudFormation resources, stacks and constructs.
+//! trailwatch construct library: typed CloudFormation resources (L1), constructs
+//! with intent (L2), the `SecurityMonitor` (L3), and a `Stack` that renders them
+//! to deterministic YAML.
+
+pub mod constructs;
+pub mod intrinsic;
+pub mod monitor;
+pub mod resources;
+pub mod stack;
+mod yaml;
+
+pub use intrinsic::{LogicalId, Pseudo, Value};
+pub use monitor::{MonitorPattern, SecurityMonitor, SecurityMonitorProps};
+pub use stack::{Stack, SynthError};

@@ -35,7 +35,19 @@ pub fn ensure() -> Result<()> {
 
 /// Path of an executable inside the project virtualenv (`python`, `cfn-lint`, ...).
 pub fn venv_bin(name: &str) -> PathBuf {
-    venv_dir().join("bin").join(name)
+    bin_dir().join(name)
+}
+
+/// The virtualenv's `bin` directory.
+pub fn bin_dir() -> PathBuf {
+    venv_dir().join("bin")
+}
+
+/// `PATH` with the virtualenv's `bin` first, for tools that call each other (cargo-lambda runs zig).
+pub fn path_with_venv() -> Result<std::ffi::OsString> {
+    let current = std::env::var_os("PATH").unwrap_or_default();
+    let paths = std::iter::once(bin_dir()).chain(std::env::split_paths(&current));
+    std::env::join_paths(paths).context("building PATH")
 }
 
 fn venv_dir() -> PathBuf {

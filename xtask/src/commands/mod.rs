@@ -1,6 +1,10 @@
 //! The `cargo xtask` command line: one module per subcommand.
 
+mod build;
+mod synth;
 mod test;
+
+use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::{Parser, Subcommand};
@@ -22,10 +26,17 @@ pub enum Command {
     Tools,
     /// Run every check: fmt, clippy, unit and integration tests, template linters.
     Test,
-    /// [not implemented yet] Build the arm64 handler zip with cargo-lambda.
+    /// Build the arm64 handler with cargo-lambda into a deterministic zip.
     Build,
-    /// [not implemented yet] Render the CloudFormation template and asset manifest.
-    Synth,
+    /// Render the CloudFormation template and the asset manifest.
+    Synth {
+        /// Directory to write into (default: target/synth).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print the template to standard output instead.
+        #[arg(long, conflicts_with = "out")]
+        stdout: bool,
+    },
     /// [not implemented yet] Build, publish and create or update the stack.
     Deploy,
     /// [not implemented yet] Show the changes a deploy would make.
@@ -46,6 +57,8 @@ impl Command {
         match self {
             Command::Tools => tools::ensure(),
             Command::Test => test::run(),
+            Command::Build => build::run(),
+            Command::Synth { out, stdout } => synth::run(out, stdout),
             other => bail!("`{}` is not implemented yet", name(&other)),
         }
     }

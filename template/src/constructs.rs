@@ -1,0 +1,416 @@
+//! L2 constructs: resources with intent, and CDK-like verbs that hide the IAM and
+//! permission plumbing (`grant_publish`, `add_target`, `dead_letter`).
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use crate::intrinsic::{LogicalId, Pseudo, Value};
+use crate::resources::events::{self, DeadLetterConfig, RetryPolicy};
+use crate::resources::iam::{self, PolicyDocument, Principal, Statement};
+use crate::resources::{kms, lambda, logs, sns, sqs};
+use crate::stack::{DeletionPolicy, Stack};
+
+/// Actions a principal needs to use a KMS key for encrypting messages.
+const KMS_USE: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey"];
+
+fn account_root() -> Value {
+    Value::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+}
+
+/// A customer-managed KMS key with rotation, usable through IAM by the account.
+#[derive(Debug, Clone)]
+pub struct Key {
+    pub id: LogicalId,
+}
+
+impl Key {
+    /// Adds the key. `log_group_prefix` is the name prefix of log groups it may encrypt.
+    pub fn new(stack: &mut Stack, id: &str, log_group_prefix: &str) -> Self {
+        // A key policy's Resource is always "*": it means this key, and AWS accepts nothing else.
+        let this_key = || vec![Value::from("*")];
+        let admin = Statement::allow(
+            &[
+                "kms:Create*",
+                "kms:Describe*",
+                "kms:Enable*",
+                "kms:List*",
+                "kms:Put*",
+                "kms:Update*",
+                "kms:Revoke*",
+                "kms:Disable*",
+                "kms:Get*",
+                "kms:Delete*",
+                "kms:TagResource",
+                "kms:UntagResource",
+                "kms:ScheduleKeyDeletion",
+                "kms:CancelKeyDeletion",
+                "kms:Decrypt",
+                "kms:Encrypt",
+                "kms:GenerateDataKey*",
+                "kms:ReEncrypt*",
+            ],
+            this_key(),
+        )
+        .sid("AccountAdministersKeyAndDelegatesUseToIam")
+        .principal(Principal::Aws(account_root()));
+        let events = Statement::allow(KMS_USE, this_key())
+            .sid("EventBridgeWritesDeadLetters")
+            .principal(Principal::Service("events.amazonaws.com".into()))
+            .condition(
+                json!({"StringEquals": {"aws:SourceAccount": Value::Pseudo(Pseudo::AccountId)}}),
+            );
+        let logs = Statement::allow(
+            &["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            this_key(),
+        )
+        .sid("CloudWatchLogsEncryptsLogGroups")
+        .principal(Principal::Service(
+            "logs.amazonaws.com".into(),
+        ))
+        .condition(json!({"ArnLike": {"kms:EncryptionContext:aws:logs:arn": Value::sub(format!(
+            "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{log_group_prefix}*"
+        ))}}));
+        let key = kms::Key {
+            description: "trailwatch: encrypts alerts, dead letters and logs".into(),
+            enable_key_rotation: true,
+            key_policy: PolicyDocument::new(vec![admin, events, logs]),
+        };
+        let id = stack.add(id, &key);
+        // Destroy removes everything: the key is scheduled for deletion (30-day window).
+        stack.set_deletion_policy(&id, DeletionPolicy::Delete);
+        Self { id }
+    }
+
+    /// The key's ARN.
+    pub fn arn(&self) -> Value {
+        self.id.get_att("Arn")
+    }
+
+    /// Lets `role` encrypt and decrypt data keys with this key.
+    fn use_statement(&self) -> Statement {
+        Statement::allow(KMS_USE, vec![self.arn()])
+    }
+}
+
+/// An IAM role for a Lambda function.
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub id: LogicalId,
+}
+
+impl Role {
+    /// Attaches a separate `AWS::IAM::Policy` named `{role}{purpose}Policy`.
+    pub fn attach(
+        &self,
+        stack: &mut Stack,
+        purpose: &str,
+        statements: Vec<Statement>,
+    ) -> LogicalId {
+        let id = format!("{}{purpose}Policy", self.id.as_str());
+        let policy = iam::Policy {
+            policy_name: Value::sub(format!("${{AWS::StackName}}-{purpose}")),
+            policy_document: PolicyDocument::new(statements),
+            roles: vec![self.id.reference()],
+        };
+        stack.add(&id, &policy)
+    }
+
+    /// The role's ARN.
+    pub fn arn(&self) -> Value {
+        self.id.get_att("Arn")
+    }
+}
+
+/// What a function runs and with which limits.
+#[derive(Debug, Clone)]
+pub struct FunctionProps {
+    pub description: String,
+    pub code_bucket: Value,
+    pub code_key: Value,
+    pub memory_mb: u32,
+    pub timeout_seconds: u32,
+    pub reserved_concurrency: u32,
+    pub log_retention_days: u32,
+    pub log_group_name: Value,
+    pub environment: BTreeMap<String, Value>,
+}
+
+/// An arm64 `provided.al2023` Lambda function with its role and an encrypted log group.
+#[derive(Debug, Clone)]
+pub struct Function {
+    pub id: LogicalId,
+    pub role: Role,
+    pub log_group: LogicalId,
+}
+
+impl Function {
+    /// Adds `{id}Role`, `{id}Logs` and the function `id`.
+    pub fn new(stack: &mut Stack, id: &str, key: &Key, props: FunctionProps) -> Self {
+        let role = Role {
+            id: stack.add(
+                &format!("{id}Role"),
+                &iam::Role {
+                    assume_role_policy_document: PolicyDocument::new(vec![
+                        Statement::allow(&["sts:AssumeRole"], Vec::new())
+                            .principal(Principal::Service("lambda.amazonaws.com".into())),
+                    ]),
+                    description: Some(format!("Execution role of {id}")),
+                },
+            ),
+        };
+        let log_group = stack.add(
+            &format!("{id}Logs"),
+            &logs::LogGroup {
+                log_group_name: props.log_group_name,
+                retention_in_days: props.log_retention_days,
+                kms_key_id: key.arn(),
+            },
+        );
+        // Deleted with the stack, so a new stack of the same name can create it again.
+        stack.set_deletion_policy(&log_group, DeletionPolicy::Delete);
+        role.attach(
+            stack,
+            "Logging",
+            vec![Statement::allow(
+                &["logs:CreateLogStream", "logs:PutLogEvents"],
+                vec![log_group.get_att("Arn")],
+            )],
+        );
+        let function = lambda::Function {
+            description: Some(props.description),
+            runtime: "provided.al2023".into(),
+            handler: "bootstrap".into(),
+            architectures: vec!["arm64".into()],
+            memory_size: props.memory_mb,
+            timeout: props.timeout_seconds,
+            reserved_concurrent_executions: Some(props.reserved_concurrency),
+            role: role.arn(),
+            code: lambda::Code {
+                s3_bucket: props.code_bucket,
+                s3_key: props.code_key,
+            },
+            environment: Some(lambda::Environment {
+                variables: props.environment,
+            }),
+            logging_config: Some(lambda::LoggingConfig {
+                log_format: "JSON".into(),
+                log_group: log_group.reference(),
+            }),
+        };
+        Self {
+            id: stack.add(id, &function),
+            role,
+            log_group,
+        }
+    }
+
+    /// The function's ARN.
+    pub fn arn(&self) -> Value {
+        self.id.get_att("Arn")
+    }
+
+    /// Sends failed asynchronous invocations (after `retries`) to `queue`.
+    pub fn dead_letter(&self, stack: &mut Stack, queue: &Queue, key: &Key, retries: u32) {
+        let policy = self.role.attach(
+            stack,
+            "DeadLetter",
+            vec![
+                Statement::allow(&["sqs:SendMessage"], vec![queue.arn()]),
+                key.use_statement(),
+            ],
+        );
+        let config = lambda::EventInvokeConfig {
+            function_name: self.id.reference(),
+            qualifier: "$LATEST".into(),
+            maximum_retry_attempts: retries,
+            maximum_event_age_in_seconds: 6 * 3600,
+            destination_config: lambda::DestinationConfig {
+                on_failure: lambda::OnFailure {
+                    destination: queue.arn(),
+                },
+            },
+        };
+        let id = stack.add(&format!("{}InvokeConfig", self.id.as_str()), &config);
+        // Lambda checks the role may send to the destination when the config is created.
+        stack.add_dependency(&id, &policy);
+    }
+}
+
+/// A KMS-encrypted SNS topic.
+#[derive(Debug, Clone)]
+pub struct Topic {
+    pub id: LogicalId,
+    key: Key,
+}
+
+impl Topic {
+    /// Adds the topic, encrypted with `key`.
+    pub fn new(stack: &mut Stack, id: &str, display_name: &str, key: &Key) -> Self {
+        let topic = sns::Topic {
+            display_name: Some(display_name.into()),
+            kms_master_key_id: Some(key.arn()),
+        };
+        Self {
+            id: stack.add(id, &topic),
+            key: key.clone(),
+        }
+    }
+
+    /// The topic's ARN (its `Ref`).
+    pub fn arn(&self) -> Value {
+        self.id.reference()
+    }
+
+    /// Lets `function` publish (and only it): `sns:Publish` on this topic and use of
+    /// its key in the role's policy; a topic policy that refuses publishing without
+    /// TLS or by any other principal.
+    pub fn grant_publish(&self, stack: &mut Stack, function: &Function) {
+        function.role.attach(
+            stack,
+            "Publish",
+            vec![
+                Statement::allow(&["sns:Publish"], vec![self.arn()]),
+                self.key.use_statement(),
+            ],
+        );
+        let topic = || vec![self.arn()];
+        let policy = sns::TopicPolicy {
+            topics: topic(),
+            policy_document: PolicyDocument::new(vec![
+                Statement::deny(&["sns:Publish"], topic())
+                    .sid("DenyPublishWithoutTls")
+                    .principal(Principal::Any)
+                    .condition(json!({"Bool": {"aws:SecureTransport": "false"}})),
+                Statement::deny(&["sns:Publish"], topic())
+                    .sid("DenyPublishByOthers")
+                    .principal(Principal::Any)
+                    .condition(json!({"ArnNotEquals": {"aws:PrincipalArn": function.role.arn()}})),
+                Statement::allow(&["sns:Publish"], topic())
+                    .sid("AllowPublishByHandler")
+                    .principal(Principal::Aws(function.role.arn())),
+            ]),
+        };
+        stack.add(&format!("{}Policy", self.id.as_str()), &policy);
+    }
+
+    /// Subscribes an e-mail address (the owner must confirm it).
+    pub fn subscribe_email(&self, stack: &mut Stack, id: &str, address: Value) -> LogicalId {
+        let subscription = sns::Subscription {
+            topic_arn: self.arn(),
+            protocol: "email".into(),
+            endpoint: address,
+        };
+        stack.add(id, &subscription)
+    }
+}
+
+/// A KMS-encrypted SQS queue that refuses requests without TLS.
+#[derive(Debug, Clone)]
+pub struct Queue {
+    pub id: LogicalId,
+}
+
+impl Queue {
+    /// Adds the queue (messages kept 14 days, the maximum) and its policy.
+    pub fn new(stack: &mut Stack, id: &str, key: &Key) -> Self {
+        let queue = sqs::Queue {
+            kms_master_key_id: key.arn(),
+            kms_data_key_reuse_period_seconds: 3600,
+            message_retention_period: 14 * 24 * 3600,
+        };
+        let id = stack.add(id, &queue);
+        stack.set_deletion_policy(&id, DeletionPolicy::Delete);
+        Self { id }
+    }
+
+    /// The queue's ARN.
+    pub fn arn(&self) -> Value {
+        self.id.get_att("Arn")
+    }
+
+    /// The queue's URL (its `Ref`).
+    pub fn url(&self) -> Value {
+        self.id.reference()
+    }
+
+    /// The queue policy: TLS only, and EventBridge may send dead letters from `rule`.
+    fn add_policy(&self, stack: &mut Stack, rule: &LogicalId) {
+        let policy = sqs::QueuePolicy {
+            queues: vec![self.url()],
+            policy_document: PolicyDocument::new(vec![
+                Statement::deny(&["sqs:*"], vec![self.arn()])
+                    .sid("DenyWithoutTls")
+                    .principal(Principal::Any)
+                    .condition(json!({"Bool": {"aws:SecureTransport": "false"}})),
+                Statement::allow(&["sqs:SendMessage"], vec![self.arn()])
+                    .sid("EventBridgeSendsDeadLetters")
+                    .principal(Principal::Service("events.amazonaws.com".into()))
+                    .condition(json!({"ArnEquals": {"aws:SourceArn": rule.get_att("Arn")}})),
+            ]),
+        };
+        stack.add(&format!("{}Policy", self.id.as_str()), &policy);
+    }
+}
+
+/// An EventBridge rule on the default bus, built up and then added with [`Rule::add_to`].
+#[derive(Debug, Clone)]
+pub struct Rule {
+    id: String,
+    rule: events::Rule,
+    targets: Vec<(Function, Queue)>,
+}
+
+impl Rule {
+    /// A rule matching `pattern`.
+    pub fn new(id: &str, description: &str, pattern: serde_json::Value) -> Self {
+        Self {
+            id: id.to_owned(),
+            rule: events::Rule {
+                description: Some(description.into()),
+                event_pattern: pattern,
+                state: "ENABLED".into(),
+                targets: Vec::new(),
+            },
+            targets: Vec::new(),
+        }
+    }
+
+    /// Invokes `function` for every matched event, retrying for a day and sending
+    /// what cannot be delivered to `dead_letters`.
+    pub fn add_target(&mut self, function: &Function, dead_letters: &Queue) {
+        self.rule.targets.push(events::Target {
+            id: function.id.as_str().to_owned(),
+            arn: function.arn(),
+            retry_policy: Some(RetryPolicy {
+                maximum_retry_attempts: 185,
+                maximum_event_age_in_seconds: 86_400,
+            }),
+            dead_letter_config: Some(DeadLetterConfig {
+                arn: dead_letters.arn(),
+            }),
+        });
+        self.targets.push((function.clone(), dead_letters.clone()));
+    }
+
+    /// Adds the rule and, per target, the `Lambda::Permission` for EventBridge
+    /// (scoped to this rule and account) and the dead-letter queue's policy.
+    pub fn add_to(self, stack: &mut Stack) -> LogicalId {
+        let id = stack.add(&self.id, &self.rule);
+        for (function, queue) in &self.targets {
+            let permission = lambda::Permission {
+                action: "lambda:InvokeFunction".into(),
+                function_name: function.arn(),
+                principal: "events.amazonaws.com".into(),
+                source_arn: id.get_att("Arn"),
+                source_account: Value::Pseudo(Pseudo::AccountId),
+            };
+            stack.add(
+                &format!("{}{}Permission", self.id, function.id.as_str()),
+                &permission,
+            );
+            queue.add_policy(stack, &id);
+        }
+        id
+    }
+}

@@ -1,0 +1,99 @@
+//! Lambda functions, permissions and asynchronous invocation settings.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_with::skip_serializing_none;
+
+use crate::intrinsic::Value;
+use crate::stack::Resource;
+
+/// `AWS::Lambda::Function`.
+#[skip_serializing_none]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Function {
+    pub description: Option<String>,
+    pub runtime: String,
+    pub handler: String,
+    pub architectures: Vec<String>,
+    pub memory_size: u32,
+    pub timeout: u32,
+    pub reserved_concurrent_executions: Option<u32>,
+    pub role: Value,
+    pub code: Code,
+    pub environment: Option<Environment>,
+    pub logging_config: Option<LoggingConfig>,
+}
+
+impl Resource for Function {
+    const TYPE: &'static str = "AWS::Lambda::Function";
+}
+
+/// Code from an S3 object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Code {
+    #[serde(rename = "S3Bucket")]
+    pub s3_bucket: Value,
+    #[serde(rename = "S3Key")]
+    pub s3_key: Value,
+}
+
+/// Environment variables.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Environment {
+    pub variables: BTreeMap<String, Value>,
+}
+
+/// Where and how the function logs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LoggingConfig {
+    pub log_format: String,
+    pub log_group: Value,
+}
+
+/// `AWS::Lambda::Permission`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Permission {
+    pub action: String,
+    pub function_name: Value,
+    pub principal: String,
+    pub source_arn: Value,
+    pub source_account: Value,
+}
+
+impl Resource for Permission {
+    const TYPE: &'static str = "AWS::Lambda::Permission";
+}
+
+/// `AWS::Lambda::EventInvokeConfig`: retries and the on-failure destination.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EventInvokeConfig {
+    pub function_name: Value,
+    pub qualifier: String,
+    pub maximum_retry_attempts: u32,
+    pub maximum_event_age_in_seconds: u32,
+    pub destination_config: DestinationConfig,
+}
+
+impl Resource for EventInvokeConfig {
+    const TYPE: &'static str = "AWS::Lambda::EventInvokeConfig";
+}
+
+/// Destinations of asynchronous invocations.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DestinationConfig {
+    pub on_failure: OnFailure,
+}
+
+/// Where failed asynchronous invocations go.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct OnFailure {
+    pub destination: Value,
+}

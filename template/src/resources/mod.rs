@@ -1,0 +1,10 @@
+//! L1 constructs: one typed struct per CloudFormation resource type, serialised
+//! with CloudFormation's PascalCase names; `None` options are left out.
+
+pub mod events;
+pub mod iam;
+pub mod kms;
+pub mod lambda;
+pub mod logs;
+pub mod sns;
+pub mod sqs;
