@@ -169,7 +169,7 @@ impl Function {
         );
         // Deleted with the stack, so a new stack of the same name can create it again.
         stack.set_deletion_policy(&log_group, DeletionPolicy::Delete);
-        role.attach(
+        let logging = role.attach(
             stack,
             "Logging",
             vec![Statement::allow(
@@ -198,8 +198,10 @@ impl Function {
                 log_group: log_group.reference(),
             }),
         };
+        let id = stack.add(id, &function);
+        stack.add_dependency(&id, &logging);
         Self {
-            id: stack.add(id, &function),
+            id,
             role,
             log_group,
         }
@@ -266,7 +268,7 @@ impl Topic {
     /// its key in the role's policy; a topic policy that refuses publishing without
     /// TLS or by any other principal.
     pub fn grant_publish(&self, stack: &mut Stack, function: &Function) {
-        function.role.attach(
+        let grant = function.role.attach(
             stack,
             "Publish",
             vec![
@@ -274,6 +276,8 @@ impl Topic {
                 self.key.use_statement(),
             ],
         );
+        // No invocation before the function may publish.
+        stack.add_dependency(&function.id, &grant);
         let topic = || vec![self.arn()];
         let policy = sns::TopicPolicy {
             topics: topic(),

@@ -440,6 +440,100 @@ impl<T: Serialize> Serialize for Ordered<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::sns::Topic;
+
+    fn topic() -> Topic {
+        Topic {
+            display_name: None,
+            kms_master_key_id: None,
+        }
+    }
+
+    #[test]
+    fn a_ref_to_a_resource_of_another_stack_is_rejected() {
+        let mut other = Stack::new("other");
+        let foreign = other.add("Foreign", &topic());
+        let mut stack = Stack::new("test");
+        stack.add_output(
+            "Leak",
+            Output {
+                description: "x".into(),
+                value: foreign.reference(),
+                export: None,
+            },
+        );
+        assert_eq!(
+            stack.to_yaml(),
+            Err(SynthError(vec![
+                "Ref names parameter or resource Foreign, which is not in the stack".into()
+            ]))
+        );
+    }
+
+    #[test]
+    fn get_att_of_a_parameter_is_rejected() {
+        let mut stack = Stack::new("test");
+        let parameter = stack.add_parameter(
+            "Name",
+            Parameter {
+                kind: "String",
+                description: "d".into(),
+                default: None,
+                allowed_pattern: None,
+                constraint_description: None,
+                label: "l".into(),
+                group: "g".into(),
+            },
+        );
+        stack.add_output(
+            "Bad",
+            Output {
+                description: "x".into(),
+                value: parameter.get_att("Arn"),
+                export: None,
+            },
+        );
+        assert_eq!(
+            stack.to_json().map(|_| ()),
+            Err(SynthError(vec![
+                "Fn::GetAtt names resource Name, which is not in the stack".into()
+            ]))
+        );
+    }
+
+    #[test]
+    fn sub_naming_an_unknown_id_is_rejected() {
+        let mut stack = Stack::new("test");
+        stack.add_output(
+            "Bad",
+            Output {
+                description: "x".into(),
+                value: Value::sub("${Missing.Arn}-${AWS::Region}"),
+                export: None,
+            },
+        );
+        assert_eq!(
+            stack.to_json().map(|_| ()),
+            Err(SynthError(vec![
+                "Fn::Sub names parameter or resource Missing, which is not in the stack".into()
+            ]))
+        );
+    }
+
+    #[test]
+    fn duplicate_and_malformed_logical_ids_are_rejected() {
+        let mut stack = Stack::new("test");
+        stack.add("Topic", &topic());
+        stack.add("Topic", &topic());
+        stack.add("My-Topic", &topic());
+        assert_eq!(
+            stack.to_json().map(|_| ()),
+            Err(SynthError(vec![
+                "logical id Topic is used twice".into(),
+                "logical id \"My-Topic\" must be 1-255 ASCII letters and digits".into(),
+            ]))
+        );
+    }
 
     #[test]
     fn sub_names_skip_pseudo_parameters_and_literals() {

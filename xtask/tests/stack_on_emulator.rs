@@ -1,0 +1,102 @@
+//! The rendered template creates a working stack on the local emulator.
+
+use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
+use aws_sdk_s3::primitives::ByteStream;
+use xtask::app;
+use xtask::emulator::Emulator;
+
+fn parameter(key: &str, value: &str) -> Parameter {
+    Parameter::builder()
+        .parameter_key(key)
+        .parameter_value(value)
+        .build()
+}
+
+#[tokio::test]
+async fn template_creates_topic_rule_role_function_queue_and_log_group() {
+    let emulator = Emulator::start().expect("emulator");
+    let config = emulator.sdk_config().await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    s3.create_bucket()
+        .bucket("assets")
+        .send()
+        .await
+        .expect("bucket");
+    s3.put_object()
+        .bucket("assets")
+        .key("handler.zip")
+        .body(ByteStream::from_static(b"PK"))
+        .send()
+        .await
+        .expect("object");
+    let stack = app::stack(&app::default_props()).expect("synth");
+    let cloudformation = aws_sdk_cloudformation::Client::new(&config);
+
+    cloudformation
+        .create_stack()
+        .stack_name("trailwatch-test")
+        .template_body(stack.to_yaml().expect("yaml"))
+        .parameters(parameter("ArtifactBucket", "assets"))
+        .parameters(parameter("ArtifactKey", "handler.zip"))
+        .capabilities(Capability::CapabilityIam)
+        .send()
+        .await
+        .expect("CreateStack");
+
+    let described = cloudformation
+        .describe_stacks()
+        .stack_name("trailwatch-test")
+        .send()
+        .await
+        .expect("DescribeStacks");
+    assert_eq!(
+        described.stacks()[0].stack_status(),
+        Some(&StackStatus::CreateComplete)
+    );
+    let resources = cloudformation
+        .list_stack_resources()
+        .stack_name("trailwatch-test")
+        .send()
+        .await
+        .expect("resources");
+    let found = |id: &str| {
+        resources
+            .stack_resource_summaries()
+            .iter()
+            .find(|r| r.logical_resource_id() == Some(id))
+            .map(|r| {
+                (
+                    r.resource_type().unwrap_or_default().to_owned(),
+                    r.physical_resource_id().unwrap_or_default().to_owned(),
+                )
+            })
+            .unwrap_or_else(|| panic!("{id} not created"))
+    };
+    for (id, kind) in [
+        ("AlertTopic", "AWS::SNS::Topic"),
+        ("SecurityEventRule", "AWS::Events::Rule"),
+        ("HandlerRole", "AWS::IAM::Role"),
+        ("Handler", "AWS::Lambda::Function"),
+        ("DeadLetterQueue", "AWS::SQS::Queue"),
+        ("HandlerLogs", "AWS::Logs::LogGroup"),
+    ] {
+        assert_eq!(found(id).0, kind);
+    }
+    let rule_name = found("SecurityEventRule").1;
+    let rule_name = rule_name.rsplit('/').next().unwrap_or(&rule_name);
+    let events = aws_sdk_eventbridge::Client::new(&config);
+    let rule = events
+        .describe_rule()
+        .name(rule_name)
+        .send()
+        .await
+        .expect("DescribeRule");
+    let pattern: serde_json::Value =
+        serde_json::from_str(rule.event_pattern().expect("pattern")).expect("JSON pattern");
+    let expected = stack.to_json().expect("json")["Resources"]["SecurityEventRule"]["Properties"]["EventPattern"].clone();
+    assert_eq!(pattern, expected);
+}

@@ -1,0 +1,327 @@
+//! The synthesised trailwatch template: deterministic, YAML 1.1-safe, least
+//! privilege, encrypted, TLS-only, and deployable.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::{Value, json};
+use template::resources::sns::Topic;
+use template::{Stack, Value as Cfn};
+use xtask::{app, tools};
+
+fn template() -> Value {
+    app::stack(&app::default_props())
+        .expect("synth")
+        .to_json()
+        .expect("valid stack")
+}
+
+fn resources_of_type<'a>(template: &'a Value, kind: &str) -> Vec<(&'a String, &'a Value)> {
+    template["Resources"]
+        .as_object()
+        .expect("resources")
+        .iter()
+        .filter(|(_, r)| r["Type"] == kind)
+        .collect()
+}
+
+/// Every policy statement in the template, with the type of the resource holding it.
+fn statements(template: &Value) -> Vec<(String, Value)> {
+    let mut found = Vec::new();
+    for resource in template["Resources"]
+        .as_object()
+        .expect("resources")
+        .values()
+    {
+        let properties = &resource["Properties"];
+        for key in ["PolicyDocument", "KeyPolicy", "AssumeRolePolicyDocument"] {
+            if let Some(list) = properties[key]["Statement"].as_array() {
+                found.extend(list.iter().map(|s| {
+                    (
+                        resource["Type"].as_str().unwrap_or_default().to_owned(),
+                        s.clone(),
+                    )
+                }));
+            }
+        }
+    }
+    found
+}
+
+/// Parses YAML with PyYAML (a YAML 1.1 parser, like CloudFormation's) and returns it as JSON.
+fn parse_with_pyyaml(yaml: &str) -> Value {
+    let mut child = Command::new(tools::venv_bin("python"))
+        .args([
+            "-c",
+            "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python from the project virtualenv (cargo xtask tools)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(yaml.as_bytes())
+        .expect("write yaml");
+    let output = child.wait_with_output().expect("python runs");
+    assert!(
+        output.status.success(),
+        "PyYAML failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("json from python")
+}
+
+#[test]
+fn full_template_matches_the_reviewed_snapshot() {
+    let yaml = app::stack(&app::default_props())
+        .expect("synth")
+        .to_yaml()
+        .expect("yaml");
+    insta::assert_snapshot!("trailwatch.template.yaml", yaml);
+}
+
+#[test]
+fn rendering_twice_gives_identical_bytes() {
+    let first = app::stack(&app::default_props())
+        .expect("synth")
+        .to_yaml()
+        .expect("yaml");
+    let second = app::stack(&app::default_props())
+        .expect("synth")
+        .to_yaml()
+        .expect("yaml");
+    assert_eq!(first, second);
+}
+
+#[test]
+fn yaml_parses_back_with_a_yaml_1_1_parser_to_the_typed_model() {
+    let stack = app::stack(&app::default_props()).expect("synth");
+    assert_eq!(
+        parse_with_pyyaml(&stack.to_yaml().expect("yaml")),
+        stack.to_json().expect("json")
+    );
+}
+
+#[test]
+fn yaml_1_1_lookalike_strings_survive_the_round_trip() {
+    let mut stack = Stack::new("yes");
+    for (id, name) in [
+        ("A", "on"),
+        ("B", "0755"),
+        ("C", "1e3"),
+        ("D", "2010-09-09"),
+        ("E", "No"),
+        ("F", "line\nbreak: # not a comment"),
+    ] {
+        stack.add(
+            id,
+            &Topic {
+                display_name: Some(name.into()),
+                kms_master_key_id: Some(Cfn::from("~")),
+            },
+        );
+    }
+    let parsed = parse_with_pyyaml(&stack.to_yaml().expect("yaml"));
+    assert_eq!(parsed, stack.to_json().expect("json"));
+    assert_eq!(
+        parsed["Resources"]["B"]["Properties"]["DisplayName"],
+        "0755"
+    );
+}
+
+#[test]
+fn no_statement_allows_every_action() {
+    for (holder, statement) in statements(&template()) {
+        let actions: Vec<&str> = match &statement["Action"] {
+            Value::String(a) => vec![a.as_str()],
+            Value::Array(list) => list.iter().filter_map(Value::as_str).collect(),
+            other => panic!("{holder}: unexpected Action {other}"),
+        };
+        assert!(
+            !actions.is_empty() && !actions.contains(&"*"),
+            "{holder}: {statement}"
+        );
+        if statement["Effect"] == "Allow" {
+            assert!(
+                actions.iter().all(|a| !a.ends_with(":*")),
+                "{holder} allows a whole service: {statement}"
+            );
+        }
+    }
+}
+
+#[test]
+fn wildcard_resources_appear_only_in_key_policies_where_aws_requires_them() {
+    for (holder, statement) in statements(&template()) {
+        let star = statement["Resource"]
+            .as_array()
+            .is_some_and(|r| r.contains(&json!("*")));
+        assert!(!star || holder == "AWS::KMS::Key", "{holder}: {statement}");
+    }
+}
+
+#[test]
+fn topic_queue_and_logs_are_encrypted_with_the_rotated_key() {
+    let template = template();
+    let key_arn = json!({"Fn::GetAtt": ["AlertKey", "Arn"]});
+    assert_eq!(
+        resources_of_type(&template, "AWS::SNS::Topic")[0].1["Properties"]["KmsMasterKeyId"],
+        key_arn
+    );
+    assert_eq!(
+        resources_of_type(&template, "AWS::SQS::Queue")[0].1["Properties"]["KmsMasterKeyId"],
+        key_arn
+    );
+    assert_eq!(
+        resources_of_type(&template, "AWS::Logs::LogGroup")[0].1["Properties"]["KmsKeyId"],
+        key_arn
+    );
+    assert_eq!(
+        template["Resources"]["AlertKey"]["Properties"]["EnableKeyRotation"],
+        true
+    );
+}
+
+#[test]
+fn topic_and_queue_policies_deny_requests_without_tls() {
+    let template = template();
+    for kind in ["AWS::SNS::TopicPolicy", "AWS::SQS::QueuePolicy"] {
+        let policy =
+            &resources_of_type(&template, kind)[0].1["Properties"]["PolicyDocument"]["Statement"];
+        let denies_plaintext = policy.as_array().expect("statements").iter().any(|s| {
+            s["Effect"] == "Deny"
+                && s["Principal"] == "*"
+                && s["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+        });
+        assert!(denies_plaintext, "{kind}: {policy}");
+    }
+}
+
+#[test]
+fn grant_publish_gives_the_role_exactly_publish_on_the_topic_and_use_of_its_key() {
+    let template = template();
+    assert_eq!(
+        template["Resources"]["HandlerRolePublishPolicy"]["Properties"]["PolicyDocument"]["Statement"],
+        json!([
+            {"Effect": "Allow", "Action": ["sns:Publish"], "Resource": [{"Ref": "AlertTopic"}]},
+            {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": [{"Fn::GetAtt": ["AlertKey", "Arn"]}]},
+        ])
+    );
+}
+
+#[test]
+fn topic_policy_lets_only_the_handler_role_publish() {
+    let template = template();
+    let statements =
+        &template["Resources"]["AlertTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"];
+    let role = json!({"Fn::GetAtt": ["HandlerRole", "Arn"]});
+    assert!(statements.as_array().expect("list").iter().any(
+        |s| s["Effect"] == "Deny" && s["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] == role
+    ));
+    assert!(
+        statements
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|s| s["Effect"] == "Allow" && s["Principal"]["AWS"] == role)
+    );
+}
+
+#[test]
+fn add_target_permits_only_this_rule_to_invoke_the_function() {
+    let template = template();
+    assert_eq!(
+        template["Resources"]["SecurityEventRuleHandlerPermission"]["Properties"],
+        json!({
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": {"Fn::GetAtt": ["Handler", "Arn"]},
+            "Principal": "events.amazonaws.com",
+            "SourceArn": {"Fn::GetAtt": ["SecurityEventRule", "Arn"]},
+            "SourceAccount": {"Ref": "AWS::AccountId"},
+        })
+    );
+}
+
+#[test]
+fn rule_pattern_lists_exactly_the_catalog_calls() {
+    assert_eq!(
+        template()["Resources"]["SecurityEventRule"]["Properties"]["EventPattern"],
+        json!({
+            "source": ["aws.ec2", "aws.iam", "aws.s3"],
+            "detail-type": ["AWS API Call via CloudTrail"],
+            "detail": {
+                "eventSource": ["ec2.amazonaws.com", "iam.amazonaws.com", "s3.amazonaws.com"],
+                "eventName": ["AuthorizeSecurityGroupIngress", "CreateAccessKey", "CreateUser", "PutBucketPolicy"],
+            },
+        })
+    );
+}
+
+#[test]
+fn function_is_arm64_al2023_with_the_documented_limits() {
+    let template = template();
+    let function = &template["Resources"]["Handler"]["Properties"];
+    assert_eq!(
+        (
+            &function["Architectures"],
+            &function["Runtime"],
+            &function["MemorySize"],
+            &function["Timeout"],
+            &function["ReservedConcurrentExecutions"]
+        ),
+        (
+            &json!(["arm64"]),
+            &json!("provided.al2023"),
+            &json!(128),
+            &json!(10),
+            &json!(5)
+        )
+    );
+    assert_eq!(
+        template["Resources"]["HandlerLogs"]["Properties"]["RetentionInDays"],
+        90
+    );
+}
+
+#[test]
+fn every_checkov_skip_gives_a_reason() {
+    let template = template();
+    for (id, resource) in template["Resources"].as_object().expect("resources") {
+        for skip in resource["Metadata"]["checkov"]["skip"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            assert!(
+                skip["comment"].as_str().is_some_and(|c| c.len() > 20),
+                "{id}: {skip}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_props_are_rejected_naming_each_problem() {
+    let props = template::SecurityMonitorProps {
+        monitors: Vec::new(),
+        log_retention_days: 42,
+        alert_emails: vec!["not an address".into()],
+        ..app::default_props()
+    };
+    let error = app::stack(&props).expect_err("invalid props").to_string();
+    assert!(
+        error.contains("monitors: enable at least one monitor"),
+        "{error}"
+    );
+    assert!(
+        error.contains("log_retention_days: 42 is not a retention CloudWatch Logs accepts"),
+        "{error}"
+    );
+    assert!(
+        error.contains("alert_emails: \"not an address\" is not an e-mail address"),
+        "{error}"
+    );
+}
