@@ -2,6 +2,7 @@
 //! with intent (L2), the `SecurityMonitor` (L3), and a `Stack` that renders them
 //! to deterministic YAML.
 
+pub mod assets;
 pub mod constructs;
 pub mod intrinsic;
 pub mod monitor;

@@ -79,13 +79,19 @@ pub fn pack(binary: &Path, zip: &Path) -> Result<Artifact> {
 /// The zip at its usual place, if it was built.
 pub fn existing() -> Result<Option<Artifact>> {
     let path = zip_path();
-    if !path.exists() {
-        return Ok(None);
+    if path.exists() {
+        load(&path).map(Some)
+    } else {
+        Ok(None)
     }
-    let archive = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(Some(Artifact {
+}
+
+/// An already built zip.
+pub fn load(path: &Path) -> Result<Artifact> {
+    let archive = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(Artifact {
         sha256: hex::encode(Sha256::digest(&archive)),
         size: archive.len() as u64,
-        path,
-    }))
+        path: path.to_owned(),
+    })
 }

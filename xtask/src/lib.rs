@@ -3,7 +3,12 @@
 
 pub mod app;
 pub mod artifact;
+pub mod assets;
+pub mod aws;
+pub mod cloudformation;
 pub mod commands;
+pub mod config;
+pub mod deploy;
 pub mod emulator;
 pub mod tools;
 pub mod workspace;

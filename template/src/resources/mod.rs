@@ -6,5 +6,6 @@ pub mod iam;
 pub mod kms;
 pub mod lambda;
 pub mod logs;
+pub mod s3;
 pub mod sns;
 pub mod sqs;

@@ -1,6 +1,7 @@
 //! The `cargo xtask` command line: one module per subcommand.
 
 mod build;
+mod stack;
 mod synth;
 mod test;
 
@@ -37,12 +38,12 @@ pub enum Command {
         #[arg(long, conflicts_with = "out")]
         stdout: bool,
     },
-    /// [not implemented yet] Build, publish and create or update the stack.
-    Deploy,
-    /// [not implemented yet] Show the changes a deploy would make.
-    Diff,
-    /// [not implemented yet] Delete the stack.
-    Destroy,
+    /// Build, publish the handler, and create or update the stack through a change set.
+    Deploy(stack::DeployArgs),
+    /// Show the changes a deploy would make, without making them.
+    Diff(crate::config::ConfigArgs),
+    /// Delete the stack and wait (an absent stack is success).
+    Destroy(stack::DestroyArgs),
     /// [not implemented yet] Run CloudTrail events through the rule pattern and handler offline.
     Simulate,
     /// [not implemented yet] Deploy to a local emulator and replay the samples end to end.
@@ -59,6 +60,9 @@ impl Command {
             Command::Test => test::run(),
             Command::Build => build::run(),
             Command::Synth { out, stdout } => synth::run(out, stdout),
+            Command::Deploy(args) => stack::deploy(args),
+            Command::Diff(args) => stack::diff(args),
+            Command::Destroy(args) => stack::destroy(args),
             other => bail!("`{}` is not implemented yet", name(&other)),
         }
     }

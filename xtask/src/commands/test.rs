@@ -1,48 +1,50 @@
 //! `cargo xtask test`: the one test command, run locally and by CI.
 
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
 
 use super::synth;
 use crate::{tools, workspace};
 
-/// One check: a name for the summary and how to start it.
+/// One check: a name for the summary and how to run it (true when it passed).
 struct Step {
     name: &'static str,
-    command: fn() -> Result<Command>,
+    run: fn() -> Result<bool>,
 }
 
 const STEPS: &[Step] = &[
     Step {
         name: "fmt",
-        command: || Ok(cargo(&["fmt", "--all", "--check"])),
+        run: || cargo(&["fmt", "--all", "--check"]),
     },
     Step {
         name: "clippy",
-        command: || {
-            Ok(cargo(&[
+        run: || {
+            cargo(&[
                 "clippy",
                 "--workspace",
                 "--all-targets",
                 "--",
                 "-D",
                 "warnings",
-            ]))
+            ])
         },
     },
     Step {
         name: "tests",
-        command: || Ok(cargo(&["test", "--workspace"])),
+        run: || cargo(&["test", "--workspace"]),
     },
     Step {
         name: "cfn-lint",
-        command: cfn_lint,
+        run: cfn_lint,
     },
     Step {
         name: "checkov",
-        command: checkov,
+        run: checkov,
     },
 ];
 
@@ -71,12 +73,9 @@ pub fn run() -> Result<()> {
 }
 
 fn run_step(step: &Step) -> bool {
+    eprintln!("test: {}", step.name);
     let started = Instant::now();
-    let outcome = (step.command)().and_then(|mut command| {
-        eprintln!("test: {} ({})", step.name, describe(&command));
-        Ok(command.current_dir(workspace::root()).status()?.success())
-    });
-    let verdict = match outcome {
+    let verdict = match (step.run)() {
         Ok(true) => "ok".to_owned(),
         Ok(false) => "FAILED".to_owned(),
         Err(error) => format!("FAILED: {error:#}"),
@@ -89,46 +88,76 @@ fn run_step(step: &Step) -> bool {
     verdict == "ok"
 }
 
-fn describe(command: &Command) -> String {
-    let program = command.get_program().to_string_lossy();
-    let program = program.rsplit('/').next().unwrap_or_default().to_owned();
-    let args: Vec<_> = command.get_args().map(|a| a.to_string_lossy()).collect();
-    format!("{program} {}", args.join(" "))
+fn cargo(args: &[&str]) -> Result<bool> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(args)
+        .current_dir(workspace::root())
+        .status()
+        .context("running cargo")?;
+    Ok(status.success())
 }
 
-fn cargo(args: &[&str]) -> Command {
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    command.args(args);
-    command
+fn templates() -> Result<Vec<PathBuf>> {
+    synth::synth_to(&synth::default_dir())
 }
 
-/// cfn-lint on the synthesised template: any finding of any level fails.
-fn cfn_lint() -> Result<Command> {
-    let template = synth::synth_to(&synth::default_dir())?;
-    let mut command = Command::new(tools::venv_bin("cfn-lint"));
-    command
-        .arg("--include-checks")
-        .arg("I")
-        .arg("--")
-        .arg(template);
-    Ok(command)
+/// cfn-lint on the synthesised templates: any finding of any level fails.
+fn cfn_lint() -> Result<bool> {
+    let status = Command::new(tools::venv_bin("cfn-lint"))
+        .args(["--include-checks", "I", "--"])
+        .args(templates()?)
+        .status()
+        .context("running cfn-lint")?;
+    Ok(status.success())
 }
 
-/// checkov on the synthesised template: any failed check fails; skips must be
-/// declared in the resource's metadata with a reason.
-fn checkov() -> Result<Command> {
-    let template = synth::synth_to(&synth::default_dir())?;
-    let mut command = Command::new(tools::venv_bin("checkov"));
-    command
+/// checkov on the synthesised templates: passes only with checks run, none
+/// failed and nothing unparsed (checkov exits 0 on parsing errors, so its JSON
+/// summary is read instead). Skips are declared in resource metadata with a reason.
+fn checkov() -> Result<bool> {
+    let output = Command::new(tools::venv_bin("checkov"))
         .args([
             "--quiet",
-            "--compact",
             "--framework",
             "cloudformation",
             "--skip-download",
+            "--output",
+            "json",
             "--file",
         ])
-        .arg(template)
-        .env("PATH", tools::path_with_venv()?);
-    Ok(command)
+        .args(templates()?)
+        .env("PATH", tools::path_with_venv()?)
+        .output()
+        .context("running checkov")?;
+    let report: Value = serde_json::from_slice(&output.stdout).with_context(|| {
+        format!(
+            "checkov printed no JSON report: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })?;
+    let summary = &report["summary"];
+    let count = |key: &str| summary[key].as_u64().unwrap_or(u64::MAX);
+    let (passed, failed, skipped, unparsed) = (
+        count("passed"),
+        count("failed"),
+        count("skipped"),
+        count("parsing_errors"),
+    );
+    eprintln!(
+        "checkov: {passed} passed, {failed} failed, {skipped} skipped, {unparsed} parsing errors"
+    );
+    for check in report["results"]["failed_checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        eprintln!(
+            "checkov: FAILED {} {} on {}",
+            check["check_id"].as_str().unwrap_or("?"),
+            check["check_name"].as_str().unwrap_or("?"),
+            check["resource"].as_str().unwrap_or("?")
+        );
+    }
+    Ok(passed > 0 && failed == 0 && unparsed == 0)
 }

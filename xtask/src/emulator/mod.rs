@@ -1,7 +1,8 @@
 //! A local AWS emulator (moto server) for tests and the demo.
 //!
 //! Each [`Emulator`] owns one moto process on a free port of 127.0.0.1 and kills it
-//! when dropped, including while a panicking test unwinds.
+//! when dropped, including while a panicking test unwinds. moto starts through a
+//! small launcher that fixes one gap against real AWS (see `moto_server.py`).
 
 use std::fs;
 use std::net::TcpListener;
@@ -22,6 +23,8 @@ pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";
 
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
+/// The moto launcher script.
+const LAUNCHER: &str = include_str!("moto_server.py");
 
 /// A running moto server, stopped on drop.
 pub struct Emulator {
@@ -42,14 +45,7 @@ impl Emulator {
         let port = free_port()?;
         let log = log_path(port)?;
         let child = Command::new(python)
-            .args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
+            .args(["-c", LAUNCHER, "-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(fs::File::create(&log).context("creating the emulator log")?)

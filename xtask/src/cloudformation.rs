@@ -1,0 +1,543 @@
+//! The CloudFormation driver: change-set deploys, diffs and deletes, with stack
+//! events streamed until a terminal state. It never races an operation in progress.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::{Result, anyhow, bail};
+use aws_sdk_cloudformation::Client;
+use aws_sdk_cloudformation::primitives::DateTime;
+use aws_sdk_cloudformation::types::{
+    Capability, Change, ChangeAction, ChangeSetStatus, ChangeSetType, Parameter, StackEvent,
+    StackStatus, Tag,
+};
+use indicatif::ProgressBar;
+
+use crate::aws::{explain, message};
+use crate::tools::spinner;
+
+/// Resource types whose addition or change alters who can do what.
+const SECURITY_TYPES: &[&str] = &[
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::KMS::Key",
+    "AWS::Lambda::Permission",
+    "AWS::SNS::TopicPolicy",
+    "AWS::SQS::QueuePolicy",
+    "AWS::S3::BucketPolicy",
+];
+
+/// What to deploy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackSpec {
+    pub name: String,
+    pub template_body: String,
+    pub parameters: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// Whether security-relevant changes may go ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Approval {
+    /// `--yes`: go ahead.
+    Given,
+    /// Ask on the terminal; refuse when there is none.
+    Ask,
+}
+
+/// One planned change, as shown before executing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedChange {
+    pub action: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    pub replacement: bool,
+}
+
+impl PlannedChange {
+    fn security_relevant(&self) -> bool {
+        self.action != "Remove" && SECURITY_TYPES.contains(&self.resource_type.as_str())
+    }
+}
+
+/// What a deploy did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployed {
+    /// False when the change set was empty: nothing was executed.
+    pub executed: bool,
+    pub changes: Vec<PlannedChange>,
+    pub outputs: BTreeMap<String, String>,
+}
+
+/// Drives one account and region's CloudFormation.
+#[derive(Debug, Clone)]
+pub struct Driver {
+    client: Client,
+    poll: Duration,
+}
+
+impl Driver {
+    /// A driver polling every `poll` while waiting.
+    pub fn new(client: Client, poll: Duration) -> Self {
+        Self { client, poll }
+    }
+
+    /// Creates or updates the stack through a change set; an empty change set is a no-op.
+    pub async fn deploy(&self, spec: &StackSpec, approval: Approval) -> Result<Deployed> {
+        let kind = self.prepare(&spec.name).await?;
+        let Some((change_set, changes)) = self.change_set(spec, kind).await? else {
+            eprintln!("deploy: {}: no changes", spec.name);
+            return Ok(Deployed {
+                executed: false,
+                changes: Vec::new(),
+                outputs: self.outputs(&spec.name).await?,
+            });
+        };
+        print_changes(&spec.name, &changes);
+        if let Err(error) = approve(&changes, approval) {
+            self.delete_change_set(&spec.name, &change_set).await?;
+            return Err(error);
+        }
+        let since = DateTime::from(std::time::SystemTime::now());
+        self.client
+            .execute_change_set()
+            .stack_name(&spec.name)
+            .change_set_name(&change_set)
+            .send()
+            .await
+            .map_err(|e| explain("ExecuteChangeSet", e))?;
+        let status = self.follow(&spec.name, since).await?;
+        self.judge(&spec.name, &status, since).await?;
+        Ok(Deployed {
+            executed: true,
+            changes,
+            outputs: self.outputs(&spec.name).await?,
+        })
+    }
+
+    /// The changes a deploy would make; the change set is deleted afterwards.
+    pub async fn diff(&self, spec: &StackSpec) -> Result<Vec<PlannedChange>> {
+        let kind = match self.status(&spec.name).await? {
+            None | Some(StackStatus::ReviewInProgress | StackStatus::RollbackComplete) => {
+                ChangeSetType::Create
+            }
+            Some(_) => ChangeSetType::Update,
+        };
+        match self.change_set(spec, kind).await? {
+            None => Ok(Vec::new()),
+            Some((change_set, changes)) => {
+                self.delete_change_set(&spec.name, &change_set).await?;
+                Ok(changes)
+            }
+        }
+    }
+
+    /// Deletes the stack and waits; returns false when there was no stack.
+    pub async fn destroy(&self, name: &str) -> Result<bool> {
+        let Some(status) = self.settled_status(name).await? else {
+            return Ok(false);
+        };
+        if status == StackStatus::DeleteComplete {
+            return Ok(false);
+        }
+        self.delete_and_wait(name).await?;
+        Ok(true)
+    }
+
+    /// The stack's outputs (empty when it has none or does not exist).
+    pub async fn outputs(&self, name: &str) -> Result<BTreeMap<String, String>> {
+        let Some(stack) = self.describe(name).await? else {
+            return Ok(BTreeMap::new());
+        };
+        Ok(stack
+            .outputs()
+            .iter()
+            .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
+            .collect())
+    }
+
+    /// The stack's current parameter values (empty when it does not exist).
+    pub async fn parameters(&self, name: &str) -> Result<BTreeMap<String, String>> {
+        let Some(stack) = self.describe(name).await? else {
+            return Ok(BTreeMap::new());
+        };
+        Ok(stack
+            .parameters()
+            .iter()
+            .filter_map(|p| {
+                Some((
+                    p.parameter_key()?.to_owned(),
+                    p.parameter_value()?.to_owned(),
+                ))
+            })
+            .collect())
+    }
+
+    /// The stack's status, or None when it does not exist.
+    pub async fn status(&self, name: &str) -> Result<Option<StackStatus>> {
+        Ok(self
+            .describe(name)
+            .await?
+            .and_then(|s| s.stack_status().cloned()))
+    }
+
+    async fn describe(&self, name: &str) -> Result<Option<aws_sdk_cloudformation::types::Stack>> {
+        match self.client.describe_stacks().stack_name(name).send().await {
+            Ok(output) => Ok(output.stacks().first().cloned()),
+            Err(error) if message(&error).contains("does not exist") => Ok(None),
+            Err(error) => Err(explain("DescribeStacks", error)),
+        }
+    }
+
+    /// Waits for any operation in progress, then picks the change set type,
+    /// deleting a stack left in ROLLBACK_COMPLETE by a failed create.
+    async fn prepare(&self, name: &str) -> Result<ChangeSetType> {
+        match self.settled_status(name).await? {
+            None | Some(StackStatus::DeleteComplete | StackStatus::ReviewInProgress) => {
+                Ok(ChangeSetType::Create)
+            }
+            Some(StackStatus::RollbackComplete) => {
+                eprintln!(
+                    "deploy: {name} is in ROLLBACK_COMPLETE after a failed create; deleting it and creating it afresh"
+                );
+                self.delete_and_wait(name).await?;
+                Ok(ChangeSetType::Create)
+            }
+            Some(
+                status @ (StackStatus::RollbackFailed
+                | StackStatus::DeleteFailed
+                | StackStatus::UpdateRollbackFailed),
+            ) => bail!(
+                "{name} is in {status}: CloudFormation cannot update it. Fix it in the console \
+                 (for UPDATE_ROLLBACK_FAILED: Stack actions > Continue update rollback; otherwise delete it) and deploy again"
+            ),
+            Some(_) => Ok(ChangeSetType::Update),
+        }
+    }
+
+    /// The status once no operation is in progress, streaming the events of one that is.
+    async fn settled_status(&self, name: &str) -> Result<Option<StackStatus>> {
+        let Some(status) = self.status(name).await? else {
+            return Ok(None);
+        };
+        if !in_progress(&status) {
+            return Ok(Some(status));
+        }
+        eprintln!("deploy: {name} is busy ({status}); waiting for that operation to finish first");
+        let status = self
+            .follow(name, DateTime::from(std::time::SystemTime::now()))
+            .await?;
+        Ok(Some(status))
+    }
+
+    async fn change_set(
+        &self,
+        spec: &StackSpec,
+        kind: ChangeSetType,
+    ) -> Result<Option<(String, Vec<PlannedChange>)>> {
+        let name = change_set_name()?;
+        let created = self
+            .client
+            .create_change_set()
+            .stack_name(&spec.name)
+            .change_set_name(&name)
+            .change_set_type(kind)
+            .template_body(&spec.template_body)
+            .set_parameters(Some(
+                spec.parameters
+                    .iter()
+                    .map(|(k, v)| {
+                        Parameter::builder()
+                            .parameter_key(k)
+                            .parameter_value(v)
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .set_tags(Some(
+                spec.tags
+                    .iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
+            .capabilities(Capability::CapabilityIam)
+            .send()
+            .await;
+        match created {
+            Ok(_) => {}
+            // Some endpoints refuse an empty change set outright instead of marking it FAILED.
+            Err(error) if is_empty_change_set(message(&error)) => return Ok(None),
+            Err(error) => return Err(explain("CreateChangeSet", error)),
+        }
+        let bar = spinner(&format!("{}: computing changes", spec.name));
+        loop {
+            let described = self
+                .client
+                .describe_change_set()
+                .stack_name(&spec.name)
+                .change_set_name(&name)
+                .send()
+                .await
+                .map_err(|e| explain("DescribeChangeSet", e))?;
+            match described.status() {
+                Some(ChangeSetStatus::CreateComplete) => {
+                    bar.finish_and_clear();
+                    return Ok(Some((
+                        name,
+                        described.changes().iter().filter_map(planned).collect(),
+                    )));
+                }
+                Some(ChangeSetStatus::Failed) => {
+                    bar.finish_and_clear();
+                    let reason = described
+                        .status_reason()
+                        .unwrap_or("no reason given")
+                        .to_owned();
+                    if is_empty_change_set(&reason) {
+                        self.delete_change_set(&spec.name, &name).await?;
+                        return Ok(None);
+                    }
+                    bail!(
+                        "CloudFormation rejected the change set for {}: {reason}",
+                        spec.name
+                    );
+                }
+                _ => tokio::time::sleep(self.poll).await,
+            }
+        }
+    }
+
+    async fn delete_change_set(&self, stack: &str, change_set: &str) -> Result<()> {
+        self.client
+            .delete_change_set()
+            .stack_name(stack)
+            .change_set_name(change_set)
+            .send()
+            .await
+            .map_err(|e| explain("DeleteChangeSet", e))?;
+        Ok(())
+    }
+
+    async fn delete_and_wait(&self, name: &str) -> Result<()> {
+        let since = DateTime::from(std::time::SystemTime::now());
+        self.client
+            .delete_stack()
+            .stack_name(name)
+            .send()
+            .await
+            .map_err(|e| explain("DeleteStack", e))?;
+        let status = self.follow(name, since).await?;
+        if status != StackStatus::DeleteComplete {
+            let reasons = self.failures(name, since).await?;
+            bail!(
+                "deleting {name} ended in {status}:{reasons}\nDelete what blocks it (the reasons above) and run the command again"
+            );
+        }
+        Ok(())
+    }
+
+    /// Streams the stack's events since `since` until a terminal status; Ctrl-C
+    /// stops waiting (not the operation) and says how to resume.
+    async fn follow(&self, name: &str, since: DateTime) -> Result<StackStatus> {
+        let bar = spinner(&format!("{name}: waiting for CloudFormation"));
+        let mut seen = HashSet::new();
+        let interrupted = tokio::signal::ctrl_c();
+        tokio::pin!(interrupted);
+        loop {
+            self.print_new_events(name, since, &mut seen, &bar).await?;
+            let status = self
+                .status(name)
+                .await?
+                .unwrap_or(StackStatus::DeleteComplete);
+            if !in_progress(&status) {
+                bar.finish_and_clear();
+                return Ok(status);
+            }
+            bar.set_message(format!("{name}: {status} ({} events)", seen.len()));
+            tokio::select! {
+                _ = tokio::time::sleep(self.poll) => {}
+                _ = &mut interrupted => {
+                    bar.finish_and_clear();
+                    bail!("stopped waiting; the operation on {name} continues in CloudFormation. \
+                           Watch it in the console, or run the same command again to wait for it");
+                }
+            }
+        }
+    }
+
+    async fn print_new_events(
+        &self,
+        name: &str,
+        since: DateTime,
+        seen: &mut HashSet<String>,
+        bar: &ProgressBar,
+    ) -> Result<()> {
+        let mut fresh: Vec<StackEvent> = self
+            .events(name, since)
+            .await?
+            .into_iter()
+            .filter(|e| seen.insert(e.event_id().unwrap_or_default().to_owned()))
+            .collect();
+        fresh.reverse(); // CloudFormation lists newest first.
+        for event in fresh {
+            bar.suspend(|| eprintln!("  {}", describe_event(&event)));
+        }
+        Ok(())
+    }
+
+    async fn events(&self, name: &str, since: DateTime) -> Result<Vec<StackEvent>> {
+        match self
+            .client
+            .describe_stack_events()
+            .stack_name(name)
+            .send()
+            .await
+        {
+            Ok(output) => Ok(output
+                .stack_events()
+                .iter()
+                .filter(|e| e.timestamp().is_some_and(|t| t.secs() >= since.secs()))
+                .cloned()
+                .collect()),
+            Err(error) if message(&error).contains("does not exist") => Ok(Vec::new()),
+            Err(error) => Err(explain("DescribeStackEvents", error)),
+        }
+    }
+
+    /// The failed resources since `since`, one line each with CloudFormation's reason.
+    async fn failures(&self, name: &str, since: DateTime) -> Result<String> {
+        let mut events = self.events(name, since).await?;
+        events.reverse();
+        let lines: Vec<String> = events
+            .iter()
+            .filter(|e| {
+                e.resource_status()
+                    .is_some_and(|s| s.as_str().ends_with("_FAILED"))
+            })
+            .map(|e| format!("\n  - {}", describe_event(e)))
+            .collect();
+        Ok(if lines.is_empty() {
+            " (CloudFormation gave no resource reasons)".to_owned()
+        } else {
+            lines.concat()
+        })
+    }
+
+    /// Turns a terminal status after an execute into success or a clear error.
+    async fn judge(&self, name: &str, status: &StackStatus, since: DateTime) -> Result<()> {
+        match status {
+            StackStatus::CreateComplete
+            | StackStatus::UpdateComplete
+            | StackStatus::ImportComplete => Ok(()),
+            StackStatus::UpdateRollbackComplete => Err(anyhow!(
+                "the update of {name} failed and was rolled back; the stack is unchanged and still works. Failed resources:{}\n\
+                 Fix the cause and deploy again",
+                self.failures(name, since).await?
+            )),
+            StackStatus::RollbackComplete => Err(anyhow!(
+                "creating {name} failed and was rolled back. Failed resources:{}\n\
+                 Fix the cause and deploy again: the empty stack is deleted and created afresh",
+                self.failures(name, since).await?
+            )),
+            other => Err(anyhow!(
+                "{name} ended in {other}. Failed resources:{}\nSee the stack's events in the CloudFormation console",
+                self.failures(name, since).await?
+            )),
+        }
+    }
+}
+
+/// A change set name unique within this process and across runs.
+fn change_set_name() -> Result<String> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_millis();
+    Ok(format!(
+        "trailwatch-{millis}-{}",
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+fn in_progress(status: &StackStatus) -> bool {
+    status.as_str().ends_with("_IN_PROGRESS") && *status != StackStatus::ReviewInProgress
+}
+
+fn is_empty_change_set(reason: &str) -> bool {
+    reason.contains("didn't contain changes") || reason.contains("No updates are to be performed")
+}
+
+fn planned(change: &Change) -> Option<PlannedChange> {
+    let resource = change.resource_change()?;
+    Some(PlannedChange {
+        action: resource
+            .action()
+            .map_or("Unknown", ChangeAction::as_str)
+            .to_owned(),
+        logical_id: resource
+            .logical_resource_id()
+            .unwrap_or_default()
+            .to_owned(),
+        resource_type: resource.resource_type().unwrap_or_default().to_owned(),
+        replacement: resource
+            .replacement()
+            .is_some_and(|r| r.as_str() != "False"),
+    })
+}
+
+fn describe_event(event: &StackEvent) -> String {
+    let reason = event
+        .resource_status_reason()
+        .map(|r| format!(": {r}"))
+        .unwrap_or_default();
+    format!(
+        "{} {} {}{reason}",
+        event.logical_resource_id().unwrap_or("?"),
+        event.resource_type().unwrap_or("?"),
+        event.resource_status().map_or("?", |s| s.as_str()),
+    )
+}
+
+fn print_changes(stack: &str, changes: &[PlannedChange]) {
+    eprintln!("deploy: {stack}: {} changes", changes.len());
+    for change in changes {
+        let replace = if change.replacement {
+            " (REPLACEMENT)"
+        } else {
+            ""
+        };
+        let flag = if change.security_relevant() {
+            "  [security]"
+        } else {
+            ""
+        };
+        eprintln!(
+            "  {:<7} {} {}{replace}{flag}",
+            change.action, change.logical_id, change.resource_type
+        );
+    }
+}
+
+/// Security-relevant changes need `--yes` or a "y" on the terminal.
+fn approve(changes: &[PlannedChange], approval: Approval) -> Result<()> {
+    let relevant = changes.iter().filter(|c| c.security_relevant()).count();
+    if relevant == 0 || approval == Approval::Given {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "{relevant} security-relevant changes (IAM, KMS, resource policies) need approval and there is no terminal to ask: rerun with --yes"
+        );
+    }
+    eprint!("Deploy {relevant} security-relevant changes (IAM, KMS, resource policies)? [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        bail!("not deployed: the changes were not approved")
+    }
+}

@@ -1,0 +1,142 @@
+//! `cargo xtask deploy`, `diff` and `destroy`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+
+use crate::cloudformation::Approval;
+use crate::config::{self, ConfigArgs};
+use crate::deploy::{self, Session};
+use crate::{artifact, aws};
+
+/// How often to poll CloudFormation while waiting.
+const POLL: Duration = Duration::from_secs(3);
+
+/// Options of `deploy`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Approve security-relevant changes (IAM, KMS, resource policies) without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// Write the stack outputs to this JSON file.
+    #[arg(long)]
+    pub outputs_file: Option<PathBuf>,
+    /// Deploy this prebuilt handler zip instead of building one.
+    #[arg(long)]
+    pub artifact: Option<PathBuf>,
+}
+
+/// Options of `destroy`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DestroyArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Delete without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// Also delete the assets stack and every artifact in its bucket.
+    #[arg(long)]
+    pub purge_assets: bool,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Runs `deploy`.
+pub fn deploy(args: DeployArgs) -> Result<()> {
+    let config = config::load(&args.config)?;
+    let artifact = match &args.artifact {
+        Some(path) => artifact::load(path)?,
+        None => artifact::build()?,
+    };
+    let approval = if args.yes {
+        Approval::Given
+    } else {
+        Approval::Ask
+    };
+    runtime()?.block_on(async {
+        let sdk = aws::load(config.region.as_deref()).await?;
+        let session = Session::new(&sdk, POLL);
+        let report = deploy::deploy(&session, &config, &artifact, approval).await?;
+        eprintln!(
+            "deploy: {} is up to date in {}",
+            config.stack_name, session.region
+        );
+        for (key, value) in &report.stack.outputs {
+            println!("{key} = {value}");
+        }
+        if let Some(path) = &args.outputs_file {
+            deploy::write_outputs(path, &report.stack.outputs)?;
+            eprintln!("deploy: outputs written to {}", path.display());
+        }
+        Ok(())
+    })
+}
+
+/// Runs `diff`.
+pub fn diff(args: ConfigArgs) -> Result<()> {
+    let config = config::load(&args)?;
+    let artifact = artifact::existing()?;
+    if artifact.is_none() {
+        eprintln!("diff: no handler built (cargo xtask build): comparing with the deployed code");
+    }
+    runtime()?.block_on(async {
+        let sdk = aws::load(config.region.as_deref()).await?;
+        let changes = deploy::diff(&Session::new(&sdk, POLL), &config, artifact.as_ref()).await?;
+        if changes.is_empty() {
+            println!("{}: no changes", config.stack_name);
+        }
+        for change in changes {
+            let replace = if change.replacement {
+                " (REPLACEMENT)"
+            } else {
+                ""
+            };
+            println!(
+                "{:<7} {} {}{replace}",
+                change.action, change.logical_id, change.resource_type
+            );
+        }
+        Ok(())
+    })
+}
+
+/// Runs `destroy`.
+pub fn destroy(args: DestroyArgs) -> Result<()> {
+    let config = config::load(&args.config)?;
+    if !args.yes {
+        confirm_destroy(&config.stack_name)?;
+    }
+    runtime()?.block_on(async {
+        let sdk = aws::load(config.region.as_deref()).await?;
+        deploy::destroy(
+            &Session::new(&sdk, POLL),
+            &config.stack_name,
+            args.purge_assets,
+        )
+        .await
+    })
+}
+
+fn confirm_destroy(stack: &str) -> Result<()> {
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "destroying {stack} needs confirmation and there is no terminal to ask: rerun with --yes"
+        );
+    }
+    eprint!("Delete the stack {stack} and stop its alerts? [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        bail!("not deleted")
+    }
+}

@@ -1,0 +1,185 @@
+//! Deployment configuration: `trailwatch.toml` (optional) overridden by CLI flags,
+//! checked completely before anything touches AWS.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use handler::catalog::{self, CATALOG};
+use serde::Deserialize;
+use template::SecurityMonitorProps;
+
+use crate::{app, workspace};
+
+/// Default stack name.
+pub const DEFAULT_STACK_NAME: &str = "trailwatch";
+/// Configuration file looked up at the workspace root.
+pub const CONFIG_FILE: &str = "trailwatch.toml";
+
+/// The keys `trailwatch.toml` may hold; unknown keys are rejected.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    stack_name: Option<String>,
+    region: Option<String>,
+    alert_emails: Option<Vec<String>>,
+    monitors: Option<Vec<String>>,
+    log_retention_days: Option<u32>,
+    reserved_concurrency: Option<u32>,
+    tags: Option<BTreeMap<String, String>>,
+}
+
+/// Flags that override `trailwatch.toml`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConfigArgs {
+    /// Configuration file (default: trailwatch.toml at the workspace root, if present).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// CloudFormation stack name (default: trailwatch).
+    #[arg(long)]
+    pub stack_name: Option<String>,
+    /// AWS region (default: the SDK's resolution: AWS_REGION, profile).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// E-mail address to receive alerts; repeat for more.
+    #[arg(long = "alert-email")]
+    pub alert_emails: Vec<String>,
+    /// Monitor id to enable; repeat for more (default: all).
+    #[arg(long = "monitor")]
+    pub monitors: Vec<String>,
+    /// Handler log retention in days (default: 90).
+    #[arg(long)]
+    pub log_retention_days: Option<u32>,
+    /// Concurrency reserved for the handler (default: 5).
+    #[arg(long)]
+    pub reserved_concurrency: Option<u32>,
+    /// Stack tag as KEY=VALUE; repeat for more.
+    #[arg(long = "tag", value_parser = parse_tag)]
+    pub tags: Vec<(String, String)>,
+}
+
+/// A checked configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub stack_name: String,
+    pub region: Option<String>,
+    /// Ids of the enabled monitors.
+    pub monitors: Vec<String>,
+    pub props: SecurityMonitorProps,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Config {
+    /// Whether a monitor of a global service (IAM) is enabled: its events reach
+    /// EventBridge only in us-east-1.
+    pub fn watches_global_service(&self) -> bool {
+        self.monitors
+            .iter()
+            .filter_map(|id| catalog::by_id(id))
+            .any(|m| m.source == "aws.iam")
+    }
+}
+
+/// Reads the file (if any), applies the flags, and checks everything.
+pub fn load(args: &ConfigArgs) -> Result<Config> {
+    let (file, origin) = read_file(args.config.as_deref())?;
+    let monitors = pick(args.monitors.clone(), file.monitors)
+        .unwrap_or_else(|| CATALOG.iter().map(|m| m.id.to_owned()).collect());
+    let mut tags = file.tags.unwrap_or_default();
+    tags.extend(args.tags.iter().cloned());
+    let config = Config {
+        stack_name: args
+            .stack_name
+            .clone()
+            .or(file.stack_name)
+            .unwrap_or_else(|| DEFAULT_STACK_NAME.to_owned()),
+        region: args.region.clone().or(file.region),
+        props: SecurityMonitorProps {
+            monitors: Vec::new(),
+            alert_emails: pick(args.alert_emails.clone(), file.alert_emails).unwrap_or_default(),
+            log_retention_days: args
+                .log_retention_days
+                .or(file.log_retention_days)
+                .unwrap_or(90),
+            reserved_concurrency: args
+                .reserved_concurrency
+                .or(file.reserved_concurrency)
+                .unwrap_or(5),
+            ..SecurityMonitorProps::default()
+        },
+        monitors,
+        tags,
+    };
+    check(config).with_context(|| format!("invalid configuration ({origin})"))
+}
+
+/// CLI values win when given; else the file's.
+fn pick(cli: Vec<String>, file: Option<Vec<String>>) -> Option<Vec<String>> {
+    if cli.is_empty() { file } else { Some(cli) }
+}
+
+fn read_file(explicit: Option<&Path>) -> Result<(FileConfig, String)> {
+    let path = explicit
+        .map(Path::to_owned)
+        .unwrap_or_else(|| workspace::root().join(CONFIG_FILE));
+    if explicit.is_none() && !path.exists() {
+        return Ok((FileConfig::default(), "defaults and flags".to_owned()));
+    }
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let file = toml::from_str(&text)
+        .with_context(|| format!("{} is not a valid trailwatch configuration", path.display()))?;
+    Ok((file, format!("{} and flags", path.display())))
+}
+
+fn check(mut config: Config) -> Result<Config> {
+    let mut problems = Vec::new();
+    let name = &config.stack_name;
+    let valid_name = name.len() <= 128
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !valid_name {
+        problems.push(format!("stack_name: {name:?} must start with a letter and hold only letters, digits and hyphens (at most 128)"));
+    }
+    if let Some(region) = &config.region {
+        let valid = !region.is_empty()
+            && region
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid {
+            problems.push(format!(
+                "region: {region:?} is not an AWS region name (like eu-west-1)"
+            ));
+        }
+    }
+    for id in &config.monitors {
+        match catalog::by_id(id) {
+            Some(monitor) => config.props.monitors.push(app::pattern_of(monitor)),
+            None => problems.push(format!(
+                "monitors: unknown monitor {id:?} (known: {})",
+                known_monitors()
+            )),
+        }
+    }
+    for (key, value) in &config.tags {
+        if key.is_empty() || key.len() > 128 || key.starts_with("aws:") || value.len() > 256 {
+            problems.push(format!("tags: {key:?} = {value:?} is not a valid tag (key 1-128 characters, not aws:, value at most 256)"));
+        }
+    }
+    if problems.is_empty() {
+        // The construct checks the remaining props (retention, e-mails, limits).
+        app::stack(&config.props)?;
+        return Ok(config);
+    }
+    bail!("{}", problems.join("; "))
+}
+
+fn known_monitors() -> String {
+    CATALOG.iter().map(|m| m.id).collect::<Vec<_>>().join(", ")
+}
+
+fn parse_tag(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("{text:?} is not KEY=VALUE"))
+}

@@ -1,0 +1,217 @@
+//! deploy, diff and destroy against the local emulator, through the same code a real account uses.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use xtask::artifact::{self, Artifact};
+use xtask::cloudformation::Approval;
+use xtask::config::{self, Config, ConfigArgs};
+use xtask::deploy::{self, Session};
+use xtask::emulator::Emulator;
+use xtask::workspace;
+
+const POLL: Duration = Duration::from_millis(20);
+
+/// A scratch directory for one test.
+fn scratch(test: &str) -> PathBuf {
+    let dir = workspace::target_dir().join("test-scratch").join(test);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// A small deterministic zip standing in for the handler (the emulator never runs it).
+fn artifact(test: &str) -> Artifact {
+    let dir = scratch(test);
+    std::fs::write(dir.join("bootstrap"), b"#!/bin/sh\n").expect("binary");
+    artifact::pack(&dir.join("bootstrap"), &dir.join("handler.zip")).expect("zip")
+}
+
+/// The configuration from flags only (an empty file, so a local trailwatch.toml cannot leak in).
+fn config(test: &str, args: ConfigArgs) -> Config {
+    let file = scratch(test).join("trailwatch.toml");
+    std::fs::write(&file, "").expect("config file");
+    config::load(&ConfigArgs {
+        config: Some(file),
+        ..args
+    })
+    .expect("valid config")
+}
+
+async fn session(emulator: &Emulator) -> Session {
+    Session::new(&emulator.sdk_config().await, POLL)
+}
+
+#[tokio::test]
+async fn first_deploy_creates_the_stack_uploads_the_artifact_and_returns_outputs() {
+    let emulator = Emulator::start().expect("emulator");
+    let session = session(&emulator).await;
+    let config = config("first_deploy", ConfigArgs::default());
+
+    let report = deploy::deploy(
+        &session,
+        &config,
+        &artifact("first_deploy"),
+        Approval::Given,
+    )
+    .await
+    .expect("deploy");
+
+    assert!(report.asset.uploaded && report.stack.executed);
+    assert_eq!(report.stack.changes.len(), 15);
+    let keys: Vec<&str> = report.stack.outputs.keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        ["DeadLetterQueueUrl", "FunctionArn", "RuleArn", "TopicArn"]
+    );
+    assert!(
+        report.stack.outputs["TopicArn"]
+            .starts_with("arn:aws:sns:us-east-1:123456789012:trailwatch-AlertTopic-")
+    );
+}
+
+#[tokio::test]
+async fn redeploying_an_unchanged_build_and_config_uploads_and_executes_nothing() {
+    let emulator = Emulator::start().expect("emulator");
+    let session = session(&emulator).await;
+    let config = config("noop", ConfigArgs::default());
+    let artifact = artifact("noop");
+    let first = deploy::deploy(&session, &config, &artifact, Approval::Given)
+        .await
+        .expect("first deploy");
+
+    let second = deploy::deploy(&session, &config, &artifact, Approval::Given)
+        .await
+        .expect("second deploy");
+
+    assert!(!second.asset.uploaded, "uploaded again");
+    assert!(!second.stack.executed, "executed a change set");
+    assert_eq!(second.stack.outputs, first.stack.outputs);
+}
+
+#[tokio::test]
+async fn a_config_change_updates_only_what_it_touches() {
+    let emulator = Emulator::start().expect("emulator");
+    let session = session(&emulator).await;
+    let artifact = artifact("update");
+    deploy::deploy(
+        &session,
+        &config("update", ConfigArgs::default()),
+        &artifact,
+        Approval::Given,
+    )
+    .await
+    .expect("create");
+    let shorter_logs = config(
+        "update",
+        ConfigArgs {
+            log_retention_days: Some(30),
+            ..ConfigArgs::default()
+        },
+    );
+
+    let planned = deploy::diff(&session, &shorter_logs, Some(&artifact))
+        .await
+        .expect("diff");
+    let report = deploy::deploy(&session, &shorter_logs, &artifact, Approval::Given)
+        .await
+        .expect("update");
+
+    let summary: Vec<(String, String)> = report
+        .stack
+        .changes
+        .iter()
+        .map(|c| (c.action.clone(), c.logical_id.clone()))
+        .collect();
+    assert_eq!(summary, [("Modify".to_owned(), "HandlerLogs".to_owned())]);
+    assert_eq!(
+        planned, report.stack.changes,
+        "diff showed what deploy then did"
+    );
+    assert!(report.stack.executed && !report.asset.uploaded);
+}
+
+#[tokio::test]
+async fn outputs_file_holds_the_outputs_as_json() {
+    let emulator = Emulator::start().expect("emulator");
+    let session = session(&emulator).await;
+    let report = deploy::deploy(
+        &session,
+        &config("outputs", ConfigArgs::default()),
+        &artifact("outputs"),
+        Approval::Given,
+    )
+    .await
+    .expect("deploy");
+    let path = scratch("outputs").join("outputs.json");
+
+    deploy::write_outputs(&path, &report.stack.outputs).expect("write");
+
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+    assert_eq!(
+        written["FunctionArn"],
+        report.stack.outputs["FunctionArn"].as_str()
+    );
+    assert_eq!(written.as_object().map(|o| o.len()), Some(4));
+}
+
+#[tokio::test]
+async fn destroy_deletes_the_stack_and_destroying_again_succeeds() {
+    let emulator = Emulator::start().expect("emulator");
+    let session = session(&emulator).await;
+    let config = config("destroy", ConfigArgs::default());
+    deploy::deploy(&session, &config, &artifact("destroy"), Approval::Given)
+        .await
+        .expect("deploy");
+
+    deploy::destroy(&session, &config.stack_name, false)
+        .await
+        .expect("destroy");
+    assert_eq!(
+        session
+            .driver
+            .status(&config.stack_name)
+            .await
+            .expect("status"),
+        None
+    );
+    deploy::destroy(&session, &config.stack_name, true)
+        .await
+        .expect("destroy again, purging assets");
+
+    assert_eq!(
+        session
+            .driver
+            .status(xtask::assets::ASSETS_STACK)
+            .await
+            .expect("status"),
+        None
+    );
+}
+
+#[tokio::test]
+async fn security_changes_without_yes_or_a_terminal_are_refused_and_nothing_is_created() {
+    let emulator = Emulator::start().expect("emulator");
+    let session = session(&emulator).await;
+    let config = config("refused", ConfigArgs::default());
+
+    // cargo test gives the test no terminal on stdin.
+    let error = deploy::deploy(&session, &config, &artifact("refused"), Approval::Ask)
+        .await
+        .expect_err("refused");
+
+    assert!(
+        error
+            .to_string()
+            .contains("need approval and there is no terminal to ask: rerun with --yes"),
+        "{error}"
+    );
+    assert_eq!(
+        session
+            .driver
+            .status(&config.stack_name)
+            .await
+            .expect("status"),
+        None
+    );
+}
