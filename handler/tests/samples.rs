@@ -192,6 +192,10 @@ fn every_sample_renders_to_reviewed_snapshots() {
             "{name}: raw event embedded"
         );
         document.as_object_mut().expect("object").remove("event");
-        insta::assert_json_snapshot!(format!("{name}.document"), document);
+        // Key order of a parsed document depends on serde_json features other crates
+        // enable; sort so the snapshot does not.
+        insta::with_settings!({sort_maps => true}, {
+            insta::assert_json_snapshot!(format!("{name}.document"), document);
+        });
     }
 }

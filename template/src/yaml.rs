@@ -30,7 +30,7 @@ fn entry(out: &mut String, indent: usize, key: &str, value: &Value) {
     match value {
         Value::Object(map) if !map.is_empty() => {
             out.push('\n');
-            map.iter().for_each(|(k, v)| entry(out, indent + 2, k, v));
+            sorted(map).for_each(|(k, v)| entry(out, indent + 2, k, v));
         }
         Value::Array(items) if !items.is_empty() => {
             out.push('\n');
@@ -48,7 +48,7 @@ fn item(out: &mut String, indent: usize, value: &Value) {
         Value::Object(map) if !map.is_empty() => {
             // The first entry shares the dash's line; the others align with it.
             let mut first = true;
-            for (k, v) in map {
+            for (k, v) in sorted(map) {
                 let mut nested = String::new();
                 entry(&mut nested, indent + 2, k, v);
                 if first {
@@ -68,6 +68,14 @@ fn item(out: &mut String, indent: usize, value: &Value) {
             let _ = writeln!(out, " {}", inline(other));
         }
     }
+}
+
+/// Entries by key, so the bytes never depend on how the map was built (serde_json
+/// keeps insertion order when another crate enables its `preserve_order` feature).
+fn sorted(map: &serde_json::Map<String, Value>) -> impl Iterator<Item = (&String, &Value)> {
+    let mut entries: Vec<_> = map.iter().collect();
+    entries.sort_by(|a, b| a.0.cmp(b.0));
+    entries.into_iter()
 }
 
 fn inline(value: &Value) -> String {
