@@ -166,9 +166,11 @@ fn check(mut config: Config) -> Result<Config> {
             problems.push(format!("tags: {key:?} = {value:?} is not a valid tag (key 1-128 characters, not aws:, value at most 256)"));
         }
     }
+    // The construct checks the remaining props (retention, e-mails, limits).
+    if let Err(invalid) = app::stack(&config.props) {
+        problems.extend(invalid.0);
+    }
     if problems.is_empty() {
-        // The construct checks the remaining props (retention, e-mails, limits).
-        app::stack(&config.props)?;
         return Ok(config);
     }
     bail!("{}", problems.join("; "))
@@ -182,4 +184,106 @@ fn parse_tag(text: &str) -> Result<(String, String), String> {
     text.split_once('=')
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .ok_or_else(|| format!("{text:?} is not KEY=VALUE"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_toml(name: &str, text: &str, args: ConfigArgs) -> Result<Config> {
+        let dir = workspace::target_dir().join("test-scratch").join(name);
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(CONFIG_FILE);
+        std::fs::write(&path, text)?;
+        load(&ConfigArgs {
+            config: Some(path),
+            ..args
+        })
+    }
+
+    fn error(name: &str, text: &str, args: ConfigArgs) -> String {
+        format!("{:#}", load_toml(name, text, args).expect_err("invalid"))
+    }
+
+    #[test]
+    fn defaults_enable_every_monitor_in_stack_trailwatch() {
+        let config = load_toml("defaults", "", ConfigArgs::default()).expect("valid");
+        assert_eq!(config.stack_name, "trailwatch");
+        assert_eq!(config.monitors.len(), CATALOG.len());
+        assert_eq!(config.props.log_retention_days, 90);
+    }
+
+    #[test]
+    fn flags_override_the_file() {
+        let args = ConfigArgs {
+            stack_name: Some("from-flag".into()),
+            ..ConfigArgs::default()
+        };
+        let config = load_toml(
+            "override",
+            "stack_name = \"from-file\"\nregion = \"eu-west-1\"\n",
+            args,
+        )
+        .expect("valid");
+        assert_eq!(
+            (config.stack_name.as_str(), config.region.as_deref()),
+            ("from-flag", Some("eu-west-1"))
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_is_named() {
+        let message = error("unknown_key", "stack = \"x\"\n", ConfigArgs::default());
+        assert!(message.contains("unknown field `stack`"), "{message}");
+    }
+
+    #[test]
+    fn an_unknown_monitor_is_named_with_the_known_ones() {
+        let message = error(
+            "unknown_monitor",
+            "monitors = [\"iam-create-user\", \"iam-delete-user\"]\n",
+            ConfigArgs::default(),
+        );
+        assert!(
+            message.contains(
+                "monitors: unknown monitor \"iam-delete-user\" (known: iam-create-user, "
+            ),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_bad_stack_name_and_retention_are_both_reported() {
+        let args = ConfigArgs {
+            stack_name: Some("1st stack".into()),
+            ..ConfigArgs::default()
+        };
+        let message = error("bad_name", "log_retention_days = 42\n", args);
+        assert!(
+            message.contains("stack_name: \"1st stack\" must start with a letter"),
+            "{message}"
+        );
+        assert!(
+            message.contains("log_retention_days: 42 is not a retention CloudWatch Logs accepts"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn iam_monitors_count_as_global() {
+        let only_s3 = ConfigArgs {
+            monitors: vec!["s3-bucket-policy".into()],
+            ..ConfigArgs::default()
+        };
+        assert!(
+            !load_toml("global_s3", "", only_s3)
+                .expect("valid")
+                .watches_global_service()
+        );
+        assert!(
+            load_toml("global_all", "", ConfigArgs::default())
+                .expect("valid")
+                .watches_global_service()
+        );
+    }
 }
