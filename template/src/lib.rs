@@ -11,5 +11,5 @@ pub mod stack;
 mod yaml;
 
 pub use intrinsic::{LogicalId, Pseudo, Value};
-pub use monitor::{MonitorPattern, SecurityMonitor, SecurityMonitorProps};
+pub use monitor::{MonitorPattern, SecurityMonitor, SecurityMonitorProps, matches};
 pub use stack::{Stack, SynthError};

@@ -194,6 +194,22 @@ pub fn pattern(monitors: &[MonitorPattern]) -> Json {
     })
 }
 
+/// Whether an EventBridge event matches the pattern [`pattern`] generates. The
+/// pattern holds only exact-value lists, so this is membership in each list, not
+/// a general EventBridge matcher (the end-to-end test checks it against one).
+pub fn matches(monitors: &[MonitorPattern], event: &Json) -> bool {
+    let field = |value: &Json| value.as_str().unwrap_or_default().to_owned();
+    let (source, detail_type) = (field(&event["source"]), field(&event["detail-type"]));
+    let (event_source, event_name) = (
+        field(&event["detail"]["eventSource"]),
+        field(&event["detail"]["eventName"]),
+    );
+    detail_type == API_CALL
+        && monitors.iter().any(|m| m.source == source)
+        && monitors.iter().any(|m| m.event_source == event_source)
+        && monitors.iter().any(|m| m.event_names.contains(&event_name))
+}
+
 fn validate(props: &SecurityMonitorProps) -> Result<(), SynthError> {
     let mut problems = Vec::new();
     if props.monitors.is_empty() {

@@ -95,3 +95,29 @@ pub fn load(path: &Path) -> Result<Artifact> {
         path: path.to_owned(),
     })
 }
+
+/// Extracts the zip's `bootstrap` into `dir` as an executable, as Lambda does.
+pub fn unpack(artifact: &Artifact, dir: &Path) -> Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let file = fs::File::open(&artifact.path)
+        .with_context(|| format!("opening {}", artifact.path.display()))?;
+    let mut archive = zip::ZipArchive::new(file)
+        .with_context(|| format!("{} is not a zip", artifact.path.display()))?;
+    let mut entry = archive
+        .by_name("bootstrap")
+        .with_context(|| format!("{} has no bootstrap", artifact.path.display()))?;
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join("bootstrap");
+    let mut out =
+        fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    std::io::copy(&mut entry, &mut out)?;
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755))?;
+    Ok(path)
+}
+
+/// A command running an arm64 binary under qemu-user with the arm64 C library.
+pub fn qemu_command(binary: &Path) -> Command {
+    let mut command = Command::new(tools::QEMU);
+    command.arg("-L").arg(tools::ARM64_SYSROOT).arg(binary);
+    command
+}

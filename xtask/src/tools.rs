@@ -158,6 +158,71 @@ fn ensure_rust_target() -> Result<()> {
     Ok(())
 }
 
+/// qemu-user's arm64 emulator and the arm64 C library it loads programs with.
+pub const QEMU: &str = "qemu-aarch64";
+/// The arm64 sysroot given to qemu with `-L`.
+pub const ARM64_SYSROOT: &str = "/usr/aarch64-linux-gnu";
+const QEMU_PACKAGES: &[&str] = &["qemu-user", "libc6-arm64-cross"];
+
+/// Makes sure the arm64 handler can run here under qemu-user, installing the
+/// Debian packages when missing (as root); otherwise says what to install.
+pub fn ensure_qemu() -> Result<()> {
+    if qemu_present() {
+        return Ok(());
+    }
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if !is_root {
+        bail!(
+            "qemu-user is needed to run the arm64 handler here: run `sudo apt-get install -y {}`",
+            QEMU_PACKAGES.join(" ")
+        );
+    }
+    let spinner = spinner(&format!(
+        "apt-get install {} (to run the arm64 handler locally)",
+        QEMU_PACKAGES.join(" ")
+    ));
+    let install = || {
+        Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(QEMU_PACKAGES)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .output()
+    };
+    let mut output = install().context("running apt-get")?;
+    if !output.status.success() {
+        Command::new("apt-get")
+            .arg("update")
+            .output()
+            .context("running apt-get update")?;
+        output = install().context("running apt-get")?;
+    }
+    spinner.finish_and_clear();
+    if !output.status.success() || !qemu_present() {
+        bail!(
+            "could not install {}: {}",
+            QEMU_PACKAGES.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    eprintln!("tools: installed {}", QEMU_PACKAGES.join(", "));
+    Ok(())
+}
+
+fn qemu_present() -> bool {
+    let runs = Command::new(QEMU)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    runs && std::path::Path::new(ARM64_SYSROOT)
+        .join("lib/ld-linux-aarch64.so.1")
+        .exists()
+}
+
 /// A spinner on stderr for work of unknown length.
 pub fn spinner(message: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();

@@ -1,6 +1,8 @@
 //! The `cargo xtask` command line: one module per subcommand.
 
 mod build;
+mod demo;
+mod simulate;
 mod stack;
 mod synth;
 mod test;
@@ -44,10 +46,22 @@ pub enum Command {
     Diff(crate::config::ConfigArgs),
     /// Delete the stack and wait (an absent stack is success).
     Destroy(stack::DestroyArgs),
-    /// [not implemented yet] Run CloudTrail events through the rule pattern and handler offline.
-    Simulate,
-    /// [not implemented yet] Deploy to a local emulator and replay the samples end to end.
-    Demo,
+    /// Run CloudTrail files (events, records, log files, gzipped or not; - for stdin)
+    /// through the rule pattern and the handler core, offline.
+    Simulate {
+        /// Input files.
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: simulate::Format,
+    },
+    /// Deploy to a local emulator and replay the samples end to end.
+    Demo {
+        /// Leave the emulator running afterwards.
+        #[arg(long)]
+        keep: bool,
+    },
     /// [not implemented yet] Measure handler cold start, throughput and tool speed.
     Bench,
 }
@@ -61,6 +75,8 @@ impl Command {
             Command::Build => build::run(),
             Command::Synth { out, stdout } => synth::run(out, stdout),
             Command::Deploy(args) => stack::deploy(args),
+            Command::Simulate { files, format } => simulate::run(&files, format),
+            Command::Demo { keep } => demo::run(keep),
             Command::Diff(args) => stack::diff(args),
             Command::Destroy(args) => stack::destroy(args),
             other => bail!("`{}` is not implemented yet", name(&other)),

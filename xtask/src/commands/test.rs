@@ -35,6 +35,10 @@ const STEPS: &[Step] = &[
         },
     },
     Step {
+        name: "arm64 build",
+        run: arm64_build,
+    },
+    Step {
         name: "tests",
         run: || cargo(&["test", "--workspace"]),
     },
@@ -96,6 +100,13 @@ fn cargo(args: &[&str]) -> Result<bool> {
         .status()
         .context("running cargo")?;
     Ok(status.success())
+}
+
+/// The handler zip deploy uploads, and qemu-user to run it: the end-to-end tests use both.
+fn arm64_build() -> Result<bool> {
+    crate::artifact::build()?;
+    tools::ensure_qemu()?;
+    Ok(true)
 }
 
 fn templates() -> Result<Vec<PathBuf>> {

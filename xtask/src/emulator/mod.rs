@@ -82,6 +82,13 @@ impl Emulator {
             .await
     }
 
+    /// Leaves the server running after this value is gone; returns its pid.
+    pub fn keep_running(self) -> u32 {
+        let pid = self.child.id();
+        std::mem::forget(self);
+        pid
+    }
+
     /// Clears every resource the emulator holds.
     pub fn reset(&self) -> Result<()> {
         ureq::post(format!("{}/moto-api/reset", self.endpoint))

@@ -1,0 +1,100 @@
+//! `cargo xtask demo`: the whole product on a local emulator.
+
+use std::time::Instant;
+
+use anyhow::{Result, bail};
+
+use crate::config::{self, ConfigArgs};
+use crate::demo::{self, Report};
+use crate::emulator::Emulator;
+use crate::runtime_api::Outcome;
+use crate::{artifact, tools, workspace};
+
+/// Runs the command; `keep` leaves the emulator running.
+pub fn run(keep: bool) -> Result<()> {
+    tools::ensure()?;
+    let artifact = artifact::build()?;
+    let started = Instant::now();
+    let config = config::load(&ConfigArgs::default())?;
+    let binary = artifact::unpack(&artifact, &workspace::target_dir().join("demo"))?;
+    let handler = match tools::ensure_qemu() {
+        Ok(()) => artifact::qemu_command(&binary),
+        Err(error) => bail!("{error:#}\n(the demo runs the arm64 handler that deploy uploads)"),
+    };
+    let samples = demo::samples()?;
+    let emulator = Emulator::start()?;
+    eprintln!("demo: emulator on {}", emulator.endpoint());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(async {
+        let sdk = emulator.sdk_config().await;
+        demo::run(
+            &sdk,
+            emulator.endpoint(),
+            &config,
+            &artifact,
+            handler,
+            &samples,
+        )
+        .await
+    })?;
+    print_report(&report);
+    eprintln!(
+        "demo: finished in {:.1}s after the build",
+        started.elapsed().as_secs_f32()
+    );
+    if !keep {
+        drop(emulator);
+        eprintln!("demo: emulator stopped; nothing is left running");
+        return Ok(());
+    }
+    {
+        let endpoint = emulator.endpoint().to_owned();
+        let pid = emulator.keep_running();
+        eprintln!(
+            "demo: the emulator keeps running (pid {pid}). Try:\n  \
+             AWS_ENDPOINT_URL={endpoint} AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws sns list-topics\n  \
+             kill {pid}   # when done"
+        );
+    }
+    Ok(())
+}
+
+fn print_report(report: &Report) {
+    println!("\nAlerts as the subscriber received them:");
+    for alert in &report.alerts {
+        let document = &alert.document;
+        println!("  {}", alert.subject);
+        println!(
+            "      severity {} | monitor {} | actor {} | target {} | event {}",
+            document["severity"].as_str().unwrap_or("?"),
+            document["monitor"].as_str().unwrap_or("?"),
+            document["actor"]["name"].as_str().unwrap_or("?"),
+            document["target"].as_str().unwrap_or("-"),
+            document["event_id"].as_str().unwrap_or("-"),
+        );
+    }
+    println!("\nSamples the rule correctly ignored:");
+    for sample in report.samples.iter().filter(|s| !s.matched) {
+        println!("  {}: no alert", sample.name);
+    }
+    let errors: Vec<_> = report
+        .samples
+        .iter()
+        .filter(|s| matches!(s.outcome, Some(Outcome::Error(_))))
+        .collect();
+    for sample in &errors {
+        println!("  {}: HANDLER ERROR {:?}", sample.name, sample.outcome);
+    }
+    let matched = report.samples.iter().filter(|s| s.matched).count();
+    println!(
+        "\nSummary: {} samples, {matched} matched the rule, {} alerts received ({} by the {}-only subscription), {} ignored, {} handler errors",
+        report.samples.len(),
+        report.alerts.len(),
+        report.filtered.len(),
+        demo::FILTERED_SEVERITY,
+        report.samples.len() - matched,
+        errors.len()
+    );
+}

@@ -1,0 +1,41 @@
+//! `cargo xtask simulate`: CloudTrail files through the rule pattern and handler core, offline.
+
+use anyhow::{Result, bail};
+
+use crate::{app, simulate};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Readable lines.
+    Text,
+    /// One JSON object per input event.
+    Json,
+}
+
+/// Runs the command; fails when any file could not be read.
+pub fn run(files: &[String], format: Format) -> Result<()> {
+    let monitors = app::default_props().monitors;
+    let mut failed = 0;
+    for file in files {
+        let inputs = match simulate::read(file) {
+            Ok(inputs) => inputs,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                failed += 1;
+                continue;
+            }
+        };
+        for input in &inputs {
+            let simulated = simulate::simulate(input, &monitors);
+            match format {
+                Format::Text => println!("{}", simulate::describe(&simulated)),
+                Format::Json => println!("{}", serde_json::to_string(&simulated)?),
+            }
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} of {} files could not be read", files.len());
+    }
+    Ok(())
+}

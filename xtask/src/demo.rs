@@ -1,0 +1,390 @@
+//! The local end-to-end run: deploy to the emulator with the real deploy code,
+//! match each sample with the emulator's EventBridge matcher, invoke the real
+//! handler binary for matched ones, and read the alerts as a subscriber does.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use aws_config::SdkConfig;
+use serde_json::{Value, json};
+
+use crate::artifact::Artifact;
+use crate::cloudformation::Approval;
+use crate::config::Config;
+use crate::deploy::{self, Session};
+use crate::runtime_api::{HandlerEnv, HandlerProcess, Outcome, RuntimeApi};
+use crate::workspace;
+
+/// How long to wait for the handler to answer one invocation.
+const INVOKE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long to wait for messages that should arrive in a queue.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(10);
+/// Severity the filtered subscription asks for.
+pub const FILTERED_SEVERITY: &str = "CRITICAL";
+
+/// An alert as a subscriber's SQS queue received it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub subject: String,
+    pub attributes: BTreeMap<String, String>,
+    /// The JSON alert document (the `sqs` body of the message).
+    pub document: Value,
+    /// Size of the SNS message body in bytes.
+    pub size: usize,
+}
+
+/// What happened to one sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SampleRun {
+    pub name: String,
+    /// Whether the emulator's EventBridge matched the deployed rule's pattern.
+    pub matched: bool,
+    /// The handler invocation's outcome, for matched samples.
+    pub outcome: Option<Outcome>,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub samples: Vec<SampleRun>,
+    /// Alerts received by the unfiltered subscription.
+    pub alerts: Vec<Received>,
+    /// Alerts received by the subscription filtered on severity.
+    pub filtered: Vec<Received>,
+}
+
+/// Runs samples end to end on an emulator; `handler` starts the handler binary.
+pub async fn run(
+    sdk: &SdkConfig,
+    endpoint: &str,
+    config: &Config,
+    artifact: &Artifact,
+    handler: Command,
+    samples: &[(String, Value)],
+) -> Result<Report> {
+    let session = Session::new(sdk, Duration::from_millis(50));
+    eprintln!(
+        "demo: deploying {} to the emulator with the real deploy code",
+        config.stack_name
+    );
+    let deployed = deploy::deploy(&session, config, artifact, Approval::Given).await?;
+    let output = |key: &str| {
+        deployed
+            .stack
+            .outputs
+            .get(key)
+            .cloned()
+            .with_context(|| format!("the stack has no {key} output"))
+    };
+    let (topic, rule_arn) = (output("TopicArn")?, output("RuleArn")?);
+
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let subscriber = subscribe(sdk, &sqs, &topic, "trailwatch-demo-subscriber", None).await?;
+    let filtered = subscribe(
+        sdk,
+        &sqs,
+        &topic,
+        "trailwatch-demo-critical",
+        Some(json!({"severity": [FILTERED_SEVERITY]})),
+    )
+    .await?;
+
+    eprintln!(
+        "demo: matching {} samples with the emulator's EventBridge and the deployed rule's pattern",
+        samples.len()
+    );
+    let matched = match_with_eventbridge(sdk, &sqs, &rule_arn, samples).await?;
+
+    let api = RuntimeApi::start()?;
+    let env = HandlerEnv {
+        topic_arn: topic,
+        endpoint: endpoint.to_owned(),
+        region: session.region.clone(),
+    };
+    let log = workspace::target_dir().join("demo-handler.log");
+    let _process = HandlerProcess::spawn(handler, &api, &env, &log)?;
+    eprintln!(
+        "demo: handler running against the Runtime API on {} (log: {})",
+        api.address(),
+        log.display()
+    );
+    let mut runs = Vec::new();
+    for (index, (name, event)) in samples.iter().enumerate() {
+        let is_matched = matched.contains(&index);
+        let outcome = if is_matched {
+            Some(api.invoke(event, INVOKE_TIMEOUT)?)
+        } else {
+            None
+        };
+        runs.push(SampleRun {
+            name: name.clone(),
+            matched: is_matched,
+            outcome,
+        });
+    }
+    let published = runs
+        .iter()
+        .filter(|r| matches!(r.outcome, Some(Outcome::Response(_))))
+        .count();
+    let alerts = receive(&sqs, &subscriber, published).await?;
+    let critical = alerts
+        .iter()
+        .filter(|a| a.attributes.get("severity").map(String::as_str) == Some(FILTERED_SEVERITY))
+        .count();
+    let filtered = receive(&sqs, &filtered, critical).await?;
+    Ok(Report {
+        samples: runs,
+        alerts,
+        filtered,
+    })
+}
+
+/// Subscribes a new SQS queue to the topic, optionally with a FilterPolicy.
+async fn subscribe(
+    sdk: &SdkConfig,
+    sqs: &aws_sdk_sqs::Client,
+    topic: &str,
+    name: &str,
+    filter: Option<Value>,
+) -> Result<String> {
+    let (url, arn) = queue(sqs, name).await?;
+    let mut request = aws_sdk_sns::Client::new(sdk)
+        .subscribe()
+        .topic_arn(topic)
+        .protocol("sqs")
+        .endpoint(arn);
+    if let Some(filter) = filter {
+        request = request.attributes("FilterPolicy", filter.to_string());
+    }
+    request
+        .send()
+        .await
+        .context("subscribing a queue to the alert topic")?;
+    Ok(url)
+}
+
+/// Creates a queue; returns its URL and ARN.
+async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<(String, String)> {
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .context("creating a queue")?
+        .queue_url()
+        .unwrap_or_default()
+        .to_owned();
+    let attributes = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .context("reading the queue ARN")?;
+    let arn = attributes
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .cloned()
+        .unwrap_or_default();
+    Ok((url, arn))
+}
+
+/// Indices of the samples the deployed rule's pattern matches, decided by the
+/// emulator's EventBridge: a throw-away rule with the same pattern and an SQS target.
+async fn match_with_eventbridge(
+    sdk: &SdkConfig,
+    sqs: &aws_sdk_sqs::Client,
+    rule_arn: &str,
+    samples: &[(String, Value)],
+) -> Result<BTreeSet<usize>> {
+    let events = aws_sdk_eventbridge::Client::new(sdk);
+    let rule_name = rule_arn.rsplit('/').next().unwrap_or(rule_arn);
+    let pattern = events
+        .describe_rule()
+        .name(rule_name)
+        .send()
+        .await
+        .context("reading the deployed rule")?
+        .event_pattern()
+        .unwrap_or_default()
+        .to_owned();
+    // The emulator cannot invoke the deployed rule's Lambda target (that needs Docker)
+    // and fails PutEvents trying, whatever the rule's state: match on a bus of its own.
+    const MATCHER: &str = "trailwatch-demo-matcher";
+    events
+        .create_event_bus()
+        .name(MATCHER)
+        .send()
+        .await
+        .context("creating the matcher bus")?;
+    let (url, arn) = queue(sqs, MATCHER).await?;
+    events
+        .put_rule()
+        .name(MATCHER)
+        .event_bus_name(MATCHER)
+        .event_pattern(pattern)
+        .send()
+        .await
+        .context("creating the matcher rule")?;
+    let target = aws_sdk_eventbridge::types::Target::builder()
+        .id("matcher")
+        .arn(arn)
+        .build()
+        .context("matcher target")?;
+    events
+        .put_targets()
+        .rule(MATCHER)
+        .event_bus_name(MATCHER)
+        .targets(target)
+        .send()
+        .await
+        .context("targeting the matcher queue")?;
+    for (index, (_, event)) in samples.iter().enumerate() {
+        let mut detail = event["detail"].clone();
+        if let Some(map) = detail.as_object_mut() {
+            map.insert("trailwatchDemoSample".to_owned(), json!(index));
+        }
+        let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+            .source(event["source"].as_str().unwrap_or_default())
+            .detail_type(event["detail-type"].as_str().unwrap_or_default())
+            .detail(detail.to_string())
+            .event_bus_name(MATCHER)
+            .build();
+        events
+            .put_events()
+            .entries(entry)
+            .send()
+            .await
+            .context("PutEvents")?;
+    }
+    let mut matched = BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline {
+        let messages = sqs
+            .receive_message()
+            .queue_url(&url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .context("reading the matcher queue")?;
+        for message in messages.messages() {
+            let body: Value =
+                serde_json::from_str(message.body().unwrap_or_default()).unwrap_or_default();
+            if let Some(index) = body["detail"]["trailwatchDemoSample"].as_u64() {
+                matched.insert(index as usize);
+            }
+        }
+    }
+    events
+        .remove_targets()
+        .rule(MATCHER)
+        .event_bus_name(MATCHER)
+        .ids("matcher")
+        .send()
+        .await
+        .context("removing the matcher target")?;
+    events
+        .delete_rule()
+        .name(MATCHER)
+        .event_bus_name(MATCHER)
+        .send()
+        .await
+        .context("deleting the matcher rule")?;
+    events
+        .delete_event_bus()
+        .name(MATCHER)
+        .send()
+        .await
+        .context("deleting the matcher bus")?;
+    Ok(matched)
+}
+
+/// Receives `expected` SNS notifications from a queue (or what arrived by the timeout).
+async fn receive(sqs: &aws_sdk_sqs::Client, url: &str, expected: usize) -> Result<Vec<Received>> {
+    let mut received = Vec::new();
+    let deadline = Instant::now() + DELIVERY_TIMEOUT;
+    while received.len() < expected && Instant::now() < deadline {
+        let messages = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .context("reading a subscriber queue")?;
+        for message in messages.messages() {
+            let notification: Value = serde_json::from_str(message.body().unwrap_or_default())
+                .context("SNS notification is not JSON")?;
+            received.push(notification_to_alert(&notification)?);
+        }
+    }
+    // A short extra wait catches alerts that should not be there.
+    let extra = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .context("reading a subscriber queue")?;
+    for message in extra.messages() {
+        let notification: Value = serde_json::from_str(message.body().unwrap_or_default())
+            .context("SNS notification is not JSON")?;
+        received.push(notification_to_alert(&notification)?);
+    }
+    Ok(received)
+}
+
+fn notification_to_alert(notification: &Value) -> Result<Received> {
+    let message = notification["Message"].as_str().unwrap_or_default();
+    let attributes = notification["MessageAttributes"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, value)| {
+            (
+                name.clone(),
+                value["Value"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    Ok(Received {
+        subject: notification["Subject"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        attributes,
+        document: serde_json::from_str(message)
+            .context("the alert delivered to SQS is not the JSON document")?,
+        size: message.len(),
+    })
+}
+
+/// Every sample in `samples/`, sorted by name.
+pub fn samples() -> Result<Vec<(String, Value)>> {
+    let dir = workspace::root().join("samples");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let name = path
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Ok((
+                name,
+                serde_json::from_str(&text)
+                    .with_context(|| format!("{} is not JSON", path.display()))?,
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,154 @@
+//! Offline simulation: CloudTrail input files through the generated rule pattern
+//! and the handler core, printing the alerts that would be published.
+
+use std::io::Read;
+
+use anyhow::{Context, Result, bail};
+use flate2::read::GzDecoder;
+use handler::alert;
+use handler::render::{self, document};
+use serde::Serialize;
+use serde_json::{Value, json};
+use template::MonitorPattern;
+
+/// One event read from an input file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Input {
+    pub file: String,
+    /// Position of the record in a log file or list, else 0.
+    pub index: usize,
+    pub envelope: Value,
+}
+
+/// What would happen to one event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Simulated {
+    pub file: String,
+    pub index: usize,
+    /// Whether the generated rule would deliver the event to the handler.
+    pub matched_rule: bool,
+    pub monitor: Option<String>,
+    pub severity: Option<String>,
+    pub subject: Option<String>,
+    /// The alert document, when there is an alert.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alert: Option<Value>,
+}
+
+/// Reads `path` (`-` for standard input), plain or gzipped: an EventBridge event,
+/// a raw CloudTrail record, a CloudTrail log file (`{"Records": [...]}`), or a list.
+pub fn read(path: &str) -> Result<Vec<Input>> {
+    let mut bytes = Vec::new();
+    if path == "-" {
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .context("reading standard input")?;
+    } else {
+        bytes = std::fs::read(path).with_context(|| format!("{path}: cannot read"))?;
+    }
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut text = Vec::new();
+        GzDecoder::new(bytes.as_slice())
+            .read_to_end(&mut text)
+            .with_context(|| format!("{path}: not a valid gzip file"))?;
+        bytes = text;
+    }
+    let value: Value =
+        serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{path}: invalid JSON: {e}"))?;
+    let items = match value {
+        Value::Object(mut map) if map.contains_key("Records") => match map.remove("Records") {
+            Some(Value::Array(records)) => records,
+            _ => bail!("{path}: `Records` is not a list"),
+        },
+        Value::Array(items) => items,
+        single => vec![single],
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(index, item)| {
+            let envelope = envelope(item).with_context(|| format!("{path}: item {index}"))?;
+            Ok(Input {
+                file: path.to_owned(),
+                index,
+                envelope,
+            })
+        })
+        .collect()
+}
+
+/// An EventBridge envelope as is; a raw CloudTrail record wrapped as EventBridge wraps it.
+fn envelope(item: Value) -> Result<Value> {
+    if item.get("detail").is_some() {
+        return Ok(item);
+    }
+    let Some(event_source) = item.get("eventSource").and_then(Value::as_str) else {
+        bail!(
+            "neither an EventBridge event (no `detail`) nor a CloudTrail record (no `eventSource`)"
+        );
+    };
+    let label = event_source.split('.').next().unwrap_or(event_source);
+    let detail_type = if item["eventName"] == "ConsoleLogin" {
+        "AWS Console Sign In via CloudTrail"
+    } else {
+        handler::catalog::API_CALL_DETAIL_TYPE
+    };
+    Ok(json!({
+        "version": "0",
+        "id": item.get("eventID").cloned().unwrap_or(json!("simulated")),
+        "detail-type": detail_type,
+        "source": format!("aws.{label}"),
+        "account": item.get("recipientAccountId").or(item.pointer("/userIdentity/accountId")).cloned().unwrap_or(Value::Null),
+        "time": item.get("eventTime").cloned().unwrap_or(Value::Null),
+        "region": item.get("awsRegion").cloned().unwrap_or(Value::Null),
+        "resources": [],
+        "detail": item,
+    }))
+}
+
+/// Runs one event through the rule pattern and, when it matches, the handler core.
+pub fn simulate(input: &Input, monitors: &[MonitorPattern]) -> Simulated {
+    let matched_rule = template::matches(monitors, &input.envelope);
+    let mut simulated = Simulated {
+        file: input.file.clone(),
+        index: input.index,
+        matched_rule,
+        monitor: None,
+        severity: None,
+        subject: None,
+        alert: None,
+    };
+    if matched_rule {
+        let alert = alert::judge(&input.envelope);
+        simulated.monitor = Some(alert.monitor.to_owned());
+        simulated.severity = Some(alert.severity.to_string());
+        simulated.subject = Some(render::subject(&alert));
+        simulated.alert = serde_json::from_str(&document(&alert)).ok();
+    }
+    simulated
+}
+
+/// A human-readable report of one simulated event.
+pub fn describe(simulated: &Simulated) -> String {
+    let place = if simulated.index == 0 {
+        simulated.file.clone()
+    } else {
+        format!("{}[{}]", simulated.file, simulated.index)
+    };
+    match (&simulated.subject, &simulated.alert) {
+        (Some(subject), Some(alert)) => {
+            let reasons: Vec<&str> = alert["reasons"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            format!(
+                "{place}: {subject}\n    monitor {}: {}",
+                alert["monitor"].as_str().unwrap_or("?"),
+                reasons.join("; ")
+            )
+        }
+        _ => format!("{place}: no alert (the rule does not deliver this event)"),
+    }
+}

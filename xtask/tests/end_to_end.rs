@@ -1,0 +1,267 @@
+//! The whole pipeline on the emulator, as `cargo xtask demo` runs it: the deploy
+//! code, the emulator's EventBridge matcher, the arm64 handler from the deployed
+//! zip under qemu-user, and SNS delivering to SQS subscribers.
+//! Needs `cargo xtask build` first (`cargo xtask test` does it).
+
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use xtask::artifact::{self, Artifact};
+use xtask::config::{self, ConfigArgs};
+use xtask::demo::{self, FILTERED_SEVERITY, Report};
+use xtask::emulator::Emulator;
+use xtask::runtime_api::{HandlerEnv, HandlerProcess, Outcome, RuntimeApi};
+use xtask::{app, simulate, tools, workspace};
+
+const HUGE: &str = "extra-200kb-policy-unicode-user";
+
+fn artifact() -> Artifact {
+    artifact::existing().expect("readable artifact").expect(
+        "no handler zip: run `cargo xtask build` (cargo xtask test does) before these tests",
+    )
+}
+
+/// The arm64 bootstrap from the zip deploy uploads, under qemu-user.
+fn arm64_handler(test: &str) -> Command {
+    if let Err(error) = tools::ensure_qemu() {
+        panic!("cannot run the arm64 handler here, so this test cannot prove it works: {error:#}");
+    }
+    let binary = artifact::unpack(
+        &artifact(),
+        &workspace::target_dir().join("test-scratch").join(test),
+    )
+    .expect("unpack");
+    artifact::qemu_command(&binary)
+}
+
+/// The public-read sample with a policy over 200 KB and a unicode user name.
+fn huge_event() -> Value {
+    let mut event: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            workspace::root().join("samples/s3-put-bucket-policy-public-read.json"),
+        )
+        .expect("sample"),
+    )
+    .expect("JSON");
+    let statements = &mut event["detail"]["requestParameters"]["bucketPolicy"]["Statement"];
+    let public = statements.clone();
+    let mut all = vec![public];
+    all.extend((0..1500).map(|i| json!({"Sid": format!("Partner{i}"), "Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{:012}:root", 200_000_000_000u64 + i)}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-web-assets/*"})));
+    *statements = Value::Array(all);
+    event["detail"]["userIdentity"]["userName"] = json!("Zoë-Ångström");
+    event["detail"]["eventID"] = json!("0b5e0000-0000-4000-8000-000000000200");
+    assert!(event.to_string().len() > 200_000);
+    event
+}
+
+/// One run of every sample (plus the huge one) shared by the tests below.
+fn report() -> &'static Report {
+    static REPORT: OnceLock<Report> = OnceLock::new();
+    REPORT.get_or_init(|| {
+        let mut samples = demo::samples().expect("samples");
+        samples.push((HUGE.to_owned(), huge_event()));
+        let handler = arm64_handler("end_to_end");
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        runtime.block_on(async {
+            let emulator = Emulator::start().expect("emulator");
+            let sdk = emulator.sdk_config().await;
+            let file = workspace::target_dir().join("test-scratch/end_to_end.toml");
+            std::fs::write(&file, "").expect("config file");
+            let config = config::load(&ConfigArgs {
+                config: Some(file),
+                ..ConfigArgs::default()
+            })
+            .expect("config");
+            demo::run(
+                &sdk,
+                emulator.endpoint(),
+                &config,
+                &artifact(),
+                handler,
+                &samples,
+            )
+            .await
+            .expect("demo run")
+        })
+    })
+}
+
+/// The reviewed subject snapshot of a sample (handler/tests/snapshots).
+fn expected_subject(name: &str) -> String {
+    let path = workspace::root().join(format!(
+        "handler/tests/snapshots/samples__{name}.subject.snap"
+    ));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    text.splitn(3, "---\n")
+        .nth(2)
+        .expect("snapshot body")
+        .trim_end()
+        .to_owned()
+}
+
+#[test]
+fn the_emulators_matcher_delivers_every_monitored_sample_and_no_negative_one() {
+    for sample in &report().samples {
+        assert_eq!(
+            sample.matched,
+            !sample.name.starts_with("negative-"),
+            "{}",
+            sample.name
+        );
+    }
+}
+
+#[test]
+fn simulate_agrees_with_the_emulators_matcher_on_every_sample() {
+    let monitors = app::default_props().monitors;
+    let samples = demo::samples().expect("samples");
+    for (run, (name, event)) in report().samples.iter().zip(&samples) {
+        let input = simulate::Input {
+            file: name.clone(),
+            index: 0,
+            envelope: event.clone(),
+        };
+        assert_eq!(
+            simulate::simulate(&input, &monitors).matched_rule,
+            run.matched,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn the_arm64_handler_answers_every_delivered_event_without_error() {
+    for sample in report().samples.iter().filter(|s| s.matched) {
+        assert!(
+            matches!(sample.outcome, Some(Outcome::Response(_))),
+            "{}: {:?}",
+            sample.name,
+            sample.outcome
+        );
+    }
+}
+
+#[test]
+fn the_subscriber_receives_exactly_the_reviewed_alert_of_each_monitored_sample() {
+    let received: BTreeSet<String> = report().alerts.iter().map(|a| a.subject.clone()).collect();
+    let mut expected: BTreeSet<String> = report()
+        .samples
+        .iter()
+        .filter(|s| s.matched && s.name != HUGE)
+        .map(|s| expected_subject(&s.name))
+        .collect();
+    expected.insert(
+        "[CRITICAL] Zo?-?ngstr?m made S3 bucket acme-web-assets public (111122223333/us-east-1)"
+            .to_owned(),
+    );
+    assert_eq!(received, expected);
+    assert_eq!(
+        report().alerts.len(),
+        expected.len(),
+        "an alert arrived twice"
+    );
+}
+
+#[test]
+fn message_attributes_match_the_alert_document() {
+    for alert in &report().alerts {
+        let document = &alert.document;
+        for (attribute, field) in [
+            ("severity", "severity"),
+            ("monitor", "monitor"),
+            ("event_name", "event_name"),
+            ("account", "account"),
+            ("region", "region"),
+        ] {
+            assert_eq!(
+                alert.attributes.get(attribute).map(String::as_str),
+                document[field].as_str(),
+                "{}: {attribute}",
+                alert.subject
+            );
+        }
+        assert!(
+            alert
+                .subject
+                .starts_with(&format!("[{}] ", alert.attributes["severity"])),
+            "{}",
+            alert.subject
+        );
+    }
+}
+
+#[test]
+fn a_severity_filter_policy_delivers_only_that_severity() {
+    let critical: BTreeSet<&str> = report()
+        .alerts
+        .iter()
+        .filter(|a| a.attributes["severity"] == FILTERED_SEVERITY)
+        .map(|a| a.subject.as_str())
+        .collect();
+    let filtered: BTreeSet<&str> = report()
+        .filtered
+        .iter()
+        .map(|a| a.subject.as_str())
+        .collect();
+    assert_eq!(filtered, critical);
+    assert_eq!(filtered.len(), 8, "7 critical samples and the huge policy");
+}
+
+#[test]
+fn a_200_kb_policy_with_a_unicode_user_arrives_as_a_valid_truncated_alert() {
+    let alert = report()
+        .alerts
+        .iter()
+        .find(|a| a.document["event_id"] == "0b5e0000-0000-4000-8000-000000000200")
+        .expect("the huge alert was delivered");
+    assert!(alert.size <= 256 * 1024, "{} bytes", alert.size);
+    assert_eq!(alert.document["actor"]["name"], "Zoë-Ångström");
+    assert!(alert.document.get("event").is_none() && alert.document["event_excerpt"].is_string());
+}
+
+#[tokio::test]
+async fn the_handler_returns_an_error_to_the_runtime_api_when_sns_is_gone() {
+    let emulator = Emulator::start().expect("emulator");
+    let sdk = emulator.sdk_config().await;
+    let topic = aws_sdk_sns::Client::new(&sdk)
+        .create_topic()
+        .name("alerts")
+        .send()
+        .await
+        .expect("topic");
+    let api = RuntimeApi::start().expect("runtime api");
+    let env = HandlerEnv {
+        topic_arn: topic.topic_arn().unwrap_or_default().to_owned(),
+        endpoint: emulator.endpoint().to_owned(),
+        region: "us-east-1".to_owned(),
+    };
+    let log = workspace::target_dir().join("test-scratch/sns-gone-handler.log");
+    let _handler =
+        HandlerProcess::spawn(arm64_handler("sns_gone"), &api, &env, &log).expect("handler");
+    let event: Value = serde_json::from_str(
+        &std::fs::read_to_string(workspace::root().join("samples/iam-create-user-by-root.json"))
+            .expect("sample"),
+    )
+    .expect("JSON");
+    let timeout = Duration::from_secs(60);
+    assert!(matches!(
+        api.invoke(&event, timeout).expect("first invocation"),
+        Outcome::Response(_)
+    ));
+
+    drop(emulator);
+    let outcome = api.invoke(&event, timeout).expect("second invocation");
+
+    let Outcome::Error(error) = outcome else {
+        panic!("expected an error, got {outcome:?}")
+    };
+    assert!(
+        error["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("publishing the alert failed")),
+        "{error}"
+    );
+}
