@@ -66,8 +66,6 @@ pub enum Value {
     Sub(String),
     /// `{"Fn::Join": [separator, [parts]]}`.
     Join(String, Vec<Value>),
-    /// `{"Fn::If": [condition, then, else]}`.
-    If(String, Box<Value>, Box<Value>),
 }
 
 impl Value {
@@ -98,9 +96,6 @@ impl Serialize for Value {
             Value::GetAtt(id, attribute) => function(serializer, "Fn::GetAtt", &[id, attribute]),
             Value::Sub(template) => function(serializer, "Fn::Sub", template),
             Value::Join(separator, parts) => function(serializer, "Fn::Join", &(separator, parts)),
-            Value::If(condition, then, otherwise) => {
-                function(serializer, "Fn::If", &(condition, then, otherwise))
-            }
         }
     }
 }

@@ -260,23 +260,17 @@ async fn match_with_eventbridge(
             .await
             .context("PutEvents")?;
     }
+    // The emulator delivers during PutEvents: read until the queue stays empty.
     let mut matched = BTreeSet::new();
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while Instant::now() < deadline {
-        let messages = sqs
-            .receive_message()
-            .queue_url(&url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .context("reading the matcher queue")?;
-        for message in messages.messages() {
-            let body: Value =
-                serde_json::from_str(message.body().unwrap_or_default()).unwrap_or_default();
-            if let Some(index) = body["detail"]["trailwatchDemoSample"].as_u64() {
-                matched.insert(index as usize);
-            }
+    loop {
+        let bodies = receive_bodies(sqs, &url, 1).await?;
+        if bodies.is_empty() {
+            break;
         }
+        let indices = bodies
+            .iter()
+            .filter_map(|b| b["detail"]["trailwatchDemoSample"].as_u64());
+        matched.extend(indices.map(|i| i as usize));
     }
     events
         .remove_targets()
@@ -302,38 +296,40 @@ async fn match_with_eventbridge(
     Ok(matched)
 }
 
-/// Receives `expected` SNS notifications from a queue (or what arrived by the timeout).
+/// Receives `expected` SNS notifications from a queue (or what arrived by the
+/// timeout), then waits a second more for any that should not be there.
 async fn receive(sqs: &aws_sdk_sqs::Client, url: &str, expected: usize) -> Result<Vec<Received>> {
-    let mut received = Vec::new();
+    let mut bodies = Vec::new();
     let deadline = Instant::now() + DELIVERY_TIMEOUT;
-    while received.len() < expected && Instant::now() < deadline {
-        let messages = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .context("reading a subscriber queue")?;
-        for message in messages.messages() {
-            let notification: Value = serde_json::from_str(message.body().unwrap_or_default())
-                .context("SNS notification is not JSON")?;
-            received.push(notification_to_alert(&notification)?);
-        }
+    while bodies.len() < expected && Instant::now() < deadline {
+        bodies.extend(receive_bodies(sqs, url, 0).await?);
     }
-    // A short extra wait catches alerts that should not be there.
-    let extra = sqs
+    bodies.extend(receive_bodies(sqs, url, 1).await?);
+    bodies.iter().map(notification_to_alert).collect()
+}
+
+/// The JSON bodies of one ReceiveMessage call, long-polling `wait_seconds`.
+async fn receive_bodies(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    wait_seconds: i32,
+) -> Result<Vec<Value>> {
+    let messages = sqs
         .receive_message()
         .queue_url(url)
         .max_number_of_messages(10)
+        .wait_time_seconds(wait_seconds)
         .send()
         .await
-        .context("reading a subscriber queue")?;
-    for message in extra.messages() {
-        let notification: Value = serde_json::from_str(message.body().unwrap_or_default())
-            .context("SNS notification is not JSON")?;
-        received.push(notification_to_alert(&notification)?);
-    }
-    Ok(received)
+        .with_context(|| format!("reading the queue {url}"))?;
+    messages
+        .messages()
+        .iter()
+        .map(|m| {
+            serde_json::from_str(m.body().unwrap_or_default())
+                .context("a queued message is not JSON")
+        })
+        .collect()
 }
 
 fn notification_to_alert(notification: &Value) -> Result<Received> {

@@ -34,6 +34,7 @@ struct Results {
     done: Mutex<HashMap<String, Outcome>>,
     ready: Condvar,
     init_error: Mutex<Option<Value>>,
+    first_poll: Mutex<Option<Instant>>,
 }
 
 /// A running Runtime API.
@@ -100,15 +101,7 @@ impl RuntimeApi {
             if let Some(outcome) = done.remove(&id) {
                 return Ok(outcome);
             }
-            if let Some(error) = self
-                .results
-                .init_error
-                .lock()
-                .map_err(|_| anyhow!("lock poisoned"))?
-                .clone()
-            {
-                bail!("the handler failed to start: {error}");
-            }
+            self.check_init()?;
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 bail!("the handler did not answer invocation {id} within {timeout:?}");
@@ -119,6 +112,44 @@ impl RuntimeApi {
                 .wait_timeout(done, left.min(Duration::from_millis(100)))
                 .map_err(|_| anyhow!("lock poisoned"))?
                 .0;
+        }
+    }
+}
+
+impl RuntimeApi {
+    /// When the handler first asked for an invocation (its init is done then).
+    pub fn wait_first_poll(&self, timeout: Duration) -> Result<Instant> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(at) = *self
+                .results
+                .first_poll
+                .lock()
+                .map_err(|_| anyhow!("lock poisoned"))?
+            {
+                return Ok(at);
+            }
+            self.check_init()?;
+            if Instant::now() >= deadline {
+                bail!("the handler did not poll for an invocation within {timeout:?}");
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+}
+
+impl RuntimeApi {
+    /// Fails when the handler reported an init error.
+    fn check_init(&self) -> Result<()> {
+        match self
+            .results
+            .init_error
+            .lock()
+            .map_err(|_| anyhow!("lock poisoned"))?
+            .as_ref()
+        {
+            Some(error) => bail!("the handler failed to start: {error}"),
+            None => Ok(()),
         }
     }
 }
@@ -158,7 +189,7 @@ fn answer(
         request.method(),
         path.split('/').collect::<Vec<_>>().as_slice(),
     ) {
-        (Method::Get, ["", "invocation", "next"]) => match next_event(pending) {
+        (Method::Get, ["", "invocation", "next"]) => match next_event(pending, results) {
             Some((id, event)) => {
                 let deadline = (std::time::SystemTime::now() + Duration::from_secs(10))
                     .duration_since(std::time::UNIX_EPOCH)
@@ -205,7 +236,14 @@ fn answer(
     let _ = request.respond(response);
 }
 
-fn next_event(pending: &Mutex<Receiver<(String, Value)>>) -> Option<(String, Value)> {
+/// Records the first poll (the end of the handler's init), then waits for an event.
+fn next_event(
+    pending: &Mutex<Receiver<(String, Value)>>,
+    results: &Results,
+) -> Option<(String, Value)> {
+    if let Ok(mut first) = results.first_poll.lock() {
+        first.get_or_insert_with(Instant::now);
+    }
     pending.lock().ok()?.recv().ok()
 }
 
@@ -251,6 +289,7 @@ impl HandlerProcess {
             .env("TOPIC_ARN", &env.topic_arn)
             .env("AWS_ENDPOINT_URL", &env.endpoint)
             .env("AWS_REGION", &env.region)
+            .env("AWS_DEFAULT_REGION", &env.region)
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
             // A request retried against the emulator has side effects: one attempt only.
@@ -262,6 +301,24 @@ impl HandlerProcess {
             .spawn()
             .with_context(|| format!("starting the handler ({command:?})"))?;
         Ok(Self { child })
+    }
+}
+
+impl HandlerProcess {
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Peak resident memory so far (`VmHWM`), in KiB.
+    pub fn peak_rss_kib(&self) -> Result<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .context("reading /proc status")?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .context("no VmHWM in /proc status")
     }
 }
 
