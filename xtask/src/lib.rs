@@ -5,6 +5,7 @@ pub mod app;
 pub mod artifact;
 pub mod assets;
 pub mod aws;
+pub mod bench;
 pub mod cloudformation;
 pub mod commands;
 pub mod config;

@@ -22,6 +22,8 @@ const PYTHON_REQUIREMENTS: &[&str] = &[
     "moto[server]==5.2.1",
     "cfn-lint==1.58.0",
     "checkov==3.3.30",
+    // The runtime client of the Python reference handler that `cargo xtask bench` compares against.
+    "awslambdaric==4.2.2",
 ];
 
 /// The Rust target of the Lambda (Graviton, provided.al2023).

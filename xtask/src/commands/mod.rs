@@ -9,7 +9,7 @@ mod test;
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use crate::tools;
@@ -25,7 +25,7 @@ pub struct Cli {
 /// What `cargo xtask` can do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Install the project-local tools (virtualenv, Rust cross target) if missing.
+    /// Install the project-local tools (virtualenv, Rust cross target, qemu-user) if missing.
     Tools,
     /// Run every check: fmt, clippy, unit and integration tests, template linters.
     Test,
@@ -62,7 +62,8 @@ pub enum Command {
         #[arg(long)]
         keep: bool,
     },
-    /// [not implemented yet] Measure handler cold start, throughput and tool speed.
+    /// Measure handler cold start, footprint and speed against the Python reference,
+    /// and tool speed; writes target/bench/results.md and results.json.
     Bench,
 }
 
@@ -70,20 +71,16 @@ impl Command {
     /// Runs the subcommand.
     pub fn run(self) -> Result<()> {
         match self {
-            Command::Tools => tools::ensure(),
+            Command::Tools => tools::ensure().and_then(|()| tools::ensure_qemu()),
             Command::Test => test::run(),
             Command::Build => build::run(),
             Command::Synth { out, stdout } => synth::run(out, stdout),
             Command::Deploy(args) => stack::deploy(args),
             Command::Simulate { files, format } => simulate::run(&files, format),
             Command::Demo { keep } => demo::run(keep),
+            Command::Bench => crate::bench::run(),
             Command::Diff(args) => stack::diff(args),
             Command::Destroy(args) => stack::destroy(args),
-            other => bail!("`{}` is not implemented yet", name(&other)),
         }
     }
-}
-
-fn name(command: &Command) -> String {
-    format!("{command:?}").to_lowercase()
 }

@@ -1,0 +1,307 @@
+//! `cargo xtask bench`: handler cold start and footprint against the Python
+//! reference measured in the same run, handler core speed (criterion), tool speed,
+//! and artifact sizes; written to `target/bench/results.{md,json}`.
+//! Figures are reported, never asserted: the bench fails only when a step errors.
+
+mod figures;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+use crate::artifact::{self, Artifact};
+use crate::cloudformation::Approval;
+use crate::config::{self, ConfigArgs};
+use crate::deploy::{self, Session};
+use crate::emulator::Emulator;
+use crate::runtime_api::{HandlerEnv, HandlerProcess, RuntimeApi};
+use crate::{demo, tools, workspace};
+use figures::{Runtime, Summary, median, percentile};
+
+/// Cold starts per runtime.
+const COLD_RUNS: usize = 5;
+/// Warm invocations per cold start.
+const WARM_INVOCATIONS: usize = 200;
+/// Runs of each tool command.
+const TOOL_RUNS: usize = 20;
+const TIMEOUT: Duration = Duration::from_secs(60);
+/// The Python reference handler (the original design's Lambda).
+const REFERENCE_HANDLER: &str = include_str!("reference_handler.py");
+
+/// Runs every benchmark and writes the report.
+pub fn run() -> Result<()> {
+    tools::ensure()?;
+    let out = workspace::target_dir().join("bench");
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let zip = artifact::build()?;
+    let native = build_native_handler()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let (runtimes, tools) = runtime.block_on(async {
+        let emulator = Emulator::start()?;
+        let sdk = emulator.sdk_config().await;
+        let topic = aws_sdk_sns::Client::new(&sdk)
+            .create_topic()
+            .name("bench-alerts")
+            .send()
+            .await?
+            .topic_arn()
+            .unwrap_or_default()
+            .to_owned();
+        let env = HandlerEnv {
+            topic_arn: topic,
+            endpoint: emulator.endpoint().to_owned(),
+            region: "us-east-1".into(),
+        };
+        let events = events()?;
+        let runtimes = vec![
+            measure(
+                "trailwatch (Rust)",
+                || Ok(Command::new(&native)),
+                &env,
+                &events,
+                &out,
+            )?,
+            measure(
+                "trailwatch, AWS_LC_SYS_NO_JITTER_ENTROPY=1",
+                || {
+                    let mut command = Command::new(&native);
+                    command.env("AWS_LC_SYS_NO_JITTER_ENTROPY", "1");
+                    Ok(command)
+                },
+                &env,
+                &events,
+                &out,
+            )?,
+            measure(
+                "reference (Python 3 + boto3, awslambdaric)",
+                || python_reference(&out),
+                &env,
+                &events,
+                &out,
+            )?,
+        ];
+        let tools = tool_speed(&emulator, &zip).await?;
+        anyhow::Ok((runtimes, tools))
+    })?;
+    eprintln!("bench: criterion (parse + assess + render per sample)");
+    let core = criterion()?;
+    let summary = Summary {
+        machine: figures::machine(),
+        runtimes,
+        core,
+        tools,
+        zip_bytes: zip.size,
+        native_bytes: std::fs::metadata(&native)?.len(),
+    };
+    std::fs::write(
+        out.join("results.json"),
+        serde_json::to_string_pretty(&summary.to_json())? + "\n",
+    )?;
+    let markdown = summary.to_markdown();
+    std::fs::write(out.join("results.md"), &markdown)?;
+    println!("{markdown}");
+    eprintln!(
+        "bench: wrote {} and results.json",
+        out.join("results.md").display()
+    );
+    Ok(())
+}
+
+fn build_native_handler() -> Result<PathBuf> {
+    eprintln!("bench: cargo build --release -p handler (x86_64, for local measurement)");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--package",
+            "handler",
+            "--bin",
+            "bootstrap",
+        ])
+        .current_dir(workspace::root())
+        .status()?;
+    if !status.success() {
+        bail!("building the native handler failed");
+    }
+    Ok(workspace::target_dir().join("release/bootstrap"))
+}
+
+fn python_reference(out: &Path) -> Result<Command> {
+    let dir = out.join("reference");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join("reference_handler.py"), REFERENCE_HANDLER)?;
+    let mut command = Command::new(tools::venv_bin("python"));
+    command
+        .args(["-m", "awslambdaric", "reference_handler.handler"])
+        .current_dir(dir);
+    Ok(command)
+}
+
+/// The well-formed monitored samples, cycled for warm invocations. The malformed
+/// ones are left out: the reference handler raises on them (trailwatch alerts).
+fn events() -> Result<Vec<Value>> {
+    let samples = demo::samples()?;
+    let monitors = crate::app::default_props().monitors;
+    Ok(samples
+        .into_iter()
+        .filter(|(name, event)| {
+            !name.starts_with("malformed-") && template::matches(&monitors, event)
+        })
+        .map(|(_, event)| event)
+        .collect())
+}
+
+/// Cold starts `COLD_RUNS` processes; in each, times init, the first invocation and
+/// `WARM_INVOCATIONS` warm ones, and reads peak RSS.
+fn measure(
+    name: &str,
+    command: impl Fn() -> Result<Command>,
+    env: &HandlerEnv,
+    events: &[Value],
+    out: &Path,
+) -> Result<Runtime> {
+    eprintln!("bench: {name}: {COLD_RUNS} cold starts x {WARM_INVOCATIONS} warm invocations");
+    let mut runtime = Runtime::new(name);
+    for run in 0..COLD_RUNS {
+        let api = RuntimeApi::start()?;
+        let started = Instant::now();
+        let log = out.join(format!("handler-{}-{run}.log", runtime.slug()));
+        let process = HandlerProcess::spawn(command()?, &api, env, &log)?;
+        let ready = api
+            .wait_first_poll(TIMEOUT)
+            .with_context(|| format!("{name}: see {}", log.display()))?;
+        runtime.init.push(ready - started);
+        let first = Instant::now();
+        expect_response(api.invoke(&events[0], TIMEOUT)?, name)?;
+        runtime.first.push(first.elapsed());
+        let mut warm = Vec::with_capacity(WARM_INVOCATIONS);
+        for event in events.iter().cycle().take(WARM_INVOCATIONS) {
+            let at = Instant::now();
+            expect_response(api.invoke(event, TIMEOUT)?, name)?;
+            warm.push(at.elapsed());
+        }
+        runtime.warm_p50.push(percentile(&mut warm, 50.0));
+        runtime.warm_p99.push(percentile(&mut warm, 99.0));
+        runtime.peak_rss_kib.push(process.peak_rss_kib()?);
+    }
+    Ok(runtime)
+}
+
+fn expect_response(outcome: crate::runtime_api::Outcome, name: &str) -> Result<()> {
+    match outcome {
+        crate::runtime_api::Outcome::Response(_) => Ok(()),
+        crate::runtime_api::Outcome::Error(error) => bail!("{name} returned an error: {error}"),
+    }
+}
+
+/// Tool speed: `synth` as a process, and a no-op `deploy` and a `diff` on the emulator
+/// (artifact prebuilt, so no compilation is timed).
+async fn tool_speed(
+    emulator: &Emulator,
+    zip: &Artifact,
+) -> Result<Vec<(String, Duration, Duration)>> {
+    eprintln!("bench: tool speed");
+    let xtask = std::env::current_exe()?;
+    let synth_dir = workspace::target_dir().join("bench/synth");
+    let mut synth = Vec::new();
+    for _ in 0..TOOL_RUNS {
+        let at = Instant::now();
+        let status = Command::new(&xtask)
+            .args(["synth", "--out"])
+            .arg(&synth_dir)
+            .stderr(std::process::Stdio::null())
+            .status()?;
+        synth.push(at.elapsed());
+        if !status.success() {
+            bail!("synth failed");
+        }
+    }
+    let session = Session::new(&emulator.sdk_config().await, Duration::from_millis(20));
+    let file = workspace::target_dir().join("bench/empty.toml");
+    std::fs::write(&file, "")?;
+    let config = config::load(&ConfigArgs {
+        config: Some(file),
+        ..ConfigArgs::default()
+    })?;
+    deploy::deploy(&session, &config, zip, Approval::Given).await?;
+    let (mut noop, mut diff) = (Vec::new(), Vec::new());
+    for _ in 0..TOOL_RUNS / 2 {
+        let at = Instant::now();
+        let report = deploy::deploy(&session, &config, zip, Approval::Given).await?;
+        noop.push(at.elapsed());
+        if report.stack.executed || report.asset.uploaded {
+            bail!("the repeated deploy was not a no-op");
+        }
+        let at = Instant::now();
+        deploy::diff(&session, &config, Some(zip)).await?;
+        diff.push(at.elapsed());
+    }
+    Ok(vec![
+        (
+            "synth (xtask binary, process)".into(),
+            median(&mut synth),
+            Duration::from_millis(50),
+        ),
+        (
+            "no-op deploy (emulator)".into(),
+            median(&mut noop),
+            Duration::from_secs(2),
+        ),
+        (
+            "diff (emulator)".into(),
+            median(&mut diff),
+            Duration::from_secs(2),
+        ),
+    ])
+}
+
+/// Runs the criterion bench and reads its medians.
+fn criterion() -> Result<Vec<(String, f64)>> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args([
+            "bench",
+            "--package",
+            "handler",
+            "--bench",
+            "pipeline",
+            "--",
+            "--warm-up-time",
+            "1",
+            "--measurement-time",
+            "2",
+        ])
+        .current_dir(workspace::root())
+        .status()?;
+    if !status.success() {
+        bail!("cargo bench failed");
+    }
+    let root = workspace::target_dir().join("criterion");
+    let mut medians = Vec::new();
+    for group in ["parse_assess_render", "mixed_batch"] {
+        let dir = root.join(group);
+        let mut names: Vec<_> = std::fs::read_dir(&dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n != "report")
+            .collect();
+        names.sort();
+        for name in names {
+            let estimates: Value = serde_json::from_str(&std::fs::read_to_string(
+                dir.join(&name).join("new/estimates.json"),
+            )?)?;
+            let nanos = estimates["median"]["point_estimate"]
+                .as_f64()
+                .context("criterion median")?;
+            medians.push((format!("{group}/{name}"), nanos));
+        }
+    }
+    Ok(medians)
+}
