@@ -120,20 +120,17 @@ pub fn judge(raw: &Value) -> Alert<'_> {
 
 impl<'a> Alert<'a> {
     fn assessed(event: &Event<'a>, monitor: &'static Monitor, finding: Finding) -> Self {
-        let record = &event.record;
-        let actor = actor(&record.user_identity, event);
-        let title = match &record.error_code {
-            Some(code) => format!("{} tried to {} ({code})", actor.name, finding.tried),
-            None => format!("{} {}", actor.name, finding.done),
-        };
         let mut alert = Self::base(event.detail, Some(event));
+        let who = &alert.actor.name;
+        alert.title = match &event.record.error_code {
+            Some(code) => format!("{who} tried to {} ({code})", finding.tried),
+            None => format!("{who} {}", finding.done),
+        };
         alert.monitor = monitor.id;
         alert.monitor_title = monitor.title;
         alert.severity = finding.severity;
-        alert.title = title;
         alert.reasons = finding.all_reasons();
         alert.target = finding.target;
-        alert.actor = actor;
         alert
     }
 

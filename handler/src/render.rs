@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::alert::{Alert, Outcome, SCHEMA, SCHEMA_VERSION};
 use crate::text::{clip, printable_ascii};
@@ -42,16 +43,17 @@ impl Message {
 }
 
 /// The body of each protocol: readable text for people, the JSON document for machines.
+/// Each body is a JSON string literal escaped once and shared by the protocols that carry it.
 #[derive(Serialize)]
 struct Bodies<'a> {
-    default: &'a str,
-    email: &'a str,
-    sms: &'a str,
-    sqs: &'a str,
-    lambda: &'a str,
-    http: &'a str,
-    https: &'a str,
-    firehose: &'a str,
+    default: &'a RawValue,
+    email: &'a RawValue,
+    sms: &'a RawValue,
+    sqs: &'a RawValue,
+    lambda: &'a RawValue,
+    http: &'a RawValue,
+    https: &'a RawValue,
+    firehose: &'a RawValue,
 }
 
 /// Renders an alert. The message always fits SNS: when the raw event would
@@ -171,19 +173,29 @@ pub fn attributes(alert: &Alert<'_>) -> Vec<(&'static str, String)> {
 }
 
 fn bodies(subject: &str, text: &str, alert: &Alert<'_>) -> String {
-    let document = document(alert);
+    let (text, subject, document) = (
+        string_literal(text),
+        string_literal(subject),
+        string_literal(&document(alert)),
+    );
     let bodies = Bodies {
-        default: text,
-        email: text,
-        sms: subject,
+        default: &text,
+        email: &text,
+        sms: &subject,
         sqs: &document,
         lambda: &document,
         http: &document,
         https: &document,
         firehose: &document,
     };
-    // Serialising borrowed strings into JSON cannot fail.
+    // Serialising valid raw JSON values cannot fail.
     serde_json::to_string(&bodies).unwrap_or_default()
+}
+
+/// `text` as a JSON string literal.
+fn string_literal(text: &str) -> Box<RawValue> {
+    // Any Rust string is a valid JSON string: escaping it cannot fail.
+    serde_json::value::to_raw_value(text).unwrap_or_default()
 }
 
 /// The alert as its JSON document.

@@ -164,10 +164,13 @@ fn checkov() -> Result<bool> {
         .flatten()
     {
         eprintln!(
-            "checkov: FAILED {} {} on {}",
+            "checkov: FAILED {} {} on {} ({} lines {}; evaluated {})",
             check["check_id"].as_str().unwrap_or("?"),
             check["check_name"].as_str().unwrap_or("?"),
-            check["resource"].as_str().unwrap_or("?")
+            check["resource"].as_str().unwrap_or("?"),
+            check["file_path"].as_str().unwrap_or("?"),
+            check["file_line_range"],
+            check["check_result"]["evaluated_keys"],
         );
     }
     Ok(passed > 0 && failed == 0 && unparsed == 0)
