@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::assess::{self, Finding};
 use crate::catalog::{self, Monitor};
@@ -83,9 +84,10 @@ pub struct Alert<'a> {
     pub region: Option<String>,
     pub time: Option<String>,
     pub console_url: Option<String>,
-    /// The raw event (the envelope's `detail`, or the whole input for unreadable events).
+    /// The raw event (the envelope's `detail`, or the whole input for unreadable events),
+    /// embedded as received.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub event: Option<&'a Value>,
+    pub event: Option<&'a RawValue>,
     /// The start of the raw event's JSON text, when the whole would not fit SNS.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_excerpt: Option<String>,
@@ -93,7 +95,7 @@ pub struct Alert<'a> {
 
 /// Judges one delivered event. Never fails: what cannot be read or matched becomes
 /// a review alert carrying the raw input.
-pub fn judge(raw: &Value) -> Alert<'_> {
+pub fn judge(raw: &RawValue) -> Alert<'_> {
     let event = match Event::parse(raw) {
         Ok(event) => event,
         Err(error) => return Alert::review(raw, None, None, &error.to_string()),
@@ -135,7 +137,7 @@ impl<'a> Alert<'a> {
     }
 
     fn review(
-        raw: &'a Value,
+        raw: &'a RawValue,
         event: Option<&Event<'a>>,
         monitor: Option<&'static Monitor>,
         why: &str,
@@ -162,8 +164,16 @@ impl<'a> Alert<'a> {
     }
 
     /// The fields every alert takes from the event, with review defaults for the rest.
-    fn base(raw: &'a Value, event: Option<&Event<'a>>) -> Self {
-        let facts = event.map_or_else(|| Facts::loose(raw), Facts::of);
+    fn base(raw: &'a RawValue, event: Option<&Event<'a>>) -> Self {
+        let loose: Value;
+        let facts = match event {
+            Some(event) => Facts::of(event),
+            // Only an unreadable event is parsed as a whole, to find what facts it has.
+            None => {
+                loose = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
+                Facts::loose(&loose)
+            }
+        };
         let field = |s: Option<&str>| s.map(|s| clip(s, MAX_FIELD_BYTES));
         let error = facts.error_code.map(|code| CallError {
             code: clip(code, MAX_FIELD_BYTES),

@@ -3,27 +3,37 @@
 //! `aws_lambda_events`' `AWSAPICall` requires fields that real records sometimes
 //! lack (`eventID`, `userAgent`, ...), so this model makes every field optional,
 //! ignores unknown fields, and leaves the service-specific `requestParameters` and
-//! `responseElements` as JSON for each monitor to read in its own typed way.
+//! `responseElements` as raw JSON for each monitor to read in its own typed way.
+//!
+//! Parsing works on the JSON text, never on a `serde_json::Value` tree: the raw
+//! `detail` and parameters are borrowed slices of the input, so the alert embeds
+//! the event without rebuilding or re-serialising it.
 
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
+
+use crate::text::json_error;
 
 /// The EventBridge envelope around a CloudTrail record.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
-pub struct Envelope {
+pub struct Envelope<'a> {
     pub id: Option<String>,
     pub detail_type: Option<String>,
     pub source: Option<String>,
     pub account: Option<String>,
     pub time: Option<String>,
     pub region: Option<String>,
+    /// The CloudTrail record, as raw JSON.
+    #[serde(borrow)]
+    pub detail: Option<&'a RawValue>,
 }
 
 /// One CloudTrail record (the envelope's `detail`).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct Record {
+pub struct Record<'a> {
     pub event_version: Option<String>,
     pub event_time: Option<String>,
     pub event_source: Option<String>,
@@ -34,8 +44,10 @@ pub struct Record {
     pub user_agent: Option<String>,
     #[serde(deserialize_with = "null_as_default")]
     pub user_identity: UserIdentity,
-    pub request_parameters: Option<Value>,
-    pub response_elements: Option<Value>,
+    #[serde(borrow)]
+    pub request_parameters: Option<&'a RawValue>,
+    #[serde(borrow)]
+    pub response_elements: Option<&'a RawValue>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     #[serde(rename = "eventID")]
@@ -85,9 +97,9 @@ pub struct SessionAttributes {
 /// A CloudTrail event as delivered: the envelope, the record, and the raw detail.
 #[derive(Debug, Clone)]
 pub struct Event<'a> {
-    pub envelope: Envelope,
-    pub record: Record,
-    pub detail: &'a Value,
+    pub envelope: Envelope<'a>,
+    pub record: Record<'a>,
+    pub detail: &'a RawValue,
 }
 
 /// Why an event could not be read.
@@ -103,14 +115,18 @@ pub enum ParseError {
 
 impl<'a> Event<'a> {
     /// Reads an EventBridge envelope without copying the raw detail.
-    pub fn parse(raw: &'a Value) -> Result<Self, ParseError> {
-        let detail = raw
-            .get("detail")
-            .filter(|d| d.is_object())
+    pub fn parse(raw: &'a RawValue) -> Result<Self, ParseError> {
+        if !is_object(raw) {
+            return Err(ParseError::MissingDetail);
+        }
+        let envelope: Envelope =
+            serde_json::from_str(raw.get()).map_err(|e| ParseError::Envelope(json_error(&e)))?;
+        let detail = envelope
+            .detail
+            .filter(|d| is_object(d))
             .ok_or(ParseError::MissingDetail)?;
-        let envelope =
-            Envelope::deserialize(raw).map_err(|e| ParseError::Envelope(e.to_string()))?;
-        let record = Record::deserialize(detail).map_err(|e| ParseError::Record(e.to_string()))?;
+        let record: Record =
+            serde_json::from_str(detail.get()).map_err(|e| ParseError::Record(json_error(&e)))?;
         Ok(Self {
             envelope,
             record,
@@ -187,6 +203,11 @@ impl UserIdentity {
             .arn
             .as_deref()
     }
+}
+
+/// Whether raw JSON is an object (valid JSON starting with `{`).
+fn is_object(raw: &RawValue) -> bool {
+    raw.get().trim_start().starts_with('{')
 }
 
 /// Reads a boolean written either as JSON `true`/`false` or as the string "true"/"false".

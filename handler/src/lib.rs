@@ -14,7 +14,7 @@ pub mod severity;
 mod text;
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 pub use publish::{PublishError, Publisher, SnsPublisher};
 pub use severity::Severity;
@@ -30,7 +30,10 @@ pub struct Published {
 
 /// Judges one event and publishes its alert. Every input yields exactly one alert;
 /// the only error is a failed publish, which must fail the invocation.
-pub async fn handle<P: Publisher>(publisher: &P, raw: &Value) -> Result<Published, PublishError> {
+pub async fn handle<P: Publisher>(
+    publisher: &P,
+    raw: &RawValue,
+) -> Result<Published, PublishError> {
     let alert = alert::judge(raw);
     let published = Published {
         event_id: alert.event_id.clone(),

@@ -3,7 +3,7 @@
 use aws_config::BehaviorVersion;
 use handler::{SnsPublisher, handle};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// Environment variable holding the alert topic's ARN (set by the template).
 const TOPIC_ARN_VAR: &str = "TOPIC_ARN";
@@ -17,7 +17,7 @@ async fn main() -> Result<(), Error> {
     // One client for the life of the execution environment, never one per event.
     let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&config), topic_arn);
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
         let publisher = &publisher;
         async move { handle(publisher, &event.payload).await.map_err(Error::from) }
     }))

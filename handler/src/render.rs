@@ -207,11 +207,7 @@ pub fn document(alert: &Alert<'_>) -> String {
 /// Replaces the raw event by the longest excerpt of its JSON text that keeps the
 /// bodies within `budget` bytes.
 fn fit(mut alert: Alert<'_>, subject: &str, text: &str, budget: usize) -> String {
-    let raw = alert
-        .event
-        .take()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let raw = alert.event.take().map(RawValue::get).unwrap_or_default();
     alert.event_excerpt = Some(String::new());
     let floor = bodies(subject, text, &alert).len();
     let full = floor + raw.len() * 5;
@@ -220,7 +216,7 @@ fn fit(mut alert: Alert<'_>, subject: &str, text: &str, budget: usize) -> String
     let mut keep = (raw.len() as u128 * budget.saturating_sub(floor) as u128
         / full.saturating_sub(floor).max(1) as u128) as usize;
     loop {
-        alert.event_excerpt = Some(clip(&raw, keep));
+        alert.event_excerpt = Some(clip(raw, keep));
         let body = bodies(subject, text, &alert);
         if body.len() <= budget || keep == 0 {
             return body;

@@ -23,6 +23,18 @@ pub fn printable_ascii(s: &str) -> String {
         .collect()
 }
 
+/// A JSON error's message without serde_json's `at line L column C` suffix: the
+/// position is in the compact text the handler received, not in anything the reader
+/// of an alert can see.
+pub fn json_error(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let position = format!(" at line {} column {}", error.line(), error.column());
+    match message.strip_suffix(&position) {
+        Some(bare) => bare.to_owned(),
+        None => message,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -35,6 +47,15 @@ mod tests {
     #[test]
     fn clip_cuts_on_a_character_boundary() {
         assert_eq!(clip("ééééé", 8), "éé...");
+    }
+
+    #[test]
+    fn json_error_drops_the_position() {
+        let error = serde_json::from_str::<u8>(" \"x\"").expect_err("not a number");
+        assert_eq!(
+            json_error(&error),
+            "invalid type: string \"x\", expected u8"
+        );
     }
 
     #[test]

@@ -31,7 +31,9 @@ async fn one_event_publishes_one_message_and_reports_it() {
     let publisher = Recording::default();
     let raw = sample("iam-create-access-key-root-self");
 
-    let published = handle(&publisher, &raw).await.expect("published");
+    let published = handle(&publisher, &common::raw(&raw))
+        .await
+        .expect("published");
 
     let sent = publisher.0.lock().expect("lock");
     assert_eq!(sent.len(), 1);
@@ -48,7 +50,7 @@ async fn one_event_publishes_one_message_and_reports_it() {
 
 #[tokio::test]
 async fn a_failed_publish_is_returned_as_an_error() {
-    let error = handle(&Failing, &sample("iam-create-user-by-root"))
+    let error = handle(&Failing, &common::raw(&sample("iam-create-user-by-root")))
         .await
         .expect_err("must fail");
     assert_eq!(

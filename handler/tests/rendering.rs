@@ -21,7 +21,7 @@ fn assert_sns_safe_subject(subject: &str) {
 
 #[test]
 fn message_structure_has_text_for_people_and_the_document_for_machines() {
-    let message = render(judge(&sample("iam-create-user-by-root")));
+    let message = render(judge(&common::raw(&sample("iam-create-user-by-root"))));
     let bodies: Value = serde_json::from_str(&message.body).expect("JSON bodies");
     assert_eq!(bodies["default"], bodies["email"]);
     assert!(
@@ -43,7 +43,9 @@ fn message_structure_has_text_for_people_and_the_document_for_machines() {
 
 #[test]
 fn attributes_name_severity_monitor_event_account_region() {
-    let message = render(judge(&sample("ec2-ingress-rdp-from-ipv6-internet")));
+    let message = render(judge(&common::raw(&sample(
+        "ec2-ingress-rdp-from-ipv6-internet",
+    ))));
     assert_eq!(
         message.attributes,
         [
@@ -60,7 +62,7 @@ fn attributes_name_severity_monitor_event_account_region() {
 fn unicode_and_line_breaks_in_names_never_reach_the_subject() {
     let mut raw = sample("iam-create-user-by-admin");
     raw["detail"]["requestParameters"]["userName"] = json!("Jürgen\r\n[CRITICAL] 管理者\u{0007}");
-    let message = render(judge(&raw));
+    let message = render(judge(&common::raw(&raw)));
     assert_eq!(
         message.subject,
         "[MEDIUM] alice created IAM user J?rgen??[CRITICAL] ???? (111122223333/us-east-1)"
@@ -71,7 +73,7 @@ fn unicode_and_line_breaks_in_names_never_reach_the_subject() {
 fn a_long_title_is_cut_but_severity_and_account_region_survive() {
     let mut raw = sample("iam-create-user-by-root");
     raw["detail"]["requestParameters"]["userName"] = json!("u".repeat(500));
-    let subject = render(judge(&raw)).subject;
+    let subject = render(judge(&common::raw(&raw))).subject;
     assert_sns_safe_subject(&subject);
     assert!(
         subject.starts_with("[CRITICAL] root created IAM user uuu"),
@@ -93,7 +95,7 @@ fn a_200_kb_policy_with_a_unicode_user_fits_sns_as_valid_json() {
     raw["detail"]["userIdentity"]["userName"] = json!("Zoë-Ångström");
     assert!(raw.to_string().len() > 200_000);
 
-    let message = render(judge(&raw));
+    let message = render(judge(&common::raw(&raw)));
 
     assert!(
         message.size() <= MAX_MESSAGE_BYTES,
@@ -124,7 +126,7 @@ fn a_200_kb_policy_with_a_unicode_user_fits_sns_as_valid_json() {
 #[test]
 fn an_event_that_fits_keeps_the_whole_raw_event() {
     let raw = sample("ec2-ingress-all-traffic-from-internet");
-    let message = render(judge(&raw));
+    let message = render(judge(&common::raw(&raw)));
     let bodies: Value = serde_json::from_str(&message.body).expect("JSON bodies");
     let document: Value =
         serde_json::from_str(bodies["sqs"].as_str().expect("string")).expect("JSON");
@@ -134,7 +136,7 @@ fn an_event_that_fits_keeps_the_whole_raw_event() {
 
 #[test]
 fn input_that_is_not_an_event_still_yields_a_review_alert() {
-    let message = render(judge(&json!([1, 2, 3])));
+    let message = render(judge(&common::raw(&json!([1, 2, 3]))));
     assert_eq!(
         message.subject,
         "[HIGH] Unrecognised security event, review: an unreadable event (unknown account/unknown region)"

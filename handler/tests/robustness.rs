@@ -55,7 +55,7 @@ fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
 }
 
 fn assert_valid_message(raw: &Value) -> Result<(), TestCaseError> {
-    let message = render(judge(raw));
+    let message = render(judge(&common::raw(raw)));
     prop_assert!(message.subject.len() <= MAX_SUBJECT_CHARS);
     prop_assert!(
         message

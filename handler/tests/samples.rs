@@ -9,7 +9,7 @@ use handler::render::render;
 
 /// Judges sample `name` and checks monitor, severity, outcome and title.
 fn expect(name: &str, monitor: &str, severity: Severity, outcome: Outcome, title: &str) {
-    let raw = sample(name);
+    let raw = common::raw(&sample(name));
     let alert = judge(&raw);
     assert_eq!(
         (
@@ -93,7 +93,7 @@ sample_cases! {
 fn every_reason_that_raised_severity_is_listed() {
     let raw = sample("ec2-ingress-mixed-public-https-private-postgres");
     assert_eq!(
-        judge(&raw).reasons,
+        judge(&common::raw(&raw)).reasons,
         [
             "tcp port 443 open to the whole internet (0.0.0.0/0)",
             "tcp port 443 open to the whole internet (::/0)",
@@ -105,7 +105,7 @@ fn every_reason_that_raised_severity_is_listed() {
 #[test]
 fn failed_call_says_it_failed_before_what_it_would_have_done() {
     let raw = sample("s3-put-bucket-policy-public-denied");
-    let reasons = judge(&raw).reasons;
+    let reasons = judge(&common::raw(&raw)).reasons;
     assert_eq!(
         reasons[0],
         "the call FAILED with AccessDenied: nothing was changed"
@@ -121,7 +121,7 @@ fn failed_call_says_it_failed_before_what_it_would_have_done() {
 #[test]
 fn failed_call_carries_the_error_code_and_message() {
     let raw = sample("iam-create-user-denied");
-    let error = judge(&raw).error.expect("an error");
+    let error = judge(&common::raw(&raw)).error.expect("an error");
     assert_eq!(error.code, "AccessDenied");
     assert!(error.message.is_some_and(|m| {
         m.starts_with("User: arn:aws:iam::111122223333:user/mallory is not authorized")
@@ -131,7 +131,7 @@ fn failed_call_carries_the_error_code_and_message() {
 #[test]
 fn actor_carries_session_issuer_and_mfa_string_as_bool() {
     let raw = sample("iam-create-user-by-cloudformation-role");
-    let actor = judge(&raw).actor;
+    let actor = judge(&common::raw(&raw)).actor;
     assert_eq!(
         actor.session_issuer.as_deref(),
         Some("arn:aws:iam::111122223333:role/DeployRole")
@@ -145,7 +145,7 @@ fn actor_carries_session_issuer_and_mfa_string_as_bool() {
 
 #[test]
 fn console_link_points_at_the_event() {
-    let raw = sample("iam-create-user-by-admin");
+    let raw = common::raw(&sample("iam-create-user-by-admin"));
     let alert = judge(&raw);
     let id = alert.event_id.clone().expect("event id");
     assert_eq!(
@@ -156,7 +156,7 @@ fn console_link_points_at_the_event() {
 
 #[test]
 fn old_event_version_without_recipient_account_takes_the_envelope_account() {
-    let raw = sample("iam-create-access-key-old-event-version");
+    let raw = common::raw(&sample("iam-create-access-key-old-event-version"));
     let alert = judge(&raw);
     assert_eq!(
         (alert.event_id, alert.account.as_deref()),
@@ -167,7 +167,7 @@ fn old_event_version_without_recipient_account_takes_the_envelope_account() {
 #[test]
 fn every_sample_renders_to_reviewed_snapshots() {
     for (name, raw) in all_samples() {
-        let message = render(judge(&raw));
+        let message = render(judge(&common::raw(&raw)));
         let bodies: serde_json::Value =
             serde_json::from_str(&message.body).expect("bodies are JSON");
         let document: serde_json::Value =

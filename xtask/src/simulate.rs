@@ -118,8 +118,13 @@ pub fn simulate(input: &Input, monitors: &[MonitorPattern]) -> Simulated {
         subject: None,
         alert: None,
     };
-    if matched_rule {
-        let alert = alert::judge(&input.envelope);
+    if !matched_rule {
+        return simulated;
+    }
+    // The handler reads the JSON text, as the Lambda runtime hands it over;
+    // serialising a `Value` cannot fail.
+    if let Ok(raw) = serde_json::value::to_raw_value(&input.envelope) {
+        let alert = alert::judge(&raw);
         simulated.monitor = Some(alert.monitor.to_owned());
         simulated.severity = Some(alert.severity.to_string());
         simulated.subject = Some(render::subject(&alert));

@@ -57,7 +57,7 @@ enum Grantee {
 }
 
 /// PutBucketPolicy: CRITICAL for a public grant, HIGH for another account, LOW otherwise.
-pub fn put_bucket_policy(record: &Record, finding: &mut Finding) -> Result<(), ReadError> {
+pub fn put_bucket_policy(record: &Record<'_>, finding: &mut Finding) -> Result<(), ReadError> {
     let request: Request = request(record)?;
     let bucket = request
         .bucket_name

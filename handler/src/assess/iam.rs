@@ -35,7 +35,7 @@ struct AccessKey {
 }
 
 /// CreateUser: who created whom; CRITICAL when done by root.
-pub fn create_user(record: &Record, finding: &mut Finding) -> Result<(), ReadError> {
+pub fn create_user(record: &Record<'_>, finding: &mut Finding) -> Result<(), ReadError> {
     let request: UserRequest = request(record)?;
     let response: UserResponse = response(record)?;
     let user = request
@@ -52,7 +52,7 @@ pub fn create_user(record: &Record, finding: &mut Finding) -> Result<(), ReadErr
 }
 
 /// CreateAccessKey: a key for oneself, for another user (persistence), or by root.
-pub fn create_access_key(record: &Record, finding: &mut Finding) -> Result<(), ReadError> {
+pub fn create_access_key(record: &Record<'_>, finding: &mut Finding) -> Result<(), ReadError> {
     let request: UserRequest = request(record)?;
     let key = response::<UserResponse>(record)?
         .access_key
@@ -97,7 +97,7 @@ pub fn create_access_key(record: &Record, finding: &mut Finding) -> Result<(), R
 }
 
 /// Root use is CRITICAL whatever it did.
-fn flag_root(record: &Record, finding: &mut Finding) {
+fn flag_root(record: &Record<'_>, finding: &mut Finding) {
     if record.user_identity.is_root() {
         finding.raise(
             Severity::Critical,

@@ -6,15 +6,15 @@ pub mod security_group;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::catalog::Monitor;
 use crate::event::Record;
 use crate::severity::Severity;
-use crate::text::clip;
+use crate::text::{clip, json_error};
 
 /// How a monitor reads a record into a finding.
-pub type Assess = fn(&Record, &mut Finding) -> Result<(), ReadError>;
+pub type Assess = fn(&Record<'_>, &mut Finding) -> Result<(), ReadError>;
 
 /// Most reasons an alert lists; further ones are counted in a last line.
 const MAX_REASONS: usize = 20;
@@ -98,7 +98,7 @@ impl Finding {
 
 /// Judges a record with its monitor, then caps failed calls: an attempt is never
 /// more severe than its success, and at most MEDIUM (LOW unless access was denied).
-pub fn judge(monitor: &Monitor, record: &Record) -> Result<Finding, ReadError> {
+pub fn judge(monitor: &Monitor, record: &Record<'_>) -> Result<Finding, ReadError> {
     let mut finding = Finding::new(monitor.default_severity);
     (monitor.assess)(record, &mut finding)?;
     if let Some(code) = &record.error_code {
@@ -127,24 +127,24 @@ fn is_access_denied(code: &str) -> bool {
 }
 
 /// Reads `requestParameters` into a monitor's own type; `null` or absent gives the default.
-fn request<T: DeserializeOwned + Default>(record: &Record) -> Result<T, ReadError> {
-    read("requestParameters", record.request_parameters.as_ref())
+fn request<T: DeserializeOwned + Default>(record: &Record<'_>) -> Result<T, ReadError> {
+    read("requestParameters", record.request_parameters)
 }
 
 /// Reads `responseElements` into a monitor's own type; `null` or absent gives the default.
-fn response<T: DeserializeOwned + Default>(record: &Record) -> Result<T, ReadError> {
-    read("responseElements", record.response_elements.as_ref())
+fn response<T: DeserializeOwned + Default>(record: &Record<'_>) -> Result<T, ReadError> {
+    read("responseElements", record.response_elements)
 }
 
 fn read<T: DeserializeOwned + Default>(
     field: &'static str,
-    value: Option<&Value>,
+    value: Option<&RawValue>,
 ) -> Result<T, ReadError> {
-    match value {
-        None | Some(Value::Null) => Ok(T::default()),
-        Some(value) => T::deserialize(value).map_err(|e| ReadError {
+    match value.map(RawValue::get) {
+        None | Some("null") => Ok(T::default()),
+        Some(text) => serde_json::from_str(text).map_err(|e| ReadError {
             field,
-            message: e.to_string(),
+            message: json_error(&e),
         }),
     }
 }

@@ -120,7 +120,7 @@ enum Peer {
 
 /// AuthorizeSecurityGroupIngress: CRITICAL for sensitive ports or all traffic from
 /// the internet, HIGH for other internet-open ports, LOW for private peers.
-pub fn authorize_ingress(record: &Record, finding: &mut Finding) -> Result<(), ReadError> {
+pub fn authorize_ingress(record: &Record<'_>, finding: &mut Finding) -> Result<(), ReadError> {
     let request: Request = request(record)?;
     let group = request
         .group_id

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// The workspace's `samples/` directory.
 pub fn samples_dir() -> PathBuf {
@@ -32,4 +33,9 @@ pub fn all_samples() -> Vec<(String, Value)> {
         .collect();
     names.sort();
     names.into_iter().map(|n| (n.clone(), sample(&n))).collect()
+}
+
+/// The compact JSON text of `value`, as the Lambda runtime hands it to the handler.
+pub fn raw(value: &Value) -> Box<RawValue> {
+    serde_json::value::to_raw_value(value).expect("any JSON value serialises")
 }
