@@ -135,6 +135,20 @@ fn an_event_that_fits_keeps_the_whole_raw_event() {
 }
 
 #[test]
+fn the_raw_event_is_embedded_as_received_with_its_key_order() {
+    let text = r#"{"source":"aws.iam","detail":{"userIdentity":{"type":"Root","arn":"arn:aws:iam::111122223333:root"},"eventSource":"iam.amazonaws.com","eventName":"CreateUser","requestParameters":{"userName":"z"},"awsRegion":"us-east-1"}}"#;
+    let raw: Box<serde_json::value::RawValue> = serde_json::from_str(text).expect("valid JSON");
+    let message = render(judge(&raw));
+    let bodies: Value = serde_json::from_str(&message.body).expect("JSON bodies");
+    let document = bodies["sqs"].as_str().expect("string");
+    let detail = &text[r#"{"source":"aws.iam","detail":"#.len()..text.len() - 1];
+    assert!(
+        document.contains(&format!(r#""event":{detail}"#)),
+        "{document}"
+    );
+}
+
+#[test]
 fn input_that_is_not_an_event_still_yields_a_review_alert() {
     let message = render(judge(&common::raw(&json!([1, 2, 3]))));
     assert_eq!(
