@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use serde_json::{Value, json};
 use template::resources::sns::Topic;
 use template::{Stack, Value as Cfn};
-use xtask::{app, tools};
+use xtask::{app, commands, tools, workspace};
 
 fn template() -> Value {
     app::stack(&app::default_props())
@@ -324,4 +324,18 @@ fn bad_props_are_rejected_naming_each_problem() {
         error.contains("alert_emails: \"not an address\" is not an e-mail address"),
         "{error}"
     );
+}
+
+#[test]
+fn checkov_passes_wherever_the_checkout_lives() {
+    // CKV_AWS_45 scans the template's path with the Lambda environment and takes
+    // any 40-character run of letters, digits and slashes for an AWS secret key:
+    // "scratch/" + these 21 characters + "/trailwatch" is such a run.
+    let dir = workspace::target_dir()
+        .join("test-scratch")
+        .join("checkoutpathof40chars");
+
+    let passed = commands::test::checkov_in(&dir).expect("checkov ran");
+
+    assert!(passed, "checkov failed on templates in {}", dir.display());
 }

@@ -5,7 +5,7 @@ mod demo;
 mod simulate;
 mod stack;
 mod synth;
-mod test;
+pub mod test;
 
 use std::path::PathBuf;
 

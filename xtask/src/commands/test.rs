@@ -1,6 +1,6 @@
 //! `cargo xtask test`: the one test command, run locally and by CI.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -109,24 +109,34 @@ fn arm64_build() -> Result<bool> {
     Ok(true)
 }
 
-fn templates() -> Result<Vec<PathBuf>> {
-    synth::synth_to(&synth::default_dir())
-}
-
 /// cfn-lint on the synthesised templates: any finding of any level fails.
 fn cfn_lint() -> Result<bool> {
     let status = Command::new(tools::venv_bin("cfn-lint"))
         .args(["--include-checks", "I", "--"])
-        .args(templates()?)
+        .args(synth::synth_to(&synth::default_dir())?)
         .status()
         .context("running cfn-lint")?;
     Ok(status.success())
 }
 
-/// checkov on the synthesised templates: passes only with checks run, none
-/// failed and nothing unparsed (checkov exits 0 on parsing errors, so its JSON
-/// summary is read instead). Skips are declared in resource metadata with a reason.
 fn checkov() -> Result<bool> {
+    checkov_in(&synth::default_dir())
+}
+
+/// Synthesises the templates into `dir` and runs checkov on them: passes only
+/// with checks run, none failed and nothing unparsed (checkov exits 0 on
+/// parsing errors, so its JSON summary is read instead). Skips are declared in
+/// resource metadata with a reason.
+///
+/// checkov runs inside `dir` on bare file names: its parser stores each
+/// mapping's file path under a `__file__` key, and CKV_AWS_45 runs its secret
+/// detector over that key with the environment variables, so an absolute path
+/// that looks random (CI's `/check/work/main/...` did) fails the check.
+pub fn checkov_in(dir: &Path) -> Result<bool> {
+    let files: Vec<_> = synth::synth_to(dir)?
+        .iter()
+        .filter_map(|path| path.file_name().map(ToOwned::to_owned))
+        .collect();
     let output = Command::new(tools::venv_bin("checkov"))
         .args([
             "--quiet",
@@ -137,7 +147,8 @@ fn checkov() -> Result<bool> {
             "json",
             "--file",
         ])
-        .args(templates()?)
+        .args(files)
+        .current_dir(dir)
         .env("PATH", tools::path_with_venv()?)
         .output()
         .context("running checkov")?;
