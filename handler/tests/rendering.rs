@@ -4,7 +4,7 @@ mod common;
 
 use common::sample;
 use handler::alert::judge;
-use handler::render::{MAX_MESSAGE_BYTES, MAX_SUBJECT_CHARS, render};
+use handler::render::{self, MAX_MESSAGE_BYTES, MAX_SUBJECT_CHARS, render};
 use serde_json::{Value, json};
 
 fn assert_sns_safe_subject(subject: &str) {
@@ -39,6 +39,22 @@ fn message_structure_has_text_for_people_and_the_document_for_machines() {
             "{protocol}"
         );
     }
+}
+
+#[test]
+fn bodies_carry_control_characters_quotes_and_unicode_unchanged() {
+    let mut raw = sample("iam-create-user-by-admin");
+    let name = "\u{0}\u{8}\t\n\u{c}\r\u{1f} \"q\" \\ / \u{7f} \u{2028} Jürgen 管理者 😀";
+    raw["detail"]["requestParameters"]["userName"] = json!(name);
+    let raw = common::raw(&raw);
+    let alert = judge(&raw);
+    let (text, document) = (render::text(&alert), render::document(&alert));
+
+    let bodies: Value = serde_json::from_str(&render(alert).body).expect("JSON bodies");
+
+    assert!(text.contains(name), "{text:?}");
+    assert_eq!(bodies["email"].as_str(), Some(text.as_str()));
+    assert_eq!(bodies["sqs"].as_str(), Some(document.as_str()));
 }
 
 #[test]
