@@ -103,6 +103,40 @@ fn every_reason_that_raised_severity_is_listed() {
 }
 
 #[test]
+fn a_policy_sent_as_a_json_string_is_judged_like_the_document() {
+    let as_object = sample("s3-put-bucket-policy-public-read");
+    let mut as_string = as_object.clone();
+    let policy = &mut as_string["detail"]["requestParameters"]["bucketPolicy"];
+    *policy = policy.to_string().into();
+
+    let (object, string) = (common::raw(&as_object), common::raw(&as_string));
+    let (object, string) = (judge(&object), judge(&string));
+
+    assert_eq!(
+        (string.severity, string.title, string.reasons),
+        (object.severity, object.title, object.reasons)
+    );
+}
+
+#[test]
+fn a_policy_string_that_is_not_json_is_reviewed_naming_the_field_and_position() {
+    let mut raw = sample("s3-put-bucket-policy-public-read");
+    raw["detail"]["requestParameters"]["bucketPolicy"] = "{\"Statement\": [".into();
+    let raw = common::raw(&raw);
+
+    let alert = judge(&raw);
+
+    assert_eq!((alert.monitor, alert.severity), ("s3-bucket-policy", High));
+    assert_eq!(
+        alert.reasons,
+        [
+            "trailwatch could not judge it: cannot read requestParameters.bucketPolicy: \
+          EOF while parsing a list at line 1 column 15"
+        ]
+    );
+}
+
+#[test]
 fn failed_call_says_it_failed_before_what_it_would_have_done() {
     let raw = sample("s3-put-bucket-policy-public-denied");
     let reasons = judge(&common::raw(&raw)).reasons;

@@ -1,11 +1,13 @@
 //! PutBucketPolicy: is the bucket now public, or shared with another account?
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::{Finding, OneOrMany, ReadError, request};
 use crate::event::Record;
 use crate::severity::Severity;
+use crate::text::json_error;
 
 /// Condition keys that pin a `*` principal to known callers, as S3 Block Public
 /// Access and IAM Access Analyzer count them.
@@ -28,7 +30,8 @@ const RESTRICTING_KEYS: &[&str] = &[
 #[serde(rename_all = "camelCase", default)]
 struct Request {
     bucket_name: Option<String>,
-    bucket_policy: Option<Value>,
+    /// Kept as text: the policy is read straight into [`Policy`], without a `Value` tree first.
+    bucket_policy: Option<Box<RawValue>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -62,7 +65,7 @@ pub fn put_bucket_policy(record: &Record<'_>, finding: &mut Finding) -> Result<(
     let bucket = request
         .bucket_name
         .unwrap_or_else(|| "(name not recorded)".to_owned());
-    let statements = parse_policy(request.bucket_policy)?;
+    let statements = parse_policy(request.bucket_policy.as_deref())?;
     let own_account = record
         .recipient_account_id
         .as_deref()
@@ -87,21 +90,26 @@ pub fn put_bucket_policy(record: &Record<'_>, finding: &mut Finding) -> Result<(
     Ok(())
 }
 
-fn parse_policy(policy: Option<Value>) -> Result<Vec<Statement>, ReadError> {
-    let policy = match policy {
-        None | Some(Value::Null) => return Ok(Vec::new()),
-        // Some clients send the policy document as a JSON string.
-        Some(Value::String(text)) => serde_json::from_str(&text).map_err(policy_error)?,
-        Some(value) => value,
+fn parse_policy(policy: Option<&RawValue>) -> Result<Vec<Statement>, ReadError> {
+    let text = match policy.map(RawValue::get) {
+        None | Some("null") => return Ok(Vec::new()),
+        Some(text) => text,
     };
-    let policy = Policy::deserialize(&policy).map_err(policy_error)?;
+    let policy: Policy = if text.starts_with('"') {
+        // Some clients send the policy document as a JSON string: positions in
+        // errors point into that document, which the reader can see.
+        let document: String = serde_json::from_str(text).map_err(|e| policy_error(&e))?;
+        serde_json::from_str(&document).map_err(|e| policy_error(&e))?
+    } else {
+        serde_json::from_str(text).map_err(|e| policy_error(&json_error(&e)))?
+    };
     Ok(policy.statement.into_vec())
 }
 
-fn policy_error(error: serde_json::Error) -> ReadError {
+fn policy_error(message: &dyn std::fmt::Display) -> ReadError {
     ReadError {
         field: "requestParameters.bucketPolicy",
-        message: error.to_string(),
+        message: message.to_string(),
     }
 }
 
