@@ -4,10 +4,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::{Finding, OneOrMany, ReadError, request};
+use super::{Finding, OneOrMany, ReadError, parse, request};
 use crate::event::Record;
 use crate::severity::Severity;
-use crate::text::json_error;
 
 /// Condition keys that pin a `*` principal to known callers, as S3 Block Public
 /// Access and IAM Access Analyzer count them.
@@ -25,6 +24,9 @@ const RESTRICTING_KEYS: &[&str] = &[
     "s3:dataaccesspointarn",
     "s3:dataaccesspointaccount",
 ];
+
+/// Where the policy sits in the record, as errors name it.
+const POLICY_FIELD: &str = "requestParameters.bucketPolicy";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -98,18 +100,18 @@ fn parse_policy(policy: Option<&RawValue>) -> Result<Vec<Statement>, ReadError> 
     let policy: Policy = if text.starts_with('"') {
         // Some clients send the policy document as a JSON string: positions in
         // errors point into that document, which the reader can see.
-        let document: String = serde_json::from_str(text).map_err(|e| policy_error(&e))?;
-        serde_json::from_str(&document).map_err(|e| policy_error(&e))?
+        let document: String = serde_json::from_str(text).map_err(policy_error)?;
+        serde_json::from_str(&document).map_err(policy_error)?
     } else {
-        serde_json::from_str(text).map_err(|e| policy_error(&json_error(&e)))?
+        parse(POLICY_FIELD, text)?
     };
     Ok(policy.statement.into_vec())
 }
 
-fn policy_error(message: &dyn std::fmt::Display) -> ReadError {
+fn policy_error(error: serde_json::Error) -> ReadError {
     ReadError {
-        field: "requestParameters.bucketPolicy",
-        message: message.to_string(),
+        field: POLICY_FIELD,
+        message: error.to_string(),
     }
 }
 

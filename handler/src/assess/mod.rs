@@ -142,11 +142,16 @@ fn read<T: DeserializeOwned + Default>(
 ) -> Result<T, ReadError> {
     match value.map(RawValue::get) {
         None | Some("null") => Ok(T::default()),
-        Some(text) => serde_json::from_str(text).map_err(|e| ReadError {
-            field,
-            message: json_error(&e),
-        }),
+        Some(text) => parse(field, text),
     }
+}
+
+/// Reads the raw JSON text of `field` into a monitor's own type.
+fn parse<T: DeserializeOwned>(field: &'static str, text: &str) -> Result<T, ReadError> {
+    serde_json::from_str(text).map_err(|e| ReadError {
+        field,
+        message: json_error(&e),
+    })
 }
 
 /// One value or a list of them, as IAM policies write `Statement`, `Action` and principals.
