@@ -3,7 +3,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use handler::{alert, render};
+use handler::{Selection, alert, render};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -31,27 +31,39 @@ fn samples() -> Vec<(String, Value)> {
     samples
 }
 
-/// Take the JSON text as the runtime hands it over (validated, owned), then judge and render.
-fn pipeline(text: &str) -> usize {
+/// Take the JSON text as the runtime hands it over (validated, owned), then judge
+/// with every monitor enabled and render.
+fn pipeline(text: &str, selection: &Selection) -> usize {
     let raw: Box<RawValue> = serde_json::from_str(text).expect("valid sample JSON");
-    render::render(alert::judge(&raw)).size()
+    render::render(alert::judge(&raw, selection)).size()
+}
+
+fn every_monitor() -> Selection {
+    Selection::resolve(Some(&["all".to_owned()]), &[]).expect("`all` is a pack")
 }
 
 fn per_sample(c: &mut Criterion) {
+    let selection = every_monitor();
     let mut group = c.benchmark_group("parse_assess_render");
     for (name, value) in samples() {
         let text = value.to_string();
-        group.bench_function(name, |b| b.iter(|| pipeline(black_box(&text))));
+        group.bench_function(name, |b| b.iter(|| pipeline(black_box(&text), &selection)));
     }
     group.finish();
 }
 
 fn mixed_batch(c: &mut Criterion) {
+    let selection = every_monitor();
     let texts: Vec<String> = samples().iter().map(|(_, v)| v.to_string()).collect();
     let mut group = c.benchmark_group("mixed_batch");
     group.throughput(Throughput::Elements(texts.len() as u64));
     group.bench_function("all_samples", |b| {
-        b.iter(|| texts.iter().map(|t| pipeline(black_box(t))).sum::<usize>())
+        b.iter(|| {
+            texts
+                .iter()
+                .map(|t| pipeline(black_box(t), &selection))
+                .sum::<usize>()
+        })
     });
     group.finish();
 }

@@ -4,8 +4,8 @@ use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::assess::{self, Finding};
-use crate::catalog::{self, Monitor};
+use crate::assess::{self, Finding, Reason};
+use crate::catalog::{Failure, Monitor, Selection};
 use crate::event::{Event, UserIdentity};
 use crate::severity::Severity;
 use crate::text::clip;
@@ -21,6 +21,10 @@ pub const REVIEW_MONITOR: &str = "unrecognised";
 pub const REVIEW_SEVERITY: Severity = Severity::High;
 /// Longest identity, name or header field kept, in bytes.
 const MAX_FIELD_BYTES: usize = 512;
+/// Most reasons an alert lists; further ones are counted in a last line.
+const MAX_REASONS: usize = 20;
+/// The error code of a failed console sign-in, which records none of its own.
+const SIGN_IN_FAILURE: &str = "Failure";
 
 /// Whether the call succeeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,13 +73,24 @@ pub struct Alert<'a> {
     pub schema_version: u32,
     /// CloudTrail `eventID`: subscribers dedupe on it (EventBridge may deliver twice).
     pub event_id: Option<String>,
+    /// The monitor whose verdict titles the alert.
     pub monitor: &'static str,
     pub monitor_title: &'static str,
+    /// Every monitor that judged the event, the titling one first.
+    pub monitors: Vec<&'static str>,
+    /// The highest severity any monitor gave.
     pub severity: Severity,
     pub title: String,
     pub outcome: Outcome,
     pub error: Option<CallError>,
+    /// Why, the reason that explains the severity first.
     pub reasons: Vec<String>,
+    /// What to do: checks, then commands that revert the call (values shell-quoted).
+    pub next_steps: Vec<String>,
+    /// Controls the monitors implement (`CIS CloudWatch.4`).
+    pub controls: Vec<&'static str>,
+    /// Attack techniques they detect (Stratus Red Team and MITRE ATT&CK ids).
+    pub techniques: Vec<&'static str>,
     pub actor: Actor,
     pub target: Option<String>,
     pub event_source: Option<String>,
@@ -93,49 +108,76 @@ pub struct Alert<'a> {
     pub event_excerpt: Option<String>,
 }
 
-/// Judges one delivered event. Never fails: what cannot be read or matched becomes
-/// a review alert carrying the raw input.
-pub fn judge(raw: &RawValue) -> Alert<'_> {
+/// Judges one delivered event with the enabled monitors. Never fails: what
+/// cannot be read or matched becomes a review alert carrying the raw input.
+pub fn judge<'a>(raw: &'a RawValue, selection: &Selection) -> Alert<'a> {
     let event = match Event::parse(raw) {
         Ok(event) => event,
         Err(error) => return Alert::review(raw, None, None, &error.to_string()),
     };
-    let record = &event.record;
-    let (source, name) = (
-        record.event_source.as_deref().unwrap_or(""),
-        record.event_name.as_deref().unwrap_or(""),
-    );
-    let Some(monitor) = catalog::for_call(source, name) else {
-        let why = format!("no monitor judges eventSource {source:?} eventName {name:?}");
+    let monitors = selection.matching(&event);
+    if monitors.is_empty() {
+        let record = &event.record;
+        let (source, name) = (
+            record.event_source.as_deref().unwrap_or(""),
+            record.event_name.as_deref().unwrap_or(""),
+        );
+        let why = format!("no enabled monitor judges eventSource {source:?} eventName {name:?}");
         return Alert::review(event.detail, Some(&event), None, &why);
-    };
-    match assess::judge(monitor, record) {
-        Ok(finding) => Alert::assessed(&event, monitor, finding),
-        Err(error) => Alert::review(
-            event.detail,
-            Some(&event),
-            Some(monitor),
-            &error.to_string(),
-        ),
     }
+    if event.record.user_identity.unreadable {
+        let why = "cannot read userIdentity: it is not an object";
+        return Alert::review(event.detail, Some(&event), Some(monitors[0]), why);
+    }
+    let mut judged = Vec::with_capacity(monitors.len());
+    for monitor in monitors {
+        match assess::judge(monitor, &event) {
+            Ok(finding) => judged.push((monitor, finding)),
+            Err(error) => {
+                return Alert::review(
+                    event.detail,
+                    Some(&event),
+                    Some(monitor),
+                    &error.to_string(),
+                );
+            }
+        }
+    }
+    Alert::assessed(&event, judged)
 }
 
 impl<'a> Alert<'a> {
-    fn assessed(event: &Event<'a>, monitor: &'static Monitor, finding: Finding) -> Self {
+    /// One alert from every monitor's finding: the highest severity, every
+    /// reason (the most severe first), the title from the most specific monitor.
+    fn assessed(event: &Event<'a>, mut judged: Vec<(&'static Monitor, Finding)>) -> Self {
+        // The titling monitor: a monitor of named calls before a broad one
+        // (root use, denied calls), then the most severe; stable, so catalog order breaks ties.
+        judged.sort_by_key(|(monitor, finding)| {
+            (
+                monitor.selector.calls.is_empty(),
+                std::cmp::Reverse(finding.severity),
+            )
+        });
         let mut alert = Self::base(event.detail, Some(event));
-        let who = &alert.actor.name;
-        alert.title = match &event.record.error_code {
-            Some(code) => format!("{who} tried to {} ({code})", finding.tried),
-            None => format!("{who} {}", finding.done),
-        };
-        alert.monitor = monitor.id;
-        alert.monitor_title = monitor.title;
-        alert.severity = finding.severity;
-        alert.reasons = finding.all_reasons();
-        alert.target = finding.target;
+        let (primary, finding) = &judged[0];
+        alert.title = title(&alert.actor.name, primary, finding, event);
+        alert.monitor = primary.id;
+        alert.monitor_title = primary.title;
+        alert.target = finding.target.clone();
+        alert.severity = judged
+            .iter()
+            .map(|(_, f)| f.severity)
+            .max()
+            .unwrap_or(Severity::Info);
+        alert.reasons = reasons(&judged);
+        for (monitor, finding) in &judged {
+            alert.monitors.push(monitor.id);
+            push_new(&mut alert.next_steps, finding.next_steps.iter().cloned());
+            push_new(&mut alert.controls, monitor.controls.iter().copied());
+            push_new(&mut alert.techniques, monitor.techniques.iter().copied());
+        }
         alert
     }
-
     fn review(
         raw: &'a RawValue,
         event: Option<&Event<'a>>,
@@ -157,6 +199,7 @@ impl<'a> Alert<'a> {
             alert.monitor = monitor.id;
             alert.monitor_title = monitor.title;
         }
+        alert.monitors.push(alert.monitor);
         if alert.outcome == Outcome::Succeeded {
             alert.outcome = Outcome::Unknown;
         }
@@ -186,6 +229,7 @@ impl<'a> Alert<'a> {
             event_id: field(facts.event_id),
             monitor: REVIEW_MONITOR,
             monitor_title: "Unrecognised security event",
+            monitors: Vec::new(),
             severity: REVIEW_SEVERITY,
             title: String::new(),
             outcome: if error.is_some() {
@@ -195,6 +239,9 @@ impl<'a> Alert<'a> {
             },
             error,
             reasons: Vec::new(),
+            next_steps: Vec::new(),
+            controls: Vec::new(),
+            techniques: Vec::new(),
             actor: event.map_or_else(Actor::unknown, |e| actor(&e.record.user_identity, e)),
             target: None,
             event_source: field(facts.event_source),
@@ -204,6 +251,49 @@ impl<'a> Alert<'a> {
             time: field(facts.time),
             event: Some(raw),
             event_excerpt: None,
+        }
+    }
+}
+
+/// The title: who did what, or tried to.
+fn title(who: &str, monitor: &Monitor, finding: &Finding, event: &Event<'_>) -> String {
+    let object = &finding.object;
+    match (event.failure(), monitor.failure) {
+        (Some(code), Failure::Attempt) => {
+            format!("{who} tried to {} ({code})", finding.verb.tried(object))
+        }
+        (Some(_), Failure::Finding) => match &event.record.error_code {
+            Some(code) => format!("{who} {} ({code})", finding.verb.done(object)),
+            None => format!("{who} {}", finding.verb.done(object)),
+        },
+        (None, _) => format!("{who} {}", finding.verb.done(object)),
+    }
+}
+
+/// Every finding's reasons, the most severe first (so the first explains the
+/// alert's severity), the titling monitor's first among equals, without repeats.
+fn reasons(judged: &[(&'static Monitor, Finding)]) -> Vec<String> {
+    let mut all: Vec<&Reason> = judged.iter().flat_map(|(_, f)| &f.reasons).collect();
+    all.sort_by_key(|reason| std::cmp::Reverse(reason.severity));
+    let mut texts = Vec::with_capacity(all.len());
+    push_new(&mut texts, all.into_iter().map(|r| r.text.clone()));
+    let omitted: usize = judged
+        .iter()
+        .map(|(_, f)| f.omitted_reasons())
+        .sum::<usize>()
+        + texts.len().saturating_sub(MAX_REASONS);
+    texts.truncate(MAX_REASONS);
+    if omitted > 0 {
+        texts.push(format!("... and {omitted} more reasons"));
+    }
+    texts
+}
+
+/// Appends the items not already in `list`.
+fn push_new<T: PartialEq>(list: &mut Vec<T>, items: impl IntoIterator<Item = T>) {
+    for item in items {
+        if !list.contains(&item) {
+            list.push(item);
         }
     }
 }
@@ -234,7 +324,10 @@ impl<'v> Facts<'v> {
                 .event_time
                 .as_deref()
                 .or(event.envelope.time.as_deref()),
-            error_code: record.error_code.as_deref(),
+            error_code: record
+                .error_code
+                .as_deref()
+                .or(event.failure().is_some().then_some(SIGN_IN_FAILURE)),
             error_message: record.error_message.as_deref(),
         }
     }

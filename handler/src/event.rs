@@ -9,21 +9,30 @@
 //! `detail` and parameters are borrowed slices of the input, so the alert embeds
 //! the event without rebuilding or re-serialising it.
 
+use std::cell::OnceCell;
+
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use crate::selector::{SIGN_IN, Scalar};
 use crate::text::json_error;
 
 /// The EventBridge envelope around a CloudTrail record.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "kebab-case", default)]
 pub struct Envelope<'a> {
+    #[serde(deserialize_with = "text")]
     pub id: Option<String>,
+    #[serde(deserialize_with = "text")]
     pub detail_type: Option<String>,
+    #[serde(deserialize_with = "text")]
     pub source: Option<String>,
+    #[serde(deserialize_with = "text")]
     pub account: Option<String>,
+    #[serde(deserialize_with = "text")]
     pub time: Option<String>,
+    #[serde(deserialize_with = "text")]
     pub region: Option<String>,
     /// The CloudTrail record, as raw JSON.
     #[serde(borrow)]
@@ -34,24 +43,39 @@ pub struct Envelope<'a> {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Record<'a> {
+    #[serde(deserialize_with = "text")]
     pub event_version: Option<String>,
+    #[serde(deserialize_with = "text")]
     pub event_time: Option<String>,
+    #[serde(deserialize_with = "text")]
     pub event_source: Option<String>,
+    #[serde(deserialize_with = "text")]
     pub event_name: Option<String>,
+    #[serde(deserialize_with = "text")]
     pub aws_region: Option<String>,
     #[serde(rename = "sourceIPAddress")]
+    #[serde(deserialize_with = "text")]
     pub source_ip_address: Option<String>,
+    #[serde(deserialize_with = "text")]
     pub user_agent: Option<String>,
-    #[serde(deserialize_with = "null_as_default")]
+    #[serde(deserialize_with = "identity")]
     pub user_identity: UserIdentity,
     #[serde(borrow)]
     pub request_parameters: Option<&'a RawValue>,
     #[serde(borrow)]
     pub response_elements: Option<&'a RawValue>,
+    #[serde(deserialize_with = "text")]
     pub error_code: Option<String>,
+    #[serde(deserialize_with = "text")]
     pub error_message: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub event_type: Option<String>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub additional_event_data: AdditionalEventData,
     #[serde(rename = "eventID")]
+    #[serde(deserialize_with = "text")]
     pub event_id: Option<String>,
+    #[serde(deserialize_with = "text")]
     pub recipient_account_id: Option<String>,
 }
 
@@ -61,13 +85,22 @@ pub struct Record<'a> {
 #[serde(rename_all = "camelCase", default)]
 pub struct UserIdentity {
     #[serde(rename = "type")]
+    #[serde(deserialize_with = "text")]
     pub kind: Option<String>,
+    #[serde(deserialize_with = "text")]
     pub principal_id: Option<String>,
+    #[serde(deserialize_with = "text")]
     pub arn: Option<String>,
+    #[serde(deserialize_with = "text")]
     pub account_id: Option<String>,
+    #[serde(deserialize_with = "text")]
     pub user_name: Option<String>,
+    #[serde(deserialize_with = "text")]
     pub invoked_by: Option<String>,
     pub session_context: Option<SessionContext>,
+    /// Set when `userIdentity` was present but not an object: who acted is unknown.
+    #[serde(skip)]
+    pub unreadable: bool,
 }
 
 /// Role session details of an assumed-role or federated identity.
@@ -94,12 +127,78 @@ pub struct SessionAttributes {
     pub mfa_authenticated: Option<bool>,
 }
 
+/// `additionalEventData` of console sign-ins.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct AdditionalEventData {
+    /// `Yes` or `No`.
+    #[serde(rename = "MFAUsed")]
+    pub mfa_used: Option<String>,
+}
+
 /// A CloudTrail event as delivered: the envelope, the record, and the raw detail.
 #[derive(Debug, Clone)]
 pub struct Event<'a> {
     pub envelope: Envelope<'a>,
     pub record: Record<'a>,
     pub detail: &'a RawValue,
+    facts: OnceCell<Facts>,
+}
+
+/// Fields some selectors test inside `requestParameters` and `responseElements`,
+/// read once per event and only when a selector asks.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub sign_in_result: Found,
+    pub user_data: Found,
+    pub attribute: Found,
+    pub with_decryption: Found,
+}
+
+/// An owned field value, as a selector condition sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Found {
+    #[default]
+    Absent,
+    Text(String),
+    Bool(bool),
+    Other,
+}
+
+impl Found {
+    fn of(value: Option<Value>) -> Self {
+        match value {
+            None => Found::Absent,
+            Some(Value::String(s)) => Found::Text(s),
+            Some(Value::Bool(b)) => Found::Bool(b),
+            Some(_) => Found::Other,
+        }
+    }
+
+    /// The value as a selector condition tests it.
+    pub fn as_scalar(&self) -> Scalar<'_> {
+        match self {
+            Found::Absent => Scalar::Absent,
+            Found::Text(s) => Scalar::Text(s),
+            Found::Bool(b) => Scalar::Bool(*b),
+            Found::Other => Scalar::Other,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct RequestFacts {
+    user_data: Option<Value>,
+    attribute: Option<Value>,
+    with_decryption: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ResponseFacts {
+    #[serde(rename = "ConsoleLogin")]
+    console_login: Option<Value>,
 }
 
 /// Why an event could not be read.
@@ -131,7 +230,49 @@ impl<'a> Event<'a> {
             envelope,
             record,
             detail,
+            facts: OnceCell::new(),
         })
+    }
+
+    /// Fields selectors test in the parameters and response, read on first use.
+    /// Parameters that are not an object have none of them.
+    pub fn facts(&self) -> &Facts {
+        self.facts.get_or_init(|| {
+            fn read(raw: Option<&RawValue>) -> Option<&str> {
+                raw.map(RawValue::get).filter(|t| t.starts_with('{'))
+            }
+            let request: RequestFacts = read(self.record.request_parameters)
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or_default();
+            let response: ResponseFacts = read(self.record.response_elements)
+                .and_then(|t| serde_json::from_str(t).ok())
+                .unwrap_or_default();
+            Facts {
+                sign_in_result: Found::of(response.console_login),
+                user_data: Found::of(request.user_data),
+                attribute: Found::of(request.attribute),
+                with_decryption: Found::of(request.with_decryption),
+            }
+        })
+    }
+
+    /// The error of a failed call or sign-in: `errorCode`, or for a sign-in
+    /// whose `responseElements.ConsoleLogin` is `Failure`, that word.
+    pub fn failure(&self) -> Option<String> {
+        if let Some(code) = &self.record.error_code {
+            return Some(code.clone());
+        }
+        let failed =
+            self.is_sign_in() && self.facts().sign_in_result == Found::Text("Failure".to_owned());
+        failed.then(|| "Failure".to_owned())
+    }
+
+    /// Whether this is a console sign-in event.
+    pub fn is_sign_in(&self) -> bool {
+        self.envelope
+            .detail_type
+            .as_deref()
+            .is_some_and(|t| SIGN_IN.contains(&t))
     }
 
     /// The account the event happened in.
@@ -216,6 +357,31 @@ fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::E
         Value::Bool(b) => Some(b),
         Value::String(s) => s.parse().ok(),
         _ => None,
+    })
+}
+
+/// Reads a string field; any other JSON type reads as absent, as an EventBridge
+/// string pattern would not match it either.
+fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::String(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// Reads `userIdentity`; `null` is an absent identity, anything but an object an
+/// unreadable one (the event is still selected, and reviewed).
+fn identity<'de, D: Deserializer<'de>>(deserializer: D) -> Result<UserIdentity, D::Error> {
+    Ok(match Value::deserialize(deserializer)? {
+        Value::Null => UserIdentity::default(),
+        value @ Value::Object(_) => UserIdentity::deserialize(value).unwrap_or(UserIdentity {
+            unreadable: true,
+            ..UserIdentity::default()
+        }),
+        _ => UserIdentity {
+            unreadable: true,
+            ..UserIdentity::default()
+        },
     })
 }
 

@@ -1,8 +1,9 @@
 //! trailwatch alert engine: reads EventBridge `AWS API Call via CloudTrail` events,
 //! judges them with the monitor catalog, and publishes alerts.
 //!
-//! The pipeline is pure up to [`Publisher`]: parse ([`event`]), match ([`catalog`]),
-//! assess ([`assess`]), build the alert ([`alert`]), render ([`render`]), publish.
+//! The pipeline is pure up to [`Publisher`]: parse ([`event`]), match the enabled
+//! monitors' selectors ([`catalog`], [`selector`]), assess ([`assess`]), build the
+//! alert ([`alert`]), render ([`render`]), publish.
 
 pub mod alert;
 pub mod assess;
@@ -10,12 +11,14 @@ pub mod catalog;
 pub mod event;
 pub mod publish;
 pub mod render;
+pub mod selector;
 pub mod severity;
 mod text;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+pub use catalog::Selection;
 pub use publish::{PublishError, Publisher, SnsPublisher};
 pub use severity::Severity;
 
@@ -32,9 +35,10 @@ pub struct Published {
 /// the only error is a failed publish, which must fail the invocation.
 pub async fn handle<P: Publisher>(
     publisher: &P,
+    selection: &Selection,
     raw: &RawValue,
 ) -> Result<Published, PublishError> {
-    let alert = alert::judge(raw);
+    let alert = alert::judge(raw, selection);
     let published = Published {
         event_id: alert.event_id.clone(),
         monitor: alert.monitor,

@@ -92,6 +92,12 @@ pub fn text(alert: &Alert<'_>) -> String {
     for reason in &alert.reasons {
         let _ = writeln!(out, "  - {reason}");
     }
+    if !alert.next_steps.is_empty() {
+        let _ = writeln!(out, "\nNext steps:");
+        for step in &alert.next_steps {
+            let _ = writeln!(out, "  - {step}");
+        }
+    }
     let actor = &alert.actor;
     let mfa = match actor.mfa {
         Some(true) => "yes",
@@ -117,6 +123,18 @@ pub fn text(alert: &Alert<'_>) -> String {
     let _ = writeln!(out, "Region:    {}", or_na(&alert.region));
     let _ = writeln!(out, "Time:      {}", or_na(&alert.time));
     let _ = writeln!(out, "Event ID:  {}", or_na(&alert.event_id));
+    if alert.monitors.len() > 1 {
+        let _ = writeln!(out, "Monitors:  {}", alert.monitors.join(", "));
+    }
+    let maps: Vec<&str> = alert
+        .controls
+        .iter()
+        .chain(&alert.techniques)
+        .copied()
+        .collect();
+    if !maps.is_empty() {
+        let _ = writeln!(out, "Maps to:   {}", maps.join(", "));
+    }
     if let Some(url) = &alert.console_url {
         let _ = writeln!(out, "Console:   {url}");
     }

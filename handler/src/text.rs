@@ -23,6 +23,21 @@ pub fn printable_ascii(s: &str) -> String {
         .collect()
 }
 
+/// `template` with each `{name}` replaced by its value quoted for a POSIX shell,
+/// so a pasted command runs nothing but itself. `None` when a value holds
+/// control characters: a terminal could act on them before the shell sees them.
+pub fn shell_command(template: &str, values: &[(&str, &str)]) -> Option<String> {
+    let mut command = template.to_owned();
+    for (name, value) in values {
+        if value.chars().any(char::is_control) {
+            return None;
+        }
+        let quoted = shlex::try_quote(value).ok()?;
+        command = command.replace(&format!("{{{name}}}"), &quoted);
+    }
+    Some(command)
+}
+
 /// A JSON error's message without serde_json's `at line L column C` suffix: the
 /// position is in the compact text the handler received, not in anything the reader
 /// of an alert can see.
@@ -56,6 +71,29 @@ mod tests {
             json_error(&error),
             "invalid type: string \"x\", expected u8"
         );
+    }
+
+    #[test]
+    fn shell_command_quotes_what_a_shell_would_interpret() {
+        let hostile = "web; rm -rf ~ $(id) `id` 'x' \"y\" \\z *";
+        let command = shell_command(
+            "aws s3api delete-bucket-policy --bucket {bucket}",
+            &[("bucket", hostile)],
+        )
+        .expect("no control characters");
+        assert_eq!(
+            shlex::split(&command).expect("one shell command"),
+            ["aws", "s3api", "delete-bucket-policy", "--bucket", hostile]
+        );
+    }
+
+    #[test]
+    fn shell_command_refuses_control_characters() {
+        assert_eq!(
+            shell_command("x {v}", &[("v", "a\u{1b}]0;pwned\u{7}")]),
+            None
+        );
+        assert_eq!(shell_command("x {v}", &[("v", "a\nb")]), None);
     }
 
     #[test]

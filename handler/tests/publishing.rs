@@ -31,7 +31,7 @@ async fn one_event_publishes_one_message_and_reports_it() {
     let publisher = Recording::default();
     let raw = sample("iam-create-access-key-root-self");
 
-    let published = handle(&publisher, &common::raw(&raw))
+    let published = handle(&publisher, &common::every_monitor(), &common::raw(&raw))
         .await
         .expect("published");
 
@@ -50,9 +50,13 @@ async fn one_event_publishes_one_message_and_reports_it() {
 
 #[tokio::test]
 async fn a_failed_publish_is_returned_as_an_error() {
-    let error = handle(&Failing, &common::raw(&sample("iam-create-user-by-root")))
-        .await
-        .expect_err("must fail");
+    let error = handle(
+        &Failing,
+        &common::every_monitor(),
+        &common::raw(&sample("iam-create-user-by-root")),
+    )
+    .await
+    .expect_err("must fail");
     assert_eq!(
         error.to_string(),
         "publishing the alert failed: SNS is unreachable"

@@ -2,8 +2,8 @@
 
 mod common;
 
+use common::judge;
 use common::sample;
-use handler::alert::judge;
 use handler::render::{self, MAX_MESSAGE_BYTES, MAX_SUBJECT_CHARS, render};
 use serde_json::{Value, json};
 

@@ -4,7 +4,7 @@
 mod common;
 
 use common::all_samples;
-use handler::alert::judge;
+use common::judge;
 use handler::render::{MAX_MESSAGE_BYTES, MAX_SUBJECT_CHARS, render};
 use proptest::prelude::*;
 use serde_json::Value;

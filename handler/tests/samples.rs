@@ -2,9 +2,10 @@
 
 mod common;
 
+use common::judge;
 use common::{all_samples, sample};
 use handler::Severity::{self, Critical, High, Low, Medium};
-use handler::alert::{Outcome, judge};
+use handler::alert::Outcome;
 use handler::render::render;
 
 /// Judges sample `name` and checks monitor, severity, outcome and title.

@@ -338,8 +338,10 @@ impl Queue {
         self.id.reference()
     }
 
-    /// The queue policy: TLS only, and EventBridge may send dead letters from `rule`.
-    fn add_policy(&self, stack: &mut Stack, rule: &LogicalId) {
+    /// The queue's one policy: TLS only, and EventBridge may send dead letters
+    /// from these rules (a queue has one policy: a second would replace the first).
+    pub fn accept_dead_letters_from(&self, stack: &mut Stack, rules: &[LogicalId]) {
+        let rules: Vec<Value> = rules.iter().map(|rule| rule.get_att("Arn")).collect();
         let policy = sqs::QueuePolicy {
             queues: vec![self.url()],
             policy_document: PolicyDocument::new(vec![
@@ -350,7 +352,7 @@ impl Queue {
                 Statement::allow(&["sqs:SendMessage"], vec![self.arn()])
                     .sid("EventBridgeSendsDeadLetters")
                     .principal(Principal::Service("events.amazonaws.com".into()))
-                    .condition(json!({"ArnEquals": {"aws:SourceArn": rule.get_att("Arn")}})),
+                    .condition(json!({"ArnEquals": {"aws:SourceArn": rules}})),
             ]),
         };
         stack.add(&format!("{}Policy", self.id.as_str()), &policy);
@@ -362,18 +364,19 @@ impl Queue {
 pub struct Rule {
     id: String,
     rule: events::Rule,
-    targets: Vec<(Function, Queue)>,
+    targets: Vec<Function>,
 }
 
 impl Rule {
-    /// A rule matching `pattern`.
-    pub fn new(id: &str, description: &str, pattern: serde_json::Value) -> Self {
+    /// A rule matching `pattern`, in `state` (`ENABLED`, or
+    /// `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` to receive read-only calls).
+    pub fn new(id: &str, description: &str, pattern: serde_json::Value, state: &str) -> Self {
         Self {
             id: id.to_owned(),
             rule: events::Rule {
                 description: Some(description.into()),
                 event_pattern: pattern,
-                state: "ENABLED".into(),
+                state: state.into(),
                 targets: Vec::new(),
             },
             targets: Vec::new(),
@@ -381,7 +384,8 @@ impl Rule {
     }
 
     /// Invokes `function` for every matched event, retrying for a day and sending
-    /// what cannot be delivered to `dead_letters`.
+    /// what cannot be delivered to `dead_letters` (whose policy must then accept
+    /// this rule: [`Queue::accept_dead_letters_from`]).
     pub fn add_target(&mut self, function: &Function, dead_letters: &Queue) {
         self.rule.targets.push(events::Target {
             id: function.id.as_str().to_owned(),
@@ -394,14 +398,14 @@ impl Rule {
                 arn: dead_letters.arn(),
             }),
         });
-        self.targets.push((function.clone(), dead_letters.clone()));
+        self.targets.push(function.clone());
     }
 
     /// Adds the rule and, per target, the `Lambda::Permission` for EventBridge
-    /// (scoped to this rule and account) and the dead-letter queue's policy.
+    /// (scoped to this rule and account).
     pub fn add_to(self, stack: &mut Stack) -> LogicalId {
         let id = stack.add(&self.id, &self.rule);
-        for (function, queue) in &self.targets {
+        for function in &self.targets {
             let permission = lambda::Permission {
                 action: "lambda:InvokeFunction".into(),
                 function_name: function.arn(),
@@ -413,7 +417,6 @@ impl Rule {
                 &format!("{}{}Permission", self.id, function.id.as_str()),
                 &permission,
             );
-            queue.add_policy(stack, &id);
         }
         id
     }

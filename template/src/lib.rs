@@ -6,10 +6,11 @@ pub mod assets;
 pub mod constructs;
 pub mod intrinsic;
 pub mod monitor;
+pub mod patterns;
 pub mod resources;
 pub mod stack;
 mod yaml;
 
 pub use intrinsic::{LogicalId, Pseudo, Value};
-pub use monitor::{MonitorPattern, SecurityMonitor, SecurityMonitorProps, matches};
+pub use monitor::{SecurityMonitor, SecurityMonitorProps};
 pub use stack::{Stack, SynthError};

@@ -3,10 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use crate::constructs::{Function, FunctionProps, Key, Queue, Rule, Topic};
 use crate::intrinsic::Value;
+use crate::patterns::{self, MAX_RULES_PER_BUS};
 use crate::stack::{Condition, Export, Output, Parameter, Stack, SynthError};
 
 /// Retention periods CloudWatch Logs accepts, in days.
@@ -14,25 +15,20 @@ const RETENTION_DAYS: &[u32] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
     3288, 3653,
 ];
-/// Detail type of CloudTrail management API calls on EventBridge.
-const API_CALL: &str = "AWS API Call via CloudTrail";
-
-/// The calls one monitor needs delivered (from the handler's catalog).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MonitorPattern {
-    /// EventBridge `source`, such as `aws.iam`.
-    pub source: String,
-    /// CloudTrail `eventSource`, such as `iam.amazonaws.com`.
-    pub event_source: String,
-    /// CloudTrail `eventName`s.
-    pub event_names: Vec<String>,
-}
+/// Rule state that also delivers read-only management events (free to match;
+/// set through CloudFormation or the API only).
+const ALL_MANAGEMENT_EVENTS: &str = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
 
 /// What to monitor and how; `Default` gives the safe, documented defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecurityMonitorProps {
-    /// Calls to deliver to the handler; at least one.
-    pub monitors: Vec<MonitorPattern>,
+    /// Event patterns selecting write calls and sign-ins for the handler.
+    pub patterns: Vec<Json>,
+    /// Event patterns selecting read-only calls: they get rules of their own in
+    /// the state that delivers read-only events, and only when there are any.
+    pub read_only_patterns: Vec<Json>,
+    /// The enabled monitor ids, comma-separated, for the handler.
+    pub monitors: String,
     /// Addresses subscribed to the alert topic at deploy (each must confirm).
     pub alert_emails: Vec<String>,
     /// Handler log retention; one of the values CloudWatch Logs accepts.
@@ -48,7 +44,9 @@ pub struct SecurityMonitorProps {
 impl Default for SecurityMonitorProps {
     fn default() -> Self {
         Self {
-            monitors: Vec::new(),
+            patterns: Vec::new(),
+            read_only_patterns: Vec::new(),
+            monitors: String::new(),
             alert_emails: Vec::new(),
             log_retention_days: 90,
             reserved_concurrency: 5,
@@ -69,7 +67,7 @@ pub struct SecurityMonitor {
 impl SecurityMonitor {
     /// Adds the monitor to `stack` after checking `props`.
     pub fn new(stack: &mut Stack, props: &SecurityMonitorProps) -> Result<Self, SynthError> {
-        validate(props)?;
+        let rules = validate(props)?;
         let bucket = stack.add_parameter(
             "ArtifactBucket",
             parameter(
@@ -114,19 +112,35 @@ impl SecurityMonitor {
                 reserved_concurrency: props.reserved_concurrency,
                 log_retention_days: props.log_retention_days,
                 log_group_name: Value::sub(format!("{log_prefix}${{AWS::StackName}}/handler")),
-                environment: BTreeMap::from([("TOPIC_ARN".to_owned(), topic.arn())]),
+                environment: BTreeMap::from([
+                    ("TOPIC_ARN".to_owned(), topic.arn()),
+                    ("MONITORS".to_owned(), props.monitors.as_str().into()),
+                ]),
             },
         );
         skip_function_checks(stack, &function);
         topic.grant_publish(stack, &function);
         function.dead_letter(stack, &dead_letters, &key, 2);
-        let mut rule = Rule::new(
-            "SecurityEventRule",
-            "trailwatch: monitored CloudTrail API calls",
-            pattern(&props.monitors),
-        );
-        rule.add_target(&function, &dead_letters);
-        let rule = rule.add_to(stack);
+        let mut rule_ids = Vec::new();
+        for (index, (pattern, read_only)) in rules.into_iter().enumerate() {
+            let (name, description, state) = if read_only {
+                (
+                    "ReadOnlyEventRule",
+                    "trailwatch: monitored read-only CloudTrail calls",
+                    ALL_MANAGEMENT_EVENTS,
+                )
+            } else {
+                (
+                    "SecurityEventRule",
+                    "trailwatch: monitored CloudTrail calls and sign-ins",
+                    "ENABLED",
+                )
+            };
+            let mut rule = Rule::new(&format!("{name}{}", index + 1), description, pattern, state);
+            rule.add_target(&function, &dead_letters);
+            rule_ids.push(rule.add_to(stack));
+        }
+        dead_letters.accept_dead_letters_from(stack, &rule_ids);
 
         let subscription =
             topic.subscribe_email(stack, "AlertEmailSubscription", email.reference());
@@ -153,9 +167,12 @@ impl SecurityMonitor {
         );
         output(
             stack,
-            "RuleArn",
-            "ARN of the EventBridge rule",
-            rule.get_att("Arn"),
+            "RuleArns",
+            "ARNs of the EventBridge rules, comma-separated",
+            Value::Join(
+                ",".into(),
+                rule_ids.iter().map(|id| id.get_att("Arn")).collect(),
+            ),
         );
         output(
             stack,
@@ -171,49 +188,24 @@ impl SecurityMonitor {
     }
 }
 
-fn unique(mut values: Vec<&str>) -> Vec<&str> {
-    values.sort_unstable();
-    values.dedup();
-    values
-}
-
-/// The EventBridge pattern delivering exactly the monitored calls.
-pub fn pattern(monitors: &[MonitorPattern]) -> Json {
-    let sources = unique(monitors.iter().map(|m| m.source.as_str()).collect());
-    let event_sources = unique(monitors.iter().map(|m| m.event_source.as_str()).collect());
-    let names = unique(
-        monitors
-            .iter()
-            .flat_map(|m| m.event_names.iter().map(String::as_str))
-            .collect(),
-    );
-    json!({
-        "source": sources,
-        "detail-type": [API_CALL],
-        "detail": {"eventSource": event_sources, "eventName": names},
-    })
-}
-
-/// Whether an EventBridge event matches the pattern [`pattern`] generates. The
-/// pattern holds only exact-value lists, so this is membership in each list, not
-/// a general EventBridge matcher (the end-to-end test checks it against one).
-pub fn matches(monitors: &[MonitorPattern], event: &Json) -> bool {
-    let field = |value: &Json| value.as_str().unwrap_or_default().to_owned();
-    let (source, detail_type) = (field(&event["source"]), field(&event["detail-type"]));
-    let (event_source, event_name) = (
-        field(&event["detail"]["eventSource"]),
-        field(&event["detail"]["eventName"]),
-    );
-    detail_type == API_CALL
-        && monitors.iter().any(|m| m.source == source)
-        && monitors.iter().any(|m| m.event_source == event_source)
-        && monitors.iter().any(|m| m.event_names.contains(&event_name))
-}
-
-fn validate(props: &SecurityMonitorProps) -> Result<(), SynthError> {
+/// Checks the props; returns the rule patterns (and whether each is read-only).
+fn validate(props: &SecurityMonitorProps) -> Result<Vec<(Json, bool)>, SynthError> {
     let mut problems = Vec::new();
-    if props.monitors.is_empty() {
+    if props.patterns.is_empty() && props.read_only_patterns.is_empty() {
         problems.push("monitors: enable at least one monitor".to_owned());
+    }
+    let mut rules = Vec::new();
+    for (patterns, read_only) in [(&props.patterns, false), (&props.read_only_patterns, true)] {
+        match patterns::pack(patterns) {
+            Ok(packed) => rules.extend(packed.into_iter().map(|p| (p, read_only))),
+            Err(mut errors) => problems.append(&mut errors),
+        }
+    }
+    if rules.len() > MAX_RULES_PER_BUS {
+        problems.push(format!(
+            "monitors: the enabled monitors need {} EventBridge rules, over the {MAX_RULES_PER_BUS} a bus may hold",
+            rules.len()
+        ));
     }
     if !RETENTION_DAYS.contains(&props.log_retention_days) {
         problems.push(format!(
@@ -248,7 +240,7 @@ fn validate(props: &SecurityMonitorProps) -> Result<(), SynthError> {
         }
     }
     if problems.is_empty() {
-        Ok(())
+        Ok(rules)
     } else {
         Err(SynthError(problems))
     }
@@ -286,6 +278,6 @@ fn skip_function_checks(stack: &mut Stack, function: &Function) {
     stack.skip_checkov(
         &function.id,
         "CKV_AWS_173",
-        "its only environment variable is the topic ARN, which is not secret",
+        "its environment holds only the topic ARN and the enabled monitor ids, neither secret",
     );
 }

@@ -1,32 +1,28 @@
 //! The composition root: the handler's monitor catalog feeds the construct
-//! library, so the rule pattern and the handler can never disagree.
+//! library, so the rule patterns and the handler can never disagree.
 
-use handler::catalog::{CATALOG, Monitor};
-use template::{MonitorPattern, SecurityMonitor, SecurityMonitorProps, Stack, SynthError};
+use handler::Selection;
+use template::{SecurityMonitor, SecurityMonitorProps, Stack, SynthError};
 
 /// Description of the trailwatch stack.
 const DESCRIPTION: &str =
-    "trailwatch: CloudTrail security-event monitor (EventBridge rule, Rust Lambda, SNS alerts)";
+    "trailwatch: CloudTrail security-event monitor (EventBridge rules, Rust Lambda, SNS alerts)";
 
-/// The rule pattern input for one catalog monitor.
-pub fn pattern_of(monitor: &Monitor) -> MonitorPattern {
-    MonitorPattern {
-        source: monitor.source.to_owned(),
-        event_source: monitor.event_source.to_owned(),
-        event_names: monitor
-            .event_names
-            .iter()
-            .map(|n| (*n).to_owned())
-            .collect(),
+/// Props delivering exactly what the selected monitors judge, with the
+/// construct's defaults for everything else.
+pub fn props(selection: &Selection) -> SecurityMonitorProps {
+    let (patterns, read_only_patterns) = selection.patterns();
+    SecurityMonitorProps {
+        patterns,
+        read_only_patterns,
+        monitors: selection.to_list(),
+        ..SecurityMonitorProps::default()
     }
 }
 
-/// Props with every catalog monitor enabled and the construct's defaults.
+/// Props with the default monitors (all but the read-only pack).
 pub fn default_props() -> SecurityMonitorProps {
-    SecurityMonitorProps {
-        monitors: CATALOG.iter().map(pattern_of).collect(),
-        ..SecurityMonitorProps::default()
-    }
+    props(&Selection::default())
 }
 
 /// The trailwatch stack for `props`.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use handler::catalog::{self, CATALOG};
+use handler::Selection;
 use serde::Deserialize;
 use template::SecurityMonitorProps;
 
@@ -24,6 +24,7 @@ struct FileConfig {
     region: Option<String>,
     alert_emails: Option<Vec<String>>,
     monitors: Option<Vec<String>>,
+    exclude_monitors: Option<Vec<String>>,
     log_retention_days: Option<u32>,
     reserved_concurrency: Option<u32>,
     tags: Option<BTreeMap<String, String>>,
@@ -44,9 +45,13 @@ pub struct ConfigArgs {
     /// E-mail address to receive alerts; repeat for more.
     #[arg(long = "alert-email")]
     pub alert_emails: Vec<String>,
-    /// Monitor id to enable; repeat for more (default: all).
+    /// Monitor id or pack (seed, cis, stratus, read-only, all) to enable; repeat
+    /// for more (default: every monitor but the read-only pack).
     #[arg(long = "monitor")]
     pub monitors: Vec<String>,
+    /// Monitor id to leave out; repeat for more.
+    #[arg(long = "exclude-monitor")]
+    pub exclude_monitors: Vec<String>,
     /// Handler log retention in days (default: 90).
     #[arg(long)]
     pub log_retention_days: Option<u32>,
@@ -63,30 +68,42 @@ pub struct ConfigArgs {
 pub struct Config {
     pub stack_name: String,
     pub region: Option<String>,
-    /// Ids of the enabled monitors.
-    pub monitors: Vec<String>,
+    /// The enabled monitors.
+    pub selection: Selection,
     pub props: SecurityMonitorProps,
     pub tags: BTreeMap<String, String>,
 }
 
 impl Config {
-    /// Whether a monitor of a global service (IAM) is enabled: its events reach
-    /// EventBridge only in us-east-1.
-    pub fn watches_global_service(&self) -> bool {
-        self.monitors
-            .iter()
-            .filter_map(|id| catalog::by_id(id))
-            .any(|m| m.source == "aws.iam")
+    /// The enabled monitors of global services (IAM, Organizations): their events
+    /// reach EventBridge only in us-east-1.
+    pub fn global_service_monitors(&self) -> Vec<&'static str> {
+        self.selection
+            .monitors()
+            .filter(|m| {
+                matches!(
+                    m.selector.event_source,
+                    Some("iam.amazonaws.com" | "organizations.amazonaws.com")
+                )
+            })
+            .map(|m| m.id)
+            .collect()
     }
 }
 
 /// Reads the file (if any), applies the flags, and checks everything.
 pub fn load(args: &ConfigArgs) -> Result<Config> {
     let (file, origin) = read_file(args.config.as_deref())?;
-    let monitors = pick(args.monitors.clone(), file.monitors)
-        .unwrap_or_else(|| CATALOG.iter().map(|m| m.id.to_owned()).collect());
+    let monitors = pick(args.monitors.clone(), file.monitors);
+    let mut exclude = file.exclude_monitors.unwrap_or_default();
+    exclude.extend(args.exclude_monitors.iter().cloned());
+    let selection = Selection::resolve(monitors.as_deref(), &exclude);
     let mut tags = file.tags.unwrap_or_default();
     tags.extend(args.tags.iter().cloned());
+    let (selection, selection_problems) = match selection {
+        Ok(selection) => (selection, Vec::new()),
+        Err(problems) => (Selection::default(), problems),
+    };
     let config = Config {
         stack_name: args
             .stack_name
@@ -95,7 +112,6 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
             .unwrap_or_else(|| DEFAULT_STACK_NAME.to_owned()),
         region: args.region.clone().or(file.region),
         props: SecurityMonitorProps {
-            monitors: Vec::new(),
             alert_emails: pick(args.alert_emails.clone(), file.alert_emails).unwrap_or_default(),
             log_retention_days: args
                 .log_retention_days
@@ -105,12 +121,12 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
                 .reserved_concurrency
                 .or(file.reserved_concurrency)
                 .unwrap_or(5),
-            ..SecurityMonitorProps::default()
+            ..app::props(&selection)
         },
-        monitors,
+        selection,
         tags,
     };
-    check(config).with_context(|| format!("invalid configuration ({origin})"))
+    check(config, selection_problems).with_context(|| format!("invalid configuration ({origin})"))
 }
 
 /// CLI values win when given; else the file's.
@@ -132,8 +148,7 @@ fn read_file(explicit: Option<&Path>) -> Result<(FileConfig, String)> {
     Ok((file, format!("{} and flags", path.display())))
 }
 
-fn check(mut config: Config) -> Result<Config> {
-    let mut problems = Vec::new();
+fn check(config: Config, mut problems: Vec<String>) -> Result<Config> {
     let name = &config.stack_name;
     let valid_name = name.len() <= 128
         && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
@@ -152,15 +167,6 @@ fn check(mut config: Config) -> Result<Config> {
             ));
         }
     }
-    for id in &config.monitors {
-        match catalog::by_id(id) {
-            Some(monitor) => config.props.monitors.push(app::pattern_of(monitor)),
-            None => problems.push(format!(
-                "monitors: unknown monitor {id:?} (known: {})",
-                known_monitors()
-            )),
-        }
-    }
     for (key, value) in &config.tags {
         if key.is_empty() || key.len() > 128 || key.starts_with("aws:") || value.len() > 256 {
             problems.push(format!("tags: {key:?} = {value:?} is not a valid tag (key 1-128 characters, not aws:, value at most 256)"));
@@ -174,10 +180,6 @@ fn check(mut config: Config) -> Result<Config> {
         return Ok(config);
     }
     bail!("{}", problems.join("; "))
-}
-
-fn known_monitors() -> String {
-    CATALOG.iter().map(|m| m.id).collect::<Vec<_>>().join(", ")
 }
 
 fn parse_tag(text: &str) -> Result<(String, String), String> {
@@ -206,11 +208,36 @@ mod tests {
     }
 
     #[test]
-    fn defaults_enable_every_monitor_in_stack_trailwatch() {
+    fn defaults_enable_every_monitor_but_read_only_in_stack_trailwatch() {
         let config = load_toml("defaults", "", ConfigArgs::default()).expect("valid");
         assert_eq!(config.stack_name, "trailwatch");
-        assert_eq!(config.monitors.len(), CATALOG.len());
+        assert_eq!(config.selection, Selection::default());
+        assert!(config.props.read_only_patterns.is_empty());
         assert_eq!(config.props.log_retention_days, 90);
+    }
+
+    #[test]
+    fn packs_and_ids_combine_and_exclusions_win() {
+        let args = ConfigArgs {
+            exclude_monitors: vec!["iam-create-user".into()],
+            ..ConfigArgs::default()
+        };
+        let config = load_toml(
+            "packs",
+            "monitors = [\"seed\", \"secrets-retrieved\"]\n",
+            args,
+        )
+        .expect("valid");
+        assert_eq!(
+            config.selection.ids().collect::<Vec<_>>(),
+            [
+                "iam-create-access-key",
+                "s3-bucket-policy",
+                "ec2-security-group-ingress",
+                "secrets-retrieved"
+            ]
+        );
+        assert_eq!(config.props.read_only_patterns.len(), 1);
     }
 
     #[test]
@@ -245,9 +272,7 @@ mod tests {
             ConfigArgs::default(),
         );
         assert!(
-            message.contains(
-                "monitors: unknown monitor \"iam-delete-user\" (known: iam-create-user, "
-            ),
+            message.contains("monitors: unknown monitor or pack \"iam-delete-user\" (packs: all, seed, cis, stratus, read-only; monitors: iam-create-user, "),
             "{message}"
         );
     }
@@ -270,20 +295,29 @@ mod tests {
     }
 
     #[test]
-    fn iam_monitors_count_as_global() {
-        let only_s3 = ConfigArgs {
-            monitors: vec!["s3-bucket-policy".into()],
-            ..ConfigArgs::default()
-        };
-        assert!(
-            !load_toml("global_s3", "", only_s3)
-                .expect("valid")
-                .watches_global_service()
+    fn an_unknown_exclusion_is_named() {
+        let message = error(
+            "unknown_exclusion",
+            "exclude_monitors = [\"cis\"]\n",
+            ConfigArgs::default(),
         );
         assert!(
-            load_toml("global_all", "", ConfigArgs::default())
+            message.contains("exclude_monitors: unknown monitor \"cis\""),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn iam_and_organizations_monitors_count_as_global() {
+        let only_s3 = ConfigArgs {
+            monitors: vec!["s3-bucket-policy".into(), "organizations-leave".into()],
+            ..ConfigArgs::default()
+        };
+        assert_eq!(
+            load_toml("global_s3", "", only_s3)
                 .expect("valid")
-                .watches_global_service()
+                .global_service_monitors(),
+            ["organizations-leave"]
         );
     }
 }

@@ -79,7 +79,8 @@ pub async fn run(
             .cloned()
             .with_context(|| format!("the stack has no {key} output"))
     };
-    let (topic, rule_arn) = (output("TopicArn")?, output("RuleArn")?);
+    let topic = output("TopicArn")?;
+    let rule_arns: Vec<String> = output("RuleArns")?.split(',').map(str::to_owned).collect();
 
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let subscriber = subscribe(sdk, &sqs, &topic, "trailwatch-demo-subscriber", None).await?;
@@ -96,11 +97,12 @@ pub async fn run(
         "demo: matching {} samples with the emulator's EventBridge and the deployed rule's pattern",
         samples.len()
     );
-    let matched = match_with_eventbridge(sdk, &sqs, &rule_arn, samples).await?;
+    let matched = match_with_eventbridge(sdk, &sqs, &rule_arns, samples).await?;
 
     let api = RuntimeApi::start()?;
     let env = HandlerEnv {
         topic_arn: topic,
+        monitors: config.selection.to_list(),
         endpoint: endpoint.to_owned(),
         region: session.region.clone(),
     };
@@ -192,26 +194,17 @@ async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<(String, String)
     Ok((url, arn))
 }
 
-/// Indices of the samples the deployed rule's pattern matches, decided by the
-/// emulator's EventBridge: a throw-away rule with the same pattern and an SQS target.
-async fn match_with_eventbridge(
+/// Indices of the samples the deployed rules' patterns match, decided by the
+/// emulator's EventBridge: a throw-away rule per deployed rule, with the same
+/// pattern, all targeting one SQS queue.
+pub async fn match_with_eventbridge(
     sdk: &SdkConfig,
     sqs: &aws_sdk_sqs::Client,
-    rule_arn: &str,
+    rule_arns: &[String],
     samples: &[(String, Value)],
 ) -> Result<BTreeSet<usize>> {
     let events = aws_sdk_eventbridge::Client::new(sdk);
-    let rule_name = rule_arn.rsplit('/').next().unwrap_or(rule_arn);
-    let pattern = events
-        .describe_rule()
-        .name(rule_name)
-        .send()
-        .await
-        .context("reading the deployed rule")?
-        .event_pattern()
-        .unwrap_or_default()
-        .to_owned();
-    // The emulator cannot invoke the deployed rule's Lambda target (that needs Docker)
+    // The emulator cannot invoke the deployed rules' Lambda target (that needs Docker)
     // and fails PutEvents trying, whatever the rule's state: match on a bus of its own.
     const MATCHER: &str = "trailwatch-demo-matcher";
     events
@@ -221,27 +214,42 @@ async fn match_with_eventbridge(
         .await
         .context("creating the matcher bus")?;
     let (url, arn) = queue(sqs, MATCHER).await?;
-    events
-        .put_rule()
-        .name(MATCHER)
-        .event_bus_name(MATCHER)
-        .event_pattern(pattern)
-        .send()
-        .await
-        .context("creating the matcher rule")?;
-    let target = aws_sdk_eventbridge::types::Target::builder()
-        .id("matcher")
-        .arn(arn)
-        .build()
-        .context("matcher target")?;
-    events
-        .put_targets()
-        .rule(MATCHER)
-        .event_bus_name(MATCHER)
-        .targets(target)
-        .send()
-        .await
-        .context("targeting the matcher queue")?;
+    let mut matchers = Vec::new();
+    for (index, rule_arn) in rule_arns.iter().enumerate() {
+        let rule_name = rule_arn.rsplit('/').next().unwrap_or(rule_arn);
+        let pattern = events
+            .describe_rule()
+            .name(rule_name)
+            .send()
+            .await
+            .with_context(|| format!("reading the deployed rule {rule_name}"))?
+            .event_pattern()
+            .unwrap_or_default()
+            .to_owned();
+        let name = format!("{MATCHER}-{index}");
+        events
+            .put_rule()
+            .name(&name)
+            .event_bus_name(MATCHER)
+            .event_pattern(pattern)
+            .send()
+            .await
+            .context("creating a matcher rule")?;
+        let target = aws_sdk_eventbridge::types::Target::builder()
+            .id("matcher")
+            .arn(&arn)
+            .build()
+            .context("matcher target")?;
+        events
+            .put_targets()
+            .rule(&name)
+            .event_bus_name(MATCHER)
+            .targets(target)
+            .send()
+            .await
+            .context("targeting the matcher queue")?;
+        matchers.push(name);
+    }
     for (index, (_, event)) in samples.iter().enumerate() {
         let mut detail = event["detail"].clone();
         if let Some(map) = detail.as_object_mut() {
@@ -272,21 +280,23 @@ async fn match_with_eventbridge(
             .filter_map(|b| b["detail"]["trailwatchDemoSample"].as_u64());
         matched.extend(indices.map(|i| i as usize));
     }
-    events
-        .remove_targets()
-        .rule(MATCHER)
-        .event_bus_name(MATCHER)
-        .ids("matcher")
-        .send()
-        .await
-        .context("removing the matcher target")?;
-    events
-        .delete_rule()
-        .name(MATCHER)
-        .event_bus_name(MATCHER)
-        .send()
-        .await
-        .context("deleting the matcher rule")?;
+    for name in &matchers {
+        events
+            .remove_targets()
+            .rule(name)
+            .event_bus_name(MATCHER)
+            .ids("matcher")
+            .send()
+            .await
+            .context("removing a matcher target")?;
+        events
+            .delete_rule()
+            .name(name)
+            .event_bus_name(MATCHER)
+            .send()
+            .await
+            .context("deleting a matcher rule")?;
+    }
     events
         .delete_event_bus()
         .name(MATCHER)

@@ -146,12 +146,14 @@ async fn spec(session: &Session, config: &Config, bucket: &str, key: &str) -> Re
 }
 
 fn warn_about_region(config: &Config, region: &str) {
-    if config.watches_global_service() && region != "us-east-1" {
+    let global = config.global_service_monitors();
+    if !global.is_empty() && region != "us-east-1" {
         eprintln!(
-            "\nWARNING: IAM monitors are enabled but this deploy targets {region}.\n\
-             IAM (a global service) sends its CloudTrail events to EventBridge only in us-east-1,\n\
-             so CreateUser and CreateAccessKey will NEVER be alerted from {region}.\n\
-             Deploy a second stack in us-east-1 (--region us-east-1), or disable them with --monitor.\n"
+            "\nWARNING: monitors of global services are enabled but this deploy targets {region}:\n  {}\n\
+             IAM and Organizations send their CloudTrail events to EventBridge only in us-east-1,\n\
+             so these monitors will NEVER alert from {region}, and root console sign-ins land there too.\n\
+             Deploy a second stack in us-east-1 (--region us-east-1), or leave them out with --exclude-monitor.\n",
+            global.join(", ")
         );
     }
 }

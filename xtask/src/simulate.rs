@@ -5,11 +5,13 @@ use std::io::Read;
 
 use anyhow::{Context, Result, bail};
 use flate2::read::GzDecoder;
+use handler::Selection;
 use handler::alert;
+use handler::event::Event;
 use handler::render::{self, document};
+use handler::selector::{API_CALL, SIGN_IN};
 use serde::Serialize;
 use serde_json::{Value, json};
-use template::MonitorPattern;
 
 /// One event read from an input file.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,8 +27,10 @@ pub struct Input {
 pub struct Simulated {
     pub file: String,
     pub index: usize,
-    /// Whether the generated rule would deliver the event to the handler.
+    /// Whether the generated rules would deliver the event to the handler.
     pub matched_rule: bool,
+    /// The enabled monitors selecting it.
+    pub monitors: Vec<String>,
     pub monitor: Option<String>,
     pub severity: Option<String>,
     pub subject: Option<String>,
@@ -89,9 +93,9 @@ fn envelope(item: Value) -> Result<Value> {
     };
     let label = event_source.split('.').next().unwrap_or(event_source);
     let detail_type = if item["eventName"] == "ConsoleLogin" {
-        "AWS Console Sign In via CloudTrail"
+        SIGN_IN[0]
     } else {
-        handler::catalog::API_CALL_DETAIL_TYPE
+        API_CALL
     };
     Ok(json!({
         "version": "0",
@@ -106,25 +110,34 @@ fn envelope(item: Value) -> Result<Value> {
     }))
 }
 
-/// Runs one event through the rule pattern and, when it matches, the handler core.
-pub fn simulate(input: &Input, monitors: &[MonitorPattern]) -> Simulated {
-    let matched_rule = template::matches(monitors, &input.envelope);
+/// Runs one event through the enabled monitors' selectors (what the generated
+/// rules select) and, when one selects it, the handler core.
+pub fn simulate(input: &Input, selection: &Selection) -> Simulated {
     let mut simulated = Simulated {
         file: input.file.clone(),
         index: input.index,
-        matched_rule,
+        matched_rule: false,
+        monitors: Vec::new(),
         monitor: None,
         severity: None,
         subject: None,
         alert: None,
     };
-    if !matched_rule {
-        return simulated;
-    }
     // The handler reads the JSON text, as the Lambda runtime hands it over;
     // serialising a `Value` cannot fail.
-    if let Ok(raw) = serde_json::value::to_raw_value(&input.envelope) {
-        let alert = alert::judge(&raw);
+    let Ok(raw) = serde_json::value::to_raw_value(&input.envelope) else {
+        return simulated;
+    };
+    if let Ok(event) = Event::parse(&raw) {
+        simulated.monitors = selection
+            .matching(&event)
+            .iter()
+            .map(|m| m.id.to_owned())
+            .collect();
+    }
+    simulated.matched_rule = !simulated.monitors.is_empty();
+    if simulated.matched_rule {
+        let alert = alert::judge(&raw, selection);
         simulated.monitor = Some(alert.monitor.to_owned());
         simulated.severity = Some(alert.severity.to_string());
         simulated.subject = Some(render::subject(&alert));

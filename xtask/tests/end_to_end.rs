@@ -8,15 +8,20 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use handler::Selection;
+use handler::catalog::CATALOG;
+use handler::selector::Test;
 use serde_json::{Value, json};
 use xtask::artifact::{self, Artifact};
 use xtask::config::{self, ConfigArgs};
 use xtask::demo::{self, FILTERED_SEVERITY, Report};
 use xtask::emulator::Emulator;
 use xtask::runtime_api::{HandlerEnv, HandlerProcess, Outcome, RuntimeApi};
-use xtask::{app, simulate, tools, workspace};
+use xtask::{simulate, tools, workspace};
 
 const HUGE: &str = "extra-200kb-policy-unicode-user";
+/// Name prefix of the foreign-pair probes: calls no monitor selects.
+const PROBE: &str = "probe-";
 
 fn artifact() -> Artifact {
     artifact::existing().expect("readable artifact").expect(
@@ -57,19 +62,70 @@ fn huge_event() -> Value {
     event
 }
 
-/// One run of every sample (plus the huge one) shared by the tests below.
+/// Every selected call name paired with other services' event sources, each
+/// pair one that no monitor selects (IAM CreatePolicy is watched, Organizations
+/// CreatePolicy is not). Each name gets three foreign services, rotating, to keep
+/// the emulator run short; the handler's own test covers every pair in-process.
+fn foreign_pairs() -> Vec<(String, Value)> {
+    let mut sources: Vec<&str> = CATALOG
+        .iter()
+        .filter_map(|m| m.selector.event_source)
+        .collect();
+    sources.sort_unstable();
+    sources.dedup();
+    let selected: BTreeSet<(&str, &str)> = CATALOG
+        .iter()
+        .flat_map(|m| {
+            m.selector.calls.iter().filter_map(move |c| match c.name {
+                Test::Exact(name) => Some((m.selector.event_source.unwrap_or_default(), name)),
+                _ => None,
+            })
+        })
+        .collect();
+    let mut probes = vec![("organizations.amazonaws.com", "CreatePolicy")];
+    for (index, (_, name)) in selected.iter().enumerate() {
+        let foreign = sources
+            .iter()
+            .cycle()
+            .skip(index)
+            .filter(|source| !selected.contains(&(**source, *name)))
+            .take(3);
+        probes.extend(foreign.map(|source| (*source, *name)));
+    }
+    probes
+        .into_iter()
+        .map(|(source, name)| {
+            let label = source.split('.').next().unwrap_or(source);
+            let event = json!({
+                "version": "0", "id": "probe", "detail-type": "AWS API Call via CloudTrail",
+                "source": format!("aws.{label}"), "account": "111122223333", "region": "us-east-1",
+                "time": "2026-11-20T10:00:00Z", "resources": [],
+                "detail": {
+                    "eventVersion": "1.10", "eventSource": source, "eventName": name,
+                    "eventType": "AwsApiCall", "awsRegion": "us-east-1",
+                    "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/alice", "accountId": "111122223333", "userName": "alice"},
+                    "requestParameters": {}, "responseElements": null, "recipientAccountId": "111122223333"
+                }
+            });
+            (format!("{PROBE}{label}-{name}"), event)
+        })
+        .collect()
+}
+
+/// One run of every sample (plus the huge one and the probes) shared by the tests below.
 fn report() -> &'static Report {
     static REPORT: OnceLock<Report> = OnceLock::new();
     REPORT.get_or_init(|| {
         let mut samples = demo::samples().expect("samples");
         samples.push((HUGE.to_owned(), huge_event()));
+        samples.extend(foreign_pairs());
         let handler = arm64_handler("end_to_end");
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         runtime.block_on(async {
             let emulator = Emulator::start().expect("emulator");
             let sdk = emulator.sdk_config().await;
             let file = workspace::target_dir().join("test-scratch/end_to_end.toml");
-            std::fs::write(&file, "").expect("config file");
+            std::fs::write(&file, "monitors = [\"all\"]\n").expect("config file");
             let config = config::load(&ConfigArgs {
                 config: Some(file),
                 ..ConfigArgs::default()
@@ -105,19 +161,30 @@ fn expected_subject(name: &str) -> String {
 #[test]
 fn the_emulators_matcher_delivers_every_monitored_sample_and_no_negative_one() {
     for sample in &report().samples {
-        assert_eq!(
-            sample.matched,
-            !sample.name.starts_with("negative-"),
-            "{}",
-            sample.name
-        );
+        let unmonitored = sample.name.starts_with("negative-") || sample.name.starts_with(PROBE);
+        assert_eq!(sample.matched, !unmonitored, "{}", sample.name);
     }
 }
 
 #[test]
-fn simulate_agrees_with_the_emulators_matcher_on_every_sample() {
-    let monitors = app::default_props().monitors;
-    let samples = demo::samples().expect("samples");
+fn the_rules_deliver_no_foreign_pair() {
+    let probes: Vec<&str> = report()
+        .samples
+        .iter()
+        .filter(|s| s.name.starts_with(PROBE))
+        .map(|s| s.name.as_str())
+        .collect();
+    assert!(probes.len() > 300, "{} probes", probes.len());
+    assert!(probes.contains(&"probe-organizations-CreatePolicy"));
+}
+
+#[test]
+fn simulate_agrees_with_the_emulators_matcher_on_every_sample_and_probe() {
+    let selection = Selection::resolve(Some(&["all".to_owned()]), &[]).expect("all");
+    let mut samples = demo::samples().expect("samples");
+    samples.push((HUGE.to_owned(), huge_event()));
+    samples.extend(foreign_pairs());
+    assert_eq!(samples.len(), report().samples.len());
     for (run, (name, event)) in report().samples.iter().zip(&samples) {
         let input = simulate::Input {
             file: name.clone(),
@@ -125,7 +192,7 @@ fn simulate_agrees_with_the_emulators_matcher_on_every_sample() {
             envelope: event.clone(),
         };
         assert_eq!(
-            simulate::simulate(&input, &monitors).matched_rule,
+            simulate::simulate(&input, &selection).matched_rule,
             run.matched,
             "{name}"
         );
@@ -235,6 +302,7 @@ async fn the_handler_returns_an_error_to_the_runtime_api_when_sns_is_gone() {
     let api = RuntimeApi::start().expect("runtime api");
     let env = HandlerEnv {
         topic_arn: topic.topic_arn().unwrap_or_default().to_owned(),
+        monitors: Selection::default().to_list(),
         endpoint: emulator.endpoint().to_owned(),
         region: "us-east-1".to_owned(),
     };

@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+use handler::Selection;
 use serde_json::{Value, json};
 use template::resources::sns::Topic;
 use template::{Stack, Value as Cfn};
@@ -230,33 +231,110 @@ fn topic_policy_lets_only_the_handler_role_publish() {
     );
 }
 
+fn every_monitor_template() -> Value {
+    let selection = Selection::resolve(Some(&["all".to_owned()]), &[]).expect("all");
+    app::stack(&app::props(&selection))
+        .expect("synth")
+        .to_json()
+        .expect("valid stack")
+}
+
+/// The rules of a template, by logical id.
+fn rules(template: &Value) -> Vec<(&String, &Value)> {
+    resources_of_type(template, "AWS::Events::Rule")
+}
+
 #[test]
-fn add_target_permits_only_this_rule_to_invoke_the_function() {
-    let template = template();
-    assert_eq!(
-        template["Resources"]["SecurityEventRuleHandlerPermission"]["Properties"],
-        json!({
-            "Action": "lambda:InvokeFunction",
-            "FunctionName": {"Fn::GetAtt": ["Handler", "Arn"]},
-            "Principal": "events.amazonaws.com",
-            "SourceArn": {"Fn::GetAtt": ["SecurityEventRule", "Arn"]},
-            "SourceAccount": {"Ref": "AWS::AccountId"},
-        })
+fn each_rule_lets_only_itself_invoke_the_function() {
+    let template = every_monitor_template();
+    for (id, _) in rules(&template) {
+        assert_eq!(
+            template["Resources"][format!("{id}HandlerPermission")]["Properties"],
+            json!({
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": {"Fn::GetAtt": ["Handler", "Arn"]},
+                "Principal": "events.amazonaws.com",
+                "SourceArn": {"Fn::GetAtt": [id, "Arn"]},
+                "SourceAccount": {"Ref": "AWS::AccountId"},
+            }),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn one_queue_policy_accepts_dead_letters_from_every_rule() {
+    let template = every_monitor_template();
+    let policies = resources_of_type(&template, "AWS::SQS::QueuePolicy");
+    assert_eq!(policies.len(), 1);
+    let arns: Vec<Value> = rules(&template)
+        .iter()
+        .map(|(id, _)| json!({"Fn::GetAtt": [id, "Arn"]}))
+        .collect();
+    let statements = &policies[0].1["Properties"]["PolicyDocument"]["Statement"];
+    assert!(
+        statements.as_array().expect("list").iter().any(|s| {
+            s["Principal"]["Service"] == "events.amazonaws.com"
+                && s["Condition"]["ArnEquals"]["aws:SourceArn"] == Value::Array(arns.clone())
+        }),
+        "{statements}"
     );
 }
 
 #[test]
-fn rule_pattern_lists_exactly_the_catalog_calls() {
-    assert_eq!(
-        template()["Resources"]["SecurityEventRule"]["Properties"]["EventPattern"],
-        json!({
-            "source": ["aws.ec2", "aws.iam", "aws.s3"],
-            "detail-type": ["AWS API Call via CloudTrail"],
-            "detail": {
-                "eventSource": ["ec2.amazonaws.com", "iam.amazonaws.com", "s3.amazonaws.com"],
-                "eventName": ["AuthorizeSecurityGroupIngress", "CreateAccessKey", "CreateUser", "PutBucketPolicy"],
-            },
+fn every_rule_pattern_is_within_eventbridge_limits() {
+    let template = every_monitor_template();
+    assert!(!rules(&template).is_empty());
+    for (id, rule) in rules(&template) {
+        let pattern = &rule["Properties"]["EventPattern"];
+        assert!(
+            template::patterns::size(pattern) <= template::patterns::MAX_PATTERN_CHARS,
+            "{id}"
+        );
+        let branches = pattern["$or"].as_array().map_or(1, Vec::len);
+        assert!(branches <= template::patterns::MAX_OR_COMBINATIONS, "{id}");
+        assert_eq!(
+            rule["Properties"]["Targets"].as_array().map(Vec::len),
+            Some(1),
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn read_only_calls_get_their_own_rule_in_the_all_management_events_state() {
+    let template = every_monitor_template();
+    let states: Vec<(&str, &str)> = rules(&template)
+        .iter()
+        .map(|(id, rule)| {
+            (
+                id.as_str(),
+                rule["Properties"]["State"].as_str().unwrap_or_default(),
+            )
         })
+        .collect();
+    assert!(
+        states
+            .iter()
+            .any(|(id, _)| id.starts_with("ReadOnlyEventRule")),
+        "{states:?}"
+    );
+    for (id, state) in &states {
+        assert_eq!(
+            id.starts_with("ReadOnlyEventRule"),
+            *state == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+            "{id}"
+        );
+    }
+}
+
+#[test]
+fn no_read_only_rule_without_a_read_only_monitor() {
+    let template = template();
+    let ids: Vec<&String> = rules(&template).iter().map(|(id, _)| *id).collect();
+    assert!(
+        ids.iter().all(|id| id.starts_with("SecurityEventRule")),
+        "{ids:?}"
     );
 }
 
@@ -306,7 +384,8 @@ fn every_checkov_skip_gives_a_reason() {
 #[test]
 fn bad_props_are_rejected_naming_each_problem() {
     let props = template::SecurityMonitorProps {
-        monitors: Vec::new(),
+        patterns: Vec::new(),
+        read_only_patterns: Vec::new(),
         log_retention_days: 42,
         alert_emails: vec!["not an address".into()],
         ..app::default_props()

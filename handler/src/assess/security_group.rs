@@ -1,12 +1,12 @@
 //! AuthorizeSecurityGroupIngress: which ports were opened, and to whom.
 
-use std::net::IpAddr;
-
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use super::{Finding, ReadError, request};
-use crate::event::Record;
+use super::policy::parse_net;
+use super::{Finding, Items, ReadError, Verb, request};
+use crate::event::Event;
 use crate::severity::Severity;
 
 /// Ports whose exposure to the internet is CRITICAL: remote administration and data stores.
@@ -61,19 +61,6 @@ struct Permission {
     prefix_list_ids: Items<PrefixListRef>,
 }
 
-/// CloudTrail writes lists as `{}` or `{"items": [...]}`.
-#[derive(Debug, Deserialize)]
-#[serde(default)]
-struct Items<T> {
-    items: Vec<T>,
-}
-
-impl<T> Default for Items<T> {
-    fn default() -> Self {
-        Self { items: Vec::new() }
-    }
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 struct Ipv4Range {
@@ -107,9 +94,11 @@ enum Ports {
     Range(i64, i64),
 }
 
-/// Where a permission lets traffic in from.
+/// Where a permission lets traffic in from; CIDR peers are judged by the union
+/// of the permission's ranges, with host bits masked as EC2 masks them.
 #[derive(Debug, PartialEq, Eq)]
 enum Peer {
+    /// Ranges that together cover the internet (or an internet-scale share of it).
     Internet(String),
     Public(String),
     Private(String),
@@ -118,29 +107,87 @@ enum Peer {
     Unreadable(String),
 }
 
+/// Address space that is never routed on the internet.
+const PRIVATE_V4: &[&str] = &[
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "169.254.0.0/16",
+    "127.0.0.0/8",
+];
+const PRIVATE_V6: &[&str] = &["fc00::/7", "fe80::/10", "::1/128"];
+/// Shortest prefixes judged as a public range rather than as the internet.
+const INTERNET_SCALE_V4: u8 = 8;
+const INTERNET_SCALE_V6: u8 = 16;
+
 /// AuthorizeSecurityGroupIngress: CRITICAL for sensitive ports or all traffic from
 /// the internet, HIGH for other internet-open ports, LOW for private peers.
-pub fn authorize_ingress(record: &Record<'_>, finding: &mut Finding) -> Result<(), ReadError> {
-    let request: Request = request(record)?;
+pub fn authorize_ingress(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    let request: Request = request(event)?;
     let group = request
         .group_id
         .clone()
         .or(request.group_name.clone())
         .unwrap_or_else(|| "(group not recorded)".to_owned());
     finding.target(&group);
+    let mut opened = Vec::new();
     for permission in permissions(request) {
         let ports = ports(&permission);
-        let protocol = permission.ip_protocol.as_deref().unwrap_or("-1");
+        let protocol = permission
+            .ip_protocol
+            .clone()
+            .unwrap_or_else(|| "-1".to_owned());
         for peer in peers(&permission) {
-            judge(protocol, ports, &peer, finding);
+            if let Peer::Internet(cidrs) = &peer {
+                opened.push((protocol.clone(), ports, cidrs.clone()));
+            }
+            judge(&protocol, ports, &peer, finding);
         }
     }
-    if finding.severity >= Severity::High {
-        finding.describe("opened", "open", &format!("{group} to the internet"));
+    if opened.is_empty() {
+        finding.describe(Verb::Added, &format!("ingress rules to {group}"));
     } else {
-        finding.describe("added", "add", &format!("ingress rules to {group}"));
+        finding.describe(Verb::Opened, &group);
+    }
+    let region = event.region().unwrap_or("us-east-1");
+    for (protocol, ports, cidrs) in opened {
+        for cidr in cidrs.split(", ") {
+            revoke(finding, &group, &protocol, ports, cidr, region);
+        }
     }
     Ok(())
+}
+
+/// The command that removes one internet-facing range from the group.
+fn revoke(
+    finding: &mut Finding,
+    group: &str,
+    protocol: &str,
+    ports: Ports,
+    cidr: &str,
+    region: &str,
+) {
+    let port = match ports {
+        Ports::Range(from, to) if from == to => from.to_string(),
+        Ports::Range(from, to) => format!("{from}-{to}"),
+        Ports::All | Ports::Icmp => "-1".to_owned(),
+    };
+    let values = [
+        ("group", group),
+        ("protocol", protocol),
+        ("port", port.as_str()),
+        ("cidr", cidr),
+        ("region", region),
+    ];
+    let template = if cidr.contains(':') {
+        "aws ec2 revoke-security-group-ingress --group-id {group} --ip-permissions IpProtocol={protocol},FromPort={port},ToPort={port},Ipv6Ranges=[{CidrIpv6={cidr}}] --region {region}"
+    } else if matches!(ports, Ports::All | Ports::Icmp) {
+        "aws ec2 revoke-security-group-ingress --group-id {group} --protocol {protocol} --cidr {cidr} --region {region}"
+    } else {
+        "aws ec2 revoke-security-group-ingress --group-id {group} --protocol {protocol} --port {port} --cidr {cidr} --region {region}"
+    };
+    finding.command(template, &values);
 }
 
 /// The request's permissions, the legacy flat shape turned into one more.
@@ -180,7 +227,7 @@ fn ports(permission: &Permission) -> Ports {
 }
 
 fn peers(permission: &Permission) -> Vec<Peer> {
-    let cidrs = permission
+    let cidrs: Vec<&str> = permission
         .ip_ranges
         .items
         .iter()
@@ -192,7 +239,7 @@ fn peers(permission: &Permission) -> Vec<Peer> {
                 .iter()
                 .filter_map(|r| r.cidr_ipv6.as_deref()),
         )
-        .map(classify_cidr);
+        .collect();
     let groups = permission.groups.items.iter().map(|g| {
         Peer::Group(
             g.group_id
@@ -208,34 +255,70 @@ fn peers(permission: &Permission) -> Vec<Peer> {
                 .unwrap_or_else(|| "(unnamed)".to_owned()),
         )
     });
-    cidrs.chain(groups).chain(prefix_lists).collect()
+    classify_cidrs(&cidrs)
+        .into_iter()
+        .chain(groups)
+        .chain(prefix_lists)
+        .collect()
 }
 
-fn classify_cidr(cidr: &str) -> Peer {
-    let parsed = cidr
-        .split_once('/')
-        .and_then(|(ip, len)| Some((ip.parse::<IpAddr>().ok()?, len.parse::<u8>().ok()?)));
-    match parsed {
-        None => Peer::Unreadable(cidr.to_owned()),
-        Some((_, 0)) => Peer::Internet(cidr.to_owned()),
-        Some((ip, _)) if is_private(ip) => Peer::Private(cidr.to_owned()),
-        Some(_) => Peer::Public(cidr.to_owned()),
+/// Classifies a permission's ranges by their union: ranges that only together
+/// cover the internet are judged as the internet.
+fn classify_cidrs(cidrs: &[&str]) -> Vec<Peer> {
+    let mut peers = Vec::new();
+    let mut v4: Vec<(Ipv4Net, &str)> = Vec::new();
+    let mut v6: Vec<(Ipv6Net, &str)> = Vec::new();
+    for cidr in cidrs {
+        match parse_net(cidr) {
+            Some(IpNet::V4(net)) => v4.push((net, cidr)),
+            Some(IpNet::V6(net)) => v6.push((net, cidr)),
+            None => peers.push(Peer::Unreadable((*cidr).to_owned())),
+        }
     }
+    let nets4: Vec<Ipv4Net> = v4.iter().map(|(n, _)| *n).collect();
+    for union in Ipv4Net::aggregate(&nets4) {
+        let members = members(
+            v4.iter()
+                .filter(|(n, _)| union.contains(n))
+                .map(|(_, c)| *c),
+        );
+        peers.push(classify(
+            union.prefix_len() <= INTERNET_SCALE_V4,
+            PRIVATE_V4
+                .iter()
+                .any(|p| p.parse::<Ipv4Net>().is_ok_and(|p| p.contains(&union))),
+            members,
+        ));
+    }
+    let nets6: Vec<Ipv6Net> = v6.iter().map(|(n, _)| *n).collect();
+    for union in Ipv6Net::aggregate(&nets6) {
+        let members = members(
+            v6.iter()
+                .filter(|(n, _)| union.contains(n))
+                .map(|(_, c)| *c),
+        );
+        peers.push(classify(
+            union.prefix_len() <= INTERNET_SCALE_V6,
+            PRIVATE_V6
+                .iter()
+                .any(|p| p.parse::<Ipv6Net>().is_ok_and(|p| p.contains(&union))),
+            members,
+        ));
+    }
+    peers
 }
 
-fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_private()
-                || v4.is_loopback()
-                || v4.is_link_local()
-                || (a == 100 && (64..128).contains(&b))
-        }
-        IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            v6.is_loopback() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
-        }
+fn members<'a>(cidrs: impl Iterator<Item = &'a str>) -> String {
+    cidrs.collect::<Vec<_>>().join(", ")
+}
+
+fn classify(internet_scale: bool, private: bool, cidrs: String) -> Peer {
+    if private {
+        Peer::Private(cidrs)
+    } else if internet_scale {
+        Peer::Internet(cidrs)
+    } else {
+        Peer::Public(cidrs)
     }
 }
 
@@ -323,24 +406,47 @@ fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D:
 mod tests {
     use super::*;
 
-    #[test]
-    fn ipv6_zero_prefix_is_the_internet() {
-        assert_eq!(classify_cidr("::/0"), Peer::Internet("::/0".into()));
+    fn internet(cidrs: &str) -> Peer {
+        Peer::Internet(cidrs.into())
     }
 
     #[test]
     fn any_zero_prefix_is_the_internet() {
         assert_eq!(
-            classify_cidr("10.1.2.3/0"),
-            Peer::Internet("10.1.2.3/0".into())
+            classify_cidrs(&["10.1.2.3/0"]),
+            vec![internet("10.1.2.3/0")]
+        );
+        assert_eq!(classify_cidrs(&["::/0"]), vec![internet("::/0")]);
+    }
+
+    #[test]
+    fn two_halves_are_the_internet_together() {
+        assert_eq!(
+            classify_cidrs(&["0.0.0.0/1", "128.0.0.0/1"]),
+            vec![internet("0.0.0.0/1, 128.0.0.0/1")]
         );
     }
 
     #[test]
-    fn carrier_grade_nat_is_private() {
+    fn host_bits_are_masked_before_judging_a_range_private() {
         assert_eq!(
-            classify_cidr("100.64.0.0/10"),
-            Peer::Private("100.64.0.0/10".into())
+            classify_cidrs(&["10.0.0.0/1", "192.168.0.0/1"]),
+            vec![internet("10.0.0.0/1, 192.168.0.0/1")]
+        );
+        assert_eq!(
+            classify_cidrs(&["fc00::/1", "fe80::/1"]),
+            vec![internet("fc00::/1, fe80::/1")]
+        );
+    }
+
+    #[test]
+    fn carrier_grade_nat_and_unique_local_are_private() {
+        assert_eq!(
+            classify_cidrs(&["100.64.0.0/10", "fd00:1::/64"]),
+            vec![
+                Peer::Private("100.64.0.0/10".into()),
+                Peer::Private("fd00:1::/64".into())
+            ]
         );
     }
 
@@ -358,8 +464,8 @@ mod tests {
     #[test]
     fn garbage_cidr_is_unreadable() {
         assert_eq!(
-            classify_cidr("everyone"),
-            Peer::Unreadable("everyone".into())
+            classify_cidrs(&["everyone"]),
+            vec![Peer::Unreadable("everyone".into())]
         );
     }
 }

@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use handler::Selection;
+use handler::alert::Alert;
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -38,4 +40,14 @@ pub fn all_samples() -> Vec<(String, Value)> {
 /// The compact JSON text of `value`, as the Lambda runtime hands it to the handler.
 pub fn raw(value: &Value) -> Box<RawValue> {
     serde_json::value::to_raw_value(value).expect("any JSON value serialises")
+}
+
+/// Every monitor, the read-only pack included.
+pub fn every_monitor() -> Selection {
+    Selection::resolve(Some(&["all".to_owned()]), &[]).expect("`all` is a pack")
+}
+
+/// Judges an event with every monitor enabled.
+pub fn judge(raw: &RawValue) -> Alert<'_> {
+    handler::alert::judge(raw, &every_monitor())
 }

@@ -18,7 +18,7 @@ use crate::config::{self, ConfigArgs};
 use crate::deploy::{self, Session};
 use crate::emulator::Emulator;
 use crate::runtime_api::{HandlerEnv, HandlerProcess, RuntimeApi};
-use crate::{demo, tools, workspace};
+use crate::{demo, simulate, tools, workspace};
 use figures::{Runtime, Summary, median, percentile};
 
 /// Cold starts per runtime.
@@ -54,6 +54,7 @@ pub fn run() -> Result<()> {
             .to_owned();
         let env = HandlerEnv {
             topic_arn: topic,
+            monitors: handler::Selection::default().to_list(),
             endpoint: emulator.endpoint().to_owned(),
             region: "us-east-1".into(),
         };
@@ -147,11 +148,16 @@ fn python_reference(out: &Path) -> Result<Command> {
 /// ones are left out: the reference handler raises on them (trailwatch alerts).
 fn events() -> Result<Vec<Value>> {
     let samples = demo::samples()?;
-    let monitors = crate::app::default_props().monitors;
+    let selection = handler::Selection::default();
     Ok(samples
         .into_iter()
         .filter(|(name, event)| {
-            !name.starts_with("malformed-") && template::matches(&monitors, event)
+            let input = simulate::Input {
+                file: name.clone(),
+                index: 0,
+                envelope: event.clone(),
+            };
+            !name.starts_with("malformed-") && simulate::simulate(&input, &selection).matched_rule
         })
         .map(|(_, event)| event)
         .collect())

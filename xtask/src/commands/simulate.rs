@@ -2,7 +2,7 @@
 
 use anyhow::{Result, bail};
 
-use crate::{app, simulate};
+use crate::simulate;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -15,7 +15,7 @@ pub enum Format {
 
 /// Runs the command; fails when any file could not be read.
 pub fn run(files: &[String], format: Format) -> Result<()> {
-    let monitors = app::default_props().monitors;
+    let selection = handler::Selection::default();
     let mut failed = 0;
     for file in files {
         let inputs = match simulate::read(file) {
@@ -27,7 +27,7 @@ pub fn run(files: &[String], format: Format) -> Result<()> {
             }
         };
         for input in &inputs {
-            let simulated = simulate::simulate(input, &monitors);
+            let simulated = simulate::simulate(input, &selection);
             match format {
                 Format::Text => println!("{}", simulate::describe(&simulated)),
                 Format::Json => println!("{}", serde_json::to_string(&simulated)?),

@@ -1,0 +1,233 @@
+//! Judgements of single calls to CloudTrail, Lambda, GuardDuty and S3, and of
+//! denied calls to any service.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{Finding, ReadError, Verb, own_account, request};
+use crate::event::Event;
+use crate::severity::Severity;
+
+/// A denied call: the denial is the finding (LOW; CIS CloudWatch.2).
+pub fn unauthorized(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    let record = &event.record;
+    let service = record
+        .event_source
+        .as_deref()
+        .and_then(|s| s.split('.').next())
+        .unwrap_or("unknown");
+    let name = record.event_name.as_deref().unwrap_or("an unnamed call");
+    let code = record.error_code.as_deref().unwrap_or_default();
+    finding.describe(Verb::WasDenied, &format!("{service}:{name}"));
+    finding.settle(
+        Severity::Low,
+        format!("the caller lacked permission for {service}:{name} ({code}): bursts of denials point to stolen credentials probing what they may do"),
+    );
+    finding.step("Look for other denied calls by the same principal in the last hour".to_owned());
+    Ok(())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct Selectors {
+    event_selectors: Option<Vec<EventSelector>>,
+    advanced_event_selectors: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct EventSelector {
+    read_write_type: Option<String>,
+    include_management_events: Option<bool>,
+    exclude_management_event_sources: Vec<String>,
+}
+
+/// PutEventSelectors: HIGH when management events are dropped or narrowed.
+pub fn event_selectors(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    let request: Selectors = request(event)?;
+    let object = finding.object.clone();
+    if request.advanced_event_selectors.is_some() {
+        finding.raise(
+            Severity::Medium,
+            "advanced event selectors replace the trail's selection: check they still select every management event".to_owned(),
+        );
+        return Ok(());
+    }
+    let selectors = request.event_selectors.unwrap_or_default();
+    let management: Vec<&EventSelector> = selectors
+        .iter()
+        .filter(|s| s.include_management_events != Some(false))
+        .collect();
+    if management.is_empty() {
+        finding.describe(Verb::Weakened, &object);
+        finding.raise(
+            Severity::High,
+            "no selector includes management events: API activity is no longer recorded by this trail".to_owned(),
+        );
+        return Ok(());
+    }
+    for selector in management {
+        let kind = selector.read_write_type.as_deref().unwrap_or("All");
+        if kind != "All" {
+            finding.describe(Verb::Weakened, &object);
+            finding.raise(
+                Severity::High,
+                format!("management events are recorded only when {kind}: the other half of API activity is not"),
+            );
+        }
+        if !selector.exclude_management_event_sources.is_empty() {
+            finding.describe(Verb::Weakened, &object);
+            finding.raise(
+                Severity::High,
+                format!(
+                    "management events of {} are excluded",
+                    selector.exclude_management_event_sources.join(", ")
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct Permission {
+    function_name: Option<String>,
+    statement_id: Option<String>,
+    principal: Option<String>,
+    action: Option<String>,
+    source_arn: Option<String>,
+    source_account: Option<String>,
+    #[serde(rename = "principalOrgID")]
+    principal_org_id: Option<String>,
+}
+
+/// Lambda AddPermission: `*` without a source or organization condition is
+/// CRITICAL, another account HIGH.
+pub fn lambda_permission(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    let request: Permission = request(event)?;
+    let function = request
+        .function_name
+        .clone()
+        .unwrap_or_else(|| "(not recorded)".to_owned());
+    let principal = request.principal.clone().unwrap_or_default();
+    let action = request
+        .action
+        .clone()
+        .unwrap_or_else(|| "an action".to_owned());
+    let restricted = request.source_arn.is_some()
+        || request.source_account.is_some()
+        || request.principal_org_id.is_some();
+    let object = format!("Lambda function {function}");
+    let account = principal
+        .split(':')
+        .nth(4)
+        .filter(|a| !a.is_empty())
+        .or_else(|| {
+            (principal.len() == 12 && principal.bytes().all(|b| b.is_ascii_digit()))
+                .then_some(principal.as_str())
+        });
+    if principal == "*" && !restricted {
+        finding.describe(Verb::MadePublic, &object);
+        finding.raise(
+            Severity::Critical,
+            format!("{action} is allowed to every AWS principal, with no source or organization condition"),
+        );
+    } else if let Some(account) = account.filter(|a| Some(*a) != own_account(event)) {
+        finding.describe(Verb::Shared, &object);
+        finding.raise(
+            Severity::High,
+            format!("{action} is allowed to another account ({account})"),
+        );
+    } else {
+        finding.note(format!("{action} is allowed to {principal}"));
+        return Ok(());
+    }
+    if let Some(statement) = &request.statement_id {
+        let region = event.region().unwrap_or("us-east-1");
+        finding.command(
+            "aws lambda remove-permission --function-name {function} --statement-id {statement} --region {region}",
+            &[("function", &function), ("statement", statement), ("region", region)],
+        );
+    }
+    Ok(())
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct Configuration {
+    function_name: Option<String>,
+    layers: Option<Vec<String>>,
+}
+
+/// UpdateFunctionConfiguration: layers run code inside the function (MEDIUM);
+/// a layer from another account is HIGH.
+pub fn lambda_layers(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    let request: Configuration = request(event)?;
+    let Some(layers) = request.layers.filter(|l| !l.is_empty()) else {
+        return Ok(());
+    };
+    let function = request
+        .function_name
+        .unwrap_or_else(|| "(not recorded)".to_owned());
+    finding.describe(
+        Verb::Added,
+        &format!("layers to Lambda function {function}"),
+    );
+    let own = own_account(event);
+    for layer in &layers {
+        match layer.split(':').nth(4) {
+            Some(account) if Some(account) != own => finding.raise(
+                Severity::High,
+                format!("layer {layer} belongs to another account ({account}) and runs inside the function"),
+            ),
+            _ => finding.raise(Severity::Medium, format!("layer {layer} runs inside the function")),
+        }
+    }
+    Ok(())
+}
+
+/// GuardDuty UpdateDetector with `enable: false` turns detection off (HIGH).
+pub fn guardduty_detector(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    let request: Value = request(event)?;
+    if request.get("enable") == Some(&Value::Bool(false)) {
+        let object = finding.object.clone();
+        finding.describe(Verb::TurnedOff, &object);
+        finding.raise(
+            Severity::High,
+            "the detector is suspended: GuardDuty stops analysing this region".to_owned(),
+        );
+    }
+    Ok(())
+}
+
+/// PutBucketLogging without `LoggingEnabled` turns access logging off (MEDIUM).
+pub fn bucket_logging(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    let request: Value = request(event)?;
+    let enabled = request
+        .pointer("/BucketLoggingStatus/LoggingEnabled")
+        .is_some_and(|v| !v.is_null());
+    if !enabled {
+        let object = finding.object.clone();
+        finding.describe(Verb::TurnedOff, &object);
+        finding.raise(
+            Severity::Medium,
+            "server access logging is off: requests to the bucket are no longer logged".to_owned(),
+        );
+    }
+    Ok(())
+}
+
+/// PutBucketVersioning `Suspended`: overwritten and deleted objects can no longer be recovered (MEDIUM).
+pub fn bucket_versioning(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    let request: Value = request(event)?;
+    if request.pointer("/VersioningConfiguration/Status") == Some(&Value::from("Suspended")) {
+        let object = finding.object.clone();
+        finding.describe(Verb::TurnedOff, &object);
+        finding.raise(
+            Severity::Medium,
+            "versioning is suspended: objects overwritten or deleted from now on cannot be recovered".to_owned(),
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,131 @@
+//! Grouping event patterns into as few EventBridge rules as the service's limits
+//! allow, checked at synth so a deploy never finds out.
+
+use serde_json::{Value as Json, json};
+
+/// Longest event pattern EventBridge accepts, in characters (default quota).
+pub const MAX_PATTERN_CHARS: usize = 2048;
+/// Most combinations an `$or` may expand to (PutRule refuses more).
+pub const MAX_OR_COMBINATIONS: usize = 1000;
+/// Most rules on one event bus (100 in af-south-1 and eu-south-1). Each rule has
+/// one target, well within the five a rule may have.
+pub const MAX_RULES_PER_BUS: usize = 300;
+
+/// The size EventBridge would count for `pattern`, measured on the spaced
+/// rendering (`", "`, `": "`) so that whatever whitespace CloudFormation keeps
+/// when it turns the pattern into a string, the real size is never larger.
+pub fn size(pattern: &Json) -> usize {
+    let compact = pattern.to_string();
+    let separators = compact_separators(&compact);
+    compact.len() + separators
+}
+
+/// How many `,` and `:` separators outside strings a compact JSON text has.
+fn compact_separators(compact: &str) -> usize {
+    let (mut count, mut in_string, mut escaped) = (0, false, false);
+    for c in compact.chars() {
+        match (in_string, escaped, c) {
+            (true, true, _) => escaped = false,
+            (true, false, '\\') => escaped = true,
+            (true, false, '"') => in_string = false,
+            (false, _, '"') => in_string = true,
+            (false, _, ',' | ':') => count += 1,
+            _ => {}
+        }
+    }
+    count
+}
+
+/// Packs sub-patterns (each selecting some events) into rule patterns, first
+/// fit, each within [`MAX_PATTERN_CHARS`] and [`MAX_OR_COMBINATIONS`]. A rule
+/// with several sub-patterns joins them with `$or`. Fails naming any
+/// sub-pattern that alone is too large.
+pub fn pack(patterns: &[Json]) -> Result<Vec<Json>, Vec<String>> {
+    let mut problems = Vec::new();
+    let mut rules: Vec<Vec<Json>> = Vec::new();
+    for pattern in patterns {
+        if size(pattern) > MAX_PATTERN_CHARS {
+            problems.push(format!(
+                "an event pattern is {} characters, over EventBridge's limit of {MAX_PATTERN_CHARS}: {}",
+                size(pattern),
+                short(pattern)
+            ));
+            continue;
+        }
+        let fits = |rule: &Vec<Json>| {
+            let mut candidate = rule.clone();
+            candidate.push(pattern.clone());
+            candidate.len() <= MAX_OR_COMBINATIONS && size(&join(&candidate)) <= MAX_PATTERN_CHARS
+        };
+        match rules.iter_mut().find(|rule| fits(rule)) {
+            Some(rule) => rule.push(pattern.clone()),
+            None => rules.push(vec![pattern.clone()]),
+        }
+    }
+    if problems.is_empty() {
+        Ok(rules.iter().map(|rule| join(rule)).collect())
+    } else {
+        Err(problems)
+    }
+}
+
+/// One pattern, or several joined by `$or`.
+fn join(patterns: &[Json]) -> Json {
+    match patterns {
+        [one] => one.clone(),
+        many => json!({ "$or": many }),
+    }
+}
+
+fn short(pattern: &Json) -> String {
+    let text = pattern.to_string();
+    match text.char_indices().nth(120) {
+        Some((end, _)) => format!("{}...", &text[..end]),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(count: usize, width: usize) -> Json {
+        let names: Vec<String> = (0..count).map(|i| format!("{i:0width$}")).collect();
+        json!({"source": ["aws.iam"], "detail": {"eventName": names}})
+    }
+
+    #[test]
+    fn size_counts_a_space_after_every_separator() {
+        assert_eq!(
+            size(&json!({"a": ["b", "c"]})),
+            r#"{"a": ["b", "c"]}"#.len()
+        );
+        assert_eq!(size(&json!({"a": "x,y:z"})), r#"{"a": "x,y:z"}"#.len());
+    }
+
+    #[test]
+    fn small_patterns_share_one_rule_joined_by_or() {
+        let (a, b) = (names(2, 4), names(3, 4));
+        assert_eq!(
+            pack(&[a.clone(), b.clone()]),
+            Ok(vec![json!({"$or": [a, b]})])
+        );
+    }
+
+    #[test]
+    fn patterns_that_do_not_fit_together_get_rules_of_their_own() {
+        let big = names(150, 8);
+        let rules = pack(&[big.clone(), big.clone()]).expect("each fits alone");
+        assert_eq!(rules, vec![big.clone(), big]);
+        assert!(rules.iter().all(|r| size(r) <= MAX_PATTERN_CHARS));
+    }
+
+    #[test]
+    fn a_pattern_too_large_alone_is_refused_with_its_size() {
+        let problems = pack(&[names(400, 8)]).expect_err("too large");
+        assert!(
+            problems[0].contains("characters, over EventBridge's limit of 2048"),
+            "{problems:?}"
+        );
+    }
+}
