@@ -355,7 +355,14 @@ fn actor(identity: &UserIdentity, event: &Event<'_>) -> Actor {
         arn: field(identity.arn.as_deref()),
         account: field(identity.account_id.as_deref()),
         session_issuer: field(identity.session_issuer()),
-        mfa: identity.mfa(),
+        // Sign-ins record MFA in additionalEventData, API calls in the session.
+        mfa: identity.mfa().or(
+            match event.record.additional_event_data.mfa_used.as_deref() {
+                Some("Yes") => Some(true),
+                Some("No") => Some(false),
+                _ => None,
+            },
+        ),
         source_ip: field(event.record.source_ip_address.as_deref()),
         user_agent: field(event.record.user_agent.as_deref()),
     }

@@ -222,7 +222,8 @@ pub const CATALOG: &[Monitor] = &[
             ..Selector::any(Kind::Any)
         },
         assess: Some(sign_in::root_usage),
-        failure: Failure::Attempt,
+        // The root credentials were used whether or not the call succeeded.
+        failure: Failure::Finding,
         read_only: false,
         controls: &["CIS CloudWatch.1"],
         techniques: &["T1078.004"],
@@ -386,17 +387,27 @@ pub const CATALOG: &[Monitor] = &[
         &["T1485"],
     ),
     calls(
+        "s3-bucket-acl",
+        "S3 bucket ACL changed",
+        &[Cis],
+        Selector::calls(
+            S3,
+            &[Call::named(
+                "PutBucketAcl",
+                rule(Changed, "the ACL of S3 bucket", Low).target(&["bucketName"]),
+            )
+            .refine(bucket_acl::put_bucket_acl)],
+        ),
+        &["CIS CloudWatch.8"],
+        &[],
+    ),
+    calls(
         "s3-bucket-change",
-        "S3 bucket access or lifecycle changed",
+        "S3 bucket lifecycle, replication or CORS changed",
         &[Cis, Stratus],
         Selector::calls(
             S3,
             &[
-                Call::named(
-                    "PutBucketAcl",
-                    rule(Changed, "the ACL of S3 bucket", Low).target(&["bucketName"]),
-                )
-                .refine(bucket_acl::put_bucket_acl),
                 Call::named(
                     "PutBucketLifecycle",
                     rule(Changed, "the lifecycle rules of S3 bucket", Low)

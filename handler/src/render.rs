@@ -126,14 +126,11 @@ pub fn text(alert: &Alert<'_>) -> String {
     if alert.monitors.len() > 1 {
         let _ = writeln!(out, "Monitors:  {}", alert.monitors.join(", "));
     }
-    let maps: Vec<&str> = alert
-        .controls
-        .iter()
-        .chain(&alert.techniques)
-        .copied()
-        .collect();
-    if !maps.is_empty() {
-        let _ = writeln!(out, "Maps to:   {}", maps.join(", "));
+    if !alert.controls.is_empty() {
+        let _ = writeln!(out, "Controls:  {}", alert.controls.join(", "));
+    }
+    if !alert.techniques.is_empty() {
+        let _ = writeln!(out, "Techniques: {}", alert.techniques.join(", "));
     }
     if let Some(url) = &alert.console_url {
         let _ = writeln!(out, "Console:   {url}");

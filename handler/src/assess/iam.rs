@@ -142,10 +142,17 @@ pub fn policy_change(event: &Event<'_>, finding: &mut Finding) -> Result<(), Rea
             format!("{admin}; the version is not the default yet"),
         ),
         _ => {
-            finding.describe(Verb::GrantedAdmin, principal);
+            // A policy version applies to whoever the policy is attached to.
+            let holders = match (name, &request.policy_arn) {
+                ("CreatePolicyVersion" | "SetDefaultPolicyVersion", Some(arn)) => {
+                    format!("every principal IAM policy {arn} is attached to")
+                }
+                _ => principal.to_owned(),
+            };
+            finding.describe(Verb::GrantedAdmin, &holders);
             finding.raise(
                 Severity::High,
-                format!("{admin}: {principal} can now do anything in the account"),
+                format!("{admin}: {holders} can now do anything in the account"),
             );
             if event.record.user_identity.is_root() {
                 finding.raise(

@@ -328,6 +328,17 @@ pub fn judge(monitor: &Monitor, event: &Event<'_>) -> Result<Finding, ReadError>
     if let Some(assess) = call.and_then(|c| c.refine).or(monitor.assess) {
         assess(event, &mut finding)?;
     }
+    if finding.reasons.is_empty() {
+        let tracked = match monitor.controls {
+            [] => format!("change tracked for review: {}", monitor.title),
+            controls => format!(
+                "change tracked for {}: {}",
+                controls.join(", "),
+                monitor.title
+            ),
+        };
+        finding.note(tracked);
+    }
     if let (Failure::Attempt, Some(code)) = (monitor.failure, event.failure()) {
         cap_attempt(&mut finding, &code);
     }

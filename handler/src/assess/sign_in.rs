@@ -14,7 +14,7 @@ pub fn root_usage(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadEr
         let mfa = event.record.additional_event_data.mfa_used.as_deref() == Some("Yes");
         let failed = event.facts().sign_in_result == Found::Text("Failure".to_owned());
         let how = if mfa { "with MFA" } else { "without MFA" };
-        finding.describe(Verb::SignedIn, &format!("to the console as root {how}"));
+        finding.describe(Verb::SignedIn, &format!("to the console {how}"));
         if failed {
             finding.settle(
                 Severity::Medium,
@@ -80,7 +80,6 @@ pub fn failure(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError
         .as_deref()
         .unwrap_or("no reason recorded");
     if identity.is_root() {
-        finding.describe(Verb::FailedToSignIn, "to the console as root");
         finding.settle(
             Severity::Medium,
             format!("a wrong root password or MFA code was given ({message})"),

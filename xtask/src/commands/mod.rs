@@ -55,6 +55,9 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: simulate::Format,
+        /// Which monitors, as for deploy.
+        #[command(flatten)]
+        config: crate::config::ConfigArgs,
     },
     /// Deploy to a local emulator and replay the samples end to end.
     Demo {
@@ -76,7 +79,11 @@ impl Command {
             Command::Build => build::run(),
             Command::Synth { out, stdout } => synth::run(out, stdout),
             Command::Deploy(args) => stack::deploy(args),
-            Command::Simulate { files, format } => simulate::run(&files, format),
+            Command::Simulate {
+                files,
+                format,
+                config,
+            } => simulate::run(&files, format, &config),
             Command::Demo { keep } => demo::run(keep),
             Command::Bench => crate::bench::run(),
             Command::Diff(args) => stack::diff(args),

@@ -2,6 +2,7 @@
 
 use anyhow::{Result, bail};
 
+use crate::config::{self, ConfigArgs};
 use crate::simulate;
 
 /// Output formats.
@@ -13,9 +14,9 @@ pub enum Format {
     Json,
 }
 
-/// Runs the command; fails when any file could not be read.
-pub fn run(files: &[String], format: Format) -> Result<()> {
-    let selection = handler::Selection::default();
+/// Runs the command with the configured monitors; fails when any file could not be read.
+pub fn run(files: &[String], format: Format, config: &ConfigArgs) -> Result<()> {
+    let selection = config::load(config)?.selection;
     let mut failed = 0;
     for file in files {
         let inputs = match simulate::read(file) {

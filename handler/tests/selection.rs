@@ -1,0 +1,113 @@
+//! What the monitors select: exactly their own calls, never a call of the same
+//! name in another service.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use handler::catalog::CATALOG;
+use handler::event::Event;
+use handler::selector::Test;
+use serde_json::json;
+
+/// An API call by an ordinary user that succeeded: only named-call monitors can select it.
+fn call(event_source: &str, event_name: &str) -> serde_json::Value {
+    let label = event_source.split('.').next().unwrap_or(event_source);
+    json!({
+        "detail-type": "AWS API Call via CloudTrail",
+        "source": format!("aws.{label}"),
+        "detail": {
+            "eventSource": event_source, "eventName": event_name, "eventType": "AwsApiCall",
+            "userIdentity": {"type": "IAMUser", "userName": "alice", "accountId": "111122223333"},
+            "requestParameters": {}
+        }
+    })
+}
+
+fn selected_pairs() -> BTreeSet<(&'static str, &'static str)> {
+    CATALOG
+        .iter()
+        .flat_map(|m| {
+            let source = m.selector.event_source.unwrap_or_default();
+            m.selector.calls.iter().filter_map(move |c| match c.name {
+                Test::Exact(name) => Some((source, name)),
+                _ => None,
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn no_monitor_selects_a_selected_name_in_another_service() {
+    let every = common::every_monitor();
+    let pairs = selected_pairs();
+    let sources: BTreeSet<&str> = pairs.iter().map(|(s, _)| *s).collect();
+    let mut probes = 0;
+    for (_, name) in &pairs {
+        for source in sources.iter().filter(|s| !pairs.contains(&(**s, *name))) {
+            let raw = common::raw(&call(source, name));
+            let event = Event::parse(&raw).expect("well-formed");
+            let selecting: Vec<&str> = every.matching(&event).iter().map(|m| m.id).collect();
+            assert!(selecting.is_empty(), "{source} {name}: {selecting:?}");
+            probes += 1;
+        }
+    }
+    assert!(probes > 1000, "{probes} probes");
+}
+
+#[test]
+fn every_selected_call_is_selected_by_its_monitor_alone_among_named_call_monitors() {
+    let every = common::every_monitor();
+    for monitor in CATALOG
+        .iter()
+        .filter(|m| !m.selector.calls.is_empty() && m.selector.when.is_empty())
+    {
+        for call_rule in monitor.selector.calls {
+            let Test::Exact(name) = call_rule.name else {
+                continue;
+            };
+            let raw = common::raw(&call(
+                monitor.selector.event_source.unwrap_or_default(),
+                name,
+            ));
+            let event = Event::parse(&raw).expect("well-formed");
+            let selecting: Vec<&str> = every.matching(&event).iter().map(|m| m.id).collect();
+            assert_eq!(selecting, [monitor.id], "{name}");
+        }
+    }
+}
+
+#[test]
+fn iam_create_policy_is_selected_and_organizations_create_policy_is_not() {
+    let every = common::every_monitor();
+    let ids = |source: &str| {
+        let raw = common::raw(&call(source, "CreatePolicy"));
+        let event = Event::parse(&raw).expect("well-formed");
+        every
+            .matching(&event)
+            .iter()
+            .map(|m| m.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids("iam.amazonaws.com"), ["iam-policy-change"]);
+    assert!(ids("organizations.amazonaws.com").is_empty());
+}
+
+#[test]
+fn lambda_names_are_selected_by_their_versioned_prefix() {
+    let every = common::every_monitor();
+    let raw = common::raw(&call("lambda.amazonaws.com", "AddPermission20150331v2"));
+    let event = Event::parse(&raw).expect("well-formed");
+    let ids: Vec<&str> = every.matching(&event).iter().map(|m| m.id).collect();
+    assert_eq!(ids, ["lambda-permission-added"]);
+}
+
+#[test]
+fn a_forged_source_is_never_selected() {
+    let every = common::every_monitor();
+    let mut forged = call("iam.amazonaws.com", "CreateUser");
+    forged["source"] = json!("my.app");
+    let raw = common::raw(&forged);
+    let event = Event::parse(&raw).expect("well-formed");
+    assert!(every.matching(&event).is_empty());
+}
