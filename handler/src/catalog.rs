@@ -7,7 +7,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::assess::{
-    Assess, Rule, Verb, bucket_acl, bucket_policy, iam, public_access_block, security_group,
+    Judge, Rule, Verb, bucket_acl, bucket_policy, iam, public_access_block, security_group,
     services, sharing, sign_in,
 };
 use crate::event::Event;
@@ -69,7 +69,7 @@ pub struct Monitor {
     pub packs: &'static [Pack],
     pub selector: Selector,
     /// Judges events the selector takes without naming a call (root usage, denied calls).
-    pub assess: Option<Assess>,
+    pub assess: Option<Judge>,
     pub failure: Failure,
     /// Read-only calls: they reach a rule only in the read-only rule's state.
     pub read_only: bool,
@@ -151,7 +151,7 @@ pub const CATALOG: &[Monitor] = &[
                     .check("Confirm the new user was expected; list its keys, policies and groups")
                     .revert("aws iam delete-user --user-name {target}"),
             )
-            .refine(iam::create_user)],
+            .refine(iam::CREATE_USER)],
         ),
         &[],
         &["aws.persistence.iam-create-admin-user", "T1136.003"],
@@ -167,7 +167,7 @@ pub const CATALOG: &[Monitor] = &[
                 rule(Created, "an access key", Medium)
                     .check("Confirm the key owner asked for it; keys made for others are a persistence technique"),
             )
-            .refine(iam::create_access_key)],
+            .refine(iam::CREATE_ACCESS_KEY)],
         ),
         &[],
         &["aws.persistence.iam-backdoor-user", "T1098.001"],
@@ -184,7 +184,7 @@ pub const CATALOG: &[Monitor] = &[
                     .target(&["bucketName"])
                     .check("Review the new policy's principals and conditions"),
             )
-            .refine(bucket_policy::put_bucket_policy)],
+            .refine(bucket_policy::PUT_BUCKET_POLICY)],
         ),
         &["CIS CloudWatch.8"],
         &["aws.exfiltration.s3-backdoor-bucket-policy", "T1537"],
@@ -200,7 +200,7 @@ pub const CATALOG: &[Monitor] = &[
                 rule(Added, "ingress rules to", Low)
                     .check("Check which instances use the group and whether the port must be reachable"),
             )
-            .refine(security_group::authorize_ingress)],
+            .refine(security_group::AUTHORIZE_INGRESS)],
         ),
         &["CIS CloudWatch.10"],
         &["aws.exfiltration.ec2-security-group-open-port-22-ingress", "T1562.007"],
@@ -221,7 +221,7 @@ pub const CATALOG: &[Monitor] = &[
             ],
             ..Selector::any(Kind::Any)
         },
-        assess: Some(sign_in::root_usage),
+        assess: Some(sign_in::ROOT_USAGE),
         // The root credentials were used whether or not the call succeeded.
         failure: Failure::Finding,
         read_only: false,
@@ -239,7 +239,7 @@ pub const CATALOG: &[Monitor] = &[
             }],
             ..Selector::any(Kind::ApiCall)
         },
-        assess: Some(services::unauthorized),
+        assess: Some(services::UNAUTHORIZED),
         failure: Failure::Finding,
         read_only: false,
         controls: &["CIS CloudWatch.2"],
@@ -253,7 +253,7 @@ pub const CATALOG: &[Monitor] = &[
             "ConsoleLogin",
             rule(SignedIn, "to the console without MFA", Medium),
         )
-        .refine(sign_in::without_mfa)])
+        .refine(sign_in::WITHOUT_MFA)])
         .when(&[
             Condition { field: Field::IdentityType, any_of: &[Test::Exact("IAMUser")] },
             Condition { field: Field::SignInResult, any_of: &[Test::Exact("Success")] },
@@ -272,15 +272,15 @@ pub const CATALOG: &[Monitor] = &[
         Selector::calls(
             IAM,
             &[
-                Call::named("AttachUserPolicy", rule(Attached, "a managed policy to IAM user", Medium).target(&["userName"])).refine(iam::policy_change),
-                Call::named("AttachRolePolicy", rule(Attached, "a managed policy to IAM role", Medium).target(&["roleName"])).refine(iam::policy_change),
-                Call::named("AttachGroupPolicy", rule(Attached, "a managed policy to IAM group", Medium).target(&["groupName"])).refine(iam::policy_change),
-                Call::named("PutUserPolicy", rule(Changed, "an inline policy of IAM user", Medium).target(&["userName"])).refine(iam::policy_change),
-                Call::named("PutRolePolicy", rule(Changed, "an inline policy of IAM role", Medium).target(&["roleName"])).refine(iam::policy_change),
-                Call::named("PutGroupPolicy", rule(Changed, "an inline policy of IAM group", Medium).target(&["groupName"])).refine(iam::policy_change),
-                Call::named("CreatePolicy", rule(Created, "IAM policy", Medium).target(&["policyName"])).refine(iam::policy_change),
-                Call::named("CreatePolicyVersion", rule(Created, "a new version of IAM policy", Medium).target(&["policyArn"])).refine(iam::policy_change),
-                Call::named("SetDefaultPolicyVersion", rule(Changed, "the default version of IAM policy", Medium).target(&["policyArn"])).refine(iam::policy_change),
+                Call::named("AttachUserPolicy", rule(Attached, "a managed policy to IAM user", Medium).target(&["userName"])).refine(iam::POLICY_CHANGE),
+                Call::named("AttachRolePolicy", rule(Attached, "a managed policy to IAM role", Medium).target(&["roleName"])).refine(iam::POLICY_CHANGE),
+                Call::named("AttachGroupPolicy", rule(Attached, "a managed policy to IAM group", Medium).target(&["groupName"])).refine(iam::POLICY_CHANGE),
+                Call::named("PutUserPolicy", rule(Changed, "an inline policy of IAM user", Medium).target(&["userName"])).refine(iam::POLICY_CHANGE),
+                Call::named("PutRolePolicy", rule(Changed, "an inline policy of IAM role", Medium).target(&["roleName"])).refine(iam::POLICY_CHANGE),
+                Call::named("PutGroupPolicy", rule(Changed, "an inline policy of IAM group", Medium).target(&["groupName"])).refine(iam::POLICY_CHANGE),
+                Call::named("CreatePolicy", rule(Created, "IAM policy", Medium).target(&["policyName"])).refine(iam::POLICY_CHANGE),
+                Call::named("CreatePolicyVersion", rule(Created, "a new version of IAM policy", Medium).target(&["policyArn"])).refine(iam::POLICY_CHANGE),
+                Call::named("SetDefaultPolicyVersion", rule(Changed, "the default version of IAM policy", Medium).target(&["policyArn"])).refine(iam::POLICY_CHANGE),
                 Call::named("DetachUserPolicy", rule(Removed, "a managed policy from IAM user", Low).target(&["userName"])),
                 Call::named("DetachRolePolicy", rule(Removed, "a managed policy from IAM role", Low).target(&["roleName"])),
                 Call::named("DetachGroupPolicy", rule(Removed, "a managed policy from IAM group", Low).target(&["groupName"])),
@@ -322,7 +322,7 @@ pub const CATALOG: &[Monitor] = &[
                         .target(&["trailName"])
                         .check("Check the trail still records all management events"),
                 )
-                .refine(services::event_selectors),
+                .refine(services::EVENT_SELECTORS),
                 Call::named(
                     "UpdateTrail",
                     rule(Changed, "CloudTrail trail", Medium)
@@ -350,7 +350,7 @@ pub const CATALOG: &[Monitor] = &[
             "ConsoleLogin",
             rule(FailedToSignIn, "to the console", Low),
         )
-        .refine(sign_in::failure)])
+        .refine(sign_in::FAILURE)])
         .when(&[Condition { field: Field::SignInResult, any_of: &[Test::Exact("Failure")] }]),
         assess: None,
         failure: Failure::Finding,
@@ -396,7 +396,7 @@ pub const CATALOG: &[Monitor] = &[
                 "PutBucketAcl",
                 rule(Changed, "the ACL of S3 bucket", Low).target(&["bucketName"]),
             )
-            .refine(bucket_acl::put_bucket_acl)],
+            .refine(bucket_acl::PUT_BUCKET_ACL)],
         ),
         &["CIS CloudWatch.8"],
         &[],
@@ -634,7 +634,7 @@ pub const CATALOG: &[Monitor] = &[
                 "ModifyImageAttribute",
                 rule(Changed, "the launch permissions of AMI", Low).target(&["imageId"]),
             )
-            .refine(sharing::image)],
+            .refine(sharing::IMAGE)],
         ),
         &[],
         &["aws.exfiltration.ec2-share-ami", "T1537"],
@@ -649,7 +649,7 @@ pub const CATALOG: &[Monitor] = &[
                 "ModifySnapshotAttribute",
                 rule(Changed, "the volume permissions of EBS snapshot", Low).target(&["snapshotId"]),
             )
-            .refine(sharing::snapshot)],
+            .refine(sharing::SNAPSHOT)],
         ),
         &[],
         &["aws.exfiltration.ec2-share-ebs-snapshot", "T1537"],
@@ -665,13 +665,13 @@ pub const CATALOG: &[Monitor] = &[
                     "ModifyDBSnapshotAttribute",
                     rule(Changed, "the restore permissions of RDS snapshot", Low).target(&["dBSnapshotIdentifier"]),
                 )
-                .refine(sharing::rds_snapshot),
+                .refine(sharing::RDS_SNAPSHOT),
                 Call::named(
                     "ModifyDBClusterSnapshotAttribute",
                     rule(Changed, "the restore permissions of RDS cluster snapshot", Low)
                         .target(&["dBClusterSnapshotIdentifier"]),
                 )
-                .refine(sharing::rds_snapshot),
+                .refine(sharing::RDS_SNAPSHOT),
             ],
         ),
         &[],
@@ -690,9 +690,9 @@ pub const CATALOG: &[Monitor] = &[
                         .target(&["roleName"])
                         .why("the trust policy decides who may assume the role"),
                 )
-                .refine(iam::trust_policy),
+                .refine(iam::TRUST_POLICY),
                 Call::named("CreateRole", rule(Created, "IAM role", Low).target(&["roleName"]))
-                    .refine(iam::trust_policy),
+                    .refine(iam::TRUST_POLICY),
             ],
         ),
         &[],
@@ -710,9 +710,9 @@ pub const CATALOG: &[Monitor] = &[
             IAM,
             &[
                 Call::named("CreateLoginProfile", rule(Created, "a console password for", Medium).target(&["userName"]))
-                    .refine(iam::login_profile),
+                    .refine(iam::LOGIN_PROFILE),
                 Call::named("UpdateLoginProfile", rule(Changed, "the console password of", Medium).target(&["userName"]))
-                    .refine(iam::login_profile),
+                    .refine(iam::LOGIN_PROFILE),
             ],
         ),
         &[],
@@ -732,7 +732,7 @@ pub const CATALOG: &[Monitor] = &[
                 "AddPermission",
                 rule(Changed, "the resource policy of Lambda function", Low).target(&["functionName"]),
             )
-            .refine(services::lambda_permission)],
+            .refine(services::LAMBDA_PERMISSION)],
         ),
         &[],
         &["aws.persistence.lambda-backdoor-function"],
@@ -747,7 +747,7 @@ pub const CATALOG: &[Monitor] = &[
                 "UpdateFunctionConfiguration",
                 rule(Changed, "the configuration of Lambda function", Low).target(&["functionName"]),
             )
-            .refine(services::lambda_layers)],
+            .refine(services::LAMBDA_LAYERS)],
         ),
         &[],
         &["aws.persistence.lambda-layer-extension"],
@@ -922,12 +922,12 @@ pub const CATALOG: &[Monitor] = &[
                     "PutBucketPublicAccessBlock",
                     rule(Changed, "the public access block of S3 bucket", Low).target(&["bucketName"]),
                 )
-                .refine(public_access_block::put),
+                .refine(public_access_block::PUT),
                 Call::named(
                     "PutAccountPublicAccessBlock",
                     rule(Changed, "the account's S3 public access block", Low),
                 )
-                .refine(public_access_block::put),
+                .refine(public_access_block::PUT),
                 Call::named(
                     "DeleteBucketPublicAccessBlock",
                     rule(Removed, "the public access block of S3 bucket", High)
@@ -961,7 +961,7 @@ pub const CATALOG: &[Monitor] = &[
                         .check(CHECK_CALLER),
                 ),
                 Call::named("UpdateDetector", rule(Changed, "GuardDuty detector", Low).target(&["detectorId"]))
-                    .refine(services::guardduty_detector),
+                    .refine(services::GUARDDUTY_DETECTOR),
                 Call::named(
                     "DisassociateFromAdministratorAccount",
                     rule(Removed, "this account from its GuardDuty administrator", High)
@@ -1034,7 +1034,7 @@ pub const CATALOG: &[Monitor] = &[
         Selector::calls(
             IAM,
             &[Call::named("AddUserToGroup", rule(Added, "a user to IAM group", Low).target(&["groupName"]))
-                .refine(iam::group_membership)],
+                .refine(iam::GROUP_MEMBERSHIP)],
         ),
         &[],
         &["T1098"],
@@ -1113,9 +1113,9 @@ pub const CATALOG: &[Monitor] = &[
             S3,
             &[
                 Call::named("PutBucketLogging", rule(Changed, "access logging of S3 bucket", Low).target(&["bucketName"]))
-                    .refine(services::bucket_logging),
+                    .refine(services::BUCKET_LOGGING),
                 Call::named("PutBucketVersioning", rule(Changed, "versioning of S3 bucket", Low).target(&["bucketName"]))
-                    .refine(services::bucket_versioning),
+                    .refine(services::BUCKET_VERSIONING),
             ],
         ),
         &[],

@@ -8,7 +8,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::assess::{Assess, Rule};
+use crate::assess::{Judge, Rule};
 use crate::event::Event;
 
 /// EventBridge `detail-type` of CloudTrail management API calls.
@@ -159,7 +159,7 @@ pub struct Call {
     /// The judgement of a plain call.
     pub rule: Rule,
     /// Code that looks closer, when the rule is not enough.
-    pub refine: Option<Assess>,
+    pub refine: Option<Judge>,
 }
 
 impl Call {
@@ -181,10 +181,10 @@ impl Call {
         }
     }
 
-    /// The same call, refined by `assess`.
-    pub const fn refine(self, assess: Assess) -> Self {
+    /// The same call, refined by `judge`.
+    pub const fn refine(self, judge: Judge) -> Self {
         Self {
-            refine: Some(assess),
+            refine: Some(judge),
             ..self
         }
     }

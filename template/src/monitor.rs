@@ -122,7 +122,13 @@ impl SecurityMonitor {
         topic.grant_publish(stack, &function);
         function.dead_letter(stack, &dead_letters, &key, 2);
         let mut rule_ids = Vec::new();
-        for (index, (pattern, read_only)) in rules.into_iter().enumerate() {
+        let mut counts = [0; 2];
+        for (pattern, read_only) in rules {
+            let number = {
+                let count = &mut counts[usize::from(read_only)];
+                *count += 1;
+                *count
+            };
             let (name, description, state) = if read_only {
                 (
                     "ReadOnlyEventRule",
@@ -136,7 +142,7 @@ impl SecurityMonitor {
                     "ENABLED",
                 )
             };
-            let mut rule = Rule::new(&format!("{name}{}", index + 1), description, pattern, state);
+            let mut rule = Rule::new(&format!("{name}{number}"), description, pattern, state);
             rule.add_target(&function, &dead_letters);
             rule_ids.push(rule.add_to(stack));
         }

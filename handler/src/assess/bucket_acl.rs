@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Finding, ReadError, Verb, request};
+use super::{Finding, Judge, ReadError, Verb, request};
 use crate::event::Event;
 use crate::severity::Severity;
 
@@ -25,6 +25,12 @@ struct Request {
     #[serde(rename = "AccessControlPolicy")]
     policy: Option<Value>,
 }
+
+/// [`put_bucket_acl`] and what it decides.
+pub const PUT_BUCKET_ACL: Judge = Judge {
+    assess: put_bucket_acl,
+    decides: "CRITICAL when AllUsers or AuthenticatedUsers are granted access",
+};
 
 /// PutBucketAcl: CRITICAL when the ACL grants to everyone.
 pub fn put_bucket_acl(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {

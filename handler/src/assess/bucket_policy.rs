@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::policy::{self, Grantee, Statement};
-use super::{Finding, ReadError, Verb, own_account, request};
+use super::{Finding, Judge, ReadError, Verb, own_account, request};
 use crate::event::Event;
 use crate::severity::Severity;
 
@@ -25,6 +25,12 @@ pub struct Exposure {
     pub public: bool,
     pub shared: bool,
 }
+
+/// [`put_bucket_policy`] and what it decides.
+pub const PUT_BUCKET_POLICY: Judge = Judge {
+    assess: put_bucket_policy,
+    decides: "CRITICAL when an Allow grants `*` without a condition pinning who may call (negated, IfExists and wildcard conditions pin nobody); HIGH when it grants another account",
+};
 
 /// PutBucketPolicy: CRITICAL for a public grant, HIGH for another account, LOW otherwise.
 pub fn put_bucket_policy(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {

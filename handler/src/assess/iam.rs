@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::policy::{self, Grantee};
-use super::{Finding, ReadError, Verb, own_account, request, response};
+use super::{Finding, Judge, ReadError, Verb, own_account, request, response};
 use crate::event::Event;
 use crate::severity::Severity;
 
@@ -44,6 +44,12 @@ struct AccessKey {
     access_key_id: Option<String>,
 }
 
+/// [`create_user`] and what it decides.
+pub const CREATE_USER: Judge = Judge {
+    assess: create_user,
+    decides: "",
+};
+
 /// CreateUser: who created whom (root use is the root monitor's to judge).
 pub fn create_user(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
     let request: Request = request(event)?;
@@ -59,6 +65,12 @@ pub fn create_user(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadE
     ));
     Ok(())
 }
+
+/// [`create_access_key`] and what it decides.
+pub const CREATE_ACCESS_KEY: Judge = Judge {
+    assess: create_access_key,
+    decides: "HIGH for a key made for another user; CRITICAL for a root access key",
+};
 
 /// CreateAccessKey: a key for oneself, for another user (persistence), or by root.
 pub fn create_access_key(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
@@ -106,6 +118,12 @@ pub fn create_access_key(event: &Event<'_>, finding: &mut Finding) -> Result<(),
     }
     Ok(())
 }
+
+/// [`policy_change`] and what it decides.
+pub const POLICY_CHANGE: Judge = Judge {
+    assess: policy_change,
+    decides: "HIGH when administrator access (AdministratorAccess, IAMFullAccess, `*` on `*`) is attached, put inline or made the default version; CRITICAL by root",
+};
 
 /// Policy changes: administrator access attached, put inline or made the default
 /// version is HIGH (CRITICAL by root).
@@ -197,6 +215,12 @@ fn admin_statement(document: &str) -> Result<Option<String>, ReadError> {
         }))
 }
 
+/// [`trust_policy`] and what it decides.
+pub const TRUST_POLICY: Judge = Judge {
+    assess: trust_policy,
+    decides: "CRITICAL when `*` may assume the role, HIGH for another account, MEDIUM for an identity provider",
+};
+
 /// CreateRole and UpdateAssumeRolePolicy: who may assume the role. `*` without a
 /// restricting condition is CRITICAL, another account HIGH.
 pub fn trust_policy(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
@@ -252,6 +276,12 @@ pub fn trust_policy(event: &Event<'_>, finding: &mut Finding) -> Result<(), Read
     Ok(())
 }
 
+/// [`login_profile`] and what it decides.
+pub const LOGIN_PROFILE: Judge = Judge {
+    assess: login_profile,
+    decides: "HIGH for another user's password, LOW for one's own",
+};
+
 /// Create/UpdateLoginProfile: a console password for another user is HIGH.
 pub fn login_profile(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
     let request: Request = request(event)?;
@@ -270,6 +300,12 @@ pub fn login_profile(event: &Event<'_>, finding: &mut Finding) -> Result<(), Rea
     }
     Ok(())
 }
+
+/// [`group_membership`] and what it decides.
+pub const GROUP_MEMBERSHIP: Judge = Judge {
+    assess: group_membership,
+    decides: "HIGH when the group's name says admin",
+};
 
 /// AddUserToGroup: HIGH when the group's name says it is an administrators' group.
 pub fn group_membership(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {

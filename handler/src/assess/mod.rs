@@ -32,6 +32,14 @@ pub use verdict::Verb;
 /// How a monitor refines the finding its call's rule started.
 pub type Assess = fn(&Event<'_>, &mut Finding) -> Result<(), ReadError>;
 
+/// Code that judges closer, and what it decides, in words for the catalog.
+#[derive(Debug, Clone, Copy)]
+pub struct Judge {
+    pub assess: Assess,
+    /// The severity rules it applies, for people (empty when it only words the alert).
+    pub decides: &'static str,
+}
+
 /// Most reasons an alert lists; further ones are counted in a last line.
 const MAX_REASONS: usize = 20;
 /// Longest reason kept, in bytes.
@@ -325,8 +333,8 @@ pub fn judge(monitor: &Monitor, event: &Event<'_>) -> Result<Finding, ReadError>
             Severity::Info,
         ),
     };
-    if let Some(assess) = call.and_then(|c| c.refine).or(monitor.assess) {
-        assess(event, &mut finding)?;
+    if let Some(judge) = call.and_then(|c| c.refine).or(monitor.assess) {
+        (judge.assess)(event, &mut finding)?;
     }
     if finding.reasons.is_empty() {
         let tracked = match monitor.controls {

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Finding, ReadError, Verb, request};
+use super::{Finding, Judge, ReadError, Verb, request};
 use crate::event::Event;
 use crate::severity::Severity;
 
@@ -21,6 +21,12 @@ struct Request {
     #[serde(rename = "PublicAccessBlockConfiguration")]
     configuration: Option<serde_json::Map<String, Value>>,
 }
+
+/// [`put`] and what it decides.
+pub const PUT: Judge = Judge {
+    assess: put,
+    decides: "HIGH when any of the four settings is off",
+};
 
 /// Weakened when any of the four settings is off (or absent, which S3 reads as off).
 pub fn put(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use super::policy::parse_net;
-use super::{Finding, Items, ReadError, Verb, request};
+use super::{Finding, Items, Judge, ReadError, Verb, request};
 use crate::event::Event;
 use crate::severity::Severity;
 
@@ -120,6 +120,12 @@ const PRIVATE_V6: &[&str] = &["fc00::/7", "fe80::/10", "::1/128"];
 /// Shortest prefixes judged as a public range rather than as the internet.
 const INTERNET_SCALE_V4: u8 = 8;
 const INTERNET_SCALE_V6: u8 = 16;
+
+/// [`authorize_ingress`] and what it decides.
+pub const AUTHORIZE_INGRESS: Judge = Judge {
+    assess: authorize_ingress,
+    decides: "CRITICAL when internet-wide ranges (judged by their union, host bits masked) reach an administration or database port or all traffic; HIGH for other ports; MEDIUM for other public ranges",
+};
 
 /// AuthorizeSecurityGroupIngress: CRITICAL for sensitive ports or all traffic from
 /// the internet, HIGH for other internet-open ports, LOW for private peers.

@@ -4,9 +4,15 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Finding, ReadError, Verb, own_account, request};
+use super::{Finding, Judge, ReadError, Verb, own_account, request};
 use crate::event::Event;
 use crate::severity::Severity;
+
+/// [`unauthorized`] and what it decides.
+pub const UNAUTHORIZED: Judge = Judge {
+    assess: unauthorized,
+    decides: "LOW: the denial is the finding",
+};
 
 /// A denied call: the denial is the finding (LOW; CIS CloudWatch.2).
 pub fn unauthorized(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
@@ -41,6 +47,12 @@ struct EventSelector {
     include_management_events: Option<bool>,
     exclude_management_event_sources: Vec<String>,
 }
+
+/// [`event_selectors`] and what it decides.
+pub const EVENT_SELECTORS: Judge = Judge {
+    assess: event_selectors,
+    decides: "HIGH when management events are dropped or narrowed",
+};
 
 /// PutEventSelectors: HIGH when management events are dropped or narrowed.
 pub fn event_selectors(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
@@ -102,6 +114,12 @@ struct Permission {
     principal_org_id: Option<String>,
 }
 
+/// [`lambda_permission`] and what it decides.
+pub const LAMBDA_PERMISSION: Judge = Judge {
+    assess: lambda_permission,
+    decides: "CRITICAL for `*` without a source or organization condition, HIGH for another account",
+};
+
 /// Lambda AddPermission: `*` without a source or organization condition is
 /// CRITICAL, another account HIGH.
 pub fn lambda_permission(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
@@ -160,6 +178,12 @@ struct Configuration {
     layers: Option<Vec<String>>,
 }
 
+/// [`lambda_layers`] and what it decides.
+pub const LAMBDA_LAYERS: Judge = Judge {
+    assess: lambda_layers,
+    decides: "MEDIUM when layers are set, HIGH for a layer of another account",
+};
+
 /// UpdateFunctionConfiguration: layers run code inside the function (MEDIUM);
 /// a layer from another account is HIGH.
 pub fn lambda_layers(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
@@ -187,6 +211,12 @@ pub fn lambda_layers(event: &Event<'_>, finding: &mut Finding) -> Result<(), Rea
     Ok(())
 }
 
+/// [`guardduty_detector`] and what it decides.
+pub const GUARDDUTY_DETECTOR: Judge = Judge {
+    assess: guardduty_detector,
+    decides: "HIGH when the detector is suspended",
+};
+
 /// GuardDuty UpdateDetector with `enable: false` turns detection off (HIGH).
 pub fn guardduty_detector(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
     let request: Value = request(event)?;
@@ -200,6 +230,12 @@ pub fn guardduty_detector(event: &Event<'_>, finding: &mut Finding) -> Result<()
     }
     Ok(())
 }
+
+/// [`bucket_logging`] and what it decides.
+pub const BUCKET_LOGGING: Judge = Judge {
+    assess: bucket_logging,
+    decides: "MEDIUM when access logging is turned off",
+};
 
 /// PutBucketLogging without `LoggingEnabled` turns access logging off (MEDIUM).
 pub fn bucket_logging(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
@@ -217,6 +253,12 @@ pub fn bucket_logging(event: &Event<'_>, finding: &mut Finding) -> Result<(), Re
     }
     Ok(())
 }
+
+/// [`bucket_versioning`] and what it decides.
+pub const BUCKET_VERSIONING: Judge = Judge {
+    assess: bucket_versioning,
+    decides: "MEDIUM when versioning is suspended",
+};
 
 /// PutBucketVersioning `Suspended`: overwritten and deleted objects can no longer be recovered (MEDIUM).
 pub fn bucket_versioning(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {

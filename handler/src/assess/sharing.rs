@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{Finding, Items, ReadError, Verb, own_account, request};
+use super::{Finding, Items, Judge, ReadError, Verb, own_account, request};
 use crate::event::Event;
 use crate::severity::Severity;
 
@@ -47,6 +47,12 @@ struct RdsRequest {
     values_to_add: Vec<String>,
 }
 
+/// [`image`] and what it decides.
+pub const IMAGE: Judge = Judge {
+    assess: image,
+    decides: "CRITICAL when shared with all accounts, HIGH with another account",
+};
+
 /// ModifyImageAttribute: launch permission for `all` is CRITICAL, for another account HIGH.
 pub fn image(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
     let request: EcRequest = request(event)?;
@@ -74,6 +80,12 @@ pub fn image(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> 
     judge(event, finding, &format!("AMI {image}"), &added, revert);
     Ok(())
 }
+
+/// [`snapshot`] and what it decides.
+pub const SNAPSHOT: Judge = Judge {
+    assess: snapshot,
+    decides: "CRITICAL when shared with all accounts, HIGH with another account",
+};
 
 /// ModifySnapshotAttribute: volume permission for `all` is CRITICAL, for another account HIGH.
 pub fn snapshot(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
@@ -108,6 +120,12 @@ pub fn snapshot(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadErro
     );
     Ok(())
 }
+
+/// [`rds_snapshot`] and what it decides.
+pub const RDS_SNAPSHOT: Judge = Judge {
+    assess: rds_snapshot,
+    decides: "CRITICAL when shared with all accounts, HIGH with another account",
+};
 
 /// Modify(DB|DBCluster)SnapshotAttribute `restore`: `all` is CRITICAL, another account HIGH.
 pub fn rds_snapshot(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {

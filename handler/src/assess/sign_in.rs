@@ -1,8 +1,14 @@
 //! Console sign-ins and root use.
 
-use super::{Finding, ReadError, Verb};
+use super::{Finding, Judge, ReadError, Verb};
 use crate::event::{Event, Found};
 use crate::severity::Severity;
+
+/// [`root_usage`] and what it decides.
+pub const ROOT_USAGE: Judge = Judge {
+    assess: root_usage,
+    decides: "console sign-in CRITICAL without MFA, HIGH with it, MEDIUM when it failed; API calls HIGH, CRITICAL when the session has no MFA",
+};
 
 /// Root use: a sign-in is CRITICAL without MFA and HIGH with it; an API call HIGH,
 /// CRITICAL when the session has no MFA.
@@ -55,6 +61,12 @@ pub fn root_usage(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadEr
     Ok(())
 }
 
+/// [`without_mfa`] and what it decides.
+pub const WITHOUT_MFA: Judge = Judge {
+    assess: without_mfa,
+    decides: "",
+};
+
 /// An IAM user signed in to the console with a password alone (MEDIUM).
 pub fn without_mfa(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
     let user = event.record.user_identity.display_name();
@@ -70,6 +82,12 @@ pub fn without_mfa(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadE
     ));
     Ok(())
 }
+
+/// [`failure`] and what it decides.
+pub const FAILURE: Judge = Judge {
+    assess: failure,
+    decides: "MEDIUM for root",
+};
 
 /// A failed console sign-in: LOW, MEDIUM for root.
 pub fn failure(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {

@@ -2,6 +2,7 @@
 
 mod build;
 mod demo;
+pub mod monitors;
 mod simulate;
 mod stack;
 mod synth;
@@ -59,6 +60,16 @@ pub enum Command {
         #[command(flatten)]
         config: crate::config::ConfigArgs,
     },
+    /// Print the monitor catalog: ids, packs, what each selects, severity rules,
+    /// controls and techniques.
+    Monitors {
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: monitors::Format,
+        /// Rewrite the monitor table in README.md instead of printing.
+        #[arg(long)]
+        update_readme: bool,
+    },
     /// Deploy to a local emulator and replay the samples end to end.
     Demo {
         /// Leave the emulator running afterwards.
@@ -85,6 +96,10 @@ impl Command {
                 config,
             } => simulate::run(&files, format, &config),
             Command::Demo { keep } => demo::run(keep),
+            Command::Monitors {
+                format,
+                update_readme,
+            } => monitors::run(format, update_readme),
             Command::Bench => crate::bench::run(),
             Command::Diff(args) => stack::diff(args),
             Command::Destroy(args) => stack::destroy(args),
