@@ -31,11 +31,13 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn detail_types(self) -> Vec<&'static str> {
+    /// The `detail-type`s of this kind of event.
+    fn detail_types(self) -> &'static [&'static str] {
+        const ANY: &[&str] = &[API_CALL, SIGN_IN[0], SIGN_IN[1]];
         match self {
-            Kind::ApiCall => vec![API_CALL],
-            Kind::SignIn => SIGN_IN.to_vec(),
-            Kind::Any => [API_CALL].iter().chain(SIGN_IN).copied().collect(),
+            Kind::ApiCall => &[API_CALL],
+            Kind::SignIn => SIGN_IN,
+            Kind::Any => ANY,
         }
     }
 }

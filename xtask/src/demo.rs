@@ -40,7 +40,7 @@ pub struct Received {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SampleRun {
     pub name: String,
-    /// Whether the emulator's EventBridge matched the deployed rule's pattern.
+    /// Whether the emulator's EventBridge matched one of the deployed rules' patterns.
     pub matched: bool,
     /// The handler invocation's outcome, for matched samples.
     pub outcome: Option<Outcome>,
@@ -94,7 +94,7 @@ pub async fn run(
     .await?;
 
     eprintln!(
-        "demo: matching {} samples with the emulator's EventBridge and the deployed rule's pattern",
+        "demo: matching {} samples with the emulator's EventBridge and the deployed rules' patterns",
         samples.len()
     );
     let matched = match_with_eventbridge(sdk, &sqs, &rule_arns, samples).await?;

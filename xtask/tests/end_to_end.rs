@@ -213,23 +213,21 @@ fn the_arm64_handler_answers_every_delivered_event_without_error() {
 
 #[test]
 fn the_subscriber_receives_exactly_the_reviewed_alert_of_each_monitored_sample() {
-    let received: BTreeSet<String> = report().alerts.iter().map(|a| a.subject.clone()).collect();
-    let mut expected: BTreeSet<String> = report()
+    // Lists, not sets: two samples may share a subject, and each must arrive once.
+    let mut received: Vec<String> = report().alerts.iter().map(|a| a.subject.clone()).collect();
+    let mut expected: Vec<String> = report()
         .samples
         .iter()
         .filter(|s| s.matched && s.name != HUGE)
         .map(|s| expected_subject(&s.name))
         .collect();
-    expected.insert(
+    expected.push(
         "[CRITICAL] Zo?-?ngstr?m made S3 bucket acme-web-assets public (111122223333/us-east-1)"
             .to_owned(),
     );
+    received.sort();
+    expected.sort();
     assert_eq!(received, expected);
-    assert_eq!(
-        report().alerts.len(),
-        expected.len(),
-        "an alert arrived twice"
-    );
 }
 
 #[test]
@@ -262,19 +260,21 @@ fn message_attributes_match_the_alert_document() {
 
 #[test]
 fn a_severity_filter_policy_delivers_only_that_severity() {
-    let critical: BTreeSet<&str> = report()
+    let mut critical: Vec<&str> = report()
         .alerts
         .iter()
         .filter(|a| a.attributes["severity"] == FILTERED_SEVERITY)
         .map(|a| a.subject.as_str())
         .collect();
-    let filtered: BTreeSet<&str> = report()
+    let mut filtered: Vec<&str> = report()
         .filtered
         .iter()
         .map(|a| a.subject.as_str())
         .collect();
+    critical.sort_unstable();
+    filtered.sort_unstable();
+    assert!(critical.len() > 10, "{} critical alerts", critical.len());
     assert_eq!(filtered, critical);
-    assert_eq!(filtered.len(), 8, "7 critical samples and the huge policy");
 }
 
 #[test]

@@ -78,7 +78,7 @@ async fn template_creates_topic_rule_role_function_queue_and_log_group() {
     };
     for (id, kind) in [
         ("AlertTopic", "AWS::SNS::Topic"),
-        ("SecurityEventRule", "AWS::Events::Rule"),
+        ("SecurityEventRule1", "AWS::Events::Rule"),
         ("HandlerRole", "AWS::IAM::Role"),
         ("Handler", "AWS::Lambda::Function"),
         ("DeadLetterQueue", "AWS::SQS::Queue"),
@@ -86,7 +86,7 @@ async fn template_creates_topic_rule_role_function_queue_and_log_group() {
     ] {
         assert_eq!(found(id).0, kind);
     }
-    let rule_name = found("SecurityEventRule").1;
+    let rule_name = found("SecurityEventRule1").1;
     let rule_name = rule_name.rsplit('/').next().unwrap_or(&rule_name);
     let events = aws_sdk_eventbridge::Client::new(&config);
     let rule = events
@@ -97,6 +97,8 @@ async fn template_creates_topic_rule_role_function_queue_and_log_group() {
         .expect("DescribeRule");
     let pattern: serde_json::Value =
         serde_json::from_str(rule.event_pattern().expect("pattern")).expect("JSON pattern");
-    let expected = stack.to_json().expect("json")["Resources"]["SecurityEventRule"]["Properties"]["EventPattern"].clone();
+    let expected = stack.to_json().expect("json")["Resources"]["SecurityEventRule1"]["Properties"]
+        ["EventPattern"]
+        .clone();
     assert_eq!(pattern, expected);
 }

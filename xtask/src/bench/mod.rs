@@ -269,6 +269,11 @@ async fn tool_speed(
 
 /// Runs the criterion bench and reads its medians.
 fn criterion() -> Result<Vec<(String, f64)>> {
+    let root = workspace::target_dir().join("criterion");
+    // Results of samples renamed or removed since an earlier run must not be read back.
+    if root.exists() {
+        std::fs::remove_dir_all(&root).with_context(|| format!("clearing {}", root.display()))?;
+    }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .args([
@@ -279,16 +284,15 @@ fn criterion() -> Result<Vec<(String, f64)>> {
             "pipeline",
             "--",
             "--warm-up-time",
-            "1",
+            "0.5",
             "--measurement-time",
-            "2",
+            "1.5",
         ])
         .current_dir(workspace::root())
         .status()?;
     if !status.success() {
         bail!("cargo bench failed");
     }
-    let root = workspace::target_dir().join("criterion");
     let mut medians = Vec::new();
     for group in ["parse_assess_render", "mixed_batch"] {
         let dir = root.join(group);

@@ -48,7 +48,7 @@ pub enum Command {
     /// Delete the stack and wait (an absent stack is success).
     Destroy(stack::DestroyArgs),
     /// Run CloudTrail files (events, records, log files, gzipped or not; - for stdin)
-    /// through the rule pattern and the handler core, offline.
+    /// through the monitors' selectors (what the rules select) and the handler core, offline.
     Simulate {
         /// Input files.
         #[arg(required = true)]

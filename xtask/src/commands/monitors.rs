@@ -188,9 +188,5 @@ fn severity(monitor: &Monitor) -> String {
     if let Some(judge) = monitor.assess {
         parts.push(judge.decides.to_owned());
     }
-    let mut text = parts.join("; ");
-    if monitor.failure == handler::catalog::Failure::Attempt {
-        text.push_str("; attempts that failed at most MEDIUM");
-    }
-    text
+    parts.join("; ")
 }

@@ -1,4 +1,4 @@
-//! `cargo xtask simulate`: CloudTrail files through the rule pattern and handler core, offline.
+//! `cargo xtask simulate`: CloudTrail files through the monitors' selectors and the handler core, offline.
 
 use anyhow::{Result, bail};
 
