@@ -267,6 +267,19 @@ impl<'a> Event<'a> {
         failed.then(|| "Failure".to_owned())
     }
 
+    /// The call as IAM names actions: `ec2:RunInstances` (the first label of
+    /// `eventSource`, then `eventName`).
+    pub fn call_name(&self) -> String {
+        let record = &self.record;
+        let service = record
+            .event_source
+            .as_deref()
+            .and_then(|s| s.split('.').next())
+            .unwrap_or("unknown");
+        let name = record.event_name.as_deref().unwrap_or("an unnamed call");
+        format!("{service}:{name}")
+    }
+
     /// Whether this is a console sign-in event.
     pub fn is_sign_in(&self) -> bool {
         self.envelope

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use ipnet::IpNet;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -224,17 +224,8 @@ fn pins(value: &str) -> bool {
 /// Whether address ranges together cover every IPv4 or every IPv6 address (or
 /// one of them cannot be read, which pins nothing down either).
 fn covers_internet(values: &[&str]) -> bool {
-    let mut v4 = Vec::new();
-    let mut v6 = Vec::new();
-    for value in values {
-        match parse_net(value) {
-            Some(IpNet::V4(net)) => v4.push(net),
-            Some(IpNet::V6(net)) => v6.push(net),
-            None => return true,
-        }
-    }
-    Ipv4Net::aggregate(&v4).iter().any(|n| n.prefix_len() == 0)
-        || Ipv6Net::aggregate(&v6).iter().any(|n| n.prefix_len() == 0)
+    let nets: Option<Vec<IpNet>> = values.iter().map(|v| parse_net(v)).collect();
+    nets.is_none_or(|nets| IpNet::aggregate(&nets).iter().any(|n| n.prefix_len() == 0))
 }
 
 /// A CIDR, or a bare address as one host; host bits are masked as AWS masks them.

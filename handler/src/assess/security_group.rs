@@ -1,6 +1,6 @@
 //! AuthorizeSecurityGroupIngress: which ports were opened, and to whom.
 
-use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use ipnet::IpNet;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
@@ -108,15 +108,17 @@ enum Peer {
 }
 
 /// Address space that is never routed on the internet.
-const PRIVATE_V4: &[&str] = &[
+const PRIVATE: &[&str] = &[
     "10.0.0.0/8",
     "172.16.0.0/12",
     "192.168.0.0/16",
     "100.64.0.0/10",
     "169.254.0.0/16",
     "127.0.0.0/8",
+    "fc00::/7",
+    "fe80::/10",
+    "::1/128",
 ];
-const PRIVATE_V6: &[&str] = &["fc00::/7", "fe80::/10", "::1/128"];
 /// Shortest prefixes judged as a public range rather than as the internet.
 const INTERNET_SCALE_V4: u8 = 8;
 const INTERNET_SCALE_V6: u8 = 16;
@@ -272,42 +274,31 @@ fn peers(permission: &Permission) -> Vec<Peer> {
 /// cover the internet are judged as the internet.
 fn classify_cidrs(cidrs: &[&str]) -> Vec<Peer> {
     let mut peers = Vec::new();
-    let mut v4: Vec<(Ipv4Net, &str)> = Vec::new();
-    let mut v6: Vec<(Ipv6Net, &str)> = Vec::new();
+    let mut parsed: Vec<(IpNet, &str)> = Vec::new();
     for cidr in cidrs {
         match parse_net(cidr) {
-            Some(IpNet::V4(net)) => v4.push((net, cidr)),
-            Some(IpNet::V6(net)) => v6.push((net, cidr)),
+            Some(net) => parsed.push((net, cidr)),
             None => peers.push(Peer::Unreadable((*cidr).to_owned())),
         }
     }
-    let nets4: Vec<Ipv4Net> = v4.iter().map(|(n, _)| *n).collect();
-    for union in Ipv4Net::aggregate(&nets4) {
+    let nets: Vec<IpNet> = parsed.iter().map(|(net, _)| *net).collect();
+    for union in IpNet::aggregate(&nets) {
         let members = members(
-            v4.iter()
+            parsed
+                .iter()
                 .filter(|(n, _)| union.contains(n))
                 .map(|(_, c)| *c),
         );
+        let internet_scale = match union {
+            IpNet::V4(_) => INTERNET_SCALE_V4,
+            IpNet::V6(_) => INTERNET_SCALE_V6,
+        };
+        let private = PRIVATE
+            .iter()
+            .any(|p| p.parse::<IpNet>().is_ok_and(|p| p.contains(&union)));
         peers.push(classify(
-            union.prefix_len() <= INTERNET_SCALE_V4,
-            PRIVATE_V4
-                .iter()
-                .any(|p| p.parse::<Ipv4Net>().is_ok_and(|p| p.contains(&union))),
-            members,
-        ));
-    }
-    let nets6: Vec<Ipv6Net> = v6.iter().map(|(n, _)| *n).collect();
-    for union in Ipv6Net::aggregate(&nets6) {
-        let members = members(
-            v6.iter()
-                .filter(|(n, _)| union.contains(n))
-                .map(|(_, c)| *c),
-        );
-        peers.push(classify(
-            union.prefix_len() <= INTERNET_SCALE_V6,
-            PRIVATE_V6
-                .iter()
-                .any(|p| p.parse::<Ipv6Net>().is_ok_and(|p| p.contains(&union))),
+            union.prefix_len() <= internet_scale,
+            private,
             members,
         ));
     }

@@ -16,18 +16,12 @@ pub const UNAUTHORIZED: Judge = Judge {
 
 /// A denied call: the denial is the finding (LOW; CIS CloudWatch.2).
 pub fn unauthorized(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
-    let record = &event.record;
-    let service = record
-        .event_source
-        .as_deref()
-        .and_then(|s| s.split('.').next())
-        .unwrap_or("unknown");
-    let name = record.event_name.as_deref().unwrap_or("an unnamed call");
-    let code = record.error_code.as_deref().unwrap_or_default();
-    finding.describe(Verb::WasDenied, &format!("{service}:{name}"));
+    let call = event.call_name();
+    let code = event.record.error_code.as_deref().unwrap_or_default();
+    finding.describe(Verb::WasDenied, &call);
     finding.settle(
         Severity::Low,
-        format!("the caller lacked permission for {service}:{name} ({code}): bursts of denials point to stolen credentials probing what they may do"),
+        format!("the caller lacked permission for {call} ({code}): bursts of denials point to stolen credentials probing what they may do"),
     );
     finding.step("Look for other denied calls by the same principal in the last hour".to_owned());
     Ok(())

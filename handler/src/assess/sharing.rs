@@ -47,6 +47,13 @@ struct RdsRequest {
     values_to_add: Vec<String>,
 }
 
+/// The commands that withdraw a share, with `{id}`, `{value}` (`all` or the
+/// account) and `{region}` filled in.
+struct Revert {
+    everyone: &'static str,
+    account: &'static str,
+}
+
 /// [`image`] and what it decides.
 pub const IMAGE: Judge = Judge {
     assess: image,
@@ -56,28 +63,12 @@ pub const IMAGE: Judge = Judge {
 /// ModifyImageAttribute: launch permission for `all` is CRITICAL, for another account HIGH.
 pub fn image(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
     let request: EcRequest = request(event)?;
-    let image = request
-        .image_id
-        .unwrap_or_else(|| "(not recorded)".to_owned());
     let added = ec2_added(&request.launch_permission);
-    let region = event.region().unwrap_or("us-east-1");
-    let revert = |finding: &mut Finding, who: &Added| {
-        let (template, value) = match who {
-            Added::Everyone => (
-                "aws ec2 modify-image-attribute --image-id {id} --launch-permission Remove=[{Group=all}] --region {region}",
-                "all".to_owned(),
-            ),
-            Added::Account(account) => (
-                "aws ec2 modify-image-attribute --image-id {id} --launch-permission Remove=[{UserId={account}}] --region {region}",
-                account.clone(),
-            ),
-        };
-        finding.command(
-            template,
-            &[("id", &image), ("account", &value), ("region", region)],
-        );
+    let revert = Revert {
+        everyone: "aws ec2 modify-image-attribute --image-id {id} --launch-permission Remove=[{Group={value}}] --region {region}",
+        account: "aws ec2 modify-image-attribute --image-id {id} --launch-permission Remove=[{UserId={value}}] --region {region}",
     };
-    judge(event, finding, &format!("AMI {image}"), &added, revert);
+    judge(event, finding, ("AMI", request.image_id), &added, &revert);
     Ok(())
 }
 
@@ -90,33 +81,17 @@ pub const SNAPSHOT: Judge = Judge {
 /// ModifySnapshotAttribute: volume permission for `all` is CRITICAL, for another account HIGH.
 pub fn snapshot(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
     let request: EcRequest = request(event)?;
-    let snapshot = request
-        .snapshot_id
-        .unwrap_or_else(|| "(not recorded)".to_owned());
     let added = ec2_added(&request.create_volume_permission);
-    let region = event.region().unwrap_or("us-east-1");
-    let revert = |finding: &mut Finding, who: &Added| {
-        let (template, value) = match who {
-            Added::Everyone => (
-                "aws ec2 modify-snapshot-attribute --snapshot-id {id} --attribute createVolumePermission --operation-type remove --group-names {value} --region {region}",
-                "all".to_owned(),
-            ),
-            Added::Account(account) => (
-                "aws ec2 modify-snapshot-attribute --snapshot-id {id} --attribute createVolumePermission --operation-type remove --user-ids {value} --region {region}",
-                account.clone(),
-            ),
-        };
-        finding.command(
-            template,
-            &[("id", &snapshot), ("value", &value), ("region", region)],
-        );
+    let revert = Revert {
+        everyone: "aws ec2 modify-snapshot-attribute --snapshot-id {id} --attribute createVolumePermission --operation-type remove --group-names {value} --region {region}",
+        account: "aws ec2 modify-snapshot-attribute --snapshot-id {id} --attribute createVolumePermission --operation-type remove --user-ids {value} --region {region}",
     };
     judge(
         event,
         finding,
-        &format!("EBS snapshot {snapshot}"),
+        ("EBS snapshot", request.snapshot_id),
         &added,
-        revert,
+        &revert,
     );
     Ok(())
 }
@@ -133,11 +108,6 @@ pub fn rds_snapshot(event: &Event<'_>, finding: &mut Finding) -> Result<(), Read
     if request.attribute_name.as_deref() != Some("restore") {
         return Ok(());
     }
-    let cluster = request.db_cluster_snapshot_identifier.is_some();
-    let snapshot = request
-        .db_snapshot_identifier
-        .or(request.db_cluster_snapshot_identifier)
-        .unwrap_or_else(|| "(not recorded)".to_owned());
     let added: Vec<Added> = request
         .values_to_add
         .iter()
@@ -146,34 +116,23 @@ pub fn rds_snapshot(event: &Event<'_>, finding: &mut Finding) -> Result<(), Read
             account => Added::Account(account.to_owned()),
         })
         .collect();
-    let region = event.region().unwrap_or("us-east-1");
-    let revert = |finding: &mut Finding, who: &Added| {
-        let value = match who {
-            Added::Everyone => "all".to_owned(),
-            Added::Account(account) => account.clone(),
-        };
-        let template = if cluster {
-            "aws rds modify-db-cluster-snapshot-attribute --db-cluster-snapshot-identifier {id} --attribute-name restore --values-to-remove {value} --region {region}"
-        } else {
-            "aws rds modify-db-snapshot-attribute --db-snapshot-identifier {id} --attribute-name restore --values-to-remove {value} --region {region}"
-        };
-        finding.command(
-            template,
-            &[("id", &snapshot), ("value", &value), ("region", region)],
-        );
+    let (kind, id, template) = match request.db_cluster_snapshot_identifier {
+        Some(id) => (
+            "RDS cluster snapshot",
+            Some(id),
+            "aws rds modify-db-cluster-snapshot-attribute --db-cluster-snapshot-identifier {id} --attribute-name restore --values-to-remove {value} --region {region}",
+        ),
+        None => (
+            "RDS snapshot",
+            request.db_snapshot_identifier,
+            "aws rds modify-db-snapshot-attribute --db-snapshot-identifier {id} --attribute-name restore --values-to-remove {value} --region {region}",
+        ),
     };
-    let kind = if cluster {
-        "RDS cluster snapshot"
-    } else {
-        "RDS snapshot"
+    let revert = Revert {
+        everyone: template,
+        account: template,
     };
-    judge(
-        event,
-        finding,
-        &format!("{kind} {snapshot}"),
-        &added,
-        revert,
-    );
+    judge(event, finding, (kind, id), &added, &revert);
     Ok(())
 }
 
@@ -190,23 +149,29 @@ fn ec2_added(permissions: &Permissions) -> Vec<Added> {
         .collect()
 }
 
+/// Judges who a share added: everyone is CRITICAL, another account HIGH, and
+/// gives the command withdrawing each.
 fn judge(
     event: &Event<'_>,
     finding: &mut Finding,
-    object: &str,
+    (kind, id): (&str, Option<String>),
     added: &[Added],
-    revert: impl Fn(&mut Finding, &Added),
+    revert: &Revert,
 ) {
+    let id = id.unwrap_or_else(|| "(not recorded)".to_owned());
+    let object = format!("{kind} {id}");
+    let region = event.region().unwrap_or("us-east-1");
     let own = own_account(event);
     let mut verb = None;
     for who in added {
-        match who {
+        let (template, value) = match who {
             Added::Everyone => {
                 verb = Some(Verb::MadePublic);
                 finding.raise(
                     Severity::Critical,
                     format!("{object} can now be copied by every AWS account (group all)"),
                 );
+                (revert.everyone, "all")
             }
             Added::Account(account) if Some(account.as_str()) == own => continue,
             Added::Account(account) => {
@@ -215,12 +180,16 @@ fn judge(
                     Severity::High,
                     format!("{object} can now be copied by account {account}: data can leave the organization"),
                 );
+                (revert.account, account.as_str())
             }
-        }
-        revert(finding, who);
+        };
+        finding.command(
+            template,
+            &[("id", &id), ("value", value), ("region", region)],
+        );
     }
     match verb {
-        Some(verb) => finding.describe(verb, object),
+        Some(verb) => finding.describe(verb, &object),
         None => finding.note("no account was added: nothing new can read it".to_owned()),
     }
 }

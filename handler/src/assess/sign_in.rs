@@ -40,19 +40,12 @@ pub fn root_usage(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadEr
         }
         return Ok(());
     }
-    let record = &event.record;
-    let service = record
-        .event_source
-        .as_deref()
-        .and_then(|s| s.split('.').next())
-        .unwrap_or("unknown");
-    let name = record.event_name.as_deref().unwrap_or("an unnamed call");
-    finding.describe(Verb::Called, &format!("{service}:{name}"));
+    finding.describe(Verb::Called, &event.call_name());
     finding.settle(
         Severity::High,
         "performed by the root user, which has unrestricted access and should not be used for day-to-day work".to_owned(),
     );
-    if record.user_identity.mfa() == Some(false) {
+    if event.record.user_identity.mfa() == Some(false) {
         finding.raise(
             Severity::Critical,
             "the root session was not MFA-authenticated".to_owned(),
