@@ -74,5 +74,34 @@ fn mixed_batch(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, per_sample, mixed_batch);
+/// The cost of the catalog's size: the seed samples judged with the four seed
+/// monitors and with every monitor, in one run.
+fn selection_size(c: &mut Criterion) {
+    let seed = Selection::resolve(Some(&["seed".to_owned()]), &[]).expect("`seed` is a pack");
+    let every = every_monitor();
+    let texts: Vec<String> = samples()
+        .iter()
+        .filter(|(name, _)| {
+            ["iam-create-", "s3-put-bucket-policy-", "ec2-ingress-"]
+                .iter()
+                .any(|prefix| name.starts_with(prefix))
+        })
+        .map(|(_, v)| v.to_string())
+        .collect();
+    let mut group = c.benchmark_group("selection_size");
+    group.throughput(Throughput::Elements(texts.len() as u64));
+    for (name, selection) in [("seed_monitors", &seed), ("every_monitor", &every)] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                texts
+                    .iter()
+                    .map(|t| pipeline(black_box(t), selection))
+                    .sum::<usize>()
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, per_sample, mixed_batch, selection_size);
 criterion_main!(benches);
