@@ -75,7 +75,9 @@ fn print_report(report: &Report) {
             document["event_id"].as_str().unwrap_or("-"),
         );
     }
-    println!("\nSamples the rule correctly ignored:");
+    println!(
+        "\nSamples the rules did not deliver (negative ones, and those of monitors not enabled):"
+    );
     for sample in report.samples.iter().filter(|s| !s.matched) {
         println!("  {}: no alert", sample.name);
     }
@@ -89,7 +91,7 @@ fn print_report(report: &Report) {
     }
     let matched = report.samples.iter().filter(|s| s.matched).count();
     println!(
-        "\nSummary: {} samples, {matched} matched the rule, {} alerts received ({} by the {}-only subscription), {} ignored, {} handler errors",
+        "\nSummary: {} samples, {matched} matched the rules, {} alerts received ({} by the {}-only subscription), {} ignored, {} handler errors",
         report.samples.len(),
         report.alerts.len(),
         report.filtered.len(),
