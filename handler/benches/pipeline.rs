@@ -44,12 +44,8 @@ fn pipeline(text: &str, selection: &Selection) -> usize {
     render::render(alert::judge(&raw, selection)).size()
 }
 
-fn every_monitor() -> Selection {
-    Selection::resolve(Some(&["all".to_owned()]), &[]).expect("`all` is a pack")
-}
-
 fn per_sample(c: &mut Criterion) {
-    let selection = every_monitor();
+    let selection = Selection::every();
     let mut group = c.benchmark_group("parse_assess_render");
     for (name, value) in samples() {
         let text = value.to_string();
@@ -59,7 +55,7 @@ fn per_sample(c: &mut Criterion) {
 }
 
 fn mixed_batch(c: &mut Criterion) {
-    let selection = every_monitor();
+    let selection = Selection::every();
     let texts: Vec<String> = samples().iter().map(|(_, v)| v.to_string()).collect();
     let mut group = c.benchmark_group("mixed_batch");
     group.throughput(Throughput::Elements(texts.len() as u64));
@@ -78,7 +74,7 @@ fn mixed_batch(c: &mut Criterion) {
 /// monitors and with every monitor, in one run.
 fn selection_size(c: &mut Criterion) {
     let seed = Selection::resolve(Some(&["seed".to_owned()]), &[]).expect("`seed` is a pack");
-    let every = every_monitor();
+    let every = Selection::every();
     let texts: Vec<String> = samples()
         .iter()
         .filter(|(name, _)| {

@@ -1233,6 +1233,11 @@ impl Selection {
         }
     }
 
+    /// Every monitor, the read-only pack included.
+    pub fn every() -> Self {
+        Self::of(|_| true)
+    }
+
     /// The monitors named by ids or packs (`seed`, `cis`, `stratus`, `read-only`,
     /// `all`), or the default ones when `include` is `None`, minus the
     /// `exclude`d ids; every unknown name is reported.

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use common::sample;
 use handler::render::Message;
-use handler::{PublishError, Publisher, Severity, handle};
+use handler::{PublishError, Publisher, Selection, Severity, handle};
 
 #[derive(Default)]
 struct Recording(Mutex<Vec<Message>>);
@@ -31,7 +31,7 @@ async fn one_event_publishes_one_message_and_reports_it() {
     let publisher = Recording::default();
     let raw = sample("iam-create-access-key-root-self");
 
-    let published = handle(&publisher, &common::every_monitor(), &common::raw(&raw))
+    let published = handle(&publisher, &Selection::every(), &common::raw(&raw))
         .await
         .expect("published");
 
@@ -52,7 +52,7 @@ async fn one_event_publishes_one_message_and_reports_it() {
 async fn a_failed_publish_is_returned_as_an_error() {
     let error = handle(
         &Failing,
-        &common::every_monitor(),
+        &Selection::every(),
         &common::raw(&sample("iam-create-user-by-root")),
     )
     .await

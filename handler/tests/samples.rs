@@ -4,6 +4,7 @@ mod common;
 
 use common::judge;
 use common::{all_samples, sample};
+use handler::Selection;
 use handler::Severity::{self, Critical, High, Low, Medium};
 use handler::alert::Outcome;
 use handler::catalog::Failure;
@@ -382,7 +383,7 @@ fn an_event_no_enabled_monitor_selects_fails_open_as_review() {
 
 #[test]
 fn no_monitor_selects_a_negative_sample() {
-    let every = common::every_monitor();
+    let every = Selection::every();
     for (name, raw) in all_samples()
         .into_iter()
         .filter(|(n, _)| n.starts_with("negative-"))
@@ -396,7 +397,7 @@ fn no_monitor_selects_a_negative_sample() {
 
 #[test]
 fn every_monitor_selects_a_sample_that_succeeded_and_one_that_failed() {
-    let every = common::every_monitor();
+    let every = Selection::every();
     let samples = all_samples();
     for monitor in every.monitors() {
         let outcomes: Vec<Outcome> = samples

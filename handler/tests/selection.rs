@@ -5,6 +5,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use handler::Selection;
 use handler::catalog::CATALOG;
 use handler::event::Event;
 use handler::selector::Test;
@@ -39,7 +40,7 @@ fn selected_pairs() -> BTreeSet<(&'static str, &'static str)> {
 
 #[test]
 fn no_monitor_selects_a_selected_name_in_another_service() {
-    let every = common::every_monitor();
+    let every = Selection::every();
     let pairs = selected_pairs();
     let sources: BTreeSet<&str> = pairs.iter().map(|(s, _)| *s).collect();
     let mut probes = 0;
@@ -57,7 +58,7 @@ fn no_monitor_selects_a_selected_name_in_another_service() {
 
 #[test]
 fn every_selected_call_is_selected_by_its_monitor_alone_among_named_call_monitors() {
-    let every = common::every_monitor();
+    let every = Selection::every();
     for monitor in CATALOG
         .iter()
         .filter(|m| !m.selector.calls.is_empty() && m.selector.when.is_empty())
@@ -79,7 +80,7 @@ fn every_selected_call_is_selected_by_its_monitor_alone_among_named_call_monitor
 
 #[test]
 fn iam_create_policy_is_selected_and_organizations_create_policy_is_not() {
-    let every = common::every_monitor();
+    let every = Selection::every();
     let ids = |source: &str| {
         let raw = common::raw(&call(source, "CreatePolicy"));
         let event = Event::parse(&raw).expect("well-formed");
@@ -95,7 +96,7 @@ fn iam_create_policy_is_selected_and_organizations_create_policy_is_not() {
 
 #[test]
 fn lambda_names_are_selected_by_their_versioned_prefix() {
-    let every = common::every_monitor();
+    let every = Selection::every();
     let raw = common::raw(&call("lambda.amazonaws.com", "AddPermission20150331v2"));
     let event = Event::parse(&raw).expect("well-formed");
     let ids: Vec<&str> = every.matching(&event).iter().map(|m| m.id).collect();
@@ -104,7 +105,7 @@ fn lambda_names_are_selected_by_their_versioned_prefix() {
 
 #[test]
 fn a_forged_source_is_never_selected() {
-    let every = common::every_monitor();
+    let every = Selection::every();
     let mut forged = call("iam.amazonaws.com", "CreateUser");
     forged["source"] = json!("my.app");
     let raw = common::raw(&forged);

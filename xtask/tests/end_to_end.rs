@@ -180,7 +180,7 @@ fn the_rules_deliver_no_foreign_pair() {
 
 #[test]
 fn simulate_agrees_with_the_emulators_matcher_on_every_sample_and_probe() {
-    let selection = Selection::resolve(Some(&["all".to_owned()]), &[]).expect("all");
+    let selection = Selection::every();
     let mut samples = demo::samples().expect("samples");
     samples.push((HUGE.to_owned(), huge_event()));
     samples.extend(foreign_pairs());

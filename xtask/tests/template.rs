@@ -232,7 +232,7 @@ fn topic_policy_lets_only_the_handler_role_publish() {
 }
 
 fn every_monitor_template() -> Value {
-    let selection = Selection::resolve(Some(&["all".to_owned()]), &[]).expect("all");
+    let selection = Selection::every();
     app::stack(&app::props(&selection))
         .expect("synth")
         .to_json()

@@ -42,12 +42,7 @@ pub fn raw(value: &Value) -> Box<RawValue> {
     serde_json::value::to_raw_value(value).expect("any JSON value serialises")
 }
 
-/// Every monitor, the read-only pack included.
-pub fn every_monitor() -> Selection {
-    Selection::resolve(Some(&["all".to_owned()]), &[]).expect("`all` is a pack")
-}
-
 /// Judges an event with every monitor enabled.
 pub fn judge(raw: &RawValue) -> Alert<'_> {
-    handler::alert::judge(raw, &every_monitor())
+    handler::alert::judge(raw, &Selection::every())
 }
