@@ -23,8 +23,6 @@ pub const REVIEW_SEVERITY: Severity = Severity::High;
 const MAX_FIELD_BYTES: usize = 512;
 /// Most reasons an alert lists; further ones are counted in a last line.
 const MAX_REASONS: usize = 20;
-/// The error code of a failed console sign-in, which records none of its own.
-const SIGN_IN_FAILURE: &str = "Failure";
 
 /// Whether the call succeeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -324,10 +322,7 @@ impl<'v> Facts<'v> {
                 .event_time
                 .as_deref()
                 .or(event.envelope.time.as_deref()),
-            error_code: record
-                .error_code
-                .as_deref()
-                .or(event.failure().is_some().then_some(SIGN_IN_FAILURE)),
+            error_code: event.failure(),
             error_message: record.error_message.as_deref(),
         }
     }
@@ -356,13 +351,7 @@ fn actor(identity: &UserIdentity, event: &Event<'_>) -> Actor {
         account: field(identity.account_id.as_deref()),
         session_issuer: field(identity.session_issuer()),
         // Sign-ins record MFA in additionalEventData, API calls in the session.
-        mfa: identity.mfa().or(
-            match event.record.additional_event_data.mfa_used.as_deref() {
-                Some("Yes") => Some(true),
-                Some("No") => Some(false),
-                _ => None,
-            },
-        ),
+        mfa: identity.mfa().or(event.record.additional_event_data.mfa()),
         source_ip: field(event.record.source_ip_address.as_deref()),
         user_agent: field(event.record.user_agent.as_deref()),
     }

@@ -136,6 +136,21 @@ pub struct AdditionalEventData {
     pub mfa_used: Option<String>,
 }
 
+impl AdditionalEventData {
+    /// Whether the sign-in used MFA, when CloudTrail says.
+    pub fn mfa(&self) -> Option<bool> {
+        match self.mfa_used.as_deref() {
+            Some("Yes") => Some(true),
+            Some("No") => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// What a failed console sign-in has in `responseElements.ConsoleLogin`; it has no
+/// `errorCode`, so this word stands for one.
+pub const SIGN_IN_FAILURE: &str = "Failure";
+
 /// A CloudTrail event as delivered: the envelope, the record, and the raw detail.
 #[derive(Debug, Clone)]
 pub struct Event<'a> {
@@ -256,15 +271,19 @@ impl<'a> Event<'a> {
         })
     }
 
-    /// The error of a failed call or sign-in: `errorCode`, or for a sign-in
-    /// whose `responseElements.ConsoleLogin` is `Failure`, that word.
-    pub fn failure(&self) -> Option<String> {
-        if let Some(code) = &self.record.error_code {
-            return Some(code.clone());
+    /// The error of a failed call or sign-in: `errorCode`, or [`SIGN_IN_FAILURE`]
+    /// for a sign-in that failed.
+    pub fn failure(&self) -> Option<&str> {
+        match &self.record.error_code {
+            Some(code) => Some(code),
+            None => self.sign_in_failed().then_some(SIGN_IN_FAILURE),
         }
-        let failed =
-            self.is_sign_in() && self.facts().sign_in_result == Found::Text("Failure".to_owned());
-        failed.then(|| "Failure".to_owned())
+    }
+
+    /// Whether this is a console sign-in that failed.
+    pub fn sign_in_failed(&self) -> bool {
+        self.is_sign_in()
+            && self.facts().sign_in_result.as_scalar() == Scalar::Text(SIGN_IN_FAILURE)
     }
 
     /// The call as IAM names actions: `ec2:RunInstances` (the first label of

@@ -348,7 +348,7 @@ pub fn judge(monitor: &Monitor, event: &Event<'_>) -> Result<Finding, ReadError>
         finding.note(tracked);
     }
     if let (Failure::Attempt, Some(code)) = (monitor.failure, event.failure()) {
-        cap_attempt(&mut finding, &code);
+        cap_attempt(&mut finding, code);
     }
     Ok(finding)
 }

@@ -1,7 +1,7 @@
 //! Console sign-ins and root use.
 
 use super::{Finding, Judge, ReadError, Verb};
-use crate::event::{Event, Found};
+use crate::event::Event;
 use crate::severity::Severity;
 
 /// [`root_usage`] and what it decides.
@@ -17,8 +17,8 @@ pub fn root_usage(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadEr
         "Confirm who holds the root credentials and why they were used; if nobody does, reset the root password and its MFA".to_owned(),
     );
     if event.is_sign_in() {
-        let mfa = event.record.additional_event_data.mfa_used.as_deref() == Some("Yes");
-        let failed = event.facts().sign_in_result == Found::Text("Failure".to_owned());
+        let mfa = event.record.additional_event_data.mfa() == Some(true);
+        let failed = event.sign_in_failed();
         let how = if mfa { "with MFA" } else { "without MFA" };
         finding.describe(Verb::SignedIn, &format!("to the console {how}"));
         if failed {
