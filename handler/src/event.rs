@@ -15,7 +15,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::selector::{SIGN_IN, Scalar};
+use crate::selector::{SIGN_IN, Scalar, first_label};
 use crate::text::json_error;
 
 /// The EventBridge envelope around a CloudTrail record.
@@ -293,8 +293,7 @@ impl<'a> Event<'a> {
         let service = record
             .event_source
             .as_deref()
-            .and_then(|s| s.split('.').next())
-            .unwrap_or("unknown");
+            .map_or("unknown", first_label);
         let name = record.event_name.as_deref().unwrap_or("an unnamed call");
         format!("{service}:{name}")
     }

@@ -361,7 +361,8 @@ pub fn source_of(event_source: &str) -> String {
     format!("aws.{}", first_label(event_source))
 }
 
-fn first_label(event_source: &str) -> &str {
+/// The first label of an `eventSource` (`iam` of `iam.amazonaws.com`).
+pub fn first_label(event_source: &str) -> &str {
     event_source.split('.').next().unwrap_or(event_source)
 }
 

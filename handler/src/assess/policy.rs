@@ -245,7 +245,8 @@ fn strings(value: &Value) -> Vec<&str> {
     }
 }
 
-fn grantee(kind: &str, id: &str) -> Grantee {
+/// Who one principal id of a kind (`AWS`, `Service`, `Federated`) is.
+pub fn grantee(kind: &str, id: &str) -> Grantee {
     match kind {
         "Service" => return Grantee::Service(id.to_owned()),
         "Federated" => return Grantee::Federated(id.to_owned()),

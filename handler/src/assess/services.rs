@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::policy::{self, Grantee};
 use super::{Finding, Judge, ReadError, Verb, own_account, request};
 use crate::event::Event;
 use crate::severity::Severity;
@@ -131,21 +132,17 @@ pub fn lambda_permission(event: &Event<'_>, finding: &mut Finding) -> Result<(),
         || request.source_account.is_some()
         || request.principal_org_id.is_some();
     let object = format!("Lambda function {function}");
-    let account = principal
-        .split(':')
-        .nth(4)
-        .filter(|a| !a.is_empty())
-        .or_else(|| {
-            (principal.len() == 12 && principal.bytes().all(|b| b.is_ascii_digit()))
-                .then_some(principal.as_str())
-        });
-    if principal == "*" && !restricted {
+    // Lambda takes an account id, an ARN, a service or `*` in one field.
+    let grantee = policy::grantee("AWS", &principal);
+    if grantee == Grantee::Everyone && !restricted {
         finding.describe(Verb::MadePublic, &object);
         finding.raise(
             Severity::Critical,
             format!("{action} is allowed to every AWS principal, with no source or organization condition"),
         );
-    } else if let Some(account) = account.filter(|a| Some(*a) != own_account(event)) {
+    } else if let Grantee::Account(account) = &grantee
+        && Some(account.as_str()) != own_account(event)
+    {
         finding.describe(Verb::Shared, &object);
         finding.raise(
             Severity::High,
