@@ -324,9 +324,10 @@ pub fn patterns<'s>(selectors: impl IntoIterator<Item = &'s Selector>) -> Vec<Va
             .as_object_mut()
             .and_then(|detail| detail.remove("eventName"))
             .and_then(|names| names.as_array().cloned());
+        // Equal patterns merge when both list names; without names, one stands for both.
         let same = groups
             .iter_mut()
-            .find(|(base, listed)| *base == pattern && listed.is_some() && names.is_some());
+            .find(|(base, listed)| *base == pattern && listed.is_some() == names.is_some());
         match (same, names) {
             (Some((_, Some(listed))), Some(names)) => {
                 for name in names {
@@ -335,14 +336,8 @@ pub fn patterns<'s>(selectors: impl IntoIterator<Item = &'s Selector>) -> Vec<Va
                     }
                 }
             }
-            (_, names) => {
-                if !groups
-                    .iter()
-                    .any(|(base, listed)| *base == pattern && listed.is_none() && names.is_none())
-                {
-                    groups.push((pattern, names));
-                }
-            }
+            (Some(_), _) => {}
+            (None, names) => groups.push((pattern, names)),
         }
     }
     groups
