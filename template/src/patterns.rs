@@ -1,6 +1,10 @@
 //! Grouping event patterns into as few EventBridge rules as the service's limits
 //! allow, checked at synth so a deploy never finds out.
 
+use std::io;
+
+use serde::Serialize;
+use serde_json::ser::Formatter;
 use serde_json::{Value as Json, json};
 
 /// Longest event pattern EventBridge accepts, in characters (default quota).
@@ -15,25 +19,36 @@ pub const MAX_RULES_PER_BUS: usize = 300;
 /// rendering (`", "`, `": "`) so that whatever whitespace CloudFormation keeps
 /// when it turns the pattern into a string, the real size is never larger.
 pub fn size(pattern: &Json) -> usize {
-    let compact = pattern.to_string();
-    let separators = compact_separators(&compact);
-    compact.len() + separators
+    let mut out = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, Spaced);
+    // Serialising a JSON value into memory cannot fail.
+    let _ = pattern.serialize(&mut serializer);
+    out.len()
 }
 
-/// How many `,` and `:` separators outside strings a compact JSON text has.
-fn compact_separators(compact: &str) -> usize {
-    let (mut count, mut in_string, mut escaped) = (0, false, false);
-    for c in compact.chars() {
-        match (in_string, escaped, c) {
-            (true, true, _) => escaped = false,
-            (true, false, '\\') => escaped = true,
-            (true, false, '"') => in_string = false,
-            (false, _, '"') => in_string = true,
-            (false, _, ',' | ':') => count += 1,
-            _ => {}
-        }
+/// serde_json's compact output with a space after every `,` and `:`.
+struct Spaced;
+
+impl Formatter for Spaced {
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        if first { Ok(()) } else { w.write_all(b", ") }
     }
-    count
+
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        if first { Ok(()) } else { w.write_all(b", ") }
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
 }
 
 /// Packs sub-patterns (each selecting some events) into rule patterns, first
@@ -44,10 +59,10 @@ pub fn pack(patterns: &[Json]) -> Result<Vec<Json>, Vec<String>> {
     let mut problems = Vec::new();
     let mut rules: Vec<Vec<Json>> = Vec::new();
     for pattern in patterns {
-        if size(pattern) > MAX_PATTERN_CHARS {
+        let alone = size(pattern);
+        if alone > MAX_PATTERN_CHARS {
             problems.push(format!(
-                "an event pattern is {} characters, over EventBridge's limit of {MAX_PATTERN_CHARS}: {}",
-                size(pattern),
+                "an event pattern is {alone} characters, over EventBridge's limit of {MAX_PATTERN_CHARS}: {}",
                 short(pattern)
             ));
             continue;
