@@ -3,7 +3,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use handler::{Selection, alert, render};
+use handler::{Detection, Selection, alert, render};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -39,13 +39,14 @@ fn samples() -> Vec<(String, Value)> {
 
 /// Take the JSON text as the runtime hands it over (validated, owned), then judge
 /// with every monitor enabled and render.
-fn pipeline(text: &str, selection: &Selection) -> usize {
+fn pipeline(text: &str, detection: &Detection) -> usize {
     let raw: Box<RawValue> = serde_json::from_str(text).expect("valid sample JSON");
-    render::render(alert::judge(&raw, selection)).size()
+    let today = time::macros::date!(2026 - 11 - 30);
+    render::render(alert::judge(&raw, detection, today).alert()).size()
 }
 
 fn per_sample(c: &mut Criterion) {
-    let selection = Selection::every();
+    let selection = Detection::from(Selection::every());
     let mut group = c.benchmark_group("parse_assess_render");
     for (name, value) in samples() {
         let text = value.to_string();
@@ -55,7 +56,7 @@ fn per_sample(c: &mut Criterion) {
 }
 
 fn mixed_batch(c: &mut Criterion) {
-    let selection = Selection::every();
+    let selection = Detection::from(Selection::every());
     let texts: Vec<String> = samples().iter().map(|(_, v)| v.to_string()).collect();
     let mut group = c.benchmark_group("mixed_batch");
     group.throughput(Throughput::Elements(texts.len() as u64));
@@ -74,7 +75,7 @@ fn mixed_batch(c: &mut Criterion) {
 /// monitors and with every monitor, in one run.
 fn selection_size(c: &mut Criterion) {
     let seed = Selection::resolve(Some(&["seed".to_owned()]), &[]).expect("`seed` is a pack");
-    let every = Selection::every();
+    let (seed, every) = (Detection::from(seed), Detection::from(Selection::every()));
     let texts: Vec<String> = samples()
         .iter()
         .filter(|(name, _)| {

@@ -3,12 +3,14 @@
 use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
+use time::Date;
 
 use crate::assess::{self, Finding, Reason};
-use crate::catalog::{Failure, Monitor, Selection};
+use crate::catalog::{Failure, Monitor};
 use crate::event::{Event, UserIdentity};
 use crate::severity::Severity;
 use crate::text::clip;
+use crate::tuning::Detection;
 
 /// Name of the alert JSON schema.
 pub const SCHEMA: &str = "trailwatch.alert";
@@ -106,14 +108,33 @@ pub struct Alert<'a> {
     pub event_excerpt: Option<String>,
 }
 
-/// Judges one delivered event with the enabled monitors. Never fails: what
-/// cannot be read or matched becomes a review alert carrying the raw input.
-pub fn judge<'a>(raw: &'a RawValue, selection: &Selection) -> Alert<'a> {
+/// What the handler does with one event.
+#[derive(Debug, Clone)]
+pub enum Verdict<'a> {
+    /// Publish the alert.
+    Raise(Alert<'a>),
+    /// Every finding was suppressed: the alert it would have raised, and why not.
+    Suppressed { alert: Alert<'a>, reason: String },
+}
+
+impl<'a> Verdict<'a> {
+    /// The alert, raised or suppressed.
+    pub fn alert(self) -> Alert<'a> {
+        match self {
+            Verdict::Raise(alert) | Verdict::Suppressed { alert, .. } => alert,
+        }
+    }
+}
+
+/// Judges one delivered event with the enabled monitors, then the
+/// suppressions in force `today`. Never fails: what cannot be read or matched
+/// becomes a review alert carrying the raw input.
+pub fn judge<'a>(raw: &'a RawValue, detection: &Detection, today: Date) -> Verdict<'a> {
     let event = match Event::parse(raw) {
         Ok(event) => event,
-        Err(error) => return Alert::review(raw, None, None, &error.to_string()),
+        Err(error) => return Verdict::Raise(Alert::review(raw, None, None, &error.to_string())),
     };
-    let monitors = selection.matching(&event);
+    let monitors = detection.selection.matching(&event);
     if monitors.is_empty() {
         let record = &event.record;
         let (source, name) = (
@@ -121,27 +142,50 @@ pub fn judge<'a>(raw: &'a RawValue, selection: &Selection) -> Alert<'a> {
             record.event_name.as_deref().unwrap_or(""),
         );
         let why = format!("no enabled monitor judges eventSource {source:?} eventName {name:?}");
-        return Alert::review(event.detail, Some(&event), None, &why);
+        return Verdict::Raise(Alert::review(event.detail, Some(&event), None, &why));
     }
     if event.record.user_identity.unreadable {
         let why = "cannot read userIdentity: it is not an object";
-        return Alert::review(event.detail, Some(&event), Some(monitors[0]), why);
+        return Verdict::Raise(Alert::review(
+            event.detail,
+            Some(&event),
+            Some(monitors[0]),
+            why,
+        ));
     }
+    let holding = detection.suppressions.holding(&event, today);
+    let suppressing =
+        |monitor: &Monitor, severity| holding.iter().find(|s| s.covers(monitor, severity));
     let mut judged = Vec::with_capacity(monitors.len());
+    let mut suppressed = Vec::new();
     for monitor in monitors {
         match assess::judge(monitor, &event) {
-            Ok(finding) => judged.push((monitor, finding)),
+            Ok(finding) => match suppressing(monitor, finding.severity) {
+                Some(by) => suppressed.push((monitor, finding, by)),
+                None => judged.push((monitor, finding)),
+            },
+            // A review of a suppressed monitor is suppressed as its HIGH finding would be.
+            Err(_) if suppressing(monitor, REVIEW_SEVERITY).is_some() => {}
             Err(error) => {
-                return Alert::review(
+                let review = Alert::review(
                     event.detail,
                     Some(&event),
                     Some(monitor),
                     &error.to_string(),
                 );
+                return Verdict::Raise(review);
             }
         }
     }
-    Alert::assessed(&event, judged)
+    if !judged.is_empty() || suppressed.is_empty() {
+        return Verdict::Raise(Alert::assessed(&event, judged));
+    }
+    let reason = suppressed[0].2.reason.clone();
+    let would_be = suppressed.into_iter().map(|(m, f, _)| (m, f)).collect();
+    Verdict::Suppressed {
+        alert: Alert::assessed(&event, would_be),
+        reason,
+    }
 }
 
 impl<'a> Alert<'a> {
@@ -151,10 +195,7 @@ impl<'a> Alert<'a> {
         // The titling monitor: a monitor of named calls before a broad one
         // (root use, denied calls), then the most severe; stable, so catalog order breaks ties.
         judged.sort_by_key(|(monitor, finding)| {
-            (
-                monitor.selector.calls.is_empty(),
-                std::cmp::Reverse(finding.severity),
-            )
+            (!monitor.names_calls(), std::cmp::Reverse(finding.severity))
         });
         let mut alert = Self::base(event.detail, Some(event));
         let (primary, finding) = &judged[0];

@@ -5,14 +5,16 @@
 use std::fmt;
 
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::assess::{
     Judge, Rule, Verb, bucket_acl, bucket_policy, iam, public_access_block, security_group,
     services, sharing, sign_in,
 };
 use crate::event::Event;
-use crate::selector::{self, Call, Condition, Field, Kind, Selector, Test};
-use crate::severity::Severity::{Critical, High, Low, Medium};
+use crate::matcher::Matcher;
+use crate::selector::{Call, Condition, Field, Kind, Selector, Test};
+use crate::severity::Severity::{self, Critical, High, Low, Medium};
 
 /// A named group of monitors, selectable as one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -59,6 +61,22 @@ pub enum Failure {
     Finding,
 }
 
+/// How a monitor selects events.
+#[derive(Debug)]
+pub enum Selects {
+    /// A built-in monitor's typed selector, with a rule per named call.
+    Calls(Selector),
+    /// A custom monitor's EventBridge pattern, judged with a fixed severity.
+    Pattern(Pattern),
+}
+
+/// A custom monitor's pattern (JSON text) and the severity its events get.
+#[derive(Debug, Clone, Copy)]
+pub struct Pattern {
+    pub json: &'static str,
+    pub severity: Severity,
+}
+
 /// One monitor.
 #[derive(Debug)]
 pub struct Monitor {
@@ -67,7 +85,7 @@ pub struct Monitor {
     /// What the monitor watches, for people.
     pub title: &'static str,
     pub packs: &'static [Pack],
-    pub selector: Selector,
+    pub selects: Selects,
     /// Judges events the selector takes without naming a call (root usage, denied calls).
     pub assess: Option<Judge>,
     pub failure: Failure,
@@ -80,9 +98,46 @@ pub struct Monitor {
 }
 
 impl Monitor {
-    /// Whether the monitor selects this event.
-    pub fn matches(&self, event: &Event<'_>) -> bool {
-        self.selector.matches(event)
+    /// The typed selector of a built-in monitor.
+    pub fn selector(&self) -> Option<&Selector> {
+        match &self.selects {
+            Selects::Calls(selector) => Some(selector),
+            Selects::Pattern(_) => None,
+        }
+    }
+
+    /// Whether the monitor watches named calls (rather than every call of a
+    /// kind, like root use or denied calls): such a monitor titles an alert.
+    pub fn names_calls(&self) -> bool {
+        self.selector().is_none_or(|s| !s.calls.is_empty())
+    }
+
+    /// The monitor's EventBridge pattern.
+    pub fn pattern(&self) -> Value {
+        match &self.selects {
+            Selects::Calls(selector) => selector.pattern(),
+            // Checked when the custom monitor was built.
+            Selects::Pattern(pattern) => serde_json::from_str(pattern.json).unwrap_or_default(),
+        }
+    }
+
+    /// The highest severity the monitor can give: a custom monitor's own, a
+    /// plain call's rule, or CRITICAL where code judges (it may raise).
+    pub fn ceiling(&self) -> Severity {
+        let selector = match &self.selects {
+            Selects::Pattern(pattern) => return pattern.severity,
+            Selects::Calls(selector) => selector,
+        };
+        let judged = self.assess.is_some() || selector.calls.iter().any(|c| c.refine.is_some());
+        if judged || selector.calls.is_empty() {
+            return Severity::Critical;
+        }
+        selector
+            .calls
+            .iter()
+            .map(|call| call.rule.severity)
+            .max()
+            .unwrap_or(Severity::Critical)
     }
 
     /// Whether the monitor belongs to `pack`.
@@ -91,7 +146,7 @@ impl Monitor {
     }
 }
 
-const fn rule(verb: Verb, object: &'static str, severity: crate::Severity) -> Rule {
+const fn rule(verb: Verb, object: &'static str, severity: Severity) -> Rule {
     Rule::new(verb, object, severity)
 }
 
@@ -108,7 +163,7 @@ const fn calls(
         id,
         title,
         packs,
-        selector,
+        selects: Selects::Calls(selector),
         assess: None,
         failure: Failure::Attempt,
         read_only: false,
@@ -210,7 +265,7 @@ pub const CATALOG: &[Monitor] = &[
         id: "root-account-usage",
         title: "Root user used",
         packs: &[Cis],
-        selector: Selector {
+        selects: Selects::Calls(Selector {
             when: &[
                 Condition { field: Field::IdentityType, any_of: &[Test::Exact("Root")] },
                 Condition { field: Field::InvokedBy, any_of: &[Test::Exists(false)] },
@@ -220,7 +275,7 @@ pub const CATALOG: &[Monitor] = &[
                 },
             ],
             ..Selector::any(Kind::Any)
-        },
+        }),
         assess: Some(sign_in::ROOT_USAGE),
         // The root credentials were used whether or not the call succeeded.
         failure: Failure::Finding,
@@ -232,13 +287,13 @@ pub const CATALOG: &[Monitor] = &[
         id: "unauthorized-api-calls",
         title: "API call denied",
         packs: &[Cis],
-        selector: Selector {
+        selects: Selects::Calls(Selector {
             when: &[Condition {
                 field: Field::ErrorCode,
                 any_of: &[Test::Suffix("UnauthorizedOperation"), Test::Prefix("AccessDenied")],
             }],
             ..Selector::any(Kind::ApiCall)
-        },
+        }),
         assess: Some(services::UNAUTHORIZED),
         failure: Failure::Finding,
         read_only: false,
@@ -249,7 +304,7 @@ pub const CATALOG: &[Monitor] = &[
         id: "console-sign-in-without-mfa",
         title: "Console sign-in without MFA",
         packs: &[Cis, Stratus],
-        selector: Selector::sign_in(&[Call::named(
+        selects: Selects::Calls(Selector::sign_in(&[Call::named(
             "ConsoleLogin",
             rule(SignedIn, "to the console without MFA", Medium),
         )
@@ -258,7 +313,7 @@ pub const CATALOG: &[Monitor] = &[
             Condition { field: Field::IdentityType, any_of: &[Test::Exact("IAMUser")] },
             Condition { field: Field::SignInResult, any_of: &[Test::Exact("Success")] },
             Condition { field: Field::MfaUsed, any_of: &[Test::Exact("No")] },
-        ]),
+        ])),
         assess: None,
         failure: Failure::Attempt,
         read_only: false,
@@ -346,12 +401,12 @@ pub const CATALOG: &[Monitor] = &[
         id: "console-sign-in-failure",
         title: "Console sign-in failed",
         packs: &[Cis],
-        selector: Selector::sign_in(&[Call::named(
+        selects: Selects::Calls(Selector::sign_in(&[Call::named(
             "ConsoleLogin",
             rule(FailedToSignIn, "to the console", Low),
         )
         .refine(sign_in::FAILURE)])
-        .when(&[Condition { field: Field::SignInResult, any_of: &[Test::Exact("Failure")] }]),
+        .when(&[Condition { field: Field::SignInResult, any_of: &[Test::Exact("Failure")] }])),
         assess: None,
         failure: Failure::Finding,
         read_only: false,
@@ -1205,10 +1260,13 @@ pub fn by_id(id: &str) -> Option<&'static Monitor> {
 /// Name selecting every monitor.
 pub const ALL: &str = "all";
 
-/// The monitors enabled for one deployment, in catalog order.
+/// The monitors enabled for one deployment: built-in ones in catalog order,
+/// then custom ones in configuration order.
 #[derive(Debug, Clone)]
 pub struct Selection {
     monitors: Vec<&'static Monitor>,
+    /// Matches the custom monitors' patterns, all in one automaton.
+    custom: Option<Matcher<&'static str>>,
 }
 
 impl PartialEq for Selection {
@@ -1230,6 +1288,7 @@ impl Selection {
     fn of(keep: impl Fn(&Monitor) -> bool) -> Self {
         Self {
             monitors: CATALOG.iter().filter(|m| keep(m)).collect(),
+            custom: None,
         }
     }
 
@@ -1273,24 +1332,29 @@ impl Selection {
         }))
     }
 
-    /// Reads the comma-separated ids the template gives the handler.
-    pub fn parse(ids: &str) -> Result<Self, String> {
-        let names: Vec<String> = ids
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        let unknown: Vec<&String> = names.iter().filter(|n| by_id(n).is_none()).collect();
+    /// The built-in monitors with these ids (what the deployed settings list).
+    pub fn parse(ids: &[String]) -> Result<Self, String> {
+        let unknown: Vec<&String> = ids.iter().filter(|n| by_id(n).is_none()).collect();
         if !unknown.is_empty() {
             return Err(format!("unknown monitor ids: {unknown:?}"));
         }
-        Ok(Self::of(|m| names.iter().any(|n| n == m.id)))
+        Ok(Self::of(|m| ids.iter().any(|n| n == m.id)))
     }
 
-    /// The ids, comma-separated (what [`Selection::parse`] reads).
-    pub fn to_list(&self) -> String {
-        self.ids().collect::<Vec<_>>().join(",")
+    /// The selection with these custom monitors added, their patterns compiled
+    /// into one matcher (each pattern was checked when its monitor was built).
+    pub fn with_custom(mut self, custom: Vec<&'static Monitor>) -> Result<Self, String> {
+        if custom.is_empty() {
+            return Ok(self);
+        }
+        let patterns = custom.iter().filter_map(|m| match m.selects {
+            Selects::Pattern(pattern) => Some((m.id, pattern.json)),
+            Selects::Calls(_) => None,
+        });
+        let matcher = Matcher::new(patterns)?;
+        self.monitors.extend(custom);
+        self.custom = Some(matcher);
+        Ok(self)
     }
 
     /// The enabled monitors' ids.
@@ -1303,27 +1367,47 @@ impl Selection {
         self.monitors.iter().copied()
     }
 
+    /// The enabled monitor with this id.
+    pub fn get(&self, id: &str) -> Option<&'static Monitor> {
+        self.monitors().find(|m| m.id == id)
+    }
+
     /// Whether no monitor is enabled.
     pub fn is_empty(&self) -> bool {
         self.monitors.is_empty()
     }
 
-    /// The EventBridge patterns of the enabled monitors: those of write calls and
-    /// sign-ins, and those of read-only calls (which need a rule of their own).
-    pub fn patterns(&self) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
-        let of = |read_only: bool| {
-            selector::patterns(
+    /// The monitors a name selects among the enabled ones: an id, a pack or `all`.
+    pub fn named(&self, name: &str) -> Option<Vec<&'static str>> {
+        if name == ALL {
+            return Some(self.ids().collect());
+        }
+        if let Some(pack) = Pack::ALL.into_iter().find(|p| p.as_str() == name) {
+            return Some(
                 self.monitors()
-                    .filter(|m| m.read_only == read_only)
-                    .map(|m| &m.selector),
-            )
-        };
-        (of(false), of(true))
+                    .filter(|m| m.in_pack(pack))
+                    .map(|m| m.id)
+                    .collect(),
+            );
+        }
+        self.get(name).map(|m| vec![m.id])
     }
 
     /// The enabled monitors that select this event.
     pub fn matching(&self, event: &Event<'_>) -> Vec<&'static Monitor> {
-        self.monitors().filter(|m| m.matches(event)).collect()
+        // An envelope the matcher cannot read matches no custom pattern; the
+        // handler read it already, so this does not happen for delivered events.
+        let custom = self
+            .custom
+            .as_ref()
+            .map(|m| m.matches(event.raw.get()))
+            .unwrap_or_default();
+        self.monitors()
+            .filter(|m| match m.selector() {
+                Some(selector) => selector.matches(event),
+                None => custom.contains(&m.id),
+            })
+            .collect()
     }
 }
 
@@ -1382,7 +1466,7 @@ mod tests {
 
     #[test]
     fn monitors_without_named_calls_judge_in_code() {
-        for monitor in CATALOG.iter().filter(|m| m.selector.calls.is_empty()) {
+        for monitor in CATALOG.iter().filter(|m| !m.names_calls()) {
             assert!(monitor.assess.is_some(), "{}", monitor.id);
         }
     }

@@ -154,6 +154,8 @@ pub const SIGN_IN_FAILURE: &str = "Failure";
 /// A CloudTrail event as delivered: the envelope, the record, and the raw detail.
 #[derive(Debug, Clone)]
 pub struct Event<'a> {
+    /// The whole delivered event, as received.
+    pub raw: &'a RawValue,
     pub envelope: Envelope<'a>,
     pub record: Record<'a>,
     pub detail: &'a RawValue,
@@ -242,6 +244,7 @@ impl<'a> Event<'a> {
         let record: Record =
             serde_json::from_str(detail.get()).map_err(|e| ParseError::Record(json_error(&e)))?;
         Ok(Self {
+            raw,
             envelope,
             record,
             detail,

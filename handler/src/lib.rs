@@ -9,52 +9,71 @@ pub mod alert;
 pub mod assess;
 pub mod catalog;
 pub mod event;
+mod matcher;
+mod metrics;
 pub mod publish;
 pub mod render;
 pub mod selector;
 pub mod severity;
 mod text;
+pub mod tuning;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
+use time::Date;
 
 pub use catalog::Selection;
 pub use publish::{PublishError, Publisher, SnsPublisher};
 pub use severity::Severity;
+pub use tuning::{Detection, Settings};
 
 /// What the handler did with one event (the Lambda's response).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Published {
+pub struct Handled {
     pub event_id: Option<String>,
     pub monitor: &'static str,
     pub severity: Severity,
-    pub subject: String,
+    /// The published subject; none when suppressed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The reason of the suppression that kept the alert back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed_by: Option<String>,
 }
 
-/// Judges one event and publishes its alert. Every input yields exactly one alert;
-/// the only error is a failed publish, which must fail the invocation.
+/// Judges one event and publishes its alert, unless suppressions in force
+/// `today` hide every finding: then the event is logged with the reason and
+/// counted in a metric. The only error is a failed publish, which must fail
+/// the invocation.
 pub async fn handle<P: Publisher>(
     publisher: &P,
-    selection: &Selection,
+    detection: &Detection,
     raw: &RawValue,
-) -> Result<Published, PublishError> {
-    let alert = alert::judge(raw, selection);
-    let published = Published {
+    today: Date,
+) -> Result<Handled, PublishError> {
+    let (alert, suppressed_by) = match alert::judge(raw, detection, today) {
+        alert::Verdict::Raise(alert) => (alert, None),
+        alert::Verdict::Suppressed { alert, reason } => (alert, Some(reason)),
+    };
+    let mut handled = Handled {
         event_id: alert.event_id.clone(),
         monitor: alert.monitor,
         severity: alert.severity,
-        subject: String::new(),
+        subject: None,
+        suppressed_by,
     };
+    if let Some(reason) = &handled.suppressed_by {
+        metrics::suppressed(&handled, reason);
+        return Ok(handled);
+    }
     let message = render::render(alert);
     publisher.publish(&message).await?;
     tracing::info!(
-        event_id = published.event_id.as_deref().unwrap_or("none"),
-        monitor = published.monitor,
-        severity = %published.severity,
+        event_id = handled.event_id.as_deref().unwrap_or("none"),
+        monitor = handled.monitor,
+        severity = %handled.severity,
         "alert published"
     );
-    Ok(Published {
-        subject: message.subject,
-        ..published
-    })
+    handled.subject = Some(message.subject);
+    Ok(handled)
 }

@@ -4,9 +4,11 @@ mod common;
 
 use std::sync::Mutex;
 
+use common::TODAY;
 use common::sample;
 use handler::render::Message;
-use handler::{PublishError, Publisher, Selection, Severity, handle};
+use handler::tuning::SuppressSpec;
+use handler::{Detection, PublishError, Publisher, Selection, Settings, Severity, handle};
 
 #[derive(Default)]
 struct Recording(Mutex<Vec<Message>>);
@@ -31,7 +33,8 @@ async fn one_event_publishes_one_message_and_reports_it() {
     let publisher = Recording::default();
     let raw = sample("iam-create-access-key-root-self");
 
-    let published = handle(&publisher, &Selection::every(), &common::raw(&raw))
+    let every = Detection::from(Selection::every());
+    let published = handle(&publisher, &every, &common::raw(&raw), TODAY)
         .await
         .expect("published");
 
@@ -41,7 +44,7 @@ async fn one_event_publishes_one_message_and_reports_it() {
         (published.monitor, published.severity),
         ("iam-create-access-key", Severity::Critical)
     );
-    assert_eq!(published.subject, sent[0].subject);
+    assert_eq!(published.subject.as_deref(), Some(sent[0].subject.as_str()));
     assert_eq!(
         published.event_id.as_deref(),
         raw["detail"]["eventID"].as_str()
@@ -52,13 +55,48 @@ async fn one_event_publishes_one_message_and_reports_it() {
 async fn a_failed_publish_is_returned_as_an_error() {
     let error = handle(
         &Failing,
-        &Selection::every(),
+        &Detection::from(Selection::every()),
         &common::raw(&sample("iam-create-user-by-root")),
+        TODAY,
     )
     .await
     .expect_err("must fail");
     assert_eq!(
         error.to_string(),
         "publishing the alert failed: SNS is unreachable"
+    );
+}
+
+#[tokio::test]
+async fn a_suppressed_event_publishes_nothing_and_reports_the_reason() {
+    let publisher = Recording::default();
+    let settings = Settings {
+        monitors: vec!["iam-create-user".into()],
+        suppress: vec![SuppressSpec {
+            reason: "CI creates per-branch users".into(),
+            monitors: None,
+            principal_arn: vec!["arn:aws:iam::*:user/alice".into()],
+            source_ip: Vec::new(),
+            account: Vec::new(),
+            expires: None,
+            max_severity: Severity::High,
+        }],
+        ..Settings::default()
+    };
+    let detection = Detection::build(&settings).expect("valid settings");
+    let raw = common::raw(&sample("iam-create-user-by-admin"));
+
+    let handled = handle(&publisher, &detection, &raw, TODAY)
+        .await
+        .expect("handled");
+
+    assert!(publisher.0.lock().expect("lock").is_empty());
+    assert_eq!(
+        handled.suppressed_by.as_deref(),
+        Some("CI creates per-branch users")
+    );
+    assert_eq!(
+        (handled.monitor, handled.subject),
+        ("iam-create-user", None)
     );
 }

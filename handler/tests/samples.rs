@@ -403,7 +403,7 @@ fn every_monitor_selects_a_sample_that_succeeded_and_one_that_failed() {
         let outcomes: Vec<Outcome> = samples
             .iter()
             .map(|(_, raw)| common::raw(raw))
-            .filter(|raw| Event::parse(raw).is_ok_and(|e| monitor.matches(&e)))
+            .filter(|raw| Event::parse(raw).is_ok_and(|e| selector(monitor).matches(&e)))
             .map(|raw| judge(&raw).outcome)
             .collect();
         // Where the failure is the finding, every selected sample failed.
@@ -629,4 +629,11 @@ fn every_sample_renders_to_reviewed_snapshots() {
             insta::assert_json_snapshot!(format!("{name}.document"), document);
         });
     }
+}
+
+/// A built-in monitor's selector.
+fn selector(monitor: &handler::catalog::Monitor) -> &handler::selector::Selector {
+    monitor
+        .selector()
+        .expect("built-in monitors have typed selectors")
 }

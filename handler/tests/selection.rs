@@ -29,8 +29,8 @@ fn selected_pairs() -> BTreeSet<(&'static str, &'static str)> {
     CATALOG
         .iter()
         .flat_map(|m| {
-            let source = m.selector.event_source.unwrap_or_default();
-            m.selector.calls.iter().filter_map(move |c| match c.name {
+            let source = selector(m).event_source.unwrap_or_default();
+            selector(m).calls.iter().filter_map(move |c| match c.name {
                 Test::Exact(name) => Some((source, name)),
                 _ => None,
             })
@@ -61,14 +61,14 @@ fn every_selected_call_is_selected_by_its_monitor_alone_among_named_call_monitor
     let every = Selection::every();
     for monitor in CATALOG
         .iter()
-        .filter(|m| !m.selector.calls.is_empty() && m.selector.when.is_empty())
+        .filter(|m| !selector(m).calls.is_empty() && selector(m).when.is_empty())
     {
-        for call_rule in monitor.selector.calls {
+        for call_rule in selector(monitor).calls {
             let Test::Exact(name) = call_rule.name else {
                 continue;
             };
             let raw = common::raw(&call(
-                monitor.selector.event_source.unwrap_or_default(),
+                selector(monitor).event_source.unwrap_or_default(),
                 name,
             ));
             let event = Event::parse(&raw).expect("well-formed");
@@ -111,4 +111,11 @@ fn a_forged_source_is_never_selected() {
     let raw = common::raw(&forged);
     let event = Event::parse(&raw).expect("well-formed");
     assert!(every.matching(&event).is_empty());
+}
+
+/// A built-in monitor's selector.
+fn selector(monitor: &handler::catalog::Monitor) -> &handler::selector::Selector {
+    monitor
+        .selector()
+        .expect("built-in monitors have typed selectors")
 }

@@ -27,8 +27,6 @@ pub struct SecurityMonitorProps {
     /// Event patterns selecting read-only calls: they get rules of their own in
     /// the state that delivers read-only events, and only when there are any.
     pub read_only_patterns: Vec<Json>,
-    /// The enabled monitor ids, comma-separated, for the handler.
-    pub monitors: String,
     /// Addresses subscribed to the alert topic at deploy (each must confirm).
     pub alert_emails: Vec<String>,
     /// Handler log retention; one of the values CloudWatch Logs accepts.
@@ -46,7 +44,6 @@ impl Default for SecurityMonitorProps {
         Self {
             patterns: Vec::new(),
             read_only_patterns: Vec::new(),
-            monitors: String::new(),
             alert_emails: Vec::new(),
             log_retention_days: 90,
             reserved_concurrency: 5,
@@ -112,10 +109,7 @@ impl SecurityMonitor {
                 reserved_concurrency: props.reserved_concurrency,
                 log_retention_days: props.log_retention_days,
                 log_group_name: Value::sub(format!("{log_prefix}${{AWS::StackName}}/handler")),
-                environment: BTreeMap::from([
-                    ("TOPIC_ARN".to_owned(), topic.arn()),
-                    ("MONITORS".to_owned(), props.monitors.as_str().into()),
-                ]),
+                environment: BTreeMap::from([("TOPIC_ARN".to_owned(), topic.arn())]),
             },
         );
         skip_function_checks(stack, &function);

@@ -70,7 +70,8 @@ pub fn pack(patterns: &[Json]) -> Result<Vec<Json>, Vec<String>> {
         let fits = |rule: &Vec<Json>| {
             let mut candidate = rule.clone();
             candidate.push(pattern.clone());
-            candidate.len() <= MAX_OR_COMBINATIONS && size(&join(&candidate)) <= MAX_PATTERN_CHARS
+            combinations(&join(&candidate)) <= MAX_OR_COMBINATIONS
+                && size(&join(&candidate)) <= MAX_PATTERN_CHARS
         };
         match rules.iter_mut().find(|rule| fits(rule)) {
             Some(rule) => rule.push(pattern.clone()),
@@ -81,6 +82,21 @@ pub fn pack(patterns: &[Json]) -> Result<Vec<Json>, Vec<String>> {
         Ok(rules.iter().map(|rule| join(rule)).collect())
     } else {
         Err(problems)
+    }
+}
+
+/// How many plain patterns a pattern's `$or`s expand to: an `$or` adds its
+/// alternatives' counts, fields side by side multiply.
+pub fn combinations(pattern: &Json) -> usize {
+    match pattern {
+        Json::Object(fields) => fields
+            .iter()
+            .map(|(key, value)| match (key.as_str(), value) {
+                ("$or", Json::Array(alternatives)) => alternatives.iter().map(combinations).sum(),
+                (_, value) => combinations(value),
+            })
+            .product(),
+        _ => 1,
     }
 }
 
@@ -133,6 +149,20 @@ mod tests {
         let rules = pack(&[big.clone(), big.clone()]).expect("each fits alone");
         assert_eq!(rules, vec![big.clone(), big]);
         assert!(rules.iter().all(|r| size(r) <= MAX_PATTERN_CHARS));
+    }
+
+    #[test]
+    fn nested_or_alternatives_multiply_with_their_siblings() {
+        let two = json!({"$or": [{"a": ["1"]}, {"b": ["2"]}]});
+        assert_eq!(combinations(&two), 2);
+        assert_eq!(
+            combinations(&json!({"x": two.clone(), "y": two.clone()})),
+            4
+        );
+        assert_eq!(
+            combinations(&json!({"$or": [two.clone(), {"c": ["3"]}]})),
+            3
+        );
     }
 
     #[test]

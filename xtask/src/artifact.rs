@@ -1,5 +1,7 @@
-//! The handler artifact: the arm64 `bootstrap` built by cargo-lambda, packed into
-//! a deterministic zip (fixed timestamp and permissions) named by its sha256.
+//! The handler artifact: the arm64 `bootstrap` built by cargo-lambda and the
+//! detection settings, packed into a deterministic zip (fixed timestamps and
+//! permissions) named by its sha256. A settings change makes a new zip from the
+//! same binary: no recompilation.
 
 use std::fs;
 use std::io::Write;
@@ -7,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+use handler::tuning::SETTINGS_FILE;
 use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
@@ -26,13 +29,8 @@ fn binary_path() -> PathBuf {
     workspace::target_dir().join("lambda/bootstrap/bootstrap")
 }
 
-/// Where the zip goes.
-pub fn zip_path() -> PathBuf {
-    workspace::target_dir().join("lambda/trailwatch-handler.zip")
-}
-
-/// Builds the release arm64 handler with cargo-lambda and zips it.
-pub fn build() -> Result<Artifact> {
+/// Builds the release arm64 handler with cargo-lambda; returns the binary.
+pub fn build() -> Result<PathBuf> {
     tools::ensure()?;
     eprintln!("build: cargo lambda build --release --arm64 (a few minutes the first time)");
     let status = Command::new(tools::venv_bin("cargo-lambda"))
@@ -53,20 +51,26 @@ pub fn build() -> Result<Artifact> {
     if !status.success() {
         bail!("cargo lambda build failed (see its output above)");
     }
-    pack(&binary_path(), &zip_path())
+    Ok(binary_path())
 }
 
-/// Zips `binary` as `bootstrap` with a fixed timestamp and mode 0755, so the
-/// same binary always gives the same bytes.
-pub fn pack(binary: &Path, zip: &Path) -> Result<Artifact> {
+/// The binary of an earlier `cargo xtask build`, if there is one.
+pub fn built() -> Option<PathBuf> {
+    Some(binary_path()).filter(|path| path.exists())
+}
+
+/// Zips `binary` as `bootstrap` (mode 0755) and the handler's settings beside
+/// it, with fixed timestamps, so the same inputs always give the same bytes.
+pub fn pack(binary: &Path, settings: &str, zip: &Path) -> Result<Artifact> {
     let bytes = fs::read(binary).with_context(|| format!("reading {}", binary.display()))?;
     let options = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
-        .last_modified_time(DateTime::default())
-        .unix_permissions(0o755);
+        .last_modified_time(DateTime::default());
     let mut writer = ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    writer.start_file("bootstrap", options)?;
+    writer.start_file("bootstrap", options.unix_permissions(0o755))?;
     writer.write_all(&bytes)?;
+    writer.start_file(SETTINGS_FILE, options.unix_permissions(0o644))?;
+    writer.write_all(settings.as_bytes())?;
     let archive = writer.finish()?.into_inner();
     fs::write(zip, &archive).with_context(|| format!("writing {}", zip.display()))?;
     Ok(Artifact {
@@ -74,16 +78,6 @@ pub fn pack(binary: &Path, zip: &Path) -> Result<Artifact> {
         sha256: hex::encode(Sha256::digest(&archive)),
         size: archive.len() as u64,
     })
-}
-
-/// The zip at its usual place, if it was built.
-pub fn existing() -> Result<Option<Artifact>> {
-    let path = zip_path();
-    if path.exists() {
-        load(&path).map(Some)
-    } else {
-        Ok(None)
-    }
 }
 
 /// An already built zip.
@@ -96,23 +90,27 @@ pub fn load(path: &Path) -> Result<Artifact> {
     })
 }
 
-/// Extracts the zip's `bootstrap` into `dir` as an executable, as Lambda does.
+/// Extracts the zip into `dir` as Lambda does: `bootstrap` executable, the
+/// settings beside it. Returns the binary's path.
 pub fn unpack(artifact: &Artifact, dir: &Path) -> Result<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let file = fs::File::open(&artifact.path)
         .with_context(|| format!("opening {}", artifact.path.display()))?;
     let mut archive = zip::ZipArchive::new(file)
         .with_context(|| format!("{} is not a zip", artifact.path.display()))?;
-    let mut entry = archive
-        .by_name("bootstrap")
-        .with_context(|| format!("{} has no bootstrap", artifact.path.display()))?;
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let path = dir.join("bootstrap");
-    let mut out =
-        fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-    std::io::copy(&mut entry, &mut out)?;
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o755))?;
-    Ok(path)
+    for name in ["bootstrap", SETTINGS_FILE] {
+        let mut entry = archive
+            .by_name(name)
+            .with_context(|| format!("{} has no {name}", artifact.path.display()))?;
+        let path = dir.join(name);
+        let mut out =
+            fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        std::io::copy(&mut entry, &mut out)?;
+    }
+    let binary = dir.join("bootstrap");
+    fs::set_permissions(&binary, fs::Permissions::from_mode(0o755))?;
+    Ok(binary)
 }
 
 /// A command running an arm64 binary under qemu-user with the arm64 C library.

@@ -5,9 +5,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use handler::Selection;
+use handler::tuning::{CustomSpec, SuppressSpec};
+use handler::{Detection, Selection, Settings};
 use serde::Deserialize;
 use template::SecurityMonitorProps;
+use template::patterns::{MAX_PATTERN_CHARS, size};
 
 use crate::{app, workspace};
 
@@ -28,6 +30,10 @@ struct FileConfig {
     log_retention_days: Option<u32>,
     reserved_concurrency: Option<u32>,
     tags: Option<BTreeMap<String, String>>,
+    /// Custom monitors (`[[monitor]]`).
+    monitor: Option<Vec<CustomSpec>>,
+    /// Suppressions (`[[suppress]]`).
+    suppress: Option<Vec<SuppressSpec>>,
 }
 
 /// Flags that override `trailwatch.toml`.
@@ -64,12 +70,14 @@ pub struct ConfigArgs {
 }
 
 /// A checked configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Config {
     pub stack_name: String,
     pub region: Option<String>,
-    /// The enabled monitors.
-    pub selection: Selection,
+    /// What the handler is deployed with.
+    pub settings: Settings,
+    /// The enabled monitors and suppressions, built from the settings.
+    pub detection: Detection,
     pub props: SecurityMonitorProps,
     pub tags: BTreeMap<String, String>,
 }
@@ -78,16 +86,38 @@ impl Config {
     /// The enabled monitors of global services (IAM, Organizations): their events
     /// reach EventBridge only in us-east-1.
     pub fn global_service_monitors(&self) -> Vec<&'static str> {
-        self.selection
+        self.detection
+            .selection
             .monitors()
             .filter(|m| {
-                matches!(
-                    m.selector.event_source,
-                    Some("iam.amazonaws.com" | "organizations.amazonaws.com")
-                )
+                m.selector().is_some_and(|s| {
+                    matches!(
+                        s.event_source,
+                        Some("iam.amazonaws.com" | "organizations.amazonaws.com")
+                    )
+                })
             })
             .map(|m| m.id)
             .collect()
+    }
+
+    /// The reasons of suppressions that have expired by `today` (no longer applied).
+    pub fn expired_suppressions(&self, today: time::Date) -> Vec<&str> {
+        self.detection
+            .suppressions
+            .iter()
+            .filter(|s| s.expired(today))
+            .map(|s| s.reason.as_str())
+            .collect()
+    }
+
+    /// Warns about expired suppressions, on standard error.
+    pub fn warn_expired(&self) {
+        for reason in self.expired_suppressions(time::OffsetDateTime::now_utc().date()) {
+            eprintln!(
+                "WARNING: the suppression {reason:?} has expired and is no longer applied; remove it or extend `expires`"
+            );
+        }
     }
 }
 
@@ -97,12 +127,11 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
     let monitors = pick(args.monitors.clone(), file.monitors);
     let mut exclude = file.exclude_monitors.unwrap_or_default();
     exclude.extend(args.exclude_monitors.iter().cloned());
-    let selection = Selection::resolve(monitors.as_deref(), &exclude);
     let mut tags = file.tags.unwrap_or_default();
     tags.extend(args.tags.iter().cloned());
-    let (selection, selection_problems) = match selection {
-        Ok(selection) => (selection, Vec::new()),
-        Err(problems) => (Selection::default(), problems),
+    let (detection, settings, problems) = match Selection::resolve(monitors.as_deref(), &exclude) {
+        Ok(selection) => tune(selection, file.monitor, file.suppress),
+        Err(problems) => (Detection::default(), Settings::default(), problems),
     };
     let config = Config {
         stack_name: args
@@ -121,12 +150,46 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
                 .reserved_concurrency
                 .or(file.reserved_concurrency)
                 .unwrap_or(5),
-            ..app::props(&selection)
+            ..app::props(&detection)
         },
-        selection,
+        settings,
+        detection,
         tags,
     };
-    check(config, selection_problems).with_context(|| format!("invalid configuration ({origin})"))
+    check(config, problems).with_context(|| format!("invalid configuration ({origin})"))
+}
+
+/// The settings and detection of the selected built-in monitors plus the
+/// custom monitors and suppressions; every problem is reported.
+fn tune(
+    selection: Selection,
+    custom: Option<Vec<CustomSpec>>,
+    suppress: Option<Vec<SuppressSpec>>,
+) -> (Detection, Settings, Vec<String>) {
+    let custom = custom.unwrap_or_default();
+    let mut problems: Vec<String> = custom
+        .iter()
+        .enumerate()
+        .filter_map(|(index, spec)| {
+            let pattern = spec.pattern().ok()?;
+            let chars = size(&pattern);
+            (chars > MAX_PATTERN_CHARS).then(|| {
+                format!("monitor[{index}] ({:?}): pattern is {chars} characters, over EventBridge's limit of {MAX_PATTERN_CHARS}", spec.id)
+            })
+        })
+        .collect();
+    let settings = Settings {
+        monitors: selection.ids().map(str::to_owned).collect(),
+        custom,
+        suppress: suppress.unwrap_or_default(),
+    };
+    match Detection::build(&settings) {
+        Ok(detection) => (detection, settings, problems),
+        Err(mut more) => {
+            problems.append(&mut more);
+            (Detection::from(selection), settings, problems)
+        }
+    }
 }
 
 /// CLI values win when given; else the file's.
@@ -211,7 +274,7 @@ mod tests {
     fn defaults_enable_every_monitor_but_read_only_in_stack_trailwatch() {
         let config = load_toml("defaults", "", ConfigArgs::default()).expect("valid");
         assert_eq!(config.stack_name, "trailwatch");
-        assert_eq!(config.selection, Selection::default());
+        assert_eq!(config.detection.selection, Selection::default());
         assert!(config.props.read_only_patterns.is_empty());
         assert_eq!(config.props.log_retention_days, 90);
     }
@@ -229,7 +292,7 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(
-            config.selection.ids().collect::<Vec<_>>(),
+            config.detection.selection.ids().collect::<Vec<_>>(),
             [
                 "iam-create-access-key",
                 "s3-bucket-policy",

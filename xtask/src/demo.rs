@@ -3,7 +3,7 @@
 //! handler binary for matched ones, and read the alerts as a subscriber does.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -11,12 +11,12 @@ use anyhow::{Context, Result};
 use aws_config::SdkConfig;
 use serde_json::{Value, json};
 
-use crate::artifact::Artifact;
+use crate::assembly::{self, Assembly};
 use crate::cloudformation::Approval;
 use crate::config::Config;
 use crate::deploy::{self, Session};
 use crate::runtime_api::{HandlerEnv, HandlerProcess, Outcome, RuntimeApi};
-use crate::workspace;
+use crate::{artifact, tools, workspace};
 
 /// How long to wait for the handler to answer one invocation.
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -56,13 +56,39 @@ pub struct Report {
     pub filtered: Vec<Received>,
 }
 
-/// Runs samples end to end on an emulator; `handler` starts the handler binary.
+/// The handler as Lambda runs it: the synth output's zip unpacked into a task
+/// root, its arm64 `bootstrap` run under qemu-user.
+pub struct LocalHandler {
+    pub assembly: Assembly,
+    pub task_root: PathBuf,
+    pub command: Command,
+}
+
+impl LocalHandler {
+    /// Synthesises `config` with the built `binary` into `dir`, and unpacks the zip.
+    pub fn prepare(config: &Config, binary: &Path, dir: &Path) -> Result<Self> {
+        tools::ensure_qemu().context("the demo runs the arm64 handler that deploy uploads")?;
+        let assembly = assembly::write(&dir.join("synth"), config, Some(binary))?;
+        let zip = assembly
+            .handler
+            .as_ref()
+            .context("synth wrote no handler zip")?;
+        let task_root = dir.join("task");
+        let bootstrap = artifact::unpack(zip, &task_root)?;
+        Ok(Self {
+            command: artifact::qemu_command(&bootstrap),
+            assembly,
+            task_root,
+        })
+    }
+}
+
+/// Runs samples end to end on an emulator with the local handler.
 pub async fn run(
     sdk: &SdkConfig,
     endpoint: &str,
     config: &Config,
-    artifact: &Artifact,
-    handler: Command,
+    handler: LocalHandler,
     samples: &[(String, Value)],
 ) -> Result<Report> {
     let session = Session::new(sdk, Duration::from_millis(50));
@@ -70,7 +96,7 @@ pub async fn run(
         "demo: deploying {} to the emulator with the real deploy code",
         config.stack_name
     );
-    let deployed = deploy::deploy(&session, config, artifact, Approval::Given).await?;
+    let deployed = deploy::deploy(&session, config, &handler.assembly, Approval::Given).await?;
     let output = |key: &str| {
         deployed
             .stack
@@ -102,12 +128,12 @@ pub async fn run(
     let api = RuntimeApi::start()?;
     let env = HandlerEnv {
         topic_arn: topic,
-        monitors: config.selection.to_list(),
+        task_root: handler.task_root.clone(),
         endpoint: endpoint.to_owned(),
         region: session.region.clone(),
     };
     let log = workspace::target_dir().join("demo-handler.log");
-    let _process = HandlerProcess::spawn(handler, &api, &env, &log)?;
+    let _process = HandlerProcess::spawn(handler.command, &api, &env, &log)?;
     eprintln!(
         "demo: handler running against the Runtime API on {} (log: {})",
         api.address(),
@@ -367,10 +393,17 @@ fn notification_to_alert(notification: &Value) -> Result<Received> {
     })
 }
 
-/// Every sample in `samples/`, sorted by name.
+/// Every sample in `samples/`, then those of the tuning example in
+/// `samples/tuning/` (named `tuning/...`), each sorted by name.
 pub fn samples() -> Result<Vec<(String, Value)>> {
-    let dir = workspace::root().join("samples");
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+    let root = workspace::root().join("samples");
+    let mut all = samples_in(&root, "")?;
+    all.extend(samples_in(&root.join("tuning"), "tuning/")?);
+    Ok(all)
+}
+
+fn samples_in(dir: &Path, prefix: &str) -> Result<Vec<(String, Value)>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
@@ -379,11 +412,8 @@ pub fn samples() -> Result<Vec<(String, Value)>> {
     paths
         .into_iter()
         .map(|path| {
-            let name = path
-                .file_stem()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
+            let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+            let name = format!("{prefix}{stem}");
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("reading {}", path.display()))?;
             Ok((

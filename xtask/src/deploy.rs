@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use aws_config::SdkConfig;
 use template::assets::BUCKET_OUTPUT;
 
 use crate::app;
-use crate::artifact::Artifact;
+use crate::assembly::Assembly;
 use crate::assets::{self, ASSETS_STACK, Published};
 use crate::aws::{explain, region};
 use crate::cloudformation::{Approval, Deployed, Driver, PlannedChange, StackSpec};
@@ -48,26 +48,34 @@ impl Session {
     }
 }
 
-/// Publishes the artifact and creates or updates the stack.
+/// Publishes the synth output's handler and creates or updates the stack
+/// with its template.
 pub async fn deploy(
     session: &Session,
     config: &Config,
-    artifact: &Artifact,
+    assembly: &Assembly,
     approval: Approval,
 ) -> Result<Report> {
     warn_about_region(config, &session.region);
+    let Some(handler) = &assembly.handler else {
+        bail!(
+            "{} has no handler zip: build the handler (cargo xtask build) and synth again",
+            assembly.dir.display()
+        );
+    };
     let bucket = assets::bucket(&session.driver, approval).await?;
-    let asset = assets::publish(&session.s3, &bucket, artifact).await?;
-    let spec = spec(session, config, &asset.bucket, &asset.key).await?;
+    let asset = assets::publish(&session.s3, &bucket, handler).await?;
+    let spec = spec(session, config, assembly, &asset.bucket, &asset.key).await?;
     let stack = session.driver.deploy(&spec, approval).await?;
     Ok(Report { asset, stack })
 }
 
-/// The changes a deploy of `artifact` (or of the deployed code, when None) would make.
+/// The changes a deploy of the synth output would make (with the deployed
+/// code when it has no handler zip).
 pub async fn diff(
     session: &Session,
     config: &Config,
-    artifact: Option<&Artifact>,
+    assembly: &Assembly,
 ) -> Result<Vec<PlannedChange>> {
     let deployed = session.driver.parameters(&config.stack_name).await?;
     let bucket = match session
@@ -79,12 +87,12 @@ pub async fn diff(
         Some(bucket) => bucket,
         None => "(assets bucket not created yet)".to_owned(),
     };
-    let key = match (artifact, deployed.get("ArtifactKey")) {
+    let key = match (&assembly.handler, deployed.get("ArtifactKey")) {
         (Some(artifact), _) => assets::key_of(artifact),
         (None, Some(key)) => key.clone(),
         (None, None) => "(handler not built yet)".to_owned(),
     };
-    let spec = spec(session, config, &bucket, &key).await?;
+    let spec = spec(session, config, assembly, &bucket, &key).await?;
     session.driver.diff(&spec).await
 }
 
@@ -120,8 +128,13 @@ pub fn write_outputs(path: &Path, outputs: &BTreeMap<String, String>) -> Result<
         .with_context(|| format!("writing {}", path.display()))
 }
 
-async fn spec(session: &Session, config: &Config, bucket: &str, key: &str) -> Result<StackSpec> {
-    let stack = app::stack(&config.props)?;
+async fn spec(
+    session: &Session,
+    config: &Config,
+    assembly: &Assembly,
+    bucket: &str,
+    key: &str,
+) -> Result<StackSpec> {
     let mut parameters = BTreeMap::from([
         ("ArtifactBucket".to_owned(), bucket.to_owned()),
         ("ArtifactKey".to_owned(), key.to_owned()),
@@ -135,11 +148,11 @@ async fn spec(session: &Session, config: &Config, bucket: &str, key: &str) -> Re
     {
         parameters.insert(ALERT_EMAIL_PARAMETER.to_owned(), email);
     }
-    let mut tags = stack.tags().clone();
+    let mut tags = app::tags();
     tags.extend(config.tags.clone());
     Ok(StackSpec {
         name: config.stack_name.clone(),
-        template_body: stack.to_yaml()?,
+        template_body: assembly.template.clone(),
         parameters,
         tags,
     })

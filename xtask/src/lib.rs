@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod artifact;
+pub mod assembly;
 pub mod assets;
 pub mod aws;
 pub mod bench;

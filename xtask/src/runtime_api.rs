@@ -259,8 +259,8 @@ fn record(results: &Results, id: &str, outcome: Outcome) -> Response<std::io::Cu
 #[derive(Debug, Clone)]
 pub struct HandlerEnv {
     pub topic_arn: String,
-    /// The enabled monitor ids, comma-separated, as the template sets them.
-    pub monitors: String,
+    /// Where the zip is unpacked: the handler reads its settings there, as in Lambda.
+    pub task_root: std::path::PathBuf,
     pub endpoint: String,
     pub region: String,
 }
@@ -289,7 +289,7 @@ impl HandlerProcess {
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
             .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
             .env("TOPIC_ARN", &env.topic_arn)
-            .env("MONITORS", &env.monitors)
+            .env("LAMBDA_TASK_ROOT", &env.task_root)
             .env("AWS_ENDPOINT_URL", &env.endpoint)
             .env("AWS_REGION", &env.region)
             .env("AWS_DEFAULT_REGION", &env.region)

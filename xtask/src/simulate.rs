@@ -5,13 +5,14 @@ use std::io::Read;
 
 use anyhow::{Context, Result, bail};
 use flate2::read::GzDecoder;
-use handler::Selection;
+use handler::Detection;
 use handler::alert;
 use handler::event::Event;
 use handler::render::{self, document};
 use handler::selector::{API_CALL, SIGN_IN};
 use serde::Serialize;
 use serde_json::{Value, json};
+use time::Date;
 
 /// One event read from an input file.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,8 +34,16 @@ pub struct Simulated {
     pub monitors: Vec<String>,
     pub monitor: Option<String>,
     pub severity: Option<String>,
+    /// The published subject; none when nothing is published.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
-    /// The alert document, when there is an alert.
+    /// The reason of the suppression that hides the alert.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed_by: Option<String>,
+    /// Where it is suppressed: `rule` (the event never invokes the handler) or `handler`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed_in: Option<&'static str>,
+    /// The alert document: published, or kept back by a suppression.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert: Option<Value>,
 }
@@ -110,9 +119,9 @@ fn envelope(item: Value) -> Result<Value> {
     }))
 }
 
-/// Runs one event through the enabled monitors' selectors (what the generated
-/// rules select) and, when one selects it, the handler core.
-pub fn simulate(input: &Input, selection: &Selection) -> Simulated {
+/// Runs one event through the rules the configuration generates and the
+/// handler core, with the suppressions in force `today`.
+pub fn simulate(input: &Input, detection: &Detection, today: Date) -> Simulated {
     let mut simulated = Simulated {
         file: input.file.clone(),
         index: input.index,
@@ -121,6 +130,8 @@ pub fn simulate(input: &Input, selection: &Selection) -> Simulated {
         monitor: None,
         severity: None,
         subject: None,
+        suppressed_by: None,
+        suppressed_in: None,
         alert: None,
     };
     // The handler reads the JSON text, as the Lambda runtime hands it over;
@@ -129,20 +140,33 @@ pub fn simulate(input: &Input, selection: &Selection) -> Simulated {
         return simulated;
     };
     if let Ok(event) = Event::parse(&raw) {
-        simulated.monitors = selection
+        simulated.monitors = detection
+            .selection
             .matching(&event)
             .iter()
             .map(|m| m.id.to_owned())
             .collect();
+        simulated.matched_rule = detection.delivers(&event, today);
     }
-    simulated.matched_rule = !simulated.monitors.is_empty();
-    if simulated.matched_rule {
-        let alert = alert::judge(&raw, selection);
-        simulated.monitor = Some(alert.monitor.to_owned());
-        simulated.severity = Some(alert.severity.to_string());
+    if simulated.monitors.is_empty() {
+        return simulated;
+    }
+    let verdict = alert::judge(&raw, detection, today);
+    if let alert::Verdict::Suppressed { reason, .. } = &verdict {
+        simulated.suppressed_by = Some(reason.clone());
+        simulated.suppressed_in = Some(if simulated.matched_rule {
+            "handler"
+        } else {
+            "rule"
+        });
+    }
+    let alert = verdict.alert();
+    simulated.monitor = Some(alert.monitor.to_owned());
+    simulated.severity = Some(alert.severity.to_string());
+    if simulated.suppressed_by.is_none() {
         simulated.subject = Some(render::subject(&alert));
-        simulated.alert = serde_json::from_str(&document(&alert)).ok();
     }
+    simulated.alert = serde_json::from_str(&document(&alert)).ok();
     simulated
 }
 
@@ -153,6 +177,14 @@ pub fn describe(simulated: &Simulated) -> String {
     } else {
         format!("{}[{}]", simulated.file, simulated.index)
     };
+    if let (Some(reason), Some(alert)) = (&simulated.suppressed_by, &simulated.alert) {
+        let place_of = simulated.suppressed_in.unwrap_or("handler");
+        return format!(
+            "{place}: suppressed in the {place_of} by {reason:?}; would have raised [{}] {}",
+            alert["severity"].as_str().unwrap_or("?"),
+            alert["title"].as_str().unwrap_or("?")
+        );
+    }
     match (&simulated.subject, &simulated.alert) {
         (Some(subject), Some(alert)) => {
             let reasons: Vec<&str> = alert["reasons"]

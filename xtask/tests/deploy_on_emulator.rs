@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use xtask::artifact::{self, Artifact};
+use xtask::assembly::{self, Assembly};
 use xtask::cloudformation::Approval;
 use xtask::config::{self, Config, ConfigArgs};
 use xtask::deploy::{self, Session};
@@ -19,11 +19,12 @@ fn scratch(test: &str) -> PathBuf {
     dir
 }
 
-/// A small deterministic zip standing in for the handler (the emulator never runs it).
-fn artifact(test: &str) -> Artifact {
+/// The synth output of `config`, with a small stand-in for the handler binary
+/// (the emulator never runs it).
+fn assembly(test: &str, config: &Config) -> Assembly {
     let dir = scratch(test);
     std::fs::write(dir.join("bootstrap"), b"#!/bin/sh\n").expect("binary");
-    artifact::pack(&dir.join("bootstrap"), &dir.join("handler.zip")).expect("zip")
+    assembly::write(&dir.join("synth"), config, Some(&dir.join("bootstrap"))).expect("synth")
 }
 
 /// The configuration from flags only (an empty file, so a local trailwatch.toml cannot leak in).
@@ -50,7 +51,7 @@ async fn first_deploy_creates_the_stack_uploads_the_artifact_and_returns_outputs
     let report = deploy::deploy(
         &session,
         &config,
-        &artifact("first_deploy"),
+        &assembly("first_deploy", &config),
         Approval::Given,
     )
     .await
@@ -78,12 +79,12 @@ async fn redeploying_an_unchanged_build_and_config_uploads_and_executes_nothing(
     let emulator = Emulator::start().expect("emulator");
     let session = session(&emulator).await;
     let config = config("noop", ConfigArgs::default());
-    let artifact = artifact("noop");
-    let first = deploy::deploy(&session, &config, &artifact, Approval::Given)
+    let assembly = assembly("noop", &config);
+    let first = deploy::deploy(&session, &config, &assembly, Approval::Given)
         .await
         .expect("first deploy");
 
-    let second = deploy::deploy(&session, &config, &artifact, Approval::Given)
+    let second = deploy::deploy(&session, &config, &assembly, Approval::Given)
         .await
         .expect("second deploy");
 
@@ -96,11 +97,11 @@ async fn redeploying_an_unchanged_build_and_config_uploads_and_executes_nothing(
 async fn a_config_change_updates_only_what_it_touches() {
     let emulator = Emulator::start().expect("emulator");
     let session = session(&emulator).await;
-    let artifact = artifact("update");
+    let defaults = config("update", ConfigArgs::default());
     deploy::deploy(
         &session,
-        &config("update", ConfigArgs::default()),
-        &artifact,
+        &defaults,
+        &assembly("update", &defaults),
         Approval::Given,
     )
     .await
@@ -113,10 +114,11 @@ async fn a_config_change_updates_only_what_it_touches() {
         },
     );
 
-    let planned = deploy::diff(&session, &shorter_logs, Some(&artifact))
+    let changed = assembly("update", &shorter_logs);
+    let planned = deploy::diff(&session, &shorter_logs, &changed)
         .await
         .expect("diff");
-    let report = deploy::deploy(&session, &shorter_logs, &artifact, Approval::Given)
+    let report = deploy::deploy(&session, &shorter_logs, &changed, Approval::Given)
         .await
         .expect("update");
 
@@ -138,10 +140,11 @@ async fn a_config_change_updates_only_what_it_touches() {
 async fn outputs_file_holds_the_outputs_as_json() {
     let emulator = Emulator::start().expect("emulator");
     let session = session(&emulator).await;
+    let config = config("outputs", ConfigArgs::default());
     let report = deploy::deploy(
         &session,
-        &config("outputs", ConfigArgs::default()),
-        &artifact("outputs"),
+        &config,
+        &assembly("outputs", &config),
         Approval::Given,
     )
     .await
@@ -164,9 +167,14 @@ async fn destroy_deletes_the_stack_and_destroying_again_succeeds() {
     let emulator = Emulator::start().expect("emulator");
     let session = session(&emulator).await;
     let config = config("destroy", ConfigArgs::default());
-    deploy::deploy(&session, &config, &artifact("destroy"), Approval::Given)
-        .await
-        .expect("deploy");
+    deploy::deploy(
+        &session,
+        &config,
+        &assembly("destroy", &config),
+        Approval::Given,
+    )
+    .await
+    .expect("deploy");
 
     deploy::destroy(&session, &config.stack_name, false)
         .await
@@ -200,9 +208,14 @@ async fn security_changes_without_yes_or_a_terminal_are_refused_and_nothing_is_c
     let config = config("refused", ConfigArgs::default());
 
     // cargo test gives the test no terminal on stdin.
-    let error = deploy::deploy(&session, &config, &artifact("refused"), Approval::Ask)
-        .await
-        .expect_err("refused");
+    let error = deploy::deploy(
+        &session,
+        &config,
+        &assembly("refused", &config),
+        Approval::Ask,
+    )
+    .await
+    .expect_err("refused");
 
     assert!(
         error
@@ -218,4 +231,53 @@ async fn security_changes_without_yes_or_a_terminal_are_refused_and_nothing_is_c
             .expect("status"),
         None
     );
+}
+
+#[tokio::test]
+async fn a_suppression_deploys_a_new_handler_zip_as_the_functions_code() {
+    let emulator = Emulator::start().expect("emulator");
+    let session = session(&emulator).await;
+    let defaults = config("settings_change", ConfigArgs::default());
+    let first = deploy::deploy(
+        &session,
+        &defaults,
+        &assembly("settings_change", &defaults),
+        Approval::Given,
+    )
+    .await
+    .expect("create");
+    let file = scratch("settings_change").join("suppress.toml");
+    std::fs::write(
+        &file,
+        "[[suppress]]\nreason = \"CI\"\nsource_ip = [\"10.0.0.0/8\"]\n",
+    )
+    .expect("config file");
+    let suppressing = config::load(&ConfigArgs {
+        config: Some(file),
+        ..ConfigArgs::default()
+    })
+    .expect("valid config");
+
+    let second = deploy::deploy(
+        &session,
+        &suppressing,
+        &assembly("settings_change", &suppressing),
+        Approval::Given,
+    )
+    .await
+    .expect("update");
+
+    assert!(
+        second.asset.uploaded,
+        "the zip with the new settings is uploaded"
+    );
+    assert_ne!(second.asset.key, first.asset.key);
+    // The function's code key is the new zip. (moto lists no resource change for
+    // a parameter-only update; real CloudFormation shows Modify Handler.)
+    let parameters = session
+        .driver
+        .parameters(&suppressing.stack_name)
+        .await
+        .expect("parameters");
+    assert_eq!(parameters["ArtifactKey"], second.asset.key);
 }

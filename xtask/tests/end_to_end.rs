@@ -4,17 +4,16 @@
 //! Needs `cargo xtask build` first (`cargo xtask test` does it).
 
 use std::collections::BTreeSet;
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use handler::Selection;
 use handler::catalog::CATALOG;
+
 use handler::selector::Test;
 use serde_json::{Value, json};
-use xtask::artifact::{self, Artifact};
-use xtask::config::{self, ConfigArgs};
-use xtask::demo::{self, FILTERED_SEVERITY, Report};
+use xtask::artifact;
+use xtask::config::{self, Config, ConfigArgs};
+use xtask::demo::{self, FILTERED_SEVERITY, LocalHandler, Report};
 use xtask::emulator::Emulator;
 use xtask::runtime_api::{HandlerEnv, HandlerProcess, Outcome, RuntimeApi};
 use xtask::{simulate, tools, workspace};
@@ -23,23 +22,30 @@ const HUGE: &str = "extra-200kb-policy-unicode-user";
 /// Name prefix of the foreign-pair probes: calls no monitor selects.
 const PROBE: &str = "probe-";
 
-fn artifact() -> Artifact {
-    artifact::existing().expect("readable artifact").expect(
-        "no handler zip: run `cargo xtask build` (cargo xtask test does) before these tests",
-    )
+/// The sample the tuning example suppresses in the rule pattern.
+const SUPPRESSED_IN_RULE: &str = "tuning/ci-role-adds-route";
+/// The sample the tuning example suppresses in the handler.
+const SUPPRESSED_IN_HANDLER: &str = "tuning/ci-role-creates-user";
+
+/// The README's tuning example: every monitor, a custom one, and suppressions.
+fn tuning_config() -> Config {
+    config::load(&ConfigArgs {
+        config: Some(workspace::root().join("samples/tuning/trailwatch.toml")),
+        ..ConfigArgs::default()
+    })
+    .expect("the tuning example is a valid configuration")
 }
 
-/// The arm64 bootstrap from the zip deploy uploads, under qemu-user.
-fn arm64_handler(test: &str) -> Command {
+/// The handler as Lambda runs it, synthesised from `config` for one test.
+fn local_handler(test: &str, config: &Config) -> LocalHandler {
+    let binary = artifact::built().expect(
+        "no handler binary: run `cargo xtask build` (cargo xtask test does) before these tests",
+    );
     if let Err(error) = tools::ensure_qemu() {
         panic!("cannot run the arm64 handler here, so this test cannot prove it works: {error:#}");
     }
-    let binary = artifact::unpack(
-        &artifact(),
-        &workspace::target_dir().join("test-scratch").join(test),
-    )
-    .expect("unpack");
-    artifact::qemu_command(&binary)
+    let dir = workspace::target_dir().join("test-scratch").join(test);
+    LocalHandler::prepare(config, &binary, &dir).expect("synth and unpack")
 }
 
 /// The public-read sample with a policy over 200 KB and a unicode user name.
@@ -69,15 +75,15 @@ fn huge_event() -> Value {
 fn foreign_pairs() -> Vec<(String, Value)> {
     let mut sources: Vec<&str> = CATALOG
         .iter()
-        .filter_map(|m| m.selector.event_source)
+        .filter_map(|m| selector(m).event_source)
         .collect();
     sources.sort_unstable();
     sources.dedup();
     let selected: BTreeSet<(&str, &str)> = CATALOG
         .iter()
         .flat_map(|m| {
-            m.selector.calls.iter().filter_map(move |c| match c.name {
-                Test::Exact(name) => Some((m.selector.event_source.unwrap_or_default(), name)),
+            selector(m).calls.iter().filter_map(move |c| match c.name {
+                Test::Exact(name) => Some((selector(m).event_source.unwrap_or_default(), name)),
                 _ => None,
             })
         })
@@ -119,28 +125,15 @@ fn report() -> &'static Report {
         let mut samples = demo::samples().expect("samples");
         samples.push((HUGE.to_owned(), huge_event()));
         samples.extend(foreign_pairs());
-        let handler = arm64_handler("end_to_end");
+        let config = tuning_config();
+        let handler = local_handler("end_to_end", &config);
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         runtime.block_on(async {
             let emulator = Emulator::start().expect("emulator");
             let sdk = emulator.sdk_config().await;
-            let file = workspace::target_dir().join("test-scratch/end_to_end.toml");
-            std::fs::write(&file, "monitors = [\"all\"]\n").expect("config file");
-            let config = config::load(&ConfigArgs {
-                config: Some(file),
-                ..ConfigArgs::default()
-            })
-            .expect("config");
-            demo::run(
-                &sdk,
-                emulator.endpoint(),
-                &config,
-                &artifact(),
-                handler,
-                &samples,
-            )
-            .await
-            .expect("demo run")
+            demo::run(&sdk, emulator.endpoint(), &config, handler, &samples)
+                .await
+                .expect("demo run")
         })
     })
 }
@@ -161,7 +154,9 @@ fn expected_subject(name: &str) -> String {
 #[test]
 fn the_emulators_matcher_delivers_every_monitored_sample_and_no_negative_one() {
     for sample in &report().samples {
-        let unmonitored = sample.name.starts_with("negative-") || sample.name.starts_with(PROBE);
+        let unmonitored = sample.name.starts_with("negative-")
+            || sample.name.starts_with(PROBE)
+            || sample.name == SUPPRESSED_IN_RULE;
         assert_eq!(sample.matched, !unmonitored, "{}", sample.name);
     }
 }
@@ -180,7 +175,8 @@ fn the_rules_deliver_no_foreign_pair() {
 
 #[test]
 fn simulate_agrees_with_the_emulators_matcher_on_every_sample_and_probe() {
-    let selection = Selection::every();
+    let detection = tuning_config().detection;
+    let today = time::OffsetDateTime::now_utc().date();
     let mut samples = demo::samples().expect("samples");
     samples.push((HUGE.to_owned(), huge_event()));
     samples.extend(foreign_pairs());
@@ -192,7 +188,7 @@ fn simulate_agrees_with_the_emulators_matcher_on_every_sample_and_probe() {
             envelope: event.clone(),
         };
         assert_eq!(
-            simulate::simulate(&input, &selection).matched_rule,
+            simulate::simulate(&input, &detection, today).matched_rule,
             run.matched,
             "{name}"
         );
@@ -218,16 +214,51 @@ fn the_subscriber_receives_exactly_the_reviewed_alert_of_each_monitored_sample()
     let mut expected: Vec<String> = report()
         .samples
         .iter()
-        .filter(|s| s.matched && s.name != HUGE)
+        .filter(|s| s.matched && s.name != HUGE && !s.name.starts_with("tuning/"))
         .map(|s| expected_subject(&s.name))
         .collect();
-    expected.push(
-        "[CRITICAL] Zo?-?ngstr?m made S3 bucket acme-web-assets public (111122223333/us-east-1)"
-            .to_owned(),
+    expected.extend(
+        [
+            "[CRITICAL] Zo?-?ngstr?m made S3 bucket acme-web-assets public (111122223333/us-east-1)",
+            // The custom monitor, and the expired suppression that no longer hides anything.
+            "[MEDIUM] alice called ImportKeyPair (111122223333/us-east-1)",
+            "[MEDIUM] old-ci/nightly created IAM user nightly-tester (111122223333/us-east-1)",
+        ]
+        .map(str::to_owned),
     );
     received.sort();
     expected.sort();
     assert_eq!(received, expected);
+}
+
+#[test]
+fn the_handler_reports_the_suppression_that_kept_an_alert_back() {
+    let run = report()
+        .samples
+        .iter()
+        .find(|s| s.name == SUPPRESSED_IN_HANDLER)
+        .expect("the sample ran");
+    let Some(Outcome::Response(response)) = &run.outcome else {
+        panic!("{:?}", run.outcome)
+    };
+    assert_eq!(
+        response["suppressed_by"],
+        "CI deploys per-branch networks and users"
+    );
+    assert!(response.get("subject").is_none(), "{response}");
+}
+
+#[test]
+fn a_custom_monitor_alert_has_the_format_and_attributes_of_a_built_in_one() {
+    let alert = report()
+        .alerts
+        .iter()
+        .find(|a| a.attributes["monitor"] == "ec2-key-pair-imported")
+        .expect("the custom monitor's alert arrived");
+    assert_eq!(alert.document["schema"], "trailwatch.alert");
+    assert_eq!(alert.document["monitor_title"], "SSH key pair imported");
+    assert_eq!(alert.document["techniques"], json!(["T1098.004"]));
+    assert_eq!(alert.attributes["severity"], "MEDIUM");
 }
 
 #[test]
@@ -300,15 +331,15 @@ async fn the_handler_returns_an_error_to_the_runtime_api_when_sns_is_gone() {
         .await
         .expect("topic");
     let api = RuntimeApi::start().expect("runtime api");
+    let handler = local_handler("sns_gone", &tuning_config());
     let env = HandlerEnv {
         topic_arn: topic.topic_arn().unwrap_or_default().to_owned(),
-        monitors: Selection::default().to_list(),
+        task_root: handler.task_root.clone(),
         endpoint: emulator.endpoint().to_owned(),
         region: "us-east-1".to_owned(),
     };
     let log = workspace::target_dir().join("test-scratch/sns-gone-handler.log");
-    let _handler =
-        HandlerProcess::spawn(arm64_handler("sns_gone"), &api, &env, &log).expect("handler");
+    let _handler = HandlerProcess::spawn(handler.command, &api, &env, &log).expect("handler");
     let event: Value = serde_json::from_str(
         &std::fs::read_to_string(workspace::root().join("samples/iam-create-user-by-root.json"))
             .expect("sample"),
@@ -332,4 +363,11 @@ async fn the_handler_returns_an_error_to_the_runtime_api_when_sns_is_gone() {
             .is_some_and(|m| m.starts_with("publishing the alert failed")),
         "{error}"
     );
+}
+
+/// A built-in monitor's selector.
+fn selector(monitor: &handler::catalog::Monitor) -> &handler::selector::Selector {
+    monitor
+        .selector()
+        .expect("built-in monitors have typed selectors")
 }

@@ -41,3 +41,15 @@ fn the_catalog_as_json_names_id_packs_controls_and_techniques_of_every_monitor()
     );
     assert_eq!(cloudtrail["packs"], serde_json::json!(["cis", "stratus"]));
 }
+
+#[test]
+fn the_readme_tuning_example_is_the_tested_one() {
+    let readme = std::fs::read_to_string(workspace::root().join("README.md")).expect("README.md");
+    let example = std::fs::read_to_string(workspace::root().join("samples/tuning/trailwatch.toml"))
+        .expect("the tuning example");
+    let body: String = example.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    assert!(
+        readme.contains(&format!("```toml\n{body}```")),
+        "README.md's tuning example differs from samples/tuning/trailwatch.toml"
+    );
+}

@@ -232,8 +232,8 @@ fn topic_policy_lets_only_the_handler_role_publish() {
 }
 
 fn every_monitor_template() -> Value {
-    let selection = Selection::every();
-    app::stack(&app::props(&selection))
+    let every = handler::Detection::from(Selection::every());
+    app::stack(&app::props(&every))
         .expect("synth")
         .to_json()
         .expect("valid stack")

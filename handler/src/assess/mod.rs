@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
-use crate::catalog::{Failure, Monitor};
+use crate::catalog::{Failure, Monitor, Selects};
 use crate::event::Event;
 use crate::severity::Severity;
 use crate::text::{clip, json_error, shell_command};
@@ -320,18 +320,23 @@ fn own_account<'e>(event: &'e Event<'_>) -> Option<&'e str> {
 /// Judges an event with one monitor: the matched call's rule, then the
 /// monitor's code, then what a failure means to this monitor.
 pub fn judge(monitor: &Monitor, event: &Event<'_>) -> Result<Finding, ReadError> {
-    let call = monitor.selector.call(event);
-    let mut finding = match call {
-        Some(call) => Finding::from_rule(&call.rule, event),
-        None => Finding::new(
-            Verb::Called,
-            event
-                .record
-                .event_name
-                .as_deref()
-                .unwrap_or("an unnamed call"),
-            Severity::Info,
-        ),
+    let call = monitor.selector().and_then(|s| s.call(event));
+    let name = event
+        .record
+        .event_name
+        .as_deref()
+        .unwrap_or("an unnamed call");
+    let mut finding = match (call, &monitor.selects) {
+        (Some(call), _) => Finding::from_rule(&call.rule, event),
+        (None, Selects::Pattern(pattern)) => {
+            let mut finding = Finding::new(Verb::Called, name, pattern.severity);
+            finding.raise(
+                pattern.severity,
+                format!("your monitor {}: {}", monitor.id, monitor.title),
+            );
+            finding
+        }
+        (None, Selects::Calls(_)) => Finding::new(Verb::Called, name, Severity::Info),
     };
     if let Some(judge) = call.and_then(|c| c.refine).or(monitor.assess) {
         (judge.assess)(event, &mut finding)?;

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use handler::Selection;
 use handler::alert::Alert;
+use handler::{Detection, Selection};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
@@ -42,7 +42,10 @@ pub fn raw(value: &Value) -> Box<RawValue> {
     serde_json::value::to_raw_value(value).expect("any JSON value serialises")
 }
 
-/// Judges an event with every monitor enabled.
+/// A day within every expiry the tests use.
+pub const TODAY: time::Date = time::macros::date!(2026 - 11 - 30);
+
+/// Judges an event with every monitor enabled and no suppressions.
 pub fn judge(raw: &RawValue) -> Alert<'_> {
-    handler::alert::judge(raw, &Selection::every())
+    handler::alert::judge(raw, &Detection::from(Selection::every()), TODAY).alert()
 }

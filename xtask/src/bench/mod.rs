@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use crate::artifact::{self, Artifact};
+use crate::artifact;
+use crate::assembly::{self, Assembly};
 use crate::cloudformation::Approval;
-use crate::config::{self, ConfigArgs};
+use crate::config::{self, Config, ConfigArgs};
 use crate::deploy::{self, Session};
 use crate::emulator::Emulator;
 use crate::runtime_api::{HandlerEnv, HandlerProcess, RuntimeApi};
@@ -31,12 +32,18 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 /// The Python reference handler (the original design's Lambda).
 const REFERENCE_HANDLER: &str = include_str!("reference_handler.py");
 
-/// Runs every benchmark and writes the report.
-pub fn run() -> Result<()> {
+/// Runs every benchmark with the configuration `args` and writes the report.
+pub fn run(args: &ConfigArgs) -> Result<()> {
     tools::ensure()?;
     let out = workspace::target_dir().join("bench");
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let zip = artifact::build()?;
+    let config = config::load(args)?;
+    let binary = artifact::build()?;
+    let assembly = assembly::write(&out.join("assembly"), &config, Some(&binary))?;
+    let zip = assembly
+        .handler
+        .clone()
+        .context("synth wrote no handler zip")?;
     let native = build_native_handler()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -54,11 +61,11 @@ pub fn run() -> Result<()> {
             .to_owned();
         let env = HandlerEnv {
             topic_arn: topic,
-            monitors: handler::Selection::default().to_list(),
+            task_root: assembly.dir.clone(),
             endpoint: emulator.endpoint().to_owned(),
             region: "us-east-1".into(),
         };
-        let events = events()?;
+        let events = events(&config)?;
         let runtimes = vec![
             measure(
                 "trailwatch (Rust)",
@@ -86,7 +93,7 @@ pub fn run() -> Result<()> {
                 &out,
             )?,
         ];
-        let tools = tool_speed(&emulator, &zip).await?;
+        let tools = tool_speed(&emulator, &config, &assembly, args).await?;
         anyhow::Ok((runtimes, tools))
     })?;
     eprintln!("bench: criterion (parse + assess + render per sample)");
@@ -146,9 +153,9 @@ fn python_reference(out: &Path) -> Result<Command> {
 
 /// The well-formed monitored samples, cycled for warm invocations. The malformed
 /// ones are left out: the reference handler raises on them (trailwatch alerts).
-fn events() -> Result<Vec<Value>> {
+fn events(config: &Config) -> Result<Vec<Value>> {
     let samples = demo::samples()?;
-    let selection = handler::Selection::default();
+    let today = time::OffsetDateTime::now_utc().date();
     Ok(samples
         .into_iter()
         .filter(|(name, event)| {
@@ -157,7 +164,8 @@ fn events() -> Result<Vec<Value>> {
                 index: 0,
                 envelope: event.clone(),
             };
-            !name.starts_with("malformed-") && simulate::simulate(&input, &selection).matched_rule
+            !name.starts_with("malformed-")
+                && simulate::simulate(&input, &config.detection, today).matched_rule
         })
         .map(|(_, event)| event)
         .collect())
@@ -210,7 +218,9 @@ fn expect_response(outcome: crate::runtime_api::Outcome, name: &str) -> Result<(
 /// (artifact prebuilt, so no compilation is timed).
 async fn tool_speed(
     emulator: &Emulator,
-    zip: &Artifact,
+    config: &Config,
+    assembly: &Assembly,
+    args: &ConfigArgs,
 ) -> Result<Vec<(String, Duration, Duration)>> {
     eprintln!("bench: tool speed");
     let xtask = std::env::current_exe()?;
@@ -218,34 +228,29 @@ async fn tool_speed(
     let mut synth = Vec::new();
     for _ in 0..TOOL_RUNS {
         let at = Instant::now();
-        let status = Command::new(&xtask)
-            .args(["synth", "--out"])
-            .arg(&synth_dir)
-            .stderr(std::process::Stdio::null())
-            .status()?;
+        let mut command = Command::new(&xtask);
+        command.args(["synth", "--out"]).arg(&synth_dir);
+        if let Some(file) = &args.config {
+            command.arg("--config").arg(file);
+        }
+        let status = command.stderr(std::process::Stdio::null()).status()?;
         synth.push(at.elapsed());
         if !status.success() {
             bail!("synth failed");
         }
     }
     let session = Session::new(&emulator.sdk_config().await, Duration::from_millis(20));
-    let file = workspace::target_dir().join("bench/empty.toml");
-    std::fs::write(&file, "")?;
-    let config = config::load(&ConfigArgs {
-        config: Some(file),
-        ..ConfigArgs::default()
-    })?;
-    deploy::deploy(&session, &config, zip, Approval::Given).await?;
+    deploy::deploy(&session, config, assembly, Approval::Given).await?;
     let (mut noop, mut diff) = (Vec::new(), Vec::new());
     for _ in 0..TOOL_RUNS / 2 {
         let at = Instant::now();
-        let report = deploy::deploy(&session, &config, zip, Approval::Given).await?;
+        let report = deploy::deploy(&session, config, assembly, Approval::Given).await?;
         noop.push(at.elapsed());
         if report.stack.executed || report.asset.uploaded {
             bail!("the repeated deploy was not a no-op");
         }
         let at = Instant::now();
-        deploy::diff(&session, &config, Some(zip)).await?;
+        deploy::diff(&session, config, assembly).await?;
         diff.push(at.elapsed());
     }
     Ok(vec![

@@ -2,25 +2,22 @@
 
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use crate::config::{self, ConfigArgs};
-use crate::demo::{self, Report};
+use crate::demo::{self, LocalHandler, Report};
 use crate::emulator::Emulator;
 use crate::runtime_api::Outcome;
 use crate::{artifact, tools, workspace};
 
-/// Runs the command; `keep` leaves the emulator running.
-pub fn run(keep: bool) -> Result<()> {
+/// Runs the command with the configuration `args`; `keep` leaves the emulator running.
+pub fn run(args: &ConfigArgs, keep: bool) -> Result<()> {
     tools::ensure()?;
-    let artifact = artifact::build()?;
+    let binary = artifact::build()?;
     let started = Instant::now();
-    let config = config::load(&ConfigArgs::default())?;
-    let binary = artifact::unpack(&artifact, &workspace::target_dir().join("demo"))?;
-    let handler = match tools::ensure_qemu() {
-        Ok(()) => artifact::qemu_command(&binary),
-        Err(error) => bail!("{error:#}\n(the demo runs the arm64 handler that deploy uploads)"),
-    };
+    let config = config::load(args)?;
+    config.warn_expired();
+    let handler = LocalHandler::prepare(&config, &binary, &workspace::target_dir().join("demo"))?;
     let samples = demo::samples()?;
     let emulator = Emulator::start()?;
     eprintln!("demo: emulator on {}", emulator.endpoint());
@@ -29,15 +26,7 @@ pub fn run(keep: bool) -> Result<()> {
         .build()?;
     let report = runtime.block_on(async {
         let sdk = emulator.sdk_config().await;
-        demo::run(
-            &sdk,
-            emulator.endpoint(),
-            &config,
-            &artifact,
-            handler,
-            &samples,
-        )
-        .await
+        demo::run(&sdk, emulator.endpoint(), &config, handler, &samples).await
     })?;
     print_report(&report);
     eprintln!(

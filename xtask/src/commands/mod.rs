@@ -34,6 +34,9 @@ pub enum Command {
     Build,
     /// Render the CloudFormation template and the asset manifest.
     Synth {
+        /// Which monitors, suppressions and custom monitors.
+        #[command(flatten)]
+        config: crate::config::ConfigArgs,
         /// Directory to write into (default: target/synth).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -75,10 +78,17 @@ pub enum Command {
         /// Leave the emulator running afterwards.
         #[arg(long)]
         keep: bool,
+        /// Which monitors, suppressions and custom monitors, as for deploy.
+        #[command(flatten)]
+        config: crate::config::ConfigArgs,
     },
     /// Measure handler cold start, footprint and speed against the Python reference,
     /// and tool speed; writes target/bench/results.md and results.json.
-    Bench,
+    Bench {
+        /// The configuration the handler runs with, as for deploy.
+        #[command(flatten)]
+        config: crate::config::ConfigArgs,
+    },
 }
 
 impl Command {
@@ -88,19 +98,23 @@ impl Command {
             Command::Tools => tools::ensure().and_then(|()| tools::ensure_qemu()),
             Command::Test => test::run(),
             Command::Build => build::run(),
-            Command::Synth { out, stdout } => synth::run(out, stdout),
+            Command::Synth {
+                config,
+                out,
+                stdout,
+            } => synth::run(&config, out, stdout),
             Command::Deploy(args) => stack::deploy(args),
             Command::Simulate {
                 files,
                 format,
                 config,
             } => simulate::run(&files, format, &config),
-            Command::Demo { keep } => demo::run(keep),
+            Command::Demo { keep, config } => demo::run(&config, keep),
             Command::Monitors {
                 format,
                 update_readme,
             } => monitors::run(format, update_readme),
-            Command::Bench => crate::bench::run(),
+            Command::Bench { config } => crate::bench::run(&config),
             Command::Diff(args) => stack::diff(args),
             Command::Destroy(args) => stack::destroy(args),
         }

@@ -74,7 +74,7 @@ pub fn json() -> Value {
                     "default": defaults.contains(&m.id),
                     "read_only": m.read_only,
                     "selects": selects(m),
-                    "pattern": m.selector.pattern(),
+                    "pattern": m.pattern(),
                     "severity": severity(m),
                     "failure": m.failure,
                     "controls": m.controls,
@@ -124,7 +124,9 @@ pub fn markdown() -> String {
 
 /// What a monitor selects, in words.
 fn selects(monitor: &Monitor) -> String {
-    let selector = &monitor.selector;
+    let Some(selector) = monitor.selector() else {
+        return format!("events matching {}", monitor.pattern());
+    };
     let kind = match selector.kind {
         Kind::ApiCall => "API calls",
         Kind::SignIn => "console sign-ins",
@@ -171,7 +173,11 @@ fn condition(condition: &Condition) -> String {
 /// severity, with what code decides beyond it.
 fn severity(monitor: &Monitor) -> String {
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-    for call in monitor.selector.calls {
+    let Some(selector) = monitor.selector() else {
+        // A custom monitor's one fixed severity.
+        return monitor.ceiling().to_string();
+    };
+    for call in selector.calls {
         let mut rule = call.rule.severity.to_string();
         if let Some(judge) = call.refine.filter(|j| !j.decides.is_empty()) {
             let _ = write!(rule, " ({})", judge.decides);

@@ -16,7 +16,8 @@ pub enum Format {
 
 /// Runs the command with the configured monitors; fails when any file could not be read.
 pub fn run(files: &[String], format: Format, config: &ConfigArgs) -> Result<()> {
-    let selection = config::load(config)?.selection;
+    let detection = config::load(config)?.detection;
+    let today = time::OffsetDateTime::now_utc().date();
     let mut failed = 0;
     for file in files {
         let inputs = match simulate::read(file) {
@@ -28,7 +29,7 @@ pub fn run(files: &[String], format: Format, config: &ConfigArgs) -> Result<()> 
             }
         };
         for input in &inputs {
-            let simulated = simulate::simulate(input, &selection);
+            let simulated = simulate::simulate(input, &detection, today);
             match format {
                 Format::Text => println!("{}", simulate::describe(&simulated)),
                 Format::Json => println!("{}", serde_json::to_string(&simulated)?),

@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use crate::cloudformation::Approval;
 use crate::config::{self, ConfigArgs};
 use crate::deploy::{self, Session};
-use crate::{artifact, aws};
+use crate::{artifact, assembly, aws};
 
 /// How often to poll CloudFormation while waiting.
 const POLL: Duration = Duration::from_secs(3);
@@ -25,9 +25,10 @@ pub struct DeployArgs {
     /// Write the stack outputs to this JSON file.
     #[arg(long)]
     pub outputs_file: Option<PathBuf>,
-    /// Deploy this prebuilt handler zip instead of building one.
+    /// Deploy this synth output (a `cargo xtask synth --out` directory) as it
+    /// is, instead of building and synthesising.
     #[arg(long)]
-    pub artifact: Option<PathBuf>,
+    pub from: Option<PathBuf>,
 }
 
 /// Options of `destroy`.
@@ -49,12 +50,17 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-/// Runs `deploy`.
+/// Runs `deploy`: build, synth into target/synth (or take `--from`), and
+/// deploy exactly that output.
 pub fn deploy(args: DeployArgs) -> Result<()> {
     let config = config::load(&args.config)?;
-    let artifact = match &args.artifact {
-        Some(path) => artifact::load(path)?,
-        None => artifact::build()?,
+    config.warn_expired();
+    let assembly = match &args.from {
+        Some(dir) => assembly::read(dir)?,
+        None => {
+            let binary = artifact::build()?;
+            assembly::write(&assembly::default_dir(), &config, Some(&binary))?
+        }
     };
     let approval = if args.yes {
         Approval::Given
@@ -64,7 +70,7 @@ pub fn deploy(args: DeployArgs) -> Result<()> {
     runtime()?.block_on(async {
         let sdk = aws::load(config.region.as_deref()).await?;
         let session = Session::new(&sdk, POLL);
-        let report = deploy::deploy(&session, &config, &artifact, approval).await?;
+        let report = deploy::deploy(&session, &config, &assembly, approval).await?;
         eprintln!(
             "deploy: {} is up to date in {}",
             config.stack_name, session.region
@@ -80,16 +86,18 @@ pub fn deploy(args: DeployArgs) -> Result<()> {
     })
 }
 
-/// Runs `diff`.
+/// Runs `diff`: synth (with the built handler, if any) and compare.
 pub fn diff(args: ConfigArgs) -> Result<()> {
     let config = config::load(&args)?;
-    let artifact = artifact::existing()?;
-    if artifact.is_none() {
+    config.warn_expired();
+    let binary = artifact::built();
+    if binary.is_none() {
         eprintln!("diff: no handler built (cargo xtask build): comparing with the deployed code");
     }
+    let assembly = assembly::write(&assembly::default_dir(), &config, binary.as_deref())?;
     runtime()?.block_on(async {
         let sdk = aws::load(config.region.as_deref()).await?;
-        let changes = deploy::diff(&Session::new(&sdk, POLL), &config, artifact.as_ref()).await?;
+        let changes = deploy::diff(&Session::new(&sdk, POLL), &config, &assembly).await?;
         if changes.is_empty() {
             println!("{}: no changes", config.stack_name);
         }

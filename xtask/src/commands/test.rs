@@ -7,9 +7,9 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use super::synth;
+use crate::assembly::{ASSETS_TEMPLATE_FILE, TEMPLATE_FILE};
 use crate::{app, tools, workspace};
-use handler::Selection;
+use handler::{Detection, Selection};
 
 /// The monitor template with every monitor enabled, written beside the others for the linters.
 const EVERY_MONITOR_FILE: &str = "trailwatch-every-monitor.template.yaml";
@@ -113,30 +113,42 @@ fn arm64_build() -> Result<bool> {
     Ok(true)
 }
 
-/// The synthesised templates, plus the monitor template with every monitor
+/// The default templates, plus the monitor template with every monitor
 /// enabled (read-only rules included), so the linters see every rule shape.
 fn linted_templates(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut paths = synth::synth_to(dir)?;
-    let every = Selection::every();
-    let path = dir.join(EVERY_MONITOR_FILE);
-    std::fs::write(&path, app::stack(&app::props(&every))?.to_yaml()?)
-        .with_context(|| format!("writing {}", path.display()))?;
-    paths.push(path);
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let every = Detection::from(Selection::every());
+    let mut paths = Vec::new();
+    for (file, stack) in [
+        (TEMPLATE_FILE, app::stack(&app::default_props())?),
+        (ASSETS_TEMPLATE_FILE, template::assets::assets_stack()),
+        (EVERY_MONITOR_FILE, app::stack(&app::props(&every))?),
+    ] {
+        let path = dir.join(file);
+        std::fs::write(&path, stack.to_yaml()?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        paths.push(path);
+    }
     Ok(paths)
+}
+
+/// Where the linted templates are written.
+fn lint_dir() -> PathBuf {
+    workspace::target_dir().join("lint")
 }
 
 /// cfn-lint on the synthesised templates: any finding of any level fails.
 fn cfn_lint() -> Result<bool> {
     let status = Command::new(tools::venv_bin("cfn-lint"))
         .args(["--include-checks", "I", "--"])
-        .args(linted_templates(&synth::default_dir())?)
+        .args(linted_templates(&lint_dir())?)
         .status()
         .context("running cfn-lint")?;
     Ok(status.success())
 }
 
 fn checkov() -> Result<bool> {
-    checkov_in(&synth::default_dir())
+    checkov_in(&lint_dir())
 }
 
 /// Synthesises the templates into `dir` and runs checkov on them: passes only

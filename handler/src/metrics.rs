@@ -1,0 +1,39 @@
+//! Metrics in CloudWatch's embedded metric format: one JSON log line that
+//! CloudWatch Logs turns into a metric, with no API call from the function.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+
+use crate::Handled;
+
+/// Namespace of trailwatch's metrics.
+pub const NAMESPACE: &str = "trailwatch";
+/// Metric counting events every finding of which a suppression hid.
+pub const SUPPRESSED: &str = "SuppressedEvents";
+
+/// Logs a suppressed event (structured, with the reason) and counts it.
+pub fn suppressed(handled: &Handled, reason: &str) {
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".into());
+    let millis = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let line = json!({
+        "_aws": {
+            "Timestamp": millis,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [["FunctionName"]],
+                "Metrics": [{"Name": SUPPRESSED, "Unit": "Count"}],
+            }],
+        },
+        "FunctionName": function,
+        SUPPRESSED: 1,
+        "message": "event suppressed",
+        "event_id": handled.event_id,
+        "monitor": handled.monitor,
+        "severity": handled.severity,
+        "reason": reason,
+    });
+    println!("{line}");
+}

@@ -1,0 +1,380 @@
+//! Custom monitors: an EventBridge pattern, a title and a severity from the
+//! user's configuration, judged like a built-in monitor of plain calls.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::catalog::{self, Failure, Monitor, Pattern, Selects};
+use crate::matcher::Matcher;
+use crate::severity::Severity;
+
+/// Longest id, title, control or technique, in characters.
+const MAX_TEXT_CHARS: usize = 200;
+
+/// Comparison operators EventBridge accepts on the default bus.
+const OPERATORS: &[&str] = &[
+    "prefix",
+    "suffix",
+    "equals-ignore-case",
+    "wildcard",
+    "anything-but",
+    "cidr",
+    "exists",
+    "numeric",
+];
+
+/// Verbs of calls that change something: a pattern naming only such calls
+/// (exactly) selects no read-only event. Anything else might, so it goes to the
+/// read-only rule, whose state also delivers write calls: a wrong guess there
+/// costs nothing, a wrong guess the other way would lose events.
+const WRITE_VERBS: &[&str] = &[
+    "Accept",
+    "Add",
+    "Allocate",
+    "Apply",
+    "Associate",
+    "Attach",
+    "Authorize",
+    "Cancel",
+    "Change",
+    "Copy",
+    "Create",
+    "Delete",
+    "Deregister",
+    "Detach",
+    "Disable",
+    "Disassociate",
+    "Enable",
+    "Import",
+    "Invite",
+    "Leave",
+    "Modify",
+    "Put",
+    "Reboot",
+    "Register",
+    "Reject",
+    "Release",
+    "Remove",
+    "Replace",
+    "Reset",
+    "Restore",
+    "Revoke",
+    "Rotate",
+    "Run",
+    "Schedule",
+    "Send",
+    "Set",
+    "Share",
+    "Start",
+    "Stop",
+    "Tag",
+    "Terminate",
+    "Untag",
+    "Update",
+    "Upload",
+];
+
+/// A `[[monitor]]` block of the configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomSpec {
+    /// Lowercase letters, digits and `-`; unique among all monitors.
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    /// An EventBridge event pattern: a JSON string or a table.
+    pub pattern: Value,
+    #[serde(default)]
+    pub controls: Vec<String>,
+    #[serde(default)]
+    pub techniques: Vec<String>,
+}
+
+impl CustomSpec {
+    /// The pattern as a JSON object, checked: EventBridge syntax and operators,
+    /// `source` limited to AWS services (which no one can forge with PutEvents).
+    pub fn pattern(&self) -> Result<Value, String> {
+        let pattern = match &self.pattern {
+            Value::String(text) => {
+                serde_json::from_str(text).map_err(|e| format!("pattern is not valid JSON: {e}"))?
+            }
+            other => other.clone(),
+        };
+        let Value::Object(fields) = &pattern else {
+            return Err("pattern must be a JSON object".to_owned());
+        };
+        check_object(fields, "")?;
+        check_source(fields.get("source"))?;
+        Ok(pattern)
+    }
+
+    /// Checks the spec and builds its monitor. Monitors live for the whole
+    /// process (the handler reads its settings once, at start), so the built
+    /// monitor is leaked to get the `'static` lifetime built-in ones have.
+    pub fn build(&self) -> Result<&'static Monitor, String> {
+        check_id(&self.id)?;
+        check_text("title", &self.title)?;
+        for text in self.controls.iter().chain(&self.techniques) {
+            check_text("controls and techniques", text)?;
+        }
+        let pattern = self.pattern()?;
+        let json = pattern.to_string();
+        // The handler matches custom patterns with quamina: refuse what it cannot
+        // match rather than deploy a rule the handler would disagree with.
+        Matcher::new([((), json.as_str())]).map_err(|e| {
+            format!("pattern: {e} (the handler's matcher, quamina, lacks this form)")
+        })?;
+        let detail = pattern.get("detail");
+        let failure = match detail.and_then(|d| d.get("errorCode")) {
+            // The pattern looks for failures: they are the finding.
+            Some(_) => Failure::Finding,
+            None => Failure::Attempt,
+        };
+        let leak = |texts: &[String]| -> &'static [&'static str] {
+            texts
+                .iter()
+                .map(|t| &*t.clone().leak())
+                .collect::<Vec<_>>()
+                .leak()
+        };
+        Ok(Box::leak(Box::new(Monitor {
+            id: self.id.clone().leak(),
+            title: self.title.clone().leak(),
+            packs: &[],
+            selects: Selects::Pattern(Pattern {
+                json: json.leak(),
+                severity: self.severity,
+            }),
+            assess: None,
+            failure,
+            read_only: may_select_read_only(detail),
+            controls: leak(&self.controls),
+            techniques: leak(&self.techniques),
+        })))
+    }
+}
+
+fn check_id(id: &str) -> Result<(), String> {
+    let well_formed = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !well_formed {
+        return Err("id must be 1-64 lowercase letters, digits and '-'".to_owned());
+    }
+    let taken = catalog::by_id(id).is_some()
+        || id == catalog::ALL
+        || catalog::Pack::ALL.iter().any(|p| p.as_str() == id);
+    if taken {
+        return Err(format!("id {id:?} is a built-in monitor or pack"));
+    }
+    Ok(())
+}
+
+fn check_text(what: &str, text: &str) -> Result<(), String> {
+    if text.trim().is_empty() || text.chars().count() > MAX_TEXT_CHARS {
+        return Err(format!("{what} must hold 1-{MAX_TEXT_CHARS} characters"));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(format!("{what} must not hold control characters"));
+    }
+    Ok(())
+}
+
+/// Every field of a pattern object: a nested object or a list of matchers.
+fn check_object(fields: &Map<String, Value>, path: &str) -> Result<(), String> {
+    if fields.is_empty() {
+        return Err(format!("pattern{path}: empty object"));
+    }
+    for (key, value) in fields {
+        let here = format!("{path}.{key}");
+        if key == "$or" {
+            return Err(format!(
+                "pattern{here}: `$or` is not supported in custom monitors; write one [[monitor]] per alternative"
+            ));
+        }
+        match value {
+            Value::Object(child) => check_object(child, &here)?,
+            Value::Array(matchers) if !matchers.is_empty() => {
+                for matcher in matchers {
+                    check_matcher(matcher, &here)?;
+                }
+            }
+            _ => {
+                return Err(format!(
+                    "pattern{here}: must be an object or a non-empty list of values"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_matcher(matcher: &Value, path: &str) -> Result<(), String> {
+    let Value::Object(operator) = matcher else {
+        return Ok(());
+    };
+    let mut keys = operator.keys();
+    match (keys.next(), keys.next()) {
+        (Some(name), None) if OPERATORS.contains(&name.as_str()) => Ok(()),
+        (Some(name), None) => Err(format!(
+            "pattern{path}: unknown operator {name:?} (EventBridge knows {})",
+            OPERATORS.join(", ")
+        )),
+        _ => Err(format!(
+            "pattern{path}: an operator object holds exactly one operator"
+        )),
+    }
+}
+
+fn check_source(source: Option<&Value>) -> Result<(), String> {
+    let names = source.and_then(Value::as_array);
+    let aws_only = names.is_some_and(|names| {
+        names
+            .iter()
+            .all(|n| n.as_str().is_some_and(|n| n.starts_with("aws.")))
+    });
+    if aws_only {
+        Ok(())
+    } else {
+        Err("pattern.source must list AWS sources exactly (like \"aws.ssm\"): events from other sources can be forged with PutEvents".to_owned())
+    }
+}
+
+/// Whether the pattern may select read-only calls (see [`WRITE_VERBS`]).
+fn may_select_read_only(detail: Option<&Value>) -> bool {
+    let field = |name: &str| detail.and_then(|d| d.get(name)).and_then(Value::as_array);
+    if field("readOnly").is_some_and(|v| v == &[Value::Bool(false)]) {
+        return false;
+    }
+    let writes_only = field("eventName").is_some_and(|names| {
+        names.iter().all(|name| {
+            name.as_str().is_some_and(|name| {
+                WRITE_VERBS.iter().any(|verb| {
+                    name.strip_prefix(verb)
+                        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_uppercase()))
+                })
+            })
+        })
+    });
+    !writes_only
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec(pattern: Value) -> CustomSpec {
+        CustomSpec {
+            id: "ec2-key-pair-imported".into(),
+            title: "SSH key pair imported".into(),
+            severity: Severity::Medium,
+            pattern,
+            controls: Vec::new(),
+            techniques: vec!["T1651".into()],
+        }
+    }
+
+    fn error(pattern: Value) -> String {
+        spec(pattern).build().expect_err("invalid")
+    }
+
+    #[test]
+    fn a_pattern_given_as_json_text_is_read() {
+        let text = r#"{"source": ["aws.ec2"], "detail": {"eventName": ["ImportKeyPair"]}}"#;
+        let monitor = spec(Value::String(text.into())).build().expect("valid");
+        assert_eq!(
+            monitor.pattern(),
+            json!({"source": ["aws.ec2"], "detail": {"eventName": ["ImportKeyPair"]}})
+        );
+        assert!(!monitor.read_only);
+    }
+
+    #[test]
+    fn invalid_json_text_is_named() {
+        assert!(
+            error(Value::String("{\"source\": [".into())).starts_with("pattern is not valid JSON")
+        );
+    }
+
+    #[test]
+    fn a_source_outside_aws_is_refused() {
+        assert!(
+            error(json!({"source": ["my.app"]}))
+                .starts_with("pattern.source must list AWS sources")
+        );
+        assert!(error(json!({"detail": {"eventName": ["X"]}})).starts_with("pattern.source"));
+    }
+
+    #[test]
+    fn an_unknown_operator_is_named_with_its_path() {
+        assert_eq!(
+            error(json!({"source": ["aws.ssm"], "detail": {"eventName": [{"regexp": "Send.*"}]}})),
+            "pattern.detail.eventName: unknown operator \"regexp\" (EventBridge knows prefix, suffix, equals-ignore-case, wildcard, anything-but, cidr, exists, numeric)"
+        );
+    }
+
+    #[test]
+    fn or_is_refused_with_the_alternative() {
+        assert!(
+            error(json!({"source": ["aws.ssm"], "$or": [{"a": ["b"]}]}))
+                .contains("write one [[monitor]] per alternative")
+        );
+    }
+
+    #[test]
+    fn a_leaf_that_is_not_a_list_is_refused() {
+        assert_eq!(
+            error(json!({"source": ["aws.ssm"], "detail": {"eventName": "SendCommand"}})),
+            "pattern.detail.eventName: must be an object or a non-empty list of values"
+        );
+    }
+
+    #[test]
+    fn ids_clashing_with_built_in_monitors_or_packs_are_refused() {
+        for id in ["iam-create-user", "cis", "all"] {
+            let spec = CustomSpec {
+                id: id.into(),
+                ..spec(json!({"source": ["aws.ssm"]}))
+            };
+            assert_eq!(
+                spec.build().expect_err(id),
+                format!("id {id:?} is a built-in monitor or pack")
+            );
+        }
+        let spec = CustomSpec {
+            id: "SSM".into(),
+            ..spec(json!({"source": ["aws.ssm"]}))
+        };
+        assert!(spec.build().is_err());
+    }
+
+    #[test]
+    fn read_only_unless_only_write_calls_are_named() {
+        let read_only = |detail: Value| {
+            spec(json!({"source": ["aws.ssm"], "detail": detail}))
+                .build()
+                .expect("valid")
+                .read_only
+        };
+        assert!(!read_only(
+            json!({"eventName": ["SendCommand", "StartSession"]})
+        ));
+        assert!(read_only(json!({"eventName": ["GetParameter"]})));
+        assert!(read_only(json!({"eventName": ["SendCommand", "Settle"]})));
+        assert!(read_only(json!({"eventName": [{"prefix": "Send"}]})));
+        assert!(read_only(json!({"userIdentity": {"type": ["Root"]}})));
+        assert!(!read_only(json!({"readOnly": [false]})));
+    }
+
+    #[test]
+    fn a_pattern_on_error_codes_makes_failures_the_finding() {
+        let monitor =
+            spec(json!({"source": ["aws.ssm"], "detail": {"errorCode": [{"exists": true}]}}))
+                .build()
+                .expect("valid");
+        assert_eq!(monitor.failure, Failure::Finding);
+    }
+}

@@ -1,0 +1,138 @@
+//! Tuning: the monitors a deployment enables, the user's own monitors, and
+//! suppressions. One [`Settings`] document, written by `cargo xtask synth` and
+//! read by the handler at start, gives one [`Detection`]; both the rule patterns
+//! and the handler's decisions come from it.
+
+pub mod custom;
+pub mod suppress;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::catalog::{Monitor, Selection};
+use crate::event::Event;
+use crate::selector;
+
+pub use custom::CustomSpec;
+pub use suppress::{SuppressSpec, Suppression, Suppressions};
+
+/// File name of the settings inside the handler's zip, beside `bootstrap`.
+pub const SETTINGS_FILE: &str = "trailwatch.json";
+
+/// The detection settings a handler is deployed with.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The enabled built-in monitors' ids.
+    pub monitors: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom: Vec<CustomSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppress: Vec<SuppressSpec>,
+}
+
+/// Enabled monitors and suppressions, checked and ready to judge events.
+#[derive(Debug, Clone, Default)]
+pub struct Detection {
+    pub selection: Selection,
+    pub suppressions: Suppressions,
+}
+
+impl From<Selection> for Detection {
+    fn from(selection: Selection) -> Self {
+        Self {
+            selection,
+            suppressions: Suppressions::default(),
+        }
+    }
+}
+
+impl Detection {
+    /// Checks the settings; reports every problem, naming the block it is in.
+    pub fn build(settings: &Settings) -> Result<Self, Vec<String>> {
+        let selection = Selection::parse(&settings.monitors).map_err(|e| vec![e])?;
+        let mut problems = Vec::new();
+        let mut custom: Vec<&'static Monitor> = Vec::new();
+        for (index, spec) in settings.custom.iter().enumerate() {
+            let name = format!("monitor[{index}] ({:?})", spec.id);
+            match spec.build() {
+                Ok(_) if custom.iter().any(|m| m.id == spec.id) => {
+                    problems.push(format!("{name}: id used by an earlier [[monitor]]"));
+                }
+                Ok(monitor) => custom.push(monitor),
+                Err(problem) => problems.push(format!("{name}: {problem}")),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let selection = selection.with_custom(custom).map_err(|e| vec![e])?;
+        let suppressions = Suppressions::build(&settings.suppress, &selection)?;
+        Ok(Self {
+            selection,
+            suppressions,
+        })
+    }
+
+    /// Reads and checks a settings file.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let settings: Settings = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not valid settings: {e}", path.display()))?;
+        Self::build(&settings)
+            .map_err(|problems| format!("{}: {}", path.display(), problems.join("; ")))
+    }
+
+    /// The EventBridge sub-patterns of the enabled monitors: those of write calls
+    /// and sign-ins, and those of read-only calls (which need a rule of their
+    /// own). Suppressions EventBridge can apply are written into them.
+    pub fn patterns(&self) -> (Vec<Value>, Vec<Value>) {
+        (self.patterns_of(false), self.patterns_of(true))
+    }
+
+    fn patterns_of(&self, read_only: bool) -> Vec<Value> {
+        // Monitors excluding the same principals share sub-patterns.
+        let mut groups: Vec<(Vec<String>, Vec<&'static Monitor>)> = Vec::new();
+        for monitor in self
+            .selection
+            .monitors()
+            .filter(|m| m.read_only == read_only)
+        {
+            let excluded = self.suppressions.excluded_principals(monitor);
+            match groups.iter_mut().find(|(e, _)| *e == excluded) {
+                Some((_, monitors)) => monitors.push(monitor),
+                None => groups.push((excluded, vec![monitor])),
+            }
+        }
+        groups
+            .into_iter()
+            .flat_map(|(excluded, monitors)| {
+                let mut patterns = selector::patterns(monitors.iter().filter_map(|m| m.selector()));
+                patterns.extend(
+                    monitors
+                        .iter()
+                        .filter(|m| m.selector().is_none())
+                        .map(|m| m.pattern()),
+                );
+                for pattern in &mut patterns {
+                    suppress::exclude_principals(pattern, &excluded);
+                }
+                patterns
+            })
+            .collect()
+    }
+
+    /// Whether the rules deliver the event: some enabled monitor selects it and
+    /// no suppression written into that monitor's pattern excludes it.
+    pub fn delivers(&self, event: &Event<'_>, today: time::Date) -> bool {
+        let holding = self.suppressions.holding(event, today);
+        self.selection.matching(event).into_iter().any(|monitor| {
+            let excluded = suppress::can_exclude(&monitor.pattern())
+                && holding.iter().any(|s| !s.excludes(monitor).is_empty());
+            !excluded
+        })
+    }
+}

@@ -1,0 +1,312 @@
+//! Suppressions: findings the user decided not to hear about, each with a reason,
+//! optional conditions on who, from where and in which account, an optional
+//! expiry, and a severity above which it never hides anything.
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use time::Date;
+use time::macros::format_description;
+
+use crate::catalog::{Monitor, Selection};
+use crate::event::Event;
+use crate::matcher::Matcher;
+use crate::severity::Severity;
+
+/// Longest reason, in characters.
+const MAX_REASON_CHARS: usize = 200;
+/// Where the caller's ARN is, and where a role session's role ARN is.
+const PRINCIPAL_PATHS: [&[&str]; 2] = [
+    &["userIdentity", "arn"],
+    &["userIdentity", "sessionContext", "sessionIssuer", "arn"],
+];
+
+/// A `[[suppress]]` block of the configuration. Conditions are ANDed, the
+/// values of one condition ORed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressSpec {
+    /// Why: logged with every event it suppresses.
+    pub reason: String,
+    /// Monitor ids or packs it applies to (default: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitors: Option<Vec<String>>,
+    /// The caller's ARN, or a role session's role ARN, in EventBridge wildcard syntax.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub principal_arn: Vec<String>,
+    /// CIDRs the call came from.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_ip: Vec<String>,
+    /// Accounts the event was recorded in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub account: Vec<String>,
+    /// Last day (UTC) it applies, as YYYY-MM-DD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// It never hides a finding above this severity.
+    #[serde(default = "default_max_severity")]
+    pub max_severity: Severity,
+}
+
+fn default_max_severity() -> Severity {
+    Severity::High
+}
+
+/// A checked suppression.
+#[derive(Debug, Clone)]
+pub struct Suppression {
+    pub reason: String,
+    /// The monitor ids it covers; `None` for all.
+    monitors: Option<Vec<&'static str>>,
+    principals: Vec<String>,
+    /// Whether it has any condition besides monitors and severity.
+    conditional: bool,
+    pub expires: Option<Date>,
+    pub max_severity: Severity,
+}
+
+impl Suppression {
+    /// Whether it no longer applies on `today`.
+    pub fn expired(&self, today: Date) -> bool {
+        self.expires.is_some_and(|last| today > last)
+    }
+
+    /// Whether it may hide a finding of `monitor` with `severity`.
+    pub fn covers(&self, monitor: &Monitor, severity: Severity) -> bool {
+        severity <= self.max_severity && self.names(monitor)
+    }
+
+    fn names(&self, monitor: &Monitor) -> bool {
+        self.monitors
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&monitor.id))
+    }
+
+    /// The principal patterns EventBridge can exclude in `monitor`'s rule pattern:
+    /// only for a suppression that never expires, tests nothing but the
+    /// principal, and could hide anything the monitor raises.
+    pub fn excludes(&self, monitor: &Monitor) -> &[String] {
+        let pattern_only = self.expires.is_none()
+            && !self.principals.is_empty()
+            && self.names(monitor)
+            && monitor.ceiling() <= self.max_severity;
+        if pattern_only { &self.principals } else { &[] }
+    }
+}
+
+/// Every suppression, matched against an event at once.
+#[derive(Debug, Clone, Default)]
+pub struct Suppressions {
+    list: Vec<Suppression>,
+    /// The conditions of the conditional ones, by position in `list`.
+    matcher: Option<Matcher<usize>>,
+}
+
+impl Suppressions {
+    /// Checks every block against the enabled monitors; reports each problem
+    /// with the block's position and reason.
+    pub fn build(specs: &[SuppressSpec], selection: &Selection) -> Result<Self, Vec<String>> {
+        let mut problems = Vec::new();
+        let mut list = Vec::new();
+        let mut patterns = Vec::new();
+        for (index, spec) in specs.iter().enumerate() {
+            match build_one(spec, selection) {
+                Ok((suppression, conditions)) => {
+                    patterns.extend(conditions.into_iter().map(|c| (list.len(), c.to_string())));
+                    list.push(suppression);
+                }
+                Err(errors) => problems.extend(
+                    errors
+                        .into_iter()
+                        .map(|e| format!("suppress[{index}] ({:?}): {e}", spec.reason)),
+                ),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let matcher = match patterns.is_empty() {
+            true => None,
+            false => Some(
+                Matcher::new(patterns.iter().map(|(i, p)| (*i, p.as_str())))
+                    .map_err(|e| vec![format!("suppress: {e}")])?,
+            ),
+        };
+        Ok(Self { list, matcher })
+    }
+
+    /// Every suppression.
+    pub fn iter(&self) -> impl Iterator<Item = &Suppression> {
+        self.list.iter()
+    }
+
+    /// The unexpired suppressions whose conditions hold for `event`.
+    pub fn holding(&self, event: &Event<'_>, today: Date) -> Vec<&Suppression> {
+        if self.list.is_empty() {
+            return Vec::new();
+        }
+        let matched = self
+            .matcher
+            .as_ref()
+            .map(|m| m.matches(event.raw.get()))
+            .unwrap_or_default();
+        self.list
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| (!s.conditional || matched.contains(i)) && !s.expired(today))
+            .map(|(_, s)| s)
+            .collect()
+    }
+
+    /// The principal patterns `monitor`'s rule pattern excludes, sorted.
+    pub fn excluded_principals(&self, monitor: &Monitor) -> Vec<String> {
+        let mut all: Vec<String> = self
+            .list
+            .iter()
+            .flat_map(|s| s.excludes(monitor))
+            .cloned()
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+}
+
+/// One checked suppression and the quamina patterns of its conditions.
+fn build_one(
+    spec: &SuppressSpec,
+    selection: &Selection,
+) -> Result<(Suppression, Vec<Value>), Vec<String>> {
+    let mut problems = Vec::new();
+    let reason = spec.reason.trim();
+    if reason.is_empty()
+        || reason.chars().count() > MAX_REASON_CHARS
+        || reason.chars().any(char::is_control)
+    {
+        problems.push(format!(
+            "reason must hold 1-{MAX_REASON_CHARS} characters, no control characters"
+        ));
+    }
+    let monitors = spec.monitors.as_ref().map(|names| {
+        if names.is_empty() {
+            problems.push("monitors is empty: leave it out to cover every monitor".to_owned());
+        }
+        let mut ids = Vec::new();
+        for name in names {
+            match selection.named(name) {
+                Some(mut named) => ids.append(&mut named),
+                None => problems.push(format!("monitors: {name:?} is no enabled monitor or pack")),
+            }
+        }
+        ids
+    });
+    for arn in &spec.principal_arn {
+        if arn.is_empty() || arn.contains("**") || arn.chars().any(char::is_control) {
+            problems.push(format!(
+                "principal_arn: {arn:?} is not an ARN pattern (EventBridge wildcard syntax: '*' for any characters, no '**')"
+            ));
+        }
+    }
+    for cidr in &spec.source_ip {
+        if cidr.parse::<IpNet>().is_err() {
+            problems.push(format!(
+                "source_ip: {cidr:?} is not a CIDR (like 10.0.0.0/8 or 2001:db8::/32)"
+            ));
+        }
+    }
+    for account in &spec.account {
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            problems.push(format!("account: {account:?} is not a 12-digit account id"));
+        }
+    }
+    let expires = spec.expires.as_deref().and_then(|text| {
+        Date::parse(text, format_description!("[year]-[month]-[day]"))
+            .map_err(|_| problems.push(format!("expires: {text:?} is not a date YYYY-MM-DD")))
+            .ok()
+    });
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let suppression = Suppression {
+        reason: reason.to_owned(),
+        monitors,
+        principals: spec.principal_arn.clone(),
+        conditional: !(spec.principal_arn.is_empty()
+            && spec.source_ip.is_empty()
+            && spec.account.is_empty()),
+        expires,
+        max_severity: spec.max_severity,
+    };
+    Ok((suppression, patterns(spec)))
+}
+
+/// The quamina patterns of a spec's conditions: one per principal field (ORed
+/// under one id), each with the source and account conditions (ANDed).
+fn patterns(spec: &SuppressSpec) -> Vec<Value> {
+    let mut base = json!({});
+    if !spec.account.is_empty() {
+        base["account"] = json!(spec.account);
+    }
+    if !spec.source_ip.is_empty() {
+        let cidrs: Vec<Value> = spec.source_ip.iter().map(|c| json!({"cidr": c})).collect();
+        base["detail"] = json!({"sourceIPAddress": cidrs});
+    }
+    if spec.principal_arn.is_empty() {
+        return if base == json!({}) {
+            Vec::new()
+        } else {
+            vec![base]
+        };
+    }
+    let wildcards: Vec<Value> = spec
+        .principal_arn
+        .iter()
+        .map(|p| json!({"wildcard": p}))
+        .collect();
+    PRINCIPAL_PATHS
+        .iter()
+        .map(|path| {
+            let mut pattern = base.clone();
+            let mut at = &mut pattern["detail"];
+            for key in *path {
+                at = &mut at[*key];
+            }
+            *at = Value::Array(wildcards.clone());
+            pattern
+        })
+        .collect()
+}
+
+/// Whether principals can be excluded in this sub-pattern: its `detail` tests
+/// no principal field and has no `$or` of its own.
+pub fn can_exclude(pattern: &Value) -> bool {
+    let detail = &pattern["detail"];
+    detail.get("$or").is_none()
+        && !PRINCIPAL_PATHS.iter().any(|path| {
+            path.iter()
+                .try_fold(detail, |at, key| at.get(*key))
+                .is_some()
+        })
+}
+
+/// `pattern` (one monitor's sub-pattern) with events from these principals
+/// excluded, as EventBridge writes it: each principal field either absent or
+/// none of them. Left as is when its `detail` already tests a principal field
+/// or uses `$or` (the handler still applies the suppression).
+pub fn exclude_principals(pattern: &mut Value, principals: &[String]) {
+    if principals.is_empty() || !can_exclude(pattern) {
+        return;
+    }
+    let none_of = json!([{"anything-but": {"wildcard": principals}}]);
+    let absent = json!([{"exists": false}]);
+    let mut alternatives = Vec::new();
+    for caller in [&none_of, &absent] {
+        for role in [&none_of, &absent] {
+            alternatives.push(json!({"userIdentity": {
+                "arn": caller,
+                "sessionContext": {"sessionIssuer": {"arn": role}},
+            }}));
+        }
+    }
+    pattern["detail"]["$or"] = Value::Array(alternatives);
+}

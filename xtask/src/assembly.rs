@@ -1,0 +1,128 @@
+//! The synth output, as the CDK's cloud assembly: the template, the handler's
+//! settings, the handler zip, and a manifest naming them. `deploy` reads only
+//! this, so what it deploys is exactly what `synth` wrote.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use handler::tuning::SETTINGS_FILE;
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::{self, Artifact};
+use crate::config::Config;
+use crate::{app, workspace};
+
+/// File name of the rendered monitor template.
+pub const TEMPLATE_FILE: &str = "trailwatch.template.yaml";
+/// File name of the rendered assets (bootstrap) template.
+pub const ASSETS_TEMPLATE_FILE: &str = "trailwatch-assets.template.yaml";
+/// File name of the manifest.
+pub const MANIFEST_FILE: &str = "assets.json";
+/// File name of the handler zip.
+const ZIP_FILE: &str = "handler.zip";
+
+/// A synth output directory, read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assembly {
+    pub dir: PathBuf,
+    /// The monitor template's YAML.
+    pub template: String,
+    /// The handler zip; absent when the handler was never built.
+    pub handler: Option<Artifact>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Manifest {
+    template: String,
+    settings: String,
+    handler: Option<HandlerAsset>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct HandlerAsset {
+    path: String,
+    sha256: String,
+    size: u64,
+}
+
+/// The default output directory.
+pub fn default_dir() -> PathBuf {
+    workspace::target_dir().join("synth")
+}
+
+/// Writes both templates, the settings and, given the built `binary`, the
+/// handler zip into `dir`, with the manifest.
+pub fn write(dir: &Path, config: &Config, binary: Option<&Path>) -> Result<Assembly> {
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let template = app::stack(&config.props)?.to_yaml()?;
+    let settings = serde_json::to_string_pretty(&config.settings)? + "\n";
+    for (file, text) in [
+        (TEMPLATE_FILE, template.as_str()),
+        (
+            ASSETS_TEMPLATE_FILE,
+            &template::assets::assets_stack().to_yaml()?,
+        ),
+        (SETTINGS_FILE, &settings),
+    ] {
+        let path = dir.join(file);
+        fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let handler = binary
+        .map(|binary| artifact::pack(binary, &settings, &dir.join(ZIP_FILE)))
+        .transpose()?;
+    let manifest = Manifest {
+        template: TEMPLATE_FILE.to_owned(),
+        settings: SETTINGS_FILE.to_owned(),
+        handler: handler.as_ref().map(|h| HandlerAsset {
+            path: ZIP_FILE.to_owned(),
+            sha256: h.sha256.clone(),
+            size: h.size,
+        }),
+    };
+    fs::write(
+        dir.join(MANIFEST_FILE),
+        serde_json::to_string_pretty(&manifest)? + "\n",
+    )?;
+    Ok(Assembly {
+        dir: dir.to_owned(),
+        template,
+        handler,
+    })
+}
+
+/// Reads a synth output directory, checking the zip is the one the manifest names.
+pub fn read(dir: &Path) -> Result<Assembly> {
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let text = fs::read_to_string(&manifest_path).with_context(|| {
+        format!(
+            "reading {} (run cargo xtask synth first)",
+            manifest_path.display()
+        )
+    })?;
+    let manifest: Manifest = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a synth manifest", manifest_path.display()))?;
+    let template_path = dir.join(&manifest.template);
+    let template = fs::read_to_string(&template_path)
+        .with_context(|| format!("reading {}", template_path.display()))?;
+    let handler = match manifest.handler {
+        None => None,
+        Some(asset) => {
+            let found = artifact::load(&dir.join(&asset.path))?;
+            if found.sha256 != asset.sha256 {
+                bail!(
+                    "{} changed after synth (sha256 {} instead of {}): run cargo xtask synth again",
+                    found.path.display(),
+                    found.sha256,
+                    asset.sha256
+                );
+            }
+            Some(found)
+        }
+    };
+    Ok(Assembly {
+        dir: dir.to_owned(),
+        template,
+        handler,
+    })
+}
