@@ -106,6 +106,74 @@ pub struct Alert<'a> {
     /// The start of the raw event's JSON text, when the whole would not fit SNS.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event_excerpt: Option<String>,
+    /// For a digest: the events it stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub digest: Option<Digest>,
+}
+
+/// Similar findings merged into one alert: same monitor, same actor, one window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Digest {
+    /// How many events it stands for.
+    pub count: usize,
+    /// The first and last event times.
+    pub first: Option<String>,
+    pub last: Option<String>,
+    /// Each distinct target, in time order (at most [`MAX_DIGEST_ITEMS`]).
+    pub targets: Vec<String>,
+    /// Each event's CloudTrail id, in time order (at most [`MAX_DIGEST_ITEMS`]).
+    pub event_ids: Vec<String>,
+}
+
+/// Most targets and event ids a digest lists; the count covers the rest.
+pub const MAX_DIGEST_ITEMS: usize = 100;
+
+impl<'a> Alert<'a> {
+    /// One alert for `first` and the `rest` like it: the first one's fields,
+    /// the highest severity, and a digest of every event.
+    pub fn digest(first: Self, rest: Vec<Self>) -> Self {
+        let mut all = vec![first];
+        all.extend(rest);
+        // Stable: events of the same second keep their delivery order.
+        all.sort_by(|a, b| a.time.cmp(&b.time));
+        let count = all.len();
+        let mut digest = Digest {
+            count,
+            first: all[0].time.clone(),
+            last: all[count - 1].time.clone(),
+            targets: Vec::new(),
+            event_ids: Vec::new(),
+        };
+        for alert in &all {
+            push_new(&mut digest.targets, alert.target.iter().cloned());
+            push_new(&mut digest.event_ids, alert.event_id.iter().cloned());
+        }
+        digest.targets.truncate(MAX_DIGEST_ITEMS);
+        digest.event_ids.truncate(MAX_DIGEST_ITEMS);
+        let severity = all
+            .iter()
+            .map(|a| a.severity)
+            .max()
+            .unwrap_or(Severity::Info);
+        let mut alert = all.swap_remove(0);
+        alert.severity = severity;
+        if count > 1 {
+            alert.title = clip(
+                &format!("{} (and {} more like it)", alert.title, count - 1),
+                MAX_FIELD_BYTES,
+            );
+            let span = match (&digest.first, &digest.last) {
+                (Some(first), Some(last)) => format!(" from {first} to {last}"),
+                _ => String::new(),
+            };
+            alert.reasons.insert(
+                0,
+                format!("{count} events by the same caller for this monitor{span}"),
+            );
+        }
+        alert.digest = Some(digest);
+        alert
+    }
 }
 
 /// What the handler does with one event.
@@ -290,6 +358,7 @@ impl<'a> Alert<'a> {
             time: field(facts.time),
             event: Some(raw),
             event_excerpt: None,
+            digest: None,
         }
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod alert;
 pub mod assess;
+pub mod batch;
 pub mod catalog;
 pub mod event;
 mod matcher;
@@ -39,12 +40,20 @@ pub struct Handled {
     /// The reason of the suppression that kept the alert back.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed_by: Option<String>,
+    /// Queued for the next digest instead of published.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deferred: bool,
 }
 
+/// Largest event deferred to the digest queue (SQS takes 262,144 bytes);
+/// a larger one is published at once.
+const MAX_DEFERRED_BYTES: usize = 250 * 1024;
+
 /// Judges one event and publishes its alert, unless suppressions in force
-/// `today` hide every finding: then the event is logged with the reason and
-/// counted in a metric. The only error is a failed publish, which must fail
-/// the invocation.
+/// `today` hide every finding (then the event is logged with the reason and
+/// counted in a metric) or the alert is below the digest threshold (then the
+/// event waits in the digest queue). The only error is a failed publish or
+/// deferral, which must fail the invocation.
 pub async fn handle<P: Publisher>(
     publisher: &P,
     detection: &Detection,
@@ -53,17 +62,26 @@ pub async fn handle<P: Publisher>(
 ) -> Result<Handled, PublishError> {
     let (alert, suppressed_by) = match alert::judge(raw, detection, today) {
         alert::Verdict::Raise(alert) => (alert, None),
-        alert::Verdict::Suppressed { alert, reason } => (alert, Some(reason)),
+        alert::Verdict::Suppressed { alert, reason } => {
+            metrics::suppressed(&alert, &reason);
+            (alert, Some(reason))
+        }
     };
     let mut handled = Handled {
         event_id: alert.event_id.clone(),
         monitor: alert.monitor,
         severity: alert.severity,
         subject: None,
+        deferred: false,
         suppressed_by,
     };
-    if let Some(reason) = &handled.suppressed_by {
-        metrics::suppressed(&handled, reason);
+    if handled.suppressed_by.is_some() {
+        return Ok(handled);
+    }
+    let defers = detection.digest.is_some_and(|d| d.defers(alert.severity));
+    if defers && raw.get().len() <= MAX_DEFERRED_BYTES {
+        publisher.defer(raw.get()).await?;
+        handled.deferred = true;
         return Ok(handled);
     }
     let message = render::render(alert);

@@ -3,13 +3,18 @@
 use std::path::PathBuf;
 
 use aws_config::BehaviorVersion;
+use handler::batch::{self, BatchResponse, SqsBatch};
 use handler::tuning::SETTINGS_FILE;
-use handler::{Detection, SnsPublisher, handle};
+use handler::{Detection, Handled, SnsPublisher, handle};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde::Serialize;
 use serde_json::value::RawValue;
 
 /// Environment variable holding the alert topic's ARN (set by the template).
 const TOPIC_ARN_VAR: &str = "TOPIC_ARN";
+/// Environment variable holding the digest queue's URL (set by the template
+/// when digests are configured).
+const DIGEST_QUEUE_VAR: &str = "DIGEST_QUEUE_URL";
 /// Environment variable naming the settings file; by default the one shipped
 /// in the zip beside `bootstrap` (Lambda's `LAMBDA_TASK_ROOT`).
 const SETTINGS_VAR: &str = "TRAILWATCH_SETTINGS";
@@ -21,19 +26,44 @@ async fn main() -> Result<(), Error> {
         format!("environment variable {TOPIC_ARN_VAR} (the alert topic ARN) is not set")
     })?;
     let detection = Detection::load(&settings_path())?;
+    let digest_queue = std::env::var(DIGEST_QUEUE_VAR).ok();
+    if detection.digest.is_some() && digest_queue.is_none() {
+        return Err(format!("digests are configured but {DIGEST_QUEUE_VAR} is not set").into());
+    }
     // One client for the life of the execution environment, never one per event.
     let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
-    let publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&config), topic_arn);
+    let mut publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&config), topic_arn);
+    if let Some(url) = digest_queue {
+        publisher = publisher.with_digest_queue(aws_sdk_sqs::Client::new(&config), url);
+    }
     lambda_runtime::run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
         let (publisher, detection) = (&publisher, &detection);
         async move {
             let today = time::OffsetDateTime::now_utc().date();
-            handle(publisher, detection, &event.payload, today)
-                .await
-                .map_err(Error::from)
+            // Only the digest queue delivers SQS batches.
+            let batch = detection
+                .digest
+                .and_then(|_| SqsBatch::read(&event.payload));
+            match batch {
+                Some(batch) => Ok(Response::Batch(
+                    batch::handle(publisher, detection, batch, today).await,
+                )),
+                None => handle(publisher, detection, &event.payload, today)
+                    .await
+                    .map(Response::Event)
+                    .map_err(Error::from),
+            }
         }
     }))
     .await
+}
+
+/// What an invocation returns: one event's outcome, or a batch's failures.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Response {
+    Event(Handled),
+    Batch(BatchResponse),
 }
 
 fn settings_path() -> PathBuf {

@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 
-use crate::Handled;
+use crate::alert::Alert;
 
 /// Namespace of trailwatch's metrics.
 pub const NAMESPACE: &str = "trailwatch";
@@ -13,7 +13,7 @@ pub const NAMESPACE: &str = "trailwatch";
 pub const SUPPRESSED: &str = "SuppressedEvents";
 
 /// Logs a suppressed event (structured, with the reason) and counts it.
-pub fn suppressed(handled: &Handled, reason: &str) {
+pub fn suppressed(alert: &Alert<'_>, reason: &str) {
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".into());
     let millis = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -30,9 +30,9 @@ pub fn suppressed(handled: &Handled, reason: &str) {
         "FunctionName": function,
         SUPPRESSED: 1,
         "message": "event suppressed",
-        "event_id": handled.event_id,
-        "monitor": handled.monitor,
-        "severity": handled.severity,
+        "event_id": alert.event_id,
+        "monitor": alert.monitor,
+        "severity": alert.severity,
         "reason": reason,
     });
     println!("{line}");

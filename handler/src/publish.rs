@@ -16,23 +16,56 @@ pub struct PublishError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
 pub trait Publisher {
     /// Publishes one message.
     fn publish(&self, message: &Message) -> impl Future<Output = Result<(), PublishError>> + Send;
+
+    /// Queues an event for the next digest (its JSON text, as delivered).
+    fn defer(&self, event: &str) -> impl Future<Output = Result<(), PublishError>> + Send;
 }
 
-/// Publishes to one SNS topic with `MessageStructure=json`.
+/// Publishes to one SNS topic with `MessageStructure=json`, and defers events
+/// to the digest queue when there is one.
 #[derive(Debug, Clone)]
 pub struct SnsPublisher {
     client: aws_sdk_sns::Client,
     topic_arn: String,
+    digests: Option<(aws_sdk_sqs::Client, String)>,
 }
 
 impl SnsPublisher {
     /// A publisher for `topic_arn` using an already configured client.
     pub fn new(client: aws_sdk_sns::Client, topic_arn: String) -> Self {
-        Self { client, topic_arn }
+        Self {
+            client,
+            topic_arn,
+            digests: None,
+        }
+    }
+
+    /// The same publisher, deferring to the digest queue at `queue_url`.
+    pub fn with_digest_queue(self, client: aws_sdk_sqs::Client, queue_url: String) -> Self {
+        Self {
+            digests: Some((client, queue_url)),
+            ..self
+        }
     }
 }
 
 impl Publisher for SnsPublisher {
+    async fn defer(&self, event: &str) -> Result<(), PublishError> {
+        let Some((client, queue_url)) = &self.digests else {
+            return Err(PublishError(
+                "digests are configured but the function has no DIGEST_QUEUE_URL".into(),
+            ));
+        };
+        client
+            .send_message()
+            .queue_url(queue_url)
+            .message_body(event)
+            .send()
+            .await
+            .map_err(|e| PublishError(Box::new(aws_sdk_sqs::Error::from(e))))?;
+        Ok(())
+    }
+
     async fn publish(&self, message: &Message) -> Result<(), PublishError> {
         let mut request = self
             .client

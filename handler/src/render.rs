@@ -123,6 +123,11 @@ pub fn text(alert: &Alert<'_>) -> String {
     let _ = writeln!(out, "Region:    {}", or_na(&alert.region));
     let _ = writeln!(out, "Time:      {}", or_na(&alert.time));
     let _ = writeln!(out, "Event ID:  {}", or_na(&alert.event_id));
+    if let Some(digest) = &alert.digest {
+        let _ = writeln!(out, "Digest:    {} events", digest.count);
+        let _ = writeln!(out, "  Targets:        {}", digest.targets.join(", "));
+        let _ = writeln!(out, "  Event IDs:      {}", digest.event_ids.join(", "));
+    }
     if alert.monitors.len() > 1 {
         let _ = writeln!(out, "Monitors:  {}", alert.monitors.join(", "));
     }

@@ -18,6 +18,10 @@ impl Publisher for Recording {
         self.0.lock().expect("lock").push(message.clone());
         Ok(())
     }
+
+    async fn defer(&self, _: &str) -> Result<(), PublishError> {
+        Err(PublishError("no digest queue here".into()))
+    }
 }
 
 struct Failing;
@@ -25,6 +29,10 @@ struct Failing;
 impl Publisher for Failing {
     async fn publish(&self, _: &Message) -> Result<(), PublishError> {
         Err(PublishError("SNS is unreachable".into()))
+    }
+
+    async fn defer(&self, _: &str) -> Result<(), PublishError> {
+        Err(PublishError("SQS is unreachable".into()))
     }
 }
 

@@ -316,16 +316,97 @@ pub struct Queue {
 }
 
 impl Queue {
-    /// Adds the queue (messages kept 14 days, the maximum) and its policy.
+    /// Adds the queue (messages kept 14 days, the maximum).
     pub fn new(stack: &mut Stack, id: &str, key: &Key) -> Self {
+        Self::add(stack, id, key, None, None)
+    }
+
+    /// Adds a queue a function consumes: messages stay invisible for
+    /// `visibility_seconds` while a batch is handled, and go to `dead_letters`
+    /// after five failed receives. Requests without TLS are refused.
+    pub fn buffer(
+        stack: &mut Stack,
+        id: &str,
+        key: &Key,
+        visibility_seconds: u32,
+        dead_letters: &Queue,
+    ) -> Self {
+        let redrive = sqs::RedrivePolicy {
+            dead_letter_target_arn: dead_letters.arn(),
+            max_receive_count: 5,
+        };
+        let queue = Self::add(stack, id, key, Some(visibility_seconds), Some(redrive));
+        let policy = sqs::QueuePolicy {
+            queues: vec![queue.url()],
+            policy_document: PolicyDocument::new(vec![queue.deny_without_tls()]),
+        };
+        stack.add(&format!("{}Policy", queue.id.as_str()), &policy);
+        queue
+    }
+
+    fn add(
+        stack: &mut Stack,
+        id: &str,
+        key: &Key,
+        visibility_timeout: Option<u32>,
+        redrive_policy: Option<sqs::RedrivePolicy>,
+    ) -> Self {
         let queue = sqs::Queue {
             kms_master_key_id: key.arn(),
             kms_data_key_reuse_period_seconds: 3600,
             message_retention_period: 14 * 24 * 3600,
+            visibility_timeout,
+            redrive_policy,
         };
         let id = stack.add(id, &queue);
         stack.set_deletion_policy(&id, DeletionPolicy::Delete);
         Self { id }
+    }
+
+    fn deny_without_tls(&self) -> Statement {
+        Statement::deny(&["sqs:*"], vec![self.arn()])
+            .sid("DenyWithoutTls")
+            .principal(Principal::Any)
+            .condition(json!({"Bool": {"aws:SecureTransport": "false"}}))
+    }
+
+    /// Lets `function` send to the queue and consume it in batches of up to
+    /// `batch_size`, gathered for up to `window_seconds`.
+    pub fn batch_into(
+        &self,
+        stack: &mut Stack,
+        function: &Function,
+        key: &Key,
+        batch_size: u32,
+        window_seconds: u32,
+    ) {
+        let grant = function.role.attach(
+            stack,
+            "Buffer",
+            vec![
+                Statement::allow(
+                    &[
+                        "sqs:SendMessage",
+                        "sqs:ReceiveMessage",
+                        "sqs:DeleteMessage",
+                        "sqs:ChangeMessageVisibility",
+                        "sqs:GetQueueAttributes",
+                    ],
+                    vec![self.arn()],
+                ),
+                key.use_statement(),
+            ],
+        );
+        let mapping = lambda::EventSourceMapping {
+            event_source_arn: self.arn(),
+            function_name: function.id.reference(),
+            batch_size,
+            maximum_batching_window_in_seconds: window_seconds,
+            function_response_types: vec!["ReportBatchItemFailures".into()],
+        };
+        let id = stack.add(&format!("{}Mapping", self.id.as_str()), &mapping);
+        // Lambda checks the role may read the queue when the mapping is created.
+        stack.add_dependency(&id, &grant);
     }
 
     /// The queue's ARN.
@@ -345,10 +426,7 @@ impl Queue {
         let policy = sqs::QueuePolicy {
             queues: vec![self.url()],
             policy_document: PolicyDocument::new(vec![
-                Statement::deny(&["sqs:*"], vec![self.arn()])
-                    .sid("DenyWithoutTls")
-                    .principal(Principal::Any)
-                    .condition(json!({"Bool": {"aws:SecureTransport": "false"}})),
+                self.deny_without_tls(),
                 Statement::allow(&["sqs:SendMessage"], vec![self.arn()])
                     .sid("EventBridgeSendsDeadLetters")
                     .principal(Principal::Service("events.amazonaws.com".into()))

@@ -12,5 +12,5 @@ pub mod stack;
 mod yaml;
 
 pub use intrinsic::{LogicalId, Pseudo, Value};
-pub use monitor::{SecurityMonitor, SecurityMonitorProps};
+pub use monitor::{MAX_DIGEST_WINDOW_SECONDS, SecurityMonitor, SecurityMonitorProps};
 pub use stack::{Stack, SynthError};

@@ -15,6 +15,10 @@ const RETENTION_DAYS: &[u32] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
     3288, 3653,
 ];
+/// Most messages one digest batch holds (the SQS maximum for standard queues).
+const DIGEST_BATCH_SIZE: u32 = 10_000;
+/// Longest batching window Lambda accepts, in seconds.
+pub const MAX_DIGEST_WINDOW_SECONDS: u32 = 300;
 /// Rule state that also delivers read-only management events (free to match;
 /// set through CloudFormation or the API only).
 const ALL_MANAGEMENT_EVENTS: &str = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
@@ -37,6 +41,9 @@ pub struct SecurityMonitorProps {
     pub memory_mb: u32,
     /// Handler timeout in seconds.
     pub timeout_seconds: u32,
+    /// When set, alerts below the digest threshold wait this long (1-300 s) in a
+    /// queue the handler consumes in batches, to be merged into digests.
+    pub digest_window_seconds: Option<u32>,
 }
 
 impl Default for SecurityMonitorProps {
@@ -49,6 +56,7 @@ impl Default for SecurityMonitorProps {
             reserved_concurrency: 5,
             memory_mb: 128,
             timeout_seconds: 10,
+            digest_window_seconds: None,
         }
     }
 }
@@ -96,6 +104,19 @@ impl SecurityMonitor {
         let key = Key::new(stack, "AlertKey", log_prefix);
         let topic = Topic::new(stack, "AlertTopic", "trailwatch security alerts", &key);
         let dead_letters = Queue::new(stack, "DeadLetterQueue", &key);
+        // A batch may wait the whole window before the function runs; AWS asks for
+        // a visibility timeout of at least six function timeouts.
+        let digests = props.digest_window_seconds.map(|window| {
+            let visibility = 6 * props.timeout_seconds + window;
+            (
+                Queue::buffer(stack, "DigestQueue", &key, visibility, &dead_letters),
+                window,
+            )
+        });
+        let mut environment = BTreeMap::from([("TOPIC_ARN".to_owned(), topic.arn())]);
+        if let Some((queue, _)) = &digests {
+            environment.insert("DIGEST_QUEUE_URL".to_owned(), queue.url());
+        }
         let function = Function::new(
             stack,
             "Handler",
@@ -109,7 +130,7 @@ impl SecurityMonitor {
                 reserved_concurrency: props.reserved_concurrency,
                 log_retention_days: props.log_retention_days,
                 log_group_name: Value::sub(format!("{log_prefix}${{AWS::StackName}}/handler")),
-                environment: BTreeMap::from([("TOPIC_ARN".to_owned(), topic.arn())]),
+                environment,
             },
         );
         skip_function_checks(stack, &function);
@@ -141,6 +162,9 @@ impl SecurityMonitor {
             rule_ids.push(rule.add_to(stack));
         }
         dead_letters.accept_dead_letters_from(stack, &rule_ids);
+        if let Some((queue, window)) = &digests {
+            queue.batch_into(stack, &function, &key, DIGEST_BATCH_SIZE, *window);
+        }
 
         let subscription =
             topic.subscribe_email(stack, "AlertEmailSubscription", email.reference());
@@ -174,6 +198,14 @@ impl SecurityMonitor {
                 rule_ids.iter().map(|id| id.get_att("Arn")).collect(),
             ),
         );
+        if let Some((queue, _)) = &digests {
+            output(
+                stack,
+                "DigestQueueUrl",
+                "URL of the queue holding events until their digest",
+                queue.url(),
+            );
+        }
         output(
             stack,
             "DeadLetterQueueUrl",
@@ -193,6 +225,14 @@ fn validate(props: &SecurityMonitorProps) -> Result<Vec<(Json, bool)>, SynthErro
     let mut problems = Vec::new();
     if props.patterns.is_empty() && props.read_only_patterns.is_empty() {
         problems.push("monitors: enable at least one monitor".to_owned());
+    }
+    if let Some(window) = props
+        .digest_window_seconds
+        .filter(|w| !(1..=MAX_DIGEST_WINDOW_SECONDS).contains(w))
+    {
+        problems.push(format!(
+            "digest.window_seconds: {window} is not within 1-{MAX_DIGEST_WINDOW_SECONDS} (Lambda's batching window)"
+        ));
     }
     let mut rules = Vec::new();
     for (patterns, read_only) in [(&props.patterns, false), (&props.read_only_patterns, true)] {

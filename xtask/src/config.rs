@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use handler::tuning::{CustomSpec, SuppressSpec};
+use handler::tuning::{CustomSpec, DigestSpec, SuppressSpec};
 use handler::{Detection, Selection, Settings};
 use serde::Deserialize;
 use template::SecurityMonitorProps;
@@ -34,6 +34,8 @@ struct FileConfig {
     monitor: Option<Vec<CustomSpec>>,
     /// Suppressions (`[[suppress]]`).
     suppress: Option<Vec<SuppressSpec>>,
+    /// Digests of bursts (`[digest]`).
+    digest: Option<DigestSpec>,
 }
 
 /// Flags that override `trailwatch.toml`.
@@ -130,7 +132,7 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
     let mut tags = file.tags.unwrap_or_default();
     tags.extend(args.tags.iter().cloned());
     let (detection, settings, problems) = match Selection::resolve(monitors.as_deref(), &exclude) {
-        Ok(selection) => tune(selection, file.monitor, file.suppress),
+        Ok(selection) => tune(selection, file.monitor, file.suppress, file.digest),
         Err(problems) => (Detection::default(), Settings::default(), problems),
     };
     let config = Config {
@@ -150,6 +152,7 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
                 .reserved_concurrency
                 .or(file.reserved_concurrency)
                 .unwrap_or(5),
+            digest_window_seconds: settings.digest.map(|d| d.window_seconds),
             ..app::props(&detection)
         },
         settings,
@@ -165,6 +168,7 @@ fn tune(
     selection: Selection,
     custom: Option<Vec<CustomSpec>>,
     suppress: Option<Vec<SuppressSpec>>,
+    digest: Option<DigestSpec>,
 ) -> (Detection, Settings, Vec<String>) {
     let custom = custom.unwrap_or_default();
     let mut problems: Vec<String> = custom
@@ -182,6 +186,7 @@ fn tune(
         monitors: selection.ids().map(str::to_owned).collect(),
         custom,
         suppress: suppress.unwrap_or_default(),
+        digest,
     };
     match Detection::build(&settings) {
         Ok(detection) => (detection, settings, problems),

@@ -54,6 +54,8 @@ pub struct Report {
     pub alerts: Vec<Received>,
     /// Alerts received by the subscription filtered on severity.
     pub filtered: Vec<Received>,
+    /// The handler's answer to the batch of deferred events, when there were any.
+    pub digest_batch: Option<Outcome>,
 }
 
 /// The handler as Lambda runs it: the synth output's zip unpacked into a task
@@ -126,9 +128,11 @@ pub async fn run(
     let matched = match_with_eventbridge(sdk, &sqs, &rule_arns, samples).await?;
 
     let api = RuntimeApi::start()?;
+    let digest_queue = deployed.stack.outputs.get("DigestQueueUrl").cloned();
     let env = HandlerEnv {
         topic_arn: topic,
         task_root: handler.task_root.clone(),
+        digest_queue_url: digest_queue.clone(),
         endpoint: endpoint.to_owned(),
         region: session.region.clone(),
     };
@@ -155,9 +159,14 @@ pub async fn run(
     }
     let published = runs
         .iter()
-        .filter(|r| matches!(r.outcome, Some(Outcome::Response(_))))
+        .filter(|r| matches!(&r.outcome, Some(Outcome::Response(v)) if v.get("subject").is_some()))
         .count();
-    let alerts = receive(&sqs, &subscriber, published).await?;
+    let digest_batch = match &digest_queue {
+        Some(url) => drain_digests(&sqs, url, &api).await?,
+        None => None,
+    };
+    let digests = usize::from(digest_batch.is_some());
+    let alerts = receive(&sqs, &subscriber, published + digests).await?;
     let critical = alerts
         .iter()
         .filter(|a| a.attributes.get("severity").map(String::as_str) == Some(FILTERED_SEVERITY))
@@ -167,7 +176,76 @@ pub async fn run(
         samples: runs,
         alerts,
         filtered,
+        digest_batch,
     })
+}
+
+/// Does what Lambda's SQS event source does at the end of the batching window:
+/// hands the deferred events to the handler as one batch, then deletes the
+/// messages it did not report as failed.
+async fn drain_digests(
+    sqs: &aws_sdk_sqs::Client,
+    url: &str,
+    api: &RuntimeApi,
+) -> Result<Option<Outcome>> {
+    let mut messages = Vec::new();
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .context("reading the digest queue")?;
+        if received.messages().is_empty() {
+            break;
+        }
+        messages.extend(received.messages().iter().cloned());
+    }
+    if messages.is_empty() {
+        return Ok(None);
+    }
+    eprintln!(
+        "demo: {} deferred events to the handler as one digest batch",
+        messages.len()
+    );
+    let records: Vec<Value> = messages
+        .iter()
+        .map(|m| {
+            json!({
+                "messageId": m.message_id(),
+                "receiptHandle": m.receipt_handle(),
+                "body": m.body(),
+                "attributes": {},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:DigestQueue",
+                "awsRegion": "us-east-1",
+            })
+        })
+        .collect();
+    let outcome = api.invoke(&json!({"Records": records}), INVOKE_TIMEOUT)?;
+    let failed: Vec<&str> = match &outcome {
+        Outcome::Response(response) => response["batchItemFailures"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f["itemIdentifier"].as_str())
+            .collect(),
+        Outcome::Error(_) => return Ok(Some(outcome)),
+    };
+    for message in messages
+        .iter()
+        .filter(|m| !failed.contains(&m.message_id().unwrap_or_default()))
+    {
+        sqs.delete_message()
+            .queue_url(url)
+            .receipt_handle(message.receipt_handle().unwrap_or_default())
+            .send()
+            .await
+            .context("deleting a handled digest message")?;
+    }
+    Ok(Some(outcome))
 }
 
 /// Subscribes a new SQS queue to the topic, optionally with a FilterPolicy.

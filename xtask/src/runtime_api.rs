@@ -261,6 +261,8 @@ pub struct HandlerEnv {
     pub topic_arn: String,
     /// Where the zip is unpacked: the handler reads its settings there, as in Lambda.
     pub task_root: std::path::PathBuf,
+    /// The digest queue, when digests are configured.
+    pub digest_queue_url: Option<String>,
     pub endpoint: String,
     pub region: String,
 }
@@ -290,6 +292,11 @@ impl HandlerProcess {
             .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
             .env("TOPIC_ARN", &env.topic_arn)
             .env("LAMBDA_TASK_ROOT", &env.task_root)
+            .envs(
+                env.digest_queue_url
+                    .iter()
+                    .map(|url| ("DIGEST_QUEUE_URL", url)),
+            )
             .env("AWS_ENDPOINT_URL", &env.endpoint)
             .env("AWS_REGION", &env.region)
             .env("AWS_DEFAULT_REGION", &env.region)

@@ -335,6 +335,7 @@ async fn the_handler_returns_an_error_to_the_runtime_api_when_sns_is_gone() {
     let env = HandlerEnv {
         topic_arn: topic.topic_arn().unwrap_or_default().to_owned(),
         task_root: handler.task_root.clone(),
+        digest_queue_url: None,
         endpoint: emulator.endpoint().to_owned(),
         region: "us-east-1".to_owned(),
     };

@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::catalog::{Monitor, Selection};
 use crate::event::Event;
 use crate::selector;
+use crate::severity::Severity;
 
 pub use custom::CustomSpec;
 pub use suppress::{SuppressSpec, Suppression, Suppressions};
@@ -31,6 +32,34 @@ pub struct Settings {
     pub custom: Vec<CustomSpec>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suppress: Vec<SuppressSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<DigestSpec>,
+}
+
+/// The `[digest]` block: findings below `below` wait up to `window_seconds` in
+/// the digest queue, and those of one caller and monitor become one alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestSpec {
+    #[serde(default = "default_window")]
+    pub window_seconds: u32,
+    #[serde(default = "default_below")]
+    pub below: Severity,
+}
+
+fn default_window() -> u32 {
+    300
+}
+
+fn default_below() -> Severity {
+    Severity::High
+}
+
+impl DigestSpec {
+    /// Whether an alert of this severity waits for a digest.
+    pub fn defers(&self, severity: Severity) -> bool {
+        severity < self.below
+    }
 }
 
 /// Enabled monitors and suppressions, checked and ready to judge events.
@@ -38,6 +67,7 @@ pub struct Settings {
 pub struct Detection {
     pub selection: Selection,
     pub suppressions: Suppressions,
+    pub digest: Option<DigestSpec>,
 }
 
 impl From<Selection> for Detection {
@@ -45,6 +75,7 @@ impl From<Selection> for Detection {
         Self {
             selection,
             suppressions: Suppressions::default(),
+            digest: None,
         }
     }
 }
@@ -73,6 +104,7 @@ impl Detection {
         Ok(Self {
             selection,
             suppressions,
+            digest: settings.digest,
         })
     }
 

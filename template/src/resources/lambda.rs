@@ -97,3 +97,19 @@ pub struct DestinationConfig {
 pub struct OnFailure {
     pub destination: Value,
 }
+
+/// `AWS::Lambda::EventSourceMapping`: the function consumes an SQS queue in batches.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EventSourceMapping {
+    pub event_source_arn: Value,
+    pub function_name: Value,
+    pub batch_size: u32,
+    pub maximum_batching_window_in_seconds: u32,
+    /// `ReportBatchItemFailures`: only the failed messages return to the queue.
+    pub function_response_types: Vec<String>,
+}
+
+impl Resource for EventSourceMapping {
+    const TYPE: &'static str = "AWS::Lambda::EventSourceMapping";
+}

@@ -1,18 +1,30 @@
 //! SQS queues and their policies.
 
 use serde::Serialize;
+use serde_with::skip_serializing_none;
 
 use super::iam::PolicyDocument;
 use crate::intrinsic::Value;
 use crate::stack::Resource;
 
 /// `AWS::SQS::Queue`.
+#[skip_serializing_none]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Queue {
     pub kms_master_key_id: Value,
     pub kms_data_key_reuse_period_seconds: u32,
     pub message_retention_period: u32,
+    pub visibility_timeout: Option<u32>,
+    pub redrive_policy: Option<RedrivePolicy>,
+}
+
+/// Where messages received too often go.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RedrivePolicy {
+    pub dead_letter_target_arn: Value,
+    pub max_receive_count: u32,
 }
 
 impl Resource for Queue {

@@ -62,6 +62,8 @@ pub fn run(args: &ConfigArgs) -> Result<()> {
         let env = HandlerEnv {
             topic_arn: topic,
             task_root: assembly.dir.clone(),
+            // The bench times the immediate path: no digest queue.
+            digest_queue_url: None,
             endpoint: emulator.endpoint().to_owned(),
             region: "us-east-1".into(),
         };

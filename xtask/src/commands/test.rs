@@ -114,15 +114,21 @@ fn arm64_build() -> Result<bool> {
 }
 
 /// The default templates, plus the monitor template with every monitor
-/// enabled (read-only rules included), so the linters see every rule shape.
+/// enabled (read-only rules included) and digests, so the linters see every
+/// resource shape.
 fn linted_templates(dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let every = Detection::from(Selection::every());
+    // Digests on, so the linters also see the digest queue and its mapping.
+    let every_monitor = template::SecurityMonitorProps {
+        digest_window_seconds: Some(template::MAX_DIGEST_WINDOW_SECONDS),
+        ..app::props(&every)
+    };
     let mut paths = Vec::new();
     for (file, stack) in [
         (TEMPLATE_FILE, app::stack(&app::default_props())?),
         (ASSETS_TEMPLATE_FILE, template::assets::assets_stack()),
-        (EVERY_MONITOR_FILE, app::stack(&app::props(&every))?),
+        (EVERY_MONITOR_FILE, app::stack(&every_monitor)?),
     ] {
         let path = dir.join(file);
         std::fs::write(&path, stack.to_yaml()?)
