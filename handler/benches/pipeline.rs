@@ -1,11 +1,13 @@
 //! Handler core speed: parse + assess + render per sample, and a mixed batch.
 
 use std::hint::black_box;
+use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use handler::{Detection, Selection, alert, render};
-use serde_json::Value;
+use handler::tuning::{CustomSpec, SuppressSpec};
+use handler::{Detection, Selection, Settings, Severity, alert, render};
 use serde_json::value::RawValue;
+use serde_json::{Value, json};
 
 fn samples() -> Vec<(String, Value)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../samples");
@@ -100,5 +102,104 @@ fn selection_size(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, per_sample, mixed_batch, selection_size);
+/// The cost of tuning: every sample judged with every monitor, alone and with
+/// 50 custom monitors and 100 suppressions (none of which hide these samples,
+/// so every event is still judged and rendered), in one run.
+fn tuning(c: &mut Criterion) {
+    let untuned = Detection::from(Selection::every());
+    let tuned = Detection::build(&tuned_settings()).expect("valid settings");
+    let texts: Vec<String> = samples().iter().map(|(_, v)| v.to_string()).collect();
+    let mut group = c.benchmark_group("tuning");
+    group.throughput(Throughput::Elements(texts.len() as u64));
+    for (name, detection) in [
+        ("every_monitor", &untuned),
+        ("every_monitor_50_custom_100_suppressions", &tuned),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                texts
+                    .iter()
+                    .map(|t| pipeline(black_box(t), detection))
+                    .sum::<usize>()
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Every monitor, 50 custom monitors of several services and operators, and
+/// 100 suppressions on principals, networks and accounts.
+fn tuned_settings() -> Settings {
+    let services = [
+        "ec2", "iam", "s3", "ssm", "kms", "lambda", "sts", "rds", "sns", "sqs",
+    ];
+    let custom = (0..50)
+        .map(|i| {
+            let source = services[i % services.len()];
+            let name = match i % 3 {
+                0 => json!([format!("CustomCall{i}")]),
+                1 => json!([{"prefix": format!("Custom{i}")}]),
+                _ => json!([{"wildcard": format!("*Custom{i}*")}]),
+            };
+            CustomSpec {
+                id: format!("custom-{i}"),
+                title: format!("Custom monitor {i}"),
+                severity: Severity::Medium,
+                pattern: json!({"source": [format!("aws.{source}")], "detail": {"eventName": name}}),
+                controls: Vec::new(),
+                techniques: Vec::new(),
+            }
+        })
+        .collect();
+    let suppress = (0..100)
+        .map(|i| SuppressSpec {
+            reason: format!("team {i}"),
+            monitors: None,
+            principal_arn: vec![format!("arn:aws:iam::*:role/team-{i}-*")],
+            source_ip: if i % 2 == 0 {
+                vec![format!("10.{i}.0.0/16")]
+            } else {
+                Vec::new()
+            },
+            account: if i % 5 == 0 {
+                vec![format!("{:012}", 900_000_000_000_u64 + i as u64)]
+            } else {
+                Vec::new()
+            },
+            expires: None,
+            max_severity: Severity::High,
+        })
+        .collect();
+    Settings {
+        monitors: Selection::every().ids().map(str::to_owned).collect(),
+        custom,
+        suppress,
+        digest: None,
+    }
+}
+
+/// Each sample with 50 custom monitors and 100 suppressions: the per-event
+/// median to compare with `parse_assess_render`'s (shorter runs: 163 of them).
+fn tuning_per_sample(c: &mut Criterion) {
+    let tuned = Detection::build(&tuned_settings()).expect("valid settings");
+    let mut group = c.benchmark_group("tuning_per_sample");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(200))
+        .measurement_time(Duration::from_millis(600));
+    for (name, value) in samples() {
+        let text = value.to_string();
+        group.bench_function(name, |b| b.iter(|| pipeline(black_box(&text), &tuned)));
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    per_sample,
+    mixed_batch,
+    selection_size,
+    tuning,
+    tuning_per_sample
+);
 criterion_main!(benches);

@@ -1267,6 +1267,9 @@ pub struct Selection {
     monitors: Vec<&'static Monitor>,
     /// Matches the custom monitors' patterns, all in one automaton.
     custom: Option<Matcher<&'static str>>,
+    /// The sources custom patterns name (exactly, by construction): an event
+    /// from any other source skips the matcher.
+    custom_sources: Vec<String>,
 }
 
 impl PartialEq for Selection {
@@ -1289,6 +1292,7 @@ impl Selection {
         Self {
             monitors: CATALOG.iter().filter(|m| keep(m)).collect(),
             custom: None,
+            custom_sources: Vec::new(),
         }
     }
 
@@ -1352,6 +1356,12 @@ impl Selection {
             Selects::Calls(_) => None,
         });
         let matcher = Matcher::new(patterns)?;
+        for monitor in &custom {
+            let pattern = monitor.pattern();
+            let sources = pattern["source"].as_array().into_iter().flatten();
+            self.custom_sources
+                .extend(sources.filter_map(Value::as_str).map(str::to_owned));
+        }
         self.monitors.extend(custom);
         self.custom = Some(matcher);
         Ok(self)
@@ -1397,9 +1407,11 @@ impl Selection {
     pub fn matching(&self, event: &Event<'_>) -> Vec<&'static Monitor> {
         // An envelope the matcher cannot read matches no custom pattern; the
         // handler read it already, so this does not happen for delivered events.
+        let source = event.envelope.source.as_deref().unwrap_or_default();
         let custom = self
             .custom
             .as_ref()
+            .filter(|_| self.custom_sources.iter().any(|s| s == source))
             .map(|m| m.matches(event.raw.get()))
             .unwrap_or_default();
         self.monitors()

@@ -45,10 +45,6 @@ pub struct Handled {
     pub deferred: bool,
 }
 
-/// Largest event deferred to the digest queue (SQS takes 262,144 bytes);
-/// a larger one is published at once.
-const MAX_DEFERRED_BYTES: usize = 250 * 1024;
-
 /// Judges one event and publishes its alert, unless suppressions in force
 /// `today` hide every finding (then the event is logged with the reason and
 /// counted in a metric) or the alert is below the digest threshold (then the
@@ -78,8 +74,7 @@ pub async fn handle<P: Publisher>(
     if handled.suppressed_by.is_some() {
         return Ok(handled);
     }
-    let defers = detection.digest.is_some_and(|d| d.defers(alert.severity));
-    if defers && raw.get().len() <= MAX_DEFERRED_BYTES {
+    if detection.defers(alert.severity, raw.get().len()) {
         publisher.defer(raw.get()).await?;
         handled.deferred = true;
         return Ok(handled);

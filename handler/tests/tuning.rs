@@ -270,3 +270,22 @@ fn a_custom_id_used_twice_is_refused() {
         ["monitor[1] (\"mine\"): id used by an earlier [[monitor]]"]
     );
 }
+
+#[test]
+fn a_hundred_network_suppressions_build_and_the_right_one_applies() {
+    let mut many: Vec<SuppressSpec> = (0..100)
+        .map(|i| SuppressSpec {
+            source_ip: vec![format!("10.{i}.0.0/16")],
+            principal_arn: vec![format!("arn:aws:iam::*:role/team-{i}-*")],
+            ..suppression(&format!("team {i}"))
+        })
+        .collect();
+    many[57] = SuppressSpec {
+        source_ip: vec!["203.0.113.0/24".into()],
+        ..suppression("the admins' network")
+    };
+    assert_eq!(
+        suppressed_by(ALICE_CREATES_USER, &detection(many)).as_deref(),
+        Some("the admins' network")
+    );
+}

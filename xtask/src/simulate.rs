@@ -43,6 +43,9 @@ pub struct Simulated {
     /// Where it is suppressed: `rule` (the event never invokes the handler) or `handler`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed_in: Option<&'static str>,
+    /// The alert waits in the digest queue for the next digest.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deferred: bool,
     /// The alert document: published, or kept back by a suppression.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert: Option<Value>,
@@ -132,6 +135,7 @@ pub fn simulate(input: &Input, detection: &Detection, today: Date) -> Simulated 
         subject: None,
         suppressed_by: None,
         suppressed_in: None,
+        deferred: false,
         alert: None,
     };
     // The handler reads the JSON text, as the Lambda runtime hands it over;
@@ -165,6 +169,7 @@ pub fn simulate(input: &Input, detection: &Detection, today: Date) -> Simulated 
     simulated.severity = Some(alert.severity.to_string());
     if simulated.suppressed_by.is_none() {
         simulated.subject = Some(render::subject(&alert));
+        simulated.deferred = detection.defers(alert.severity, raw.get().len());
     }
     simulated.alert = serde_json::from_str(&document(&alert)).ok();
     simulated
@@ -193,8 +198,13 @@ pub fn describe(simulated: &Simulated) -> String {
                 .flatten()
                 .filter_map(Value::as_str)
                 .collect();
+            let wait = if simulated.deferred {
+                " (waits for the next digest)"
+            } else {
+                ""
+            };
             format!(
-                "{place}: {subject}\n    monitor {}: {}",
+                "{place}: {subject}{wait}\n    monitor {}: {}",
                 alert["monitor"].as_str().unwrap_or("?"),
                 reasons.join("; ")
             )

@@ -418,3 +418,77 @@ fn checkov_passes_wherever_the_checkout_lives() {
 
     assert!(passed, "checkov failed on templates in {}", dir.display());
 }
+
+fn digest_template(window: u32) -> Result<Value, String> {
+    let props = template::SecurityMonitorProps {
+        digest_window_seconds: Some(window),
+        ..app::default_props()
+    };
+    app::stack(&props)
+        .map(|stack| stack.to_json().expect("valid stack"))
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn digests_add_a_queue_the_function_consumes_with_the_window_and_partial_failures() {
+    let template = digest_template(120).expect("synth");
+    let queue = &template["Resources"]["DigestQueue"]["Properties"];
+    // Six function timeouts of 10 s, plus the window.
+    assert_eq!(queue["VisibilityTimeout"], 180);
+    assert_eq!(
+        queue["RedrivePolicy"],
+        json!({"deadLetterTargetArn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}, "maxReceiveCount": 5})
+    );
+    let mapping = &template["Resources"]["DigestQueueMapping"];
+    assert_eq!(
+        mapping["Properties"],
+        json!({
+            "EventSourceArn": {"Fn::GetAtt": ["DigestQueue", "Arn"]},
+            "FunctionName": {"Ref": "Handler"},
+            "BatchSize": 10000,
+            "MaximumBatchingWindowInSeconds": 120,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        })
+    );
+    assert_eq!(mapping["DependsOn"], json!(["HandlerRoleBufferPolicy"]));
+    assert_eq!(
+        template["Resources"]["Handler"]["Properties"]["Environment"]["Variables"]["DIGEST_QUEUE_URL"],
+        json!({"Ref": "DigestQueue"})
+    );
+    assert_eq!(
+        template["Outputs"]["DigestQueueUrl"]["Value"],
+        json!({"Ref": "DigestQueue"})
+    );
+}
+
+#[test]
+fn the_handler_may_use_only_the_digest_queue_and_the_queue_refuses_plain_http() {
+    let template = digest_template(60).expect("synth");
+    let grant = &template["Resources"]["HandlerRoleBufferPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+        [0];
+    assert_eq!(
+        grant["Resource"],
+        json!([{"Fn::GetAtt": ["DigestQueue", "Arn"]}])
+    );
+    let policy =
+        &template["Resources"]["DigestQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0];
+    assert_eq!(policy["Effect"], "Deny");
+    assert_eq!(
+        policy["Condition"],
+        json!({"Bool": {"aws:SecureTransport": "false"}})
+    );
+}
+
+#[test]
+fn no_digest_queue_without_digests_and_a_window_beyond_lambdas_is_refused() {
+    assert!(template()["Resources"].get("DigestQueue").is_none());
+    for window in [0, 301] {
+        let error = digest_template(window).expect_err("refused");
+        assert!(
+            error.contains(&format!(
+                "digest.window_seconds: {window} is not within 1-300"
+            )),
+            "{error}"
+        );
+    }
+}

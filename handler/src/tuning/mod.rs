@@ -5,6 +5,7 @@
 
 pub mod custom;
 pub mod suppress;
+mod wildcard;
 
 use std::path::Path;
 
@@ -19,6 +20,9 @@ use crate::severity::Severity;
 pub use custom::CustomSpec;
 pub use suppress::{SuppressSpec, Suppression, Suppressions};
 
+/// Largest event deferred to the digest queue (SQS takes 262,144 bytes);
+/// a larger one is published at once.
+const MAX_DEFERRED_BYTES: usize = 250 * 1024;
 /// File name of the settings inside the handler's zip, beside `bootstrap`.
 pub const SETTINGS_FILE: &str = "trailwatch.json";
 
@@ -106,6 +110,12 @@ impl Detection {
             suppressions,
             digest: settings.digest,
         })
+    }
+
+    /// Whether an alert of `severity` for an event of `event_bytes` waits in
+    /// the digest queue rather than being published at once.
+    pub fn defers(&self, severity: Severity, event_bytes: usize) -> bool {
+        self.digest.is_some_and(|d| d.defers(severity)) && event_bytes <= MAX_DEFERRED_BYTES
     }
 
     /// Reads and checks a settings file.

@@ -2,6 +2,8 @@
 //! optional conditions on who, from where and in which account, an optional
 //! expiry, and a severity above which it never hides anything.
 
+use std::net::IpAddr;
+
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -10,8 +12,8 @@ use time::macros::format_description;
 
 use crate::catalog::{Monitor, Selection};
 use crate::event::Event;
-use crate::matcher::Matcher;
 use crate::severity::Severity;
+use crate::tuning::wildcard::Wildcard;
 
 /// Longest reason, in characters.
 const MAX_REASON_CHARS: usize = 200;
@@ -59,8 +61,9 @@ pub struct Suppression {
     /// The monitor ids it covers; `None` for all.
     monitors: Option<Vec<&'static str>>,
     principals: Vec<String>,
-    /// Whether it has any condition besides monitors and severity.
-    conditional: bool,
+    wildcards: Vec<Wildcard>,
+    networks: Vec<IpNet>,
+    accounts: Vec<String>,
     pub expires: Option<Date>,
     pub max_severity: Severity,
 }
@@ -94,12 +97,13 @@ impl Suppression {
     }
 }
 
-/// Every suppression, matched against an event at once.
+/// Every suppression. Conditions are tested directly on the fields the event
+/// model has read: quamina compiles a CIDR into some 1,300 automaton states (50
+/// of them overflow its memory budget), and its wildcards cost more than
+/// [`Wildcard`] on two short ARNs.
 #[derive(Debug, Clone, Default)]
 pub struct Suppressions {
     list: Vec<Suppression>,
-    /// The conditions of the conditional ones, by position in `list`.
-    matcher: Option<Matcher<usize>>,
 }
 
 impl Suppressions {
@@ -108,13 +112,9 @@ impl Suppressions {
     pub fn build(specs: &[SuppressSpec], selection: &Selection) -> Result<Self, Vec<String>> {
         let mut problems = Vec::new();
         let mut list = Vec::new();
-        let mut patterns = Vec::new();
         for (index, spec) in specs.iter().enumerate() {
             match build_one(spec, selection) {
-                Ok((suppression, conditions)) => {
-                    patterns.extend(conditions.into_iter().map(|c| (list.len(), c.to_string())));
-                    list.push(suppression);
-                }
+                Ok(suppression) => list.push(suppression),
                 Err(errors) => problems.extend(
                     errors
                         .into_iter()
@@ -122,17 +122,11 @@ impl Suppressions {
                 ),
             }
         }
-        if !problems.is_empty() {
-            return Err(problems);
+        if problems.is_empty() {
+            Ok(Self { list })
+        } else {
+            Err(problems)
         }
-        let matcher = match patterns.is_empty() {
-            true => None,
-            false => Some(
-                Matcher::new(patterns.iter().map(|(i, p)| (*i, p.as_str())))
-                    .map_err(|e| vec![format!("suppress: {e}")])?,
-            ),
-        };
-        Ok(Self { list, matcher })
     }
 
     /// Every suppression.
@@ -145,16 +139,27 @@ impl Suppressions {
         if self.list.is_empty() {
             return Vec::new();
         }
-        let matched = self
-            .matcher
-            .as_ref()
-            .map(|m| m.matches(event.raw.get()))
-            .unwrap_or_default();
+        let identity = &event.record.user_identity;
+        let arns = [identity.arn.as_deref(), identity.session_issuer()];
+        let source: Option<IpAddr> = event
+            .record
+            .source_ip_address
+            .as_deref()
+            .and_then(|ip| ip.parse().ok());
+        let account = event.envelope.account.as_deref();
         self.list
             .iter()
-            .enumerate()
-            .filter(|(i, s)| (!s.conditional || matched.contains(i)) && !s.expired(today))
-            .map(|(_, s)| s)
+            .filter(|s| {
+                !s.expired(today)
+                    && (s.wildcards.is_empty()
+                        || s.wildcards
+                            .iter()
+                            .any(|w| arns.iter().flatten().any(|arn| w.matches(arn))))
+                    && (s.networks.is_empty()
+                        || source.is_some_and(|ip| s.networks.iter().any(|n| n.contains(&ip))))
+                    && (s.accounts.is_empty()
+                        || account.is_some_and(|a| s.accounts.iter().any(|x| x == a)))
+            })
             .collect()
     }
 
@@ -173,10 +178,7 @@ impl Suppressions {
 }
 
 /// One checked suppression and the quamina patterns of its conditions.
-fn build_one(
-    spec: &SuppressSpec,
-    selection: &Selection,
-) -> Result<(Suppression, Vec<Value>), Vec<String>> {
+fn build_one(spec: &SuppressSpec, selection: &Selection) -> Result<Suppression, Vec<String>> {
     let mut problems = Vec::new();
     let reason = spec.reason.trim();
     if reason.is_empty()
@@ -200,20 +202,33 @@ fn build_one(
         }
         ids
     });
-    for arn in &spec.principal_arn {
-        if arn.is_empty() || arn.contains("**") || arn.chars().any(char::is_control) {
-            problems.push(format!(
-                "principal_arn: {arn:?} is not an ARN pattern (EventBridge wildcard syntax: '*' for any characters, no '**')"
-            ));
-        }
-    }
-    for cidr in &spec.source_ip {
-        if cidr.parse::<IpNet>().is_err() {
-            problems.push(format!(
-                "source_ip: {cidr:?} is not a CIDR (like 10.0.0.0/8 or 2001:db8::/32)"
-            ));
-        }
-    }
+    let wildcards: Vec<Wildcard> = spec
+        .principal_arn
+        .iter()
+        .filter_map(|arn| {
+            let well_formed = !arn.is_empty() && !arn.contains("**") && !arn.chars().any(char::is_control);
+            let wildcard = Wildcard::new(arn).filter(|_| well_formed);
+            if wildcard.is_none() {
+                problems.push(format!(
+                    "principal_arn: {arn:?} is not an ARN pattern (EventBridge wildcard syntax: '*' for any characters, no '**')"
+                ));
+            }
+            wildcard
+        })
+        .collect();
+    let networks: Vec<IpNet> = spec
+        .source_ip
+        .iter()
+        .filter_map(|cidr| {
+            cidr.parse::<IpNet>()
+                .map_err(|_| {
+                    problems.push(format!(
+                        "source_ip: {cidr:?} is not a CIDR (like 10.0.0.0/8 or 2001:db8::/32)"
+                    ))
+                })
+                .ok()
+        })
+        .collect();
     for account in &spec.account {
         if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
             problems.push(format!("account: {account:?} is not a 12-digit account id"));
@@ -231,50 +246,13 @@ fn build_one(
         reason: reason.to_owned(),
         monitors,
         principals: spec.principal_arn.clone(),
-        conditional: !(spec.principal_arn.is_empty()
-            && spec.source_ip.is_empty()
-            && spec.account.is_empty()),
+        wildcards,
+        networks,
+        accounts: spec.account.clone(),
         expires,
         max_severity: spec.max_severity,
     };
-    Ok((suppression, patterns(spec)))
-}
-
-/// The quamina patterns of a spec's conditions: one per principal field (ORed
-/// under one id), each with the source and account conditions (ANDed).
-fn patterns(spec: &SuppressSpec) -> Vec<Value> {
-    let mut base = json!({});
-    if !spec.account.is_empty() {
-        base["account"] = json!(spec.account);
-    }
-    if !spec.source_ip.is_empty() {
-        let cidrs: Vec<Value> = spec.source_ip.iter().map(|c| json!({"cidr": c})).collect();
-        base["detail"] = json!({"sourceIPAddress": cidrs});
-    }
-    if spec.principal_arn.is_empty() {
-        return if base == json!({}) {
-            Vec::new()
-        } else {
-            vec![base]
-        };
-    }
-    let wildcards: Vec<Value> = spec
-        .principal_arn
-        .iter()
-        .map(|p| json!({"wildcard": p}))
-        .collect();
-    PRINCIPAL_PATHS
-        .iter()
-        .map(|path| {
-            let mut pattern = base.clone();
-            let mut at = &mut pattern["detail"];
-            for key in *path {
-                at = &mut at[*key];
-            }
-            *at = Value::Array(wildcards.clone());
-            pattern
-        })
-        .collect()
+    Ok(suppression)
 }
 
 /// Whether principals can be excluded in this sub-pattern: its `detail` tests

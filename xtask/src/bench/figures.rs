@@ -113,6 +113,28 @@ impl Summary {
             out,
             "\n## Handler core: parse + assess + render (criterion medians)\n"
         );
+        for (group, label) in [
+            ("parse_assess_render/", "every monitor"),
+            (
+                "tuning_per_sample/",
+                "every monitor, 50 custom, 100 suppressions",
+            ),
+        ] {
+            let mut per_sample: Vec<Duration> = self
+                .core
+                .iter()
+                .filter(|(name, _)| name.starts_with(group))
+                .map(|(_, nanos)| Duration::from_secs_f64(nanos / 1e9))
+                .collect();
+            if !per_sample.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "Median over the {} samples, {label}: {:.2} µs\n",
+                    per_sample.len(),
+                    median(&mut per_sample).as_secs_f64() * 1e6
+                );
+            }
+        }
         let _ = writeln!(out, "| benchmark | median |\n|---|---|");
         for (name, nanos) in &self.core {
             let _ = writeln!(out, "| {name} | {:.2} µs |", nanos / 1000.0);

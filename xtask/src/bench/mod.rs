@@ -301,7 +301,12 @@ fn criterion() -> Result<Vec<(String, f64)>> {
         bail!("cargo bench failed");
     }
     let mut medians = Vec::new();
-    for group in ["parse_assess_render", "mixed_batch", "selection_size"] {
+    for group in [
+        "parse_assess_render",
+        "mixed_batch",
+        "selection_size",
+        "tuning",
+    ] {
         let dir = root.join(group);
         let mut names: Vec<_> = std::fs::read_dir(&dir)
             .with_context(|| format!("reading {}", dir.display()))?

@@ -1,0 +1,93 @@
+//! `simulate` says what the deployed rules and handler do with the tuning
+//! example: where an event is suppressed, by which reason, and whether its
+//! alert waits for a digest.
+
+use serde_json::Value;
+use xtask::config::{self, Config, ConfigArgs};
+use xtask::simulate::{self, Simulated};
+use xtask::workspace;
+
+fn tuning() -> Config {
+    with_config("samples/tuning/trailwatch.toml")
+}
+
+fn with_config(relative: &str) -> Config {
+    config::load(&ConfigArgs {
+        config: Some(workspace::root().join(relative)),
+        ..ConfigArgs::default()
+    })
+    .expect("valid configuration")
+}
+
+fn run(config: &Config, sample: &str) -> Simulated {
+    let path = workspace::root().join(format!("samples/{sample}.json"));
+    let inputs = simulate::read(path.to_str().expect("UTF-8 path")).expect("readable sample");
+    let today = time::OffsetDateTime::now_utc().date();
+    simulate::simulate(&inputs[0], &config.detection, today)
+}
+
+fn json(simulated: &Simulated) -> Value {
+    serde_json::to_value(simulated).expect("JSON")
+}
+
+#[test]
+fn a_rule_suppressed_event_is_not_delivered_and_names_its_suppression() {
+    let simulated = run(&tuning(), "tuning/ci-role-adds-route");
+    let line = json(&simulated);
+    assert_eq!(line["matched_rule"], false);
+    assert_eq!(
+        line["suppressed_by"],
+        "CI deploys per-branch networks and users"
+    );
+    assert_eq!(line["suppressed_in"], "rule");
+    assert!(line.get("subject").is_none(), "{line}");
+}
+
+#[test]
+fn a_handler_suppressed_event_is_delivered_and_its_text_names_the_alert_it_hid() {
+    let simulated = run(&tuning(), "tuning/ci-role-creates-user");
+    assert!(simulated.matched_rule);
+    assert_eq!(simulated.suppressed_in, Some("handler"));
+    assert_eq!(
+        simulate::describe(&simulated),
+        format!(
+            "{}: suppressed in the handler by \"CI deploys per-branch networks and users\"; would have raised [MEDIUM] ci-deployer/branch-feature-42 created IAM user preview-feature-42",
+            simulated.file
+        )
+    );
+}
+
+#[test]
+fn an_expired_suppression_hides_nothing() {
+    let simulated = run(&tuning(), "tuning/retired-ci-role-creates-user");
+    assert_eq!(simulated.suppressed_by, None);
+    assert_eq!(
+        simulated.subject.as_deref(),
+        Some("[MEDIUM] old-ci/nightly created IAM user nightly-tester (111122223333/us-east-1)")
+    );
+}
+
+#[test]
+fn a_custom_monitor_selects_its_calls() {
+    let simulated = run(&tuning(), "tuning/custom-ec2-import-key-pair");
+    assert_eq!(simulated.monitors, ["ec2-key-pair-imported"]);
+    assert_eq!(simulated.severity.as_deref(), Some("MEDIUM"));
+}
+
+#[test]
+fn with_digests_an_alert_below_the_threshold_waits_and_one_above_does_not() {
+    let dir = workspace::target_dir().join("test-scratch/simulate_digest");
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    std::fs::write(
+        dir.join("trailwatch.toml"),
+        "monitors = [\"all\"]\n[digest]\n",
+    )
+    .expect("config");
+    let config = config::load(&ConfigArgs {
+        config: Some(dir.join("trailwatch.toml")),
+        ..ConfigArgs::default()
+    })
+    .expect("valid configuration");
+    assert!(run(&config, "tuning/ci-role-adds-route").deferred);
+    assert!(!run(&config, "iam-create-access-key-root-self").deferred);
+}
