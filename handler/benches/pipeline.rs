@@ -178,9 +178,10 @@ fn tuned_settings() -> Settings {
     }
 }
 
-/// Each sample with 50 custom monitors and 100 suppressions: the per-event
-/// median to compare with `parse_assess_render`'s (shorter runs: 163 of them).
+/// Each sample judged with every monitor, then also with 50 custom monitors and
+/// 100 suppressions: per-event medians of both in one run (shorter runs: 326 of them).
 fn tuning_per_sample(c: &mut Criterion) {
+    let untuned = Detection::from(Selection::every());
     let tuned = Detection::build(&tuned_settings()).expect("valid settings");
     let mut group = c.benchmark_group("tuning_per_sample");
     group
@@ -189,7 +190,11 @@ fn tuning_per_sample(c: &mut Criterion) {
         .measurement_time(Duration::from_millis(600));
     for (name, value) in samples() {
         let text = value.to_string();
-        group.bench_function(name, |b| b.iter(|| pipeline(black_box(&text), &tuned)));
+        for (variant, detection) in [("untuned", &untuned), ("tuned", &tuned)] {
+            group.bench_function(format!("{variant}/{name}"), |b| {
+                b.iter(|| pipeline(black_box(&text), detection))
+            });
+        }
     }
     group.finish();
 }

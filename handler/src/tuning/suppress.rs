@@ -149,16 +149,17 @@ impl Suppressions {
         let account = event.envelope.account.as_deref();
         self.list
             .iter()
+            // The cheap conditions first: most suppressions fail one of them.
             .filter(|s| {
                 !s.expired(today)
+                    && (s.accounts.is_empty()
+                        || account.is_some_and(|a| s.accounts.iter().any(|x| x == a)))
+                    && (s.networks.is_empty()
+                        || source.is_some_and(|ip| s.networks.iter().any(|n| n.contains(&ip))))
                     && (s.wildcards.is_empty()
                         || s.wildcards
                             .iter()
                             .any(|w| arns.iter().flatten().any(|arn| w.matches(arn))))
-                    && (s.networks.is_empty()
-                        || source.is_some_and(|ip| s.networks.iter().any(|n| n.contains(&ip))))
-                    && (s.accounts.is_empty()
-                        || account.is_some_and(|a| s.accounts.iter().any(|x| x == a)))
             })
             .collect()
     }
