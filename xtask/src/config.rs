@@ -376,6 +376,31 @@ mod tests {
     }
 
     #[test]
+    fn problems_of_custom_monitors_and_suppressions_are_reported_together() {
+        let text = "[[monitor]]\nid = \"ssm-send-command\"\ntitle = \"SSM\"\nseverity = \"LOW\"\npattern = '{\"source\": [\"aws.ssm\"]}'\n\n[[suppress]]\nreason = \"CI\"\nsource_ip = [\"10.0.0.0/33\"]\n";
+        let message = error("tuning_problems", text, ConfigArgs::default());
+        assert!(
+            message.ends_with("monitor[0] (\"ssm-send-command\"): id \"ssm-send-command\" is a built-in monitor or pack; suppress[0] (\"CI\"): source_ip: \"10.0.0.0/33\" is not a CIDR (like 10.0.0.0/8 or 2001:db8::/32)"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_custom_pattern_over_eventbridges_size_limit_is_named() {
+        let names: Vec<String> = (0..300).map(|i| format!("\"Call{i:04}\"")).collect();
+        let text = format!(
+            "[[monitor]]\nid = \"big\"\ntitle = \"Big\"\nseverity = \"LOW\"\npattern = '{{\"source\": [\"aws.ssm\"], \"detail\": {{\"eventName\": [{}]}}}}'\n",
+            names.join(", ")
+        );
+        let message = error("big_pattern", &text, ConfigArgs::default());
+        assert!(
+            message.contains("monitor[0] (\"big\"): pattern is ")
+                && message.contains("characters, over EventBridge's limit of 2048"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn iam_and_organizations_monitors_count_as_global() {
         let only_s3 = ConfigArgs {
             monitors: vec!["s3-bucket-policy".into(), "organizations-leave".into()],

@@ -100,11 +100,23 @@ impl Detection {
                 Err(problem) => problems.push(format!("{name}: {problem}")),
             }
         }
+        // Suppressions are checked against the valid custom monitors, so that
+        // every problem of the file is reported at once.
+        let selection = match selection.clone().with_custom(custom) {
+            Ok(tuned) => tuned,
+            Err(problem) => {
+                problems.push(problem);
+                selection
+            }
+        };
+        let suppressions =
+            Suppressions::build(&settings.suppress, &selection).unwrap_or_else(|mut more| {
+                problems.append(&mut more);
+                Suppressions::default()
+            });
         if !problems.is_empty() {
             return Err(problems);
         }
-        let selection = selection.with_custom(custom).map_err(|e| vec![e])?;
-        let suppressions = Suppressions::build(&settings.suppress, &selection)?;
         Ok(Self {
             selection,
             suppressions,
