@@ -401,6 +401,30 @@ mod tests {
     }
 
     #[test]
+    fn a_custom_pattern_may_be_a_toml_table() {
+        let text = "[[monitor]]\nid = \"ssm-documents\"\ntitle = \"SSM document shared\"\nseverity = \"HIGH\"\n[monitor.pattern]\nsource = [\"aws.ssm\"]\n\"detail-type\" = [\"AWS API Call via CloudTrail\"]\ndetail = { eventName = [\"ModifyDocumentPermission\"] }\n";
+        let config = load_toml("toml_pattern", text, ConfigArgs::default()).expect("valid");
+        let monitor = config
+            .detection
+            .selection
+            .get("ssm-documents")
+            .expect("enabled");
+        assert_eq!(
+            monitor.pattern(),
+            serde_json::json!({"source": ["aws.ssm"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": ["ModifyDocumentPermission"]}})
+        );
+        assert!(config.props.patterns.contains(&monitor.pattern()));
+    }
+
+    #[test]
+    fn expired_suppressions_are_named_by_reason() {
+        let text = "[[suppress]]\nreason = \"old CI\"\nexpires = \"2026-11-29\"\n\n[[suppress]]\nreason = \"current CI\"\nexpires = \"2026-11-30\"\n";
+        let config = load_toml("expired", text, ConfigArgs::default()).expect("valid");
+        let today = time::macros::date!(2026 - 11 - 30);
+        assert_eq!(config.expired_suppressions(today), ["old CI"]);
+    }
+
+    #[test]
     fn iam_and_organizations_monitors_count_as_global() {
         let only_s3 = ConfigArgs {
             monitors: vec!["s3-bucket-policy".into(), "organizations-leave".into()],

@@ -246,6 +246,20 @@ fn the_handler_reports_the_suppression_that_kept_an_alert_back() {
         "CI deploys per-branch networks and users"
     );
     assert!(response.get("subject").is_none(), "{response}");
+    // Logged as one line in CloudWatch's embedded metric format, with the reason.
+    let log = std::fs::read_to_string(workspace::target_dir().join("demo-handler.log"))
+        .expect("the handler's log");
+    let line: Value = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["reason"] == "CI deploys per-branch networks and users")
+        .expect("a suppression log line");
+    assert_eq!(line["SuppressedEvents"], 1);
+    assert_eq!(line["monitor"], "iam-create-user");
+    assert_eq!(
+        line["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"],
+        "SuppressedEvents"
+    );
 }
 
 #[test]
