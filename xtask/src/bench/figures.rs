@@ -114,9 +114,10 @@ impl Summary {
             "\n## Handler core: parse + assess + render (criterion medians)\n"
         );
         for (group, label) in [
-            ("parse_assess_render/", "every monitor"),
+            // Criterion names the directory of `untuned/NAME` `untuned_NAME`.
+            ("tuning_per_sample/untuned_", "every monitor"),
             (
-                "tuning_per_sample/",
+                "tuning_per_sample/tuned_",
                 "every monitor, 50 custom, 100 suppressions",
             ),
         ] {

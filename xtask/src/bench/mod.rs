@@ -306,6 +306,7 @@ fn criterion() -> Result<Vec<(String, f64)>> {
         "mixed_batch",
         "selection_size",
         "tuning",
+        "tuning_per_sample",
     ] {
         let dir = root.join(group);
         let mut names: Vec<_> = std::fs::read_dir(&dir)
