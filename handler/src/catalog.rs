@@ -1389,18 +1389,7 @@ impl Selection {
 
     /// The monitors a name selects among the enabled ones: an id, a pack or `all`.
     pub fn named(&self, name: &str) -> Option<Vec<&'static str>> {
-        if name == ALL {
-            return Some(self.ids().collect());
-        }
-        if let Some(pack) = Pack::ALL.into_iter().find(|p| p.as_str() == name) {
-            return Some(
-                self.monitors()
-                    .filter(|m| m.in_pack(pack))
-                    .map(|m| m.id)
-                    .collect(),
-            );
-        }
-        self.get(name).map(|m| vec![m.id])
+        named_in(self.monitors(), name)
     }
 
     /// The enabled monitors that select this event.
@@ -1423,21 +1412,26 @@ impl Selection {
     }
 }
 
-/// The ids a name selects: a monitor id, a pack, or `all`.
+/// The ids a name selects in the catalog: a monitor id, a pack, or `all`.
 fn selects(name: &str) -> Option<Vec<&'static str>> {
-    if name == ALL {
-        return Some(CATALOG.iter().map(|m| m.id).collect());
-    }
-    if let Some(pack) = Pack::ALL.into_iter().find(|p| p.as_str() == name) {
-        return Some(
-            CATALOG
-                .iter()
-                .filter(|m| m.in_pack(pack))
-                .map(|m| m.id)
-                .collect(),
-        );
-    }
-    by_id(name).map(|m| vec![m.id])
+    named_in(CATALOG.iter(), name)
+}
+
+/// The ids a name selects among `monitors`: a monitor id, a pack, or `all`.
+fn named_in<'m>(
+    monitors: impl Iterator<Item = &'m Monitor>,
+    name: &str,
+) -> Option<Vec<&'static str>> {
+    let pack = Pack::ALL.into_iter().find(|p| p.as_str() == name);
+    let ids: Vec<&'static str> = monitors
+        .filter(|m| match pack {
+            Some(pack) => m.in_pack(pack),
+            None => name == ALL || m.id == name,
+        })
+        .map(|m| m.id)
+        .collect();
+    // An unknown id names nothing; `all` and a pack are names even when empty.
+    (pack.is_some() || name == ALL || !ids.is_empty()).then_some(ids)
 }
 
 fn known_ids() -> String {
