@@ -10,7 +10,6 @@ use serde_json::value::RawValue;
 use time::Date;
 
 use crate::alert::{self, Alert, Verdict};
-use crate::event::Event;
 use crate::publish::Publisher;
 use crate::tuning::Detection;
 use crate::{metrics, render};
@@ -70,10 +69,21 @@ pub async fn handle<P: Publisher>(
     batch: SqsBatch,
     today: Date,
 ) -> BatchResponse {
-    let events = unique_events(batch);
+    let events = events(batch);
+    // EventBridge and Lambda deliver at least once: the first of each
+    // CloudTrail `eventID` counts, later copies are acknowledged and dropped.
+    let mut seen = HashSet::new();
     let mut groups: Vec<Group<'_>> = Vec::new();
     for (message_id, raw) in &events {
-        let alert = match alert::judge(raw, detection, today) {
+        let verdict = alert::judge(raw, detection, today);
+        let event_id = match &verdict {
+            Verdict::Raise(alert) | Verdict::Suppressed { alert, .. } => alert.event_id.clone(),
+        };
+        if event_id.is_some_and(|id| !seen.insert(id)) {
+            tracing::info!(message_id, "duplicate event dropped from the digest");
+            continue;
+        }
+        let alert = match verdict {
             Verdict::Suppressed { alert, reason } => {
                 metrics::suppressed(&alert, &reason);
                 continue;
@@ -112,29 +122,19 @@ pub async fn handle<P: Publisher>(
     response
 }
 
-/// The batch's events, the first of each CloudTrail `eventID` only (EventBridge
-/// and Lambda deliver at least once). A body that is not JSON is kept as a
-/// JSON string, to be reviewed like any unreadable event.
-fn unique_events(batch: SqsBatch) -> Vec<(String, Box<RawValue>)> {
-    let mut seen = HashSet::new();
-    let mut events = Vec::with_capacity(batch.records.len());
-    for message in batch.records {
-        let raw = serde_json::from_str::<Box<RawValue>>(&message.body)
-            .or_else(|_| serde_json::value::to_raw_value(&message.body));
-        let Ok(raw) = raw else { continue };
-        let id = Event::parse(&raw)
-            .ok()
-            .and_then(|e| e.event_id().map(str::to_owned));
-        if id.is_some_and(|id| !seen.insert(id)) {
-            tracing::info!(
-                message_id = message.message_id,
-                "duplicate event dropped from the digest"
-            );
-            continue;
-        }
-        events.push((message.message_id, raw));
-    }
-    events
+/// The batch's events. A body that is not JSON is kept as a JSON string, to
+/// be reviewed like any unreadable event.
+fn events(batch: SqsBatch) -> Vec<(String, Box<RawValue>)> {
+    batch
+        .records
+        .into_iter()
+        .filter_map(|message| {
+            let raw = serde_json::from_str::<Box<RawValue>>(&message.body)
+                .or_else(|_| serde_json::value::to_raw_value(&message.body))
+                .ok()?;
+            Some((message.message_id, raw))
+        })
+        .collect()
 }
 
 /// Who made the call, for grouping: the ARN, else the display name.
