@@ -15,9 +15,6 @@ const TOPIC_ARN_VAR: &str = "TOPIC_ARN";
 /// Environment variable holding the digest queue's URL (set by the template
 /// when digests are configured).
 const DIGEST_QUEUE_VAR: &str = "DIGEST_QUEUE_URL";
-/// Environment variable naming the settings file; by default the one shipped
-/// in the zip beside `bootstrap` (Lambda's `LAMBDA_TASK_ROOT`).
-const SETTINGS_VAR: &str = "TRAILWATCH_SETTINGS";
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -66,12 +63,10 @@ enum Response {
     Batch(BatchResponse),
 }
 
+/// The settings shipped in the zip beside `bootstrap` (Lambda's `LAMBDA_TASK_ROOT`).
 fn settings_path() -> PathBuf {
-    match std::env::var_os(SETTINGS_VAR) {
-        Some(path) => PathBuf::from(path),
-        None => std::env::var_os("LAMBDA_TASK_ROOT")
-            .map(PathBuf::from)
-            .unwrap_or_default()
-            .join(SETTINGS_FILE),
-    }
+    std::env::var_os("LAMBDA_TASK_ROOT")
+        .map(PathBuf::from)
+        .unwrap_or_default()
+        .join(SETTINGS_FILE)
 }
