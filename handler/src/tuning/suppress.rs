@@ -60,8 +60,7 @@ pub struct Suppression {
     pub reason: String,
     /// The monitor ids it covers; `None` for all.
     monitors: Option<Vec<&'static str>>,
-    principals: Vec<String>,
-    wildcards: Vec<Wildcard>,
+    principals: Vec<Wildcard>,
     networks: Vec<IpNet>,
     accounts: Vec<String>,
     pub expires: Option<Date>,
@@ -88,7 +87,7 @@ impl Suppression {
     /// The principal patterns EventBridge can exclude in `monitor`'s rule pattern:
     /// only for a suppression that never expires, tests nothing but the
     /// principal, and could hide anything the monitor raises.
-    pub fn excludes(&self, monitor: &Monitor) -> &[String] {
+    pub fn excludes(&self, monitor: &Monitor) -> &[Wildcard] {
         let pattern_only = self.expires.is_none()
             && !self.principals.is_empty()
             && self.names(monitor)
@@ -156,8 +155,8 @@ impl Suppressions {
                         || account.is_some_and(|a| s.accounts.iter().any(|x| x == a)))
                     && (s.networks.is_empty()
                         || source.is_some_and(|ip| s.networks.iter().any(|n| n.contains(&ip))))
-                    && (s.wildcards.is_empty()
-                        || s.wildcards
+                    && (s.principals.is_empty()
+                        || s.principals
                             .iter()
                             .any(|w| arns.iter().flatten().any(|arn| w.matches(arn))))
             })
@@ -170,7 +169,7 @@ impl Suppressions {
             .list
             .iter()
             .flat_map(|s| s.excludes(monitor))
-            .cloned()
+            .map(|w| w.as_str().to_owned())
             .collect();
         all.sort();
         all.dedup();
@@ -178,7 +177,7 @@ impl Suppressions {
     }
 }
 
-/// One checked suppression and the quamina patterns of its conditions.
+/// One checked suppression, or every problem of its block.
 fn build_one(spec: &SuppressSpec, selection: &Selection) -> Result<Suppression, Vec<String>> {
     let mut problems = Vec::new();
     let reason = spec.reason.trim();
@@ -203,7 +202,7 @@ fn build_one(spec: &SuppressSpec, selection: &Selection) -> Result<Suppression, 
         }
         ids
     });
-    let wildcards: Vec<Wildcard> = spec
+    let principals: Vec<Wildcard> = spec
         .principal_arn
         .iter()
         .filter_map(|arn| {
@@ -243,17 +242,15 @@ fn build_one(spec: &SuppressSpec, selection: &Selection) -> Result<Suppression, 
     if !problems.is_empty() {
         return Err(problems);
     }
-    let suppression = Suppression {
+    Ok(Suppression {
         reason: reason.to_owned(),
         monitors,
-        principals: spec.principal_arn.clone(),
-        wildcards,
+        principals,
         networks,
         accounts: spec.account.clone(),
         expires,
         max_severity: spec.max_severity,
-    };
-    Ok(suppression)
+    })
 }
 
 /// Whether principals can be excluded in this sub-pattern: its `detail` tests

@@ -7,10 +7,11 @@
 
 use memchr::memmem::Finder;
 
-/// A compiled pattern: the literal pieces between its stars, with a prebuilt
-/// searcher for each middle piece.
+/// A compiled pattern: its text, the literal pieces between its stars, and a
+/// prebuilt searcher for each middle piece.
 #[derive(Debug, Clone)]
 pub struct Wildcard {
+    text: String,
     pieces: Vec<String>,
     finders: Vec<Finder<'static>>,
 }
@@ -34,7 +35,16 @@ impl Wildcard {
             .skip(1)
             .map(|piece| Finder::new(piece.as_bytes()).into_owned())
             .collect();
-        Some(Self { pieces, finders })
+        Some(Self {
+            text: pattern.to_owned(),
+            pieces,
+            finders,
+        })
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.text
     }
 
     /// Whether `text` matches: the first piece starts it, the last ends it,
