@@ -29,8 +29,13 @@ fn assembly(test: &str, config: &Config) -> Assembly {
 
 /// The configuration from flags only (an empty file, so a local trailwatch.toml cannot leak in).
 fn config(test: &str, args: ConfigArgs) -> Config {
+    config_file(test, "", args)
+}
+
+/// The configuration of a trailwatch.toml holding `text`, then the flags.
+fn config_file(test: &str, text: &str, args: ConfigArgs) -> Config {
     let file = scratch(test).join("trailwatch.toml");
-    std::fs::write(&file, "").expect("config file");
+    std::fs::write(&file, text).expect("config file");
     config::load(&ConfigArgs {
         config: Some(file),
         ..args
@@ -246,17 +251,11 @@ async fn a_suppression_deploys_a_new_handler_zip_as_the_functions_code() {
     )
     .await
     .expect("create");
-    let file = scratch("settings_change").join("suppress.toml");
-    std::fs::write(
-        &file,
+    let suppressing = config_file(
+        "settings_change",
         "[[suppress]]\nreason = \"CI\"\nsource_ip = [\"10.0.0.0/8\"]\n",
-    )
-    .expect("config file");
-    let suppressing = config::load(&ConfigArgs {
-        config: Some(file),
-        ..ConfigArgs::default()
-    })
-    .expect("valid config");
+        ConfigArgs::default(),
+    );
 
     let second = deploy::deploy(
         &session,
