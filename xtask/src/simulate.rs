@@ -37,18 +37,45 @@ pub struct Simulated {
     /// The published subject; none when nothing is published.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
-    /// The reason of the suppression that hides the alert.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub suppressed_by: Option<String>,
-    /// Where it is suppressed: `rule` (the event never invokes the handler) or `handler`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub suppressed_in: Option<&'static str>,
+    /// The suppression that hides the alert, when one does.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<Suppressed>,
     /// The alert waits in the digest queue for the next digest.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub deferred: bool,
     /// The alert document: published, or kept back by a suppression.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert: Option<Value>,
+}
+
+/// A suppression hiding an alert, as `suppressed_by` and `suppressed_in`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Suppressed {
+    /// The suppression's reason.
+    #[serde(rename = "suppressed_by")]
+    pub by: String,
+    #[serde(rename = "suppressed_in")]
+    pub place: SuppressedIn,
+}
+
+/// Where a suppression holds an event back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuppressedIn {
+    /// In the rule pattern: the event never invokes the handler.
+    Rule,
+    /// In the handler, which logs and counts it.
+    Handler,
+}
+
+impl SuppressedIn {
+    /// The place as the JSON output names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rule => "rule",
+            Self::Handler => "handler",
+        }
+    }
 }
 
 /// Reads `path` (`-` for standard input), plain or gzipped: an EventBridge event,
@@ -133,8 +160,7 @@ pub fn simulate(input: &Input, detection: &Detection, today: Date) -> Simulated 
         monitor: None,
         severity: None,
         subject: None,
-        suppressed_by: None,
-        suppressed_in: None,
+        suppressed: None,
         deferred: false,
         alert: None,
     };
@@ -157,17 +183,19 @@ pub fn simulate(input: &Input, detection: &Detection, today: Date) -> Simulated 
     }
     let verdict = alert::judge(&raw, detection, today);
     if let alert::Verdict::Suppressed { reason, .. } = &verdict {
-        simulated.suppressed_by = Some(reason.clone());
-        simulated.suppressed_in = Some(if simulated.matched_rule {
-            "handler"
-        } else {
-            "rule"
+        simulated.suppressed = Some(Suppressed {
+            by: reason.clone(),
+            place: if simulated.matched_rule {
+                SuppressedIn::Handler
+            } else {
+                SuppressedIn::Rule
+            },
         });
     }
     let alert = verdict.alert();
     simulated.monitor = Some(alert.monitor.to_owned());
     simulated.severity = Some(alert.severity.to_string());
-    if simulated.suppressed_by.is_none() {
+    if simulated.suppressed.is_none() {
         simulated.subject = Some(render::subject(&alert));
         simulated.deferred = detection.defers(alert.severity, raw.get().len());
     }
@@ -182,10 +210,11 @@ pub fn describe(simulated: &Simulated) -> String {
     } else {
         format!("{}[{}]", simulated.file, simulated.index)
     };
-    if let (Some(reason), Some(alert)) = (&simulated.suppressed_by, &simulated.alert) {
-        let place_of = simulated.suppressed_in.unwrap_or("handler");
+    if let (Some(suppressed), Some(alert)) = (&simulated.suppressed, &simulated.alert) {
         return format!(
-            "{place}: suppressed in the {place_of} by {reason:?}; would have raised [{}] {}",
+            "{place}: suppressed in the {} by {:?}; would have raised [{}] {}",
+            suppressed.place.as_str(),
+            suppressed.by,
             alert["severity"].as_str().unwrap_or("?"),
             alert["title"].as_str().unwrap_or("?")
         );

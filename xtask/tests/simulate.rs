@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 use xtask::config::{self, Config, ConfigArgs};
-use xtask::simulate::{self, Simulated};
+use xtask::simulate::{self, Simulated, SuppressedIn};
 use xtask::workspace;
 
 fn tuning() -> Config {
@@ -47,7 +47,10 @@ fn a_rule_suppressed_event_is_not_delivered_and_names_its_suppression() {
 fn a_handler_suppressed_event_is_delivered_and_its_text_names_the_alert_it_hid() {
     let simulated = run(&tuning(), "tuning/ci-role-creates-user");
     assert!(simulated.matched_rule);
-    assert_eq!(simulated.suppressed_in, Some("handler"));
+    assert_eq!(
+        simulated.suppressed.as_ref().map(|s| s.place),
+        Some(SuppressedIn::Handler)
+    );
     assert_eq!(
         simulate::describe(&simulated),
         format!(
@@ -60,7 +63,7 @@ fn a_handler_suppressed_event_is_delivered_and_its_text_names_the_alert_it_hid()
 #[test]
 fn an_expired_suppression_hides_nothing() {
     let simulated = run(&tuning(), "tuning/retired-ci-role-creates-user");
-    assert_eq!(simulated.suppressed_by, None);
+    assert_eq!(simulated.suppressed, None);
     assert_eq!(
         simulated.subject.as_deref(),
         Some("[MEDIUM] old-ci/nightly created IAM user nightly-tester (111122223333/us-east-1)")
