@@ -19,9 +19,28 @@ const RETENTION_DAYS: &[u32] = &[
 const DIGEST_BATCH_SIZE: u32 = 10_000;
 /// Longest batching window Lambda accepts, in seconds.
 pub const MAX_DIGEST_WINDOW_SECONDS: u32 = 300;
-/// Rule state that also delivers read-only management events (free to match;
-/// set through CloudFormation or the API only).
-const ALL_MANAGEMENT_EVENTS: &str = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
+
+/// One kind of rule: its logical id prefix (numbered from 1), description and state.
+struct RuleKind {
+    name: &'static str,
+    description: &'static str,
+    state: &'static str,
+}
+
+/// Rules of write calls and sign-ins.
+const WRITE_RULES: RuleKind = RuleKind {
+    name: "SecurityEventRule",
+    description: "trailwatch: monitored CloudTrail calls and sign-ins",
+    state: "ENABLED",
+};
+
+/// Rules of read-only calls, in the state that also delivers read-only
+/// management events (free to match; set through CloudFormation or the API only).
+const READ_ONLY_RULES: RuleKind = RuleKind {
+    name: "ReadOnlyEventRule",
+    description: "trailwatch: monitored read-only CloudTrail calls",
+    state: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+};
 
 /// What to monitor and how; `Default` gives the safe, documented defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,29 +156,13 @@ impl SecurityMonitor {
         topic.grant_publish(stack, &function);
         function.dead_letter(stack, &dead_letters, &key, 2);
         let mut rule_ids = Vec::new();
-        let mut counts = [0; 2];
-        for (pattern, read_only) in rules {
-            let number = {
-                let count = &mut counts[usize::from(read_only)];
-                *count += 1;
-                *count
-            };
-            let (name, description, state) = if read_only {
-                (
-                    "ReadOnlyEventRule",
-                    "trailwatch: monitored read-only CloudTrail calls",
-                    ALL_MANAGEMENT_EVENTS,
-                )
-            } else {
-                (
-                    "SecurityEventRule",
-                    "trailwatch: monitored CloudTrail calls and sign-ins",
-                    "ENABLED",
-                )
-            };
-            let mut rule = Rule::new(&format!("{name}{number}"), description, pattern, state);
-            rule.add_target(&function, &dead_letters);
-            rule_ids.push(rule.add_to(stack));
+        for (kind, patterns) in rules {
+            for (index, pattern) in patterns.into_iter().enumerate() {
+                let id = format!("{}{}", kind.name, index + 1);
+                let mut rule = Rule::new(&id, kind.description, pattern, kind.state);
+                rule.add_target(&function, &dead_letters);
+                rule_ids.push(rule.add_to(stack));
+            }
         }
         dead_letters.accept_dead_letters_from(stack, &rule_ids);
         if let Some((queue, window)) = &digests {
@@ -221,7 +224,7 @@ impl SecurityMonitor {
 }
 
 /// Checks the props; returns the rule patterns (and whether each is read-only).
-fn validate(props: &SecurityMonitorProps) -> Result<Vec<(Json, bool)>, SynthError> {
+fn validate(props: &SecurityMonitorProps) -> Result<Vec<(RuleKind, Vec<Json>)>, SynthError> {
     let mut problems = Vec::new();
     if props.patterns.is_empty() && props.read_only_patterns.is_empty() {
         problems.push("monitors: enable at least one monitor".to_owned());
@@ -235,16 +238,19 @@ fn validate(props: &SecurityMonitorProps) -> Result<Vec<(Json, bool)>, SynthErro
         ));
     }
     let mut rules = Vec::new();
-    for (patterns, read_only) in [(&props.patterns, false), (&props.read_only_patterns, true)] {
+    for (kind, patterns) in [
+        (WRITE_RULES, &props.patterns),
+        (READ_ONLY_RULES, &props.read_only_patterns),
+    ] {
         match patterns::pack(patterns) {
-            Ok(packed) => rules.extend(packed.into_iter().map(|p| (p, read_only))),
+            Ok(packed) => rules.push((kind, packed)),
             Err(mut errors) => problems.append(&mut errors),
         }
     }
-    if rules.len() > MAX_RULES_PER_BUS {
+    let count: usize = rules.iter().map(|(_, packed)| packed.len()).sum();
+    if count > MAX_RULES_PER_BUS {
         problems.push(format!(
-            "monitors: the enabled monitors need {} EventBridge rules, over the {MAX_RULES_PER_BUS} a bus may hold",
-            rules.len()
+            "monitors: the enabled monitors need {count} EventBridge rules, over the {MAX_RULES_PER_BUS} a bus may hold"
         ));
     }
     if !RETENTION_DAYS.contains(&props.log_retention_days) {
