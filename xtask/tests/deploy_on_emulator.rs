@@ -6,7 +6,7 @@ use std::time::Duration;
 use xtask::assembly::{self, Assembly};
 use xtask::cloudformation::Approval;
 use xtask::config::{self, Config, ConfigArgs};
-use xtask::deploy::{self, Session};
+use xtask::deploy::{self, Report, Session};
 use xtask::emulator::Emulator;
 use xtask::{app, workspace};
 
@@ -43,6 +43,13 @@ fn config_file(test: &str, text: &str, args: ConfigArgs) -> Config {
     .expect("valid config")
 }
 
+/// Synthesises `config` into `test`'s scratch directory and deploys it, approved.
+async fn deploy_approved(session: &Session, test: &str, config: &Config) -> Report {
+    deploy::deploy(session, config, &assembly(test, config), Approval::Given)
+        .await
+        .expect("deploy")
+}
+
 async fn session(emulator: &Emulator) -> Session {
     Session::new(&emulator.sdk_config().await, POLL)
 }
@@ -53,14 +60,7 @@ async fn first_deploy_creates_the_stack_uploads_the_artifact_and_returns_outputs
     let session = session(&emulator).await;
     let config = config("first_deploy", ConfigArgs::default());
 
-    let report = deploy::deploy(
-        &session,
-        &config,
-        &assembly("first_deploy", &config),
-        Approval::Given,
-    )
-    .await
-    .expect("deploy");
+    let report = deploy_approved(&session, "first_deploy", &config).await;
 
     assert!(report.asset.uploaded && report.stack.executed);
     let resources = app::stack(&config.props)
@@ -103,14 +103,7 @@ async fn a_config_change_updates_only_what_it_touches() {
     let emulator = Emulator::start().expect("emulator");
     let session = session(&emulator).await;
     let defaults = config("update", ConfigArgs::default());
-    deploy::deploy(
-        &session,
-        &defaults,
-        &assembly("update", &defaults),
-        Approval::Given,
-    )
-    .await
-    .expect("create");
+    deploy_approved(&session, "update", &defaults).await;
     let shorter_logs = config(
         "update",
         ConfigArgs {
@@ -146,14 +139,7 @@ async fn outputs_file_holds_the_outputs_as_json() {
     let emulator = Emulator::start().expect("emulator");
     let session = session(&emulator).await;
     let config = config("outputs", ConfigArgs::default());
-    let report = deploy::deploy(
-        &session,
-        &config,
-        &assembly("outputs", &config),
-        Approval::Given,
-    )
-    .await
-    .expect("deploy");
+    let report = deploy_approved(&session, "outputs", &config).await;
     let path = scratch("outputs").join("outputs.json");
 
     deploy::write_outputs(&path, &report.stack.outputs).expect("write");
@@ -172,14 +158,7 @@ async fn destroy_deletes_the_stack_and_destroying_again_succeeds() {
     let emulator = Emulator::start().expect("emulator");
     let session = session(&emulator).await;
     let config = config("destroy", ConfigArgs::default());
-    deploy::deploy(
-        &session,
-        &config,
-        &assembly("destroy", &config),
-        Approval::Given,
-    )
-    .await
-    .expect("deploy");
+    deploy_approved(&session, "destroy", &config).await;
 
     deploy::destroy(&session, &config.stack_name, false)
         .await
@@ -243,28 +222,14 @@ async fn a_suppression_deploys_a_new_handler_zip_as_the_functions_code() {
     let emulator = Emulator::start().expect("emulator");
     let session = session(&emulator).await;
     let defaults = config("settings_change", ConfigArgs::default());
-    let first = deploy::deploy(
-        &session,
-        &defaults,
-        &assembly("settings_change", &defaults),
-        Approval::Given,
-    )
-    .await
-    .expect("create");
+    let first = deploy_approved(&session, "settings_change", &defaults).await;
     let suppressing = config_file(
         "settings_change",
         "[[suppress]]\nreason = \"CI\"\nsource_ip = [\"10.0.0.0/8\"]\n",
         ConfigArgs::default(),
     );
 
-    let second = deploy::deploy(
-        &session,
-        &suppressing,
-        &assembly("settings_change", &suppressing),
-        Approval::Given,
-    )
-    .await
-    .expect("update");
+    let second = deploy_approved(&session, "settings_change", &suppressing).await;
 
     assert!(
         second.asset.uploaded,
