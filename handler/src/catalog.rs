@@ -140,6 +140,30 @@ impl Monitor {
             .unwrap_or(Severity::Critical)
     }
 
+    /// Whether the monitor watches only global services, whose events occur
+    /// in [`GLOBAL_REGION`] alone.
+    pub fn global(&self) -> bool {
+        match &self.selects {
+            Selects::Calls(selector) => selector
+                .event_source
+                .is_some_and(|source| GLOBAL_EVENT_SOURCES.contains(&source)),
+            Selects::Pattern(_) => {
+                let global: Vec<String> = GLOBAL_EVENT_SOURCES
+                    .iter()
+                    .map(|s| crate::selector::source_of(s))
+                    .collect();
+                let pattern = self.pattern();
+                let sources = pattern["source"].as_array().map(Vec::as_slice);
+                sources.is_some_and(|sources| {
+                    !sources.is_empty()
+                        && sources
+                            .iter()
+                            .all(|s| s.as_str().is_some_and(|s| global.iter().any(|g| g == s)))
+                })
+            }
+        }
+    }
+
     /// Whether the monitor belongs to `pack`.
     pub fn in_pack(&self, pack: Pack) -> bool {
         self.packs.contains(&pack)
@@ -1251,6 +1275,21 @@ pub const CATALOG: &[Monitor] = &[
         &["aws.discovery.ec2-download-user-data"],
     )),
 ];
+
+/// CloudTrail event sources of global services (IAM, Organizations, Account
+/// Management, Route 53, CloudFront): their events reach EventBridge only in
+/// [`GLOBAL_REGION`]. STS is not among them: its regional endpoints record
+/// events in their own region.
+pub const GLOBAL_EVENT_SOURCES: &[&str] = &[
+    "iam.amazonaws.com",
+    "organizations.amazonaws.com",
+    "account.amazonaws.com",
+    "route53.amazonaws.com",
+    "cloudfront.amazonaws.com",
+];
+
+/// The one region where global services' events reach EventBridge.
+pub const GLOBAL_REGION: &str = "us-east-1";
 
 /// The monitor with this id.
 pub fn by_id(id: &str) -> Option<&'static Monitor> {

@@ -13,6 +13,7 @@ pub mod event;
 mod matcher;
 mod metrics;
 pub mod publish;
+pub mod recent;
 pub mod render;
 pub mod selector;
 pub mod severity;
@@ -25,6 +26,7 @@ use time::Date;
 
 pub use catalog::Selection;
 pub use publish::{PublishError, Publisher, SnsPublisher};
+pub use recent::RecentEvents;
 pub use severity::Severity;
 pub use tuning::{Detection, Settings};
 
@@ -43,16 +45,22 @@ pub struct Handled {
     /// Queued for the next digest instead of published.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub deferred: bool,
+    /// A repeat of an event this execution environment already alerted on
+    /// (same CloudTrail `eventID`): nothing was published.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub duplicate: bool,
 }
 
 /// Judges one event and publishes its alert, unless suppressions in force
 /// `today` hide every finding (then the event is logged with the reason and
 /// counted in a metric) or the alert is below the digest threshold (then the
-/// event waits in the digest queue). The only error is a failed publish or
+/// event waits in the digest queue). A repeat of an event in `recent` is
+/// acknowledged without a second alert. The only error is a failed publish or
 /// deferral, which must fail the invocation.
 pub async fn handle<P: Publisher>(
     publisher: &P,
     detection: &Detection,
+    recent: &RecentEvents,
     raw: &RawValue,
     today: Date,
 ) -> Result<Handled, PublishError> {
@@ -69,18 +77,29 @@ pub async fn handle<P: Publisher>(
         severity: alert.severity,
         subject: None,
         deferred: false,
+        duplicate: false,
         suppressed_by,
     };
     if handled.suppressed_by.is_some() {
         return Ok(handled);
     }
+    if let Some(id) = handled.event_id.as_deref().filter(|id| recent.contains(id)) {
+        tracing::info!(
+            event_id = id,
+            "repeated event acknowledged without a second alert"
+        );
+        handled.duplicate = true;
+        return Ok(handled);
+    }
     if detection.defers(alert.severity, raw.get().len()) {
         publisher.defer(raw.get()).await?;
         handled.deferred = true;
+        remember(recent, &handled);
         return Ok(handled);
     }
     let message = render::render(alert);
     publisher.publish(&message).await?;
+    remember(recent, &handled);
     tracing::info!(
         event_id = handled.event_id.as_deref().unwrap_or("none"),
         monitor = handled.monitor,
@@ -89,4 +108,10 @@ pub async fn handle<P: Publisher>(
     );
     handled.subject = Some(message.subject);
     Ok(handled)
+}
+
+fn remember(recent: &RecentEvents, handled: &Handled) {
+    if let Some(id) = &handled.event_id {
+        recent.remember(id);
+    }
 }

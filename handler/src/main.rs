@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use aws_config::BehaviorVersion;
 use handler::batch::{self, BatchResponse, SqsBatch};
 use handler::tuning::SETTINGS_FILE;
-use handler::{Detection, Handled, SnsPublisher, handle};
+use handler::{Detection, Handled, RecentEvents, SnsPublisher, handle};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -33,8 +33,9 @@ async fn main() -> Result<(), Error> {
     if let Some(url) = digest_queue {
         publisher = publisher.with_digest_queue(aws_sdk_sqs::Client::new(&config), url);
     }
+    let recent = RecentEvents::default();
     lambda_runtime::run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
-        let (publisher, detection) = (&publisher, &detection);
+        let (publisher, detection, recent) = (&publisher, &detection, &recent);
         async move {
             let today = time::OffsetDateTime::now_utc().date();
             // Only the digest queue delivers SQS batches.
@@ -45,7 +46,7 @@ async fn main() -> Result<(), Error> {
                 Some(batch) => Ok(Response::Batch(
                     batch::handle(publisher, detection, batch, today).await,
                 )),
-                None => handle(publisher, detection, &event.payload, today)
+                None => handle(publisher, detection, recent, &event.payload, today)
                     .await
                     .map(Response::Event)
                     .map_err(Error::from),

@@ -10,7 +10,7 @@ use common::{TODAY, sample};
 use handler::batch::{self, ItemFailure, SqsBatch};
 use handler::render::Message;
 use handler::tuning::DigestSpec;
-use handler::{Detection, PublishError, Publisher, Settings, Severity, handle};
+use handler::{Detection, PublishError, Publisher, RecentEvents, Settings, Severity, handle};
 use serde_json::{Value, json};
 
 /// Records published messages and deferred events; fails publishing when told.
@@ -84,15 +84,22 @@ async fn a_finding_below_the_threshold_waits_and_one_at_it_is_published() {
     let low = handle(
         &outbox,
         &detection,
+        &RecentEvents::default(),
         &common::raw(&route("e1", "rtb-1", "ci")),
         TODAY,
     )
     .await
     .expect("deferred");
     let critical = common::raw(&sample("iam-create-access-key-root-self"));
-    let high = handle(&outbox, &detection, &critical, TODAY)
-        .await
-        .expect("published");
+    let high = handle(
+        &outbox,
+        &detection,
+        &RecentEvents::default(),
+        &critical,
+        TODAY,
+    )
+    .await
+    .expect("published");
 
     assert!(low.deferred && low.subject.is_none());
     assert!(!high.deferred && high.subject.is_some());

@@ -8,7 +8,9 @@ use common::TODAY;
 use common::sample;
 use handler::render::Message;
 use handler::tuning::SuppressSpec;
-use handler::{Detection, PublishError, Publisher, Selection, Settings, Severity, handle};
+use handler::{
+    Detection, PublishError, Publisher, RecentEvents, Selection, Settings, Severity, handle,
+};
 
 #[derive(Default)]
 struct Recording(Mutex<Vec<Message>>);
@@ -42,9 +44,15 @@ async fn one_event_publishes_one_message_and_reports_it() {
     let raw = sample("iam-create-access-key-root-self");
 
     let every = Detection::from(Selection::every());
-    let published = handle(&publisher, &every, &common::raw(&raw), TODAY)
-        .await
-        .expect("published");
+    let published = handle(
+        &publisher,
+        &every,
+        &RecentEvents::default(),
+        &common::raw(&raw),
+        TODAY,
+    )
+    .await
+    .expect("published");
 
     let sent = publisher.0.lock().expect("lock");
     assert_eq!(sent.len(), 1);
@@ -64,6 +72,7 @@ async fn a_failed_publish_is_returned_as_an_error() {
     let error = handle(
         &Failing,
         &Detection::from(Selection::every()),
+        &RecentEvents::default(),
         &common::raw(&sample("iam-create-user-by-root")),
         TODAY,
     )
@@ -94,9 +103,15 @@ async fn a_suppressed_event_publishes_nothing_and_reports_the_reason() {
     let detection = Detection::build(&settings).expect("valid settings");
     let raw = common::raw(&sample("iam-create-user-by-admin"));
 
-    let handled = handle(&publisher, &detection, &raw, TODAY)
-        .await
-        .expect("handled");
+    let handled = handle(
+        &publisher,
+        &detection,
+        &RecentEvents::default(),
+        &raw,
+        TODAY,
+    )
+    .await
+    .expect("handled");
 
     assert!(publisher.0.lock().expect("lock").is_empty());
     assert_eq!(
@@ -107,4 +122,49 @@ async fn a_suppressed_event_publishes_nothing_and_reports_the_reason() {
         (handled.monitor, handled.subject),
         ("iam-create-user", None)
     );
+}
+
+#[tokio::test]
+async fn a_forwarded_copy_of_an_alerted_event_is_acknowledged_without_a_second_alert() {
+    let publisher = Recording::default();
+    let every = Detection::from(Selection::every());
+    let recent = RecentEvents::default();
+    let original = sample("iam-create-access-key-root-self");
+    // Forwarding to another bus gives the event a new envelope id; the
+    // CloudTrail record, and its eventID, stay the same.
+    let mut forwarded = original.clone();
+    forwarded["id"] = "7f0c8a61-0000-4000-8000-forwarded0001".into();
+    forwarded["region"] = "eu-west-1".into();
+
+    let first = handle(&publisher, &every, &recent, &common::raw(&original), TODAY)
+        .await
+        .expect("published");
+    let second = handle(&publisher, &every, &recent, &common::raw(&forwarded), TODAY)
+        .await
+        .expect("acknowledged");
+
+    assert_eq!(publisher.0.lock().expect("lock").len(), 1);
+    assert_eq!(
+        (first.duplicate, second.duplicate, second.subject),
+        (false, true, None)
+    );
+    assert_eq!(second.event_id, first.event_id);
+}
+
+#[tokio::test]
+async fn an_event_whose_publish_failed_is_alerted_when_delivered_again() {
+    let every = Detection::from(Selection::every());
+    let recent = RecentEvents::default();
+    let raw = common::raw(&sample("iam-create-access-key-root-self"));
+
+    handle(&Failing, &every, &recent, &raw, TODAY)
+        .await
+        .expect_err("publish failed");
+    let publisher = Recording::default();
+    let retried = handle(&publisher, &every, &recent, &raw, TODAY)
+        .await
+        .expect("published");
+
+    assert!(!retried.duplicate);
+    assert_eq!(publisher.0.lock().expect("lock").len(), 1);
 }

@@ -119,3 +119,50 @@ fn selector(monitor: &handler::catalog::Monitor) -> &handler::selector::Selector
         .selector()
         .expect("built-in monitors have typed selectors")
 }
+
+#[test]
+fn global_monitors_are_exactly_those_of_iam_and_organizations_calls() {
+    let global: Vec<&str> = CATALOG
+        .iter()
+        .filter(|m| m.global())
+        .filter_map(|m| m.selector()?.event_source)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(global, ["iam.amazonaws.com", "organizations.amazonaws.com"]);
+}
+
+/// The `source` values a set of patterns selects.
+fn sources(patterns: &[serde_json::Value]) -> BTreeSet<String> {
+    patterns
+        .iter()
+        .flat_map(|p| p["source"].as_array().cloned().unwrap_or_default())
+        .filter_map(|s| s.as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn rules_outside_us_east_1_select_no_global_service_and_every_regional_one() {
+    let detection = handler::Detection::from(Selection::every());
+    let (everywhere, read_only) = detection.patterns();
+    let (regional, regional_read_only) = detection.patterns_in("eu-west-1");
+
+    assert_eq!(
+        detection.patterns_in("us-east-1"),
+        (everywhere.clone(), read_only.clone())
+    );
+    let removed: Vec<String> = sources(&everywhere)
+        .difference(&sources(&regional))
+        .cloned()
+        .collect();
+    assert_eq!(removed, ["aws.iam", "aws.organizations"]);
+    assert!(sources(&regional).is_superset(&BTreeSet::from([
+        "aws.signin".to_owned(),
+        "aws.sts".to_owned(),
+        "aws.cloudtrail".to_owned()
+    ])));
+    assert_eq!(
+        regional_read_only, read_only,
+        "no read-only monitor watches a global service"
+    );
+}

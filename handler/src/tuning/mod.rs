@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::catalog::{Monitor, Selection};
+use crate::catalog::{GLOBAL_REGION, Monitor, Selection};
 use crate::event::Event;
 use crate::selector;
 use crate::severity::Severity;
@@ -144,16 +144,30 @@ impl Detection {
     /// and sign-ins, and those of read-only calls (which need a rule of their
     /// own). Suppressions EventBridge can apply are written into them.
     pub fn patterns(&self) -> (Vec<Value>, Vec<Value>) {
-        (self.patterns_of(false), self.patterns_of(true))
+        (
+            self.patterns_of(false, |_| true),
+            self.patterns_of(true, |_| true),
+        )
     }
 
-    fn patterns_of(&self, read_only: bool) -> Vec<Value> {
+    /// The patterns of [`Detection::patterns`] for rules in `region`: monitors
+    /// of global services are left out outside [`GLOBAL_REGION`], where their
+    /// events never occur (so each global event is selected exactly once).
+    pub fn patterns_in(&self, region: &str) -> (Vec<Value>, Vec<Value>) {
+        let occurs = |m: &Monitor| region == GLOBAL_REGION || !m.global();
+        (
+            self.patterns_of(false, occurs),
+            self.patterns_of(true, occurs),
+        )
+    }
+
+    fn patterns_of(&self, read_only: bool, keep: impl Fn(&Monitor) -> bool) -> Vec<Value> {
         // Monitors excluding the same principals share sub-patterns.
         let mut groups: Vec<(Vec<String>, Vec<&'static Monitor>)> = Vec::new();
         for monitor in self
             .selection
             .monitors()
-            .filter(|m| m.read_only == read_only)
+            .filter(|m| m.read_only == read_only && keep(m))
         {
             let excluded = self.suppressions.excluded_principals(monitor);
             match groups.iter_mut().find(|(e, _)| *e == excluded) {
