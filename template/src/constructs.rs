@@ -11,6 +11,12 @@ use crate::resources::iam::{self, PolicyDocument, Principal, Statement};
 use crate::resources::{kms, lambda, logs, sns, sqs};
 use crate::stack::{DeletionPolicy, Stack};
 
+/// EventBridge's longest retry: 185 attempts over 24 hours.
+const RETRY_FOR_A_DAY: RetryPolicy = RetryPolicy {
+    maximum_retry_attempts: 185,
+    maximum_event_age_in_seconds: 86_400,
+};
+
 /// Actions a principal needs to use a KMS key for encrypting messages.
 const KMS_USE: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey"];
 
@@ -93,13 +99,36 @@ impl Key {
     }
 }
 
-/// An IAM role for a Lambda function.
+/// An IAM role a service assumes.
 #[derive(Debug, Clone)]
 pub struct Role {
     pub id: LogicalId,
 }
 
 impl Role {
+    /// Adds a role that `service` (such as `lambda.amazonaws.com`) may assume;
+    /// `condition`, when given, limits who may make it do so.
+    pub fn new(
+        stack: &mut Stack,
+        id: &str,
+        service: &str,
+        description: String,
+        condition: Option<serde_json::Value>,
+    ) -> Self {
+        let mut trust = Statement::allow(&["sts:AssumeRole"], Vec::new())
+            .principal(Principal::Service(service.into()));
+        if let Some(condition) = condition {
+            trust = trust.condition(condition);
+        }
+        let role = iam::Role {
+            assume_role_policy_document: PolicyDocument::new(vec![trust]),
+            description: Some(description),
+        };
+        Self {
+            id: stack.add(id, &role),
+        }
+    }
+
     /// Attaches a separate `AWS::IAM::Policy` named `{role}{purpose}Policy`.
     pub fn attach(
         &self,
@@ -147,18 +176,13 @@ pub struct Function {
 impl Function {
     /// Adds `{id}Role`, `{id}Logs` and the function `id`.
     pub fn new(stack: &mut Stack, id: &str, key: &Key, props: FunctionProps) -> Self {
-        let role = Role {
-            id: stack.add(
-                &format!("{id}Role"),
-                &iam::Role {
-                    assume_role_policy_document: PolicyDocument::new(vec![
-                        Statement::allow(&["sts:AssumeRole"], Vec::new())
-                            .principal(Principal::Service("lambda.amazonaws.com".into())),
-                    ]),
-                    description: Some(format!("Execution role of {id}")),
-                },
-            ),
-        };
+        let role = Role::new(
+            stack,
+            &format!("{id}Role"),
+            "lambda.amazonaws.com",
+            format!("Execution role of {id}"),
+            None,
+        );
         let log_group = stack.add(
             &format!("{id}Logs"),
             &logs::LogGroup {
@@ -318,7 +342,13 @@ pub struct Queue {
 impl Queue {
     /// Adds the queue (messages kept 14 days, the maximum).
     pub fn new(stack: &mut Stack, id: &str, key: &Key) -> Self {
-        Self::add(stack, id, key, None, None)
+        Self::add(stack, id, Some(key), None, None)
+    }
+
+    /// Adds a queue encrypted with SQS-owned keys (no KMS key to pay for or
+    /// grant), keeping messages 14 days.
+    pub fn with_sqs_owned_key(stack: &mut Stack, id: &str) -> Self {
+        Self::add(stack, id, None, None, None)
     }
 
     /// Adds a queue a function consumes: messages stay invisible for
@@ -335,7 +365,13 @@ impl Queue {
             dead_letter_target_arn: dead_letters.arn(),
             max_receive_count: 5,
         };
-        let queue = Self::add(stack, id, key, Some(visibility_seconds), Some(redrive));
+        let queue = Self::add(
+            stack,
+            id,
+            Some(key),
+            Some(visibility_seconds),
+            Some(redrive),
+        );
         let policy = sqs::QueuePolicy {
             queues: vec![queue.url()],
             policy_document: PolicyDocument::new(vec![queue.deny_without_tls()]),
@@ -347,13 +383,14 @@ impl Queue {
     fn add(
         stack: &mut Stack,
         id: &str,
-        key: &Key,
+        key: Option<&Key>,
         visibility_timeout: Option<u32>,
         redrive_policy: Option<sqs::RedrivePolicy>,
     ) -> Self {
         let queue = sqs::Queue {
-            kms_master_key_id: key.arn(),
-            kms_data_key_reuse_period_seconds: 3600,
+            kms_master_key_id: key.map(Key::arn),
+            kms_data_key_reuse_period_seconds: key.map(|_| 3600),
+            sqs_managed_sse_enabled: key.is_none().then_some(true),
             message_retention_period: 14 * 24 * 3600,
             visibility_timeout,
             redrive_policy,
@@ -423,6 +460,18 @@ impl Queue {
     /// from these rules (a queue has one policy: a second would replace the first).
     pub fn accept_dead_letters_from(&self, stack: &mut Stack, rules: &[LogicalId]) {
         let rules: Vec<Value> = rules.iter().map(|rule| rule.get_att("Arn")).collect();
+        self.accept_dead_letters(stack, json!({"ArnEquals": {"aws:SourceArn": rules}}));
+    }
+
+    /// The queue's one policy: TLS only, and EventBridge may send dead letters
+    /// from the account's rules in this region.
+    pub fn accept_dead_letters_from_rules_of_account(&self, stack: &mut Stack) {
+        let rules =
+            Value::sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/*");
+        self.accept_dead_letters(stack, json!({"ArnLike": {"aws:SourceArn": rules}}));
+    }
+
+    fn accept_dead_letters(&self, stack: &mut Stack, from: serde_json::Value) {
         let policy = sqs::QueuePolicy {
             queues: vec![self.url()],
             policy_document: PolicyDocument::new(vec![
@@ -430,7 +479,7 @@ impl Queue {
                 Statement::allow(&["sqs:SendMessage"], vec![self.arn()])
                     .sid("EventBridgeSendsDeadLetters")
                     .principal(Principal::Service("events.amazonaws.com".into()))
-                    .condition(json!({"ArnEquals": {"aws:SourceArn": rules}})),
+                    .condition(from),
             ]),
         };
         stack.add(&format!("{}Policy", self.id.as_str()), &policy);
@@ -453,6 +502,7 @@ impl Rule {
             id: id.to_owned(),
             rule: events::Rule {
                 description: Some(description.into()),
+                event_bus_name: None,
                 event_pattern: pattern,
                 state: state.into(),
                 targets: Vec::new(),
@@ -468,15 +518,34 @@ impl Rule {
         self.rule.targets.push(events::Target {
             id: function.id.as_str().to_owned(),
             arn: function.arn(),
-            retry_policy: Some(RetryPolicy {
-                maximum_retry_attempts: 185,
-                maximum_event_age_in_seconds: 86_400,
-            }),
+            role_arn: None,
+            retry_policy: Some(RETRY_FOR_A_DAY),
             dead_letter_config: Some(DeadLetterConfig {
                 arn: dead_letters.arn(),
             }),
         });
         self.targets.push(function.clone());
+    }
+
+    /// Listens on `bus` instead of the account's default bus.
+    pub fn on(mut self, bus: &Bus) -> Self {
+        self.rule.event_bus_name = Some(bus.name());
+        self
+    }
+
+    /// Sends every matched event to the bus `bus_arn` (in any account or
+    /// region) as `role`, retrying for a day, with what cannot be delivered
+    /// going to `dead_letters`.
+    pub fn forward_to(&mut self, bus_arn: Value, role: &Role, dead_letters: &Queue) {
+        self.rule.targets.push(events::Target {
+            id: "HomeBus".to_owned(),
+            arn: bus_arn,
+            role_arn: Some(role.arn()),
+            retry_policy: Some(RETRY_FOR_A_DAY),
+            dead_letter_config: Some(DeadLetterConfig {
+                arn: dead_letters.arn(),
+            }),
+        });
     }
 
     /// Adds the rule and, per target, the `Lambda::Permission` for EventBridge
@@ -497,5 +566,51 @@ impl Rule {
             );
         }
         id
+    }
+}
+
+/// A custom EventBridge bus.
+#[derive(Debug, Clone)]
+pub struct Bus {
+    pub id: LogicalId,
+}
+
+impl Bus {
+    /// Adds the bus named `name`.
+    pub fn new(stack: &mut Stack, id: &str, name: Value) -> Self {
+        Self {
+            id: stack.add(id, &events::EventBus { name }),
+        }
+    }
+
+    /// The bus's name (`Fn::GetAtt Name`, equal to its `Ref`; the emulator
+    /// resolves only this one to the name).
+    pub fn name(&self) -> Value {
+        self.id.get_att("Name")
+    }
+
+    /// The bus's ARN.
+    pub fn arn(&self) -> Value {
+        self.id.get_att("Arn")
+    }
+
+    /// Lets the accounts of the organization named by the `organization`
+    /// parameter put events on the bus, through `aws:PrincipalOrgID`; with the
+    /// parameter empty there is no policy, and only the account's own roles may.
+    pub fn admit_organization(&self, stack: &mut Stack, organization: &LogicalId) {
+        let admits = stack.add_condition(
+            "AdmitsOrganization",
+            crate::stack::Condition::NotEmpty(organization.reference()),
+        );
+        let statement = Statement::allow(&["events:PutEvents"], vec![self.arn()])
+            .principal(Principal::Any)
+            .condition(json!({"StringEquals": {"aws:PrincipalOrgID": organization.reference()}}));
+        let policy = events::EventBusPolicy {
+            event_bus_name: self.name(),
+            statement_id: "TrailwatchOrganizationForwarders".into(),
+            statement,
+        };
+        let id = stack.add(&format!("{}Policy", self.id.as_str()), &policy);
+        stack.set_condition(&id, &admits);
     }
 }

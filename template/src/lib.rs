@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod constructs;
+pub mod forwarder;
 pub mod intrinsic;
 pub mod monitor;
 pub mod patterns;
@@ -11,6 +12,10 @@ pub mod resources;
 pub mod stack;
 mod yaml;
 
+pub use forwarder::ForwarderProps;
 pub use intrinsic::{LogicalId, Pseudo, Value};
-pub use monitor::{MAX_DIGEST_WINDOW_SECONDS, SecurityMonitor, SecurityMonitorProps};
+pub use monitor::{
+    FORWARDER_REGIONS_PARAMETER, FORWARDING_BUS_OUTPUT, MAX_DIGEST_WINDOW_SECONDS,
+    ORGANIZATION_PARAMETER, SecurityMonitor, SecurityMonitorProps,
+};
 pub use stack::{Stack, SynthError};

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use crate::constructs::{Function, FunctionProps, Key, Queue, Rule, Topic};
+use crate::constructs::{Bus, Function, FunctionProps, Key, Queue, Rule, Topic};
 use crate::intrinsic::Value;
 use crate::patterns::{self, MAX_RULES_PER_BUS};
 use crate::stack::{Condition, Export, Output, Parameter, Stack, SynthError};
@@ -15,32 +15,59 @@ const RETENTION_DAYS: &[u32] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
     3288, 3653,
 ];
+/// Output naming the forwarding bus's ARN.
+pub const FORWARDING_BUS_OUTPUT: &str = "ForwardingBusArn";
+/// Parameter listing the regions of the home account's forwarder stacks.
+pub const FORWARDER_REGIONS_PARAMETER: &str = "ForwarderRegions";
+/// Parameter naming the organization whose accounts may forward events.
+pub const ORGANIZATION_PARAMETER: &str = "OrganizationId";
 /// Most messages one digest batch holds (the SQS maximum for standard queues).
 const DIGEST_BATCH_SIZE: u32 = 10_000;
 /// Longest batching window Lambda accepts, in seconds.
 pub const MAX_DIGEST_WINDOW_SECONDS: u32 = 300;
 
 /// One kind of rule: its logical id prefix (numbered from 1), description and state.
-struct RuleKind {
-    name: &'static str,
-    description: &'static str,
-    state: &'static str,
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RuleKind {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub state: &'static str,
 }
+
+/// State of rules that receive write management events and sign-ins.
+const ENABLED: &str = "ENABLED";
+/// State that also delivers read-only management events (free to match; set
+/// through CloudFormation or the API only, and only on the default bus).
+pub(crate) const ENABLED_WITH_READ_ONLY: &str = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
 
 /// Rules of write calls and sign-ins.
 const WRITE_RULES: RuleKind = RuleKind {
     name: "SecurityEventRule",
     description: "trailwatch: monitored CloudTrail calls and sign-ins",
-    state: "ENABLED",
+    state: ENABLED,
 };
 
-/// Rules of read-only calls, in the state that also delivers read-only
-/// management events (free to match; set through CloudFormation or the API only).
+/// Rules of read-only calls.
 const READ_ONLY_RULES: RuleKind = RuleKind {
     name: "ReadOnlyEventRule",
     description: "trailwatch: monitored read-only CloudTrail calls",
-    state: "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+    state: ENABLED_WITH_READ_ONLY,
 };
+
+/// Rules on the forwarding bus: events other regions and accounts forward
+/// (read-only ones included: the forwarders' rules selected them).
+const FORWARDED_RULES: [RuleKind; 2] = [
+    RuleKind {
+        name: "ForwardedEventRule",
+        description: "trailwatch: monitored events forwarded from other regions and accounts",
+        state: ENABLED,
+    },
+    RuleKind {
+        name: "ForwardedReadOnlyEventRule",
+        description: "trailwatch: monitored read-only calls forwarded from other regions and accounts",
+        state: ENABLED,
+    },
+];
 
 /// What to monitor and how; `Default` gives the safe, documented defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +90,10 @@ pub struct SecurityMonitorProps {
     /// When set, alerts below the digest threshold wait this long (1-300 s) in a
     /// queue the handler consumes in batches, to be merged into digests.
     pub digest_window_seconds: Option<u32>,
+    /// Adds a bus for the events forwarders in other regions (and accounts, for
+    /// an organization) send, with the same rules as the default bus. It admits
+    /// the account, and the organization named in the `OrganizationId` parameter.
+    pub forwarding: bool,
 }
 
 impl Default for SecurityMonitorProps {
@@ -76,6 +107,7 @@ impl Default for SecurityMonitorProps {
             memory_mb: 128,
             timeout_seconds: 10,
             digest_window_seconds: None,
+            forwarding: false,
         }
     }
 }
@@ -155,13 +187,61 @@ impl SecurityMonitor {
         skip_function_checks(stack, &function);
         topic.grant_publish(stack, &function);
         function.dead_letter(stack, &dead_letters, &key, 2);
+        let forwarding = props.forwarding.then(|| {
+            let organization = stack.add_parameter(
+                ORGANIZATION_PARAMETER,
+                Parameter {
+                    allowed_pattern: Some("^$|^o-[a-z0-9]{10,32}$".into()),
+                    constraint_description: Some(
+                        "an organization id (o-...), or empty for this account only".into(),
+                    ),
+                    ..parameter(
+                        "Organization whose accounts may forward events here (empty: this account only)",
+                        "Organization id",
+                        Some(""),
+                    )
+                },
+            );
+            let regions = stack.add_parameter(
+                FORWARDER_REGIONS_PARAMETER,
+                parameter(
+                    "Regions holding this stack's forwarder stacks, comma-separated (kept by cargo xtask deploy, which removes forwarders of regions dropped from it)",
+                    "Forwarder regions",
+                    Some(""),
+                ),
+            );
+            output(
+                stack,
+                "ForwarderRegionList",
+                "Regions holding this stack's forwarder stacks",
+                regions.reference(),
+            );
+            let bus = Bus::new(
+                stack,
+                "ForwardingBus",
+                Value::sub("${AWS::StackName}-forwarded"),
+            );
+            bus.admit_organization(stack, &organization);
+            bus
+        });
         let mut rule_ids = Vec::new();
-        for (kind, patterns) in rules {
-            for (index, pattern) in patterns.into_iter().enumerate() {
+        for (kind, patterns) in &rules {
+            for (index, pattern) in patterns.iter().enumerate() {
                 let id = format!("{}{}", kind.name, index + 1);
-                let mut rule = Rule::new(&id, kind.description, pattern, kind.state);
+                let mut rule = Rule::new(&id, kind.description, pattern.clone(), kind.state);
                 rule.add_target(&function, &dead_letters);
                 rule_ids.push(rule.add_to(stack));
+            }
+        }
+        if let Some(bus) = &forwarding {
+            for ((_, patterns), kind) in rules.iter().zip(FORWARDED_RULES) {
+                for (index, pattern) in patterns.iter().enumerate() {
+                    let id = format!("{}{}", kind.name, index + 1);
+                    let mut rule =
+                        Rule::new(&id, kind.description, pattern.clone(), kind.state).on(bus);
+                    rule.add_target(&function, &dead_letters);
+                    rule_ids.push(rule.add_to(stack));
+                }
             }
         }
         dead_letters.accept_dead_letters_from(stack, &rule_ids);
@@ -201,6 +281,14 @@ impl SecurityMonitor {
                 rule_ids.iter().map(|id| id.get_att("Arn")).collect(),
             ),
         );
+        if let Some(bus) = &forwarding {
+            output(
+                stack,
+                FORWARDING_BUS_OUTPUT,
+                "ARN of the bus forwarders send events to",
+                bus.arn(),
+            );
+        }
         if let Some((queue, _)) = &digests {
             output(
                 stack,
@@ -237,22 +325,12 @@ fn validate(props: &SecurityMonitorProps) -> Result<Vec<(RuleKind, Vec<Json>)>, 
             "digest.window_seconds: {window} is not within 1-{MAX_DIGEST_WINDOW_SECONDS} (Lambda's batching window)"
         ));
     }
-    let mut rules = Vec::new();
-    for (kind, patterns) in [
-        (WRITE_RULES, &props.patterns),
-        (READ_ONLY_RULES, &props.read_only_patterns),
-    ] {
-        match patterns::pack(patterns) {
-            Ok(packed) => rules.push((kind, packed)),
-            Err(mut errors) => problems.append(&mut errors),
-        }
-    }
-    let count: usize = rules.iter().map(|(_, packed)| packed.len()).sum();
-    if count > MAX_RULES_PER_BUS {
-        problems.push(format!(
-            "monitors: the enabled monitors need {count} EventBridge rules, over the {MAX_RULES_PER_BUS} a bus may hold"
-        ));
-    }
+    let rules = pack_rules(
+        &props.patterns,
+        &props.read_only_patterns,
+        [WRITE_RULES, READ_ONLY_RULES],
+        &mut problems,
+    );
     if !RETENTION_DAYS.contains(&props.log_retention_days) {
         problems.push(format!(
             "log_retention_days: {} is not a retention CloudWatch Logs accepts ({RETENTION_DAYS:?})",
@@ -292,7 +370,31 @@ fn validate(props: &SecurityMonitorProps) -> Result<Vec<(RuleKind, Vec<Json>)>, 
     }
 }
 
-fn parameter(description: &str, label: &str, default: Option<&str>) -> Parameter {
+/// The rules of each kind (write, read-only): the patterns packed within
+/// EventBridge's limits; problems when they do not fit.
+pub(crate) fn pack_rules(
+    patterns: &[Json],
+    read_only_patterns: &[Json],
+    kinds: [RuleKind; 2],
+    problems: &mut Vec<String>,
+) -> Vec<(RuleKind, Vec<Json>)> {
+    let mut rules = Vec::new();
+    for (kind, patterns) in kinds.into_iter().zip([patterns, read_only_patterns]) {
+        match patterns::pack(patterns) {
+            Ok(packed) => rules.push((kind, packed)),
+            Err(mut errors) => problems.append(&mut errors),
+        }
+    }
+    let count: usize = rules.iter().map(|(_, packed)| packed.len()).sum();
+    if count > MAX_RULES_PER_BUS {
+        problems.push(format!(
+            "monitors: the enabled monitors need {count} EventBridge rules, over the {MAX_RULES_PER_BUS} a bus may hold"
+        ));
+    }
+    rules
+}
+
+pub(crate) fn parameter(description: &str, label: &str, default: Option<&str>) -> Parameter {
     Parameter {
         kind: "String",
         description: description.into(),

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Value as Json, json};
 
-use crate::intrinsic::{LogicalId, Value};
+use crate::intrinsic::{LogicalId, Pseudo, Value};
 
 /// Template sections in CloudFormation's conventional order.
 const SECTIONS: &[&str] = &[
@@ -55,12 +55,32 @@ pub struct Parameter {
 pub enum Condition {
     /// True when the value is not the empty string.
     NotEmpty(Value),
+    /// True unless the stack runs in the account and region of this ARN.
+    ElsewhereThan(Value),
+    /// True when the stack runs in this region.
+    InRegion(&'static str),
+    /// True when every named condition holds.
+    All(Vec<LogicalId>),
 }
 
 impl Serialize for Condition {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // arn:partition:service:region:account:resource
+        let arn_field =
+            |arn: &Value, index: u32| json!({"Fn::Select": [index, {"Fn::Split": [":", arn]}]});
         match self {
             Condition::NotEmpty(value) => json!({"Fn::Not": [{"Fn::Equals": [value, ""]}]}),
+            Condition::ElsewhereThan(arn) => json!({"Fn::Not": [{"Fn::And": [
+                {"Fn::Equals": [Value::Pseudo(Pseudo::Region), arn_field(arn, 3)]},
+                {"Fn::Equals": [Value::Pseudo(Pseudo::AccountId), arn_field(arn, 4)]},
+            ]}]}),
+            Condition::InRegion(region) => {
+                json!({"Fn::Equals": [Value::Pseudo(Pseudo::Region), region]})
+            }
+            Condition::All(conditions) => json!({"Fn::And": conditions
+                .iter()
+                .map(|c| json!({"Condition": c.as_str()}))
+                .collect::<Vec<_>>()}),
         }
         .serialize(serializer)
     }
@@ -215,6 +235,14 @@ impl Stack {
     /// The stack-wide tags.
     pub fn tags(&self) -> &BTreeMap<String, String> {
         &self.tags
+    }
+
+    /// Logical ids of the resources created whatever the conditions.
+    pub fn unconditioned_resources(&self) -> impl Iterator<Item = LogicalId> + '_ {
+        self.resources
+            .iter()
+            .filter(|(_, entry)| entry.condition.is_none())
+            .map(|(id, _)| LogicalId(id.clone()))
     }
 
     /// Logical ids of the resources, in the order they were added.

@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 
 use handler::{Detection, Selection};
-use template::{SecurityMonitor, SecurityMonitorProps, Stack, SynthError};
+use template::{ForwarderProps, SecurityMonitor, SecurityMonitorProps, Stack, SynthError};
 
+/// Description of the forwarder stacks.
+const FORWARDER_DESCRIPTION: &str = "trailwatch forwarder: sends this region's monitored CloudTrail events to the home region's trailwatch bus";
 /// Description of the trailwatch stack.
 const DESCRIPTION: &str =
     "trailwatch: CloudTrail security-event monitor (EventBridge rules, Rust Lambda, SNS alerts)";
@@ -20,6 +22,31 @@ pub fn props(detection: &Detection) -> SecurityMonitorProps {
         read_only_patterns,
         ..SecurityMonitorProps::default()
     }
+}
+
+/// The forwarder's props: the same monitors and suppressions, split by where
+/// their events occur.
+pub fn forwarder_props(detection: &Detection) -> ForwarderProps {
+    let [
+        (patterns, read_only_patterns),
+        (global_patterns, global_read_only_patterns),
+    ] = detection.patterns_by_scope();
+    ForwarderProps {
+        patterns,
+        read_only_patterns,
+        global_patterns,
+        global_read_only_patterns,
+    }
+}
+
+/// The forwarder stack, deployed in other regions and member accounts.
+pub fn forwarder_stack(props: &ForwarderProps) -> Result<Stack, SynthError> {
+    let mut stack = Stack::new(FORWARDER_DESCRIPTION);
+    template::forwarder::add(&mut stack, props)?;
+    for (key, value) in tags() {
+        stack.tag(&key, &value);
+    }
+    Ok(stack)
 }
 
 /// Props with the default monitors (all but the read-only pack).

@@ -15,6 +15,8 @@ use crate::{app, workspace};
 
 /// File name of the rendered monitor template.
 pub const TEMPLATE_FILE: &str = "trailwatch.template.yaml";
+/// File name of the rendered forwarder template (other regions and accounts).
+pub const FORWARDER_TEMPLATE_FILE: &str = "trailwatch-forwarder.template.yaml";
 /// File name of the rendered assets (bootstrap) template.
 pub const ASSETS_TEMPLATE_FILE: &str = "trailwatch-assets.template.yaml";
 /// File name of the manifest.
@@ -28,6 +30,8 @@ pub struct Assembly {
     pub dir: PathBuf,
     /// The monitor template's YAML.
     pub template: String,
+    /// The forwarder template's YAML, when the configuration forwards.
+    pub forwarder: Option<String>,
     /// The handler zip; absent when the handler was never built.
     pub handler: Option<Artifact>,
 }
@@ -35,6 +39,8 @@ pub struct Assembly {
 #[derive(Debug, Serialize, Deserialize)]
 struct Manifest {
     template: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    forwarder: Option<String>,
     settings: String,
     handler: Option<HandlerAsset>,
 }
@@ -57,6 +63,14 @@ pub fn write(dir: &Path, config: &Config, binary: Option<&Path>) -> Result<Assem
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let template = app::stack(&config.props)?.to_yaml()?;
     let settings = serde_json::to_string_pretty(&config.settings)? + "\n";
+    let forwarder = if config.props.forwarding {
+        let yaml = app::forwarder_stack(&app::forwarder_props(&config.detection))?.to_yaml()?;
+        let path = dir.join(FORWARDER_TEMPLATE_FILE);
+        fs::write(&path, &yaml).with_context(|| format!("writing {}", path.display()))?;
+        Some(yaml)
+    } else {
+        None
+    };
     for (file, text) in [
         (TEMPLATE_FILE, template.as_str()),
         (
@@ -73,6 +87,9 @@ pub fn write(dir: &Path, config: &Config, binary: Option<&Path>) -> Result<Assem
         .transpose()?;
     let manifest = Manifest {
         template: TEMPLATE_FILE.to_owned(),
+        forwarder: forwarder
+            .as_ref()
+            .map(|_| FORWARDER_TEMPLATE_FILE.to_owned()),
         settings: SETTINGS_FILE.to_owned(),
         handler: handler.as_ref().map(|h| HandlerAsset {
             path: ZIP_FILE.to_owned(),
@@ -87,6 +104,7 @@ pub fn write(dir: &Path, config: &Config, binary: Option<&Path>) -> Result<Assem
     Ok(Assembly {
         dir: dir.to_owned(),
         template,
+        forwarder,
         handler,
     })
 }
@@ -105,6 +123,13 @@ pub fn read(dir: &Path) -> Result<Assembly> {
     let template_path = dir.join(&manifest.template);
     let template = fs::read_to_string(&template_path)
         .with_context(|| format!("reading {}", template_path.display()))?;
+    let forwarder = manifest
+        .forwarder
+        .map(|file| {
+            let path = dir.join(file);
+            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
+        })
+        .transpose()?;
     let handler = match manifest.handler {
         None => None,
         Some(asset) => {
@@ -123,6 +148,7 @@ pub fn read(dir: &Path) -> Result<Assembly> {
     Ok(Assembly {
         dir: dir.to_owned(),
         template,
+        forwarder,
         handler,
     })
 }

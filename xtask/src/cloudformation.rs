@@ -13,7 +13,7 @@ use aws_sdk_cloudformation::types::{
     Capability, Change, ChangeAction, ChangeSetStatus, ChangeSetType, Parameter, StackEvent,
     StackStatus, Tag,
 };
-use indicatif::ProgressBar;
+use indicatif::{MultiProgress, ProgressBar};
 
 use crate::aws::{explain, message};
 use crate::tools::spinner;
@@ -60,6 +60,52 @@ impl PlannedChange {
     fn security_relevant(&self) -> bool {
         self.action != "Remove" && SECURITY_TYPES.contains(&self.resource_type.as_str())
     }
+
+    /// One line: action, logical id, type, and whether it replaces or needs approval.
+    pub fn describe(&self) -> String {
+        let replace = if self.replacement {
+            " (REPLACEMENT)"
+        } else {
+            ""
+        };
+        let flag = if self.security_relevant() {
+            "  [security]"
+        } else {
+            ""
+        };
+        format!(
+            "{:<7} {} {}{replace}{flag}",
+            self.action, self.logical_id, self.resource_type
+        )
+    }
+}
+
+/// Where a driver reports: lines above any progress bars, and spinners, all
+/// prefixed with a label (the region, when several deploy at once).
+#[derive(Debug, Clone, Default)]
+pub struct Progress {
+    bars: MultiProgress,
+    label: String,
+}
+
+impl Progress {
+    /// Reports through `bars`, each line prefixed with `label`.
+    pub fn labelled(bars: &MultiProgress, label: &str) -> Self {
+        Self {
+            bars: bars.clone(),
+            label: format!("[{label}] "),
+        }
+    }
+
+    /// Prints a line on standard error without breaking the bars.
+    pub fn line(&self, text: &str) {
+        self.bars.suspend(|| eprintln!("{}{text}", self.label));
+    }
+
+    /// A spinner below the others, with `message`.
+    pub fn spinner(&self, message: &str) -> ProgressBar {
+        self.bars.add(spinner(&format!("{}{message}", self.label)))
+    }
 }
 
 /// What a deploy did.
@@ -71,49 +117,122 @@ pub struct Deployed {
     pub outputs: BTreeMap<String, String>,
 }
 
+/// A change set ready to execute (or none, when nothing would change).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub stack: String,
+    change_set: Option<String>,
+    pub changes: Vec<PlannedChange>,
+}
+
+impl Plan {
+    /// The security-relevant changes, which need approval.
+    pub fn security_relevant(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.security_relevant())
+            .count()
+    }
+}
+
 /// Drives one account and region's CloudFormation.
 #[derive(Debug, Clone)]
 pub struct Driver {
     client: Client,
     poll: Duration,
+    progress: Progress,
 }
 
 impl Driver {
-    /// A driver polling every `poll` while waiting.
+    /// A driver polling every `poll` while waiting, reporting on standard error.
     pub fn new(client: Client, poll: Duration) -> Self {
-        Self { client, poll }
+        Self {
+            client,
+            poll,
+            progress: Progress::default(),
+        }
+    }
+
+    /// The same driver reporting through `progress`.
+    pub fn reporting_to(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
+    }
+
+    /// Where the driver reports.
+    pub fn progress(&self) -> &Progress {
+        &self.progress
     }
 
     /// Creates or updates the stack through a change set; an empty change set is a no-op.
     pub async fn deploy(&self, spec: &StackSpec, approval: Approval) -> Result<Deployed> {
+        let plan = self.plan(spec).await?;
+        self.print_plan(&plan);
+        if let Err(error) = approve(plan.security_relevant(), approval) {
+            self.discard(&plan).await?;
+            return Err(error);
+        }
+        self.execute(plan).await
+    }
+
+    /// Waits for any operation in progress and computes the change set.
+    pub async fn plan(&self, spec: &StackSpec) -> Result<Plan> {
         let kind = self.prepare(&spec.name).await?;
-        let Some((change_set, changes)) = self.change_set(spec, kind).await? else {
-            eprintln!("deploy: {}: no changes", spec.name);
+        let (change_set, changes) = match self.change_set(spec, kind).await? {
+            Some((name, changes)) => (Some(name), changes),
+            None => (None, Vec::new()),
+        };
+        Ok(Plan {
+            stack: spec.name.clone(),
+            change_set,
+            changes,
+        })
+    }
+
+    /// Prints the plan's changes, flagging the security-relevant ones.
+    pub fn print_plan(&self, plan: &Plan) {
+        if plan.change_set.is_none() {
+            self.progress.line(&format!("{}: no changes", plan.stack));
+            return;
+        }
+        self.progress
+            .line(&format!("{}: {} changes", plan.stack, plan.changes.len()));
+        for change in &plan.changes {
+            self.progress.line(&format!("  {}", change.describe()));
+        }
+    }
+
+    /// Deletes the plan's change set without executing it.
+    pub async fn discard(&self, plan: &Plan) -> Result<()> {
+        match &plan.change_set {
+            Some(change_set) => self.delete_change_set(&plan.stack, change_set).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Executes the plan and waits for the stack to settle.
+    pub async fn execute(&self, plan: Plan) -> Result<Deployed> {
+        let Some(change_set) = &plan.change_set else {
             return Ok(Deployed {
                 executed: false,
                 changes: Vec::new(),
-                outputs: self.outputs(&spec.name).await?,
+                outputs: self.outputs(&plan.stack).await?,
             });
         };
-        print_changes(&spec.name, &changes);
-        if let Err(error) = approve(&changes, approval) {
-            self.delete_change_set(&spec.name, &change_set).await?;
-            return Err(error);
-        }
         let since = DateTime::from(std::time::SystemTime::now());
         self.client
             .execute_change_set()
-            .stack_name(&spec.name)
-            .change_set_name(&change_set)
+            .stack_name(&plan.stack)
+            .change_set_name(change_set)
             .send()
             .await
             .map_err(|e| explain("ExecuteChangeSet", e))?;
-        let status = self.follow(&spec.name, since).await?;
-        self.judge(&spec.name, &status, since).await?;
+        let status = self.follow(&plan.stack, since).await?;
+        self.judge(&plan.stack, &status, since).await?;
         Ok(Deployed {
             executed: true,
-            changes,
-            outputs: self.outputs(&spec.name).await?,
+            outputs: self.outputs(&plan.stack).await?,
+            changes: plan.changes,
         })
     }
 
@@ -199,9 +318,9 @@ impl Driver {
                 Ok(ChangeSetType::Create)
             }
             Some(StackStatus::RollbackComplete) => {
-                eprintln!(
-                    "deploy: {name} is in ROLLBACK_COMPLETE after a failed create; deleting it and creating it afresh"
-                );
+                self.progress.line(&format!(
+                    "{name} is in ROLLBACK_COMPLETE after a failed create; deleting it and creating it afresh"
+                ));
                 self.delete_and_wait(name).await?;
                 Ok(ChangeSetType::Create)
             }
@@ -225,7 +344,9 @@ impl Driver {
         if !in_progress(&status) {
             return Ok(Some(status));
         }
-        eprintln!("deploy: {name} is busy ({status}); waiting for that operation to finish first");
+        self.progress.line(&format!(
+            "{name} is busy ({status}); waiting for that operation to finish first"
+        ));
         let status = self
             .follow(name, DateTime::from(std::time::SystemTime::now()))
             .await?;
@@ -271,7 +392,9 @@ impl Driver {
             Err(error) if is_empty_change_set(message(&error)) => return Ok(None),
             Err(error) => return Err(explain("CreateChangeSet", error)),
         }
-        let bar = spinner(&format!("{}: computing changes", spec.name));
+        let bar = self
+            .progress
+            .spinner(&format!("{}: computing changes", spec.name));
         loop {
             let described = self
                 .client
@@ -341,12 +464,14 @@ impl Driver {
     /// Streams the stack's events since `since` until a terminal status; Ctrl-C
     /// stops waiting (not the operation) and says how to resume.
     async fn follow(&self, name: &str, since: DateTime) -> Result<StackStatus> {
-        let bar = spinner(&format!("{name}: waiting for CloudFormation"));
+        let bar = self
+            .progress
+            .spinner(&format!("{name}: waiting for CloudFormation"));
         let mut seen = HashSet::new();
         let interrupted = tokio::signal::ctrl_c();
         tokio::pin!(interrupted);
         loop {
-            self.print_new_events(name, since, &mut seen, &bar).await?;
+            self.print_new_events(name, since, &mut seen).await?;
             let status = self
                 .status(name)
                 .await?
@@ -372,7 +497,6 @@ impl Driver {
         name: &str,
         since: DateTime,
         seen: &mut HashSet<String>,
-        bar: &ProgressBar,
     ) -> Result<()> {
         let mut fresh: Vec<StackEvent> = self
             .events(name, since)
@@ -382,7 +506,7 @@ impl Driver {
             .collect();
         fresh.reverse(); // CloudFormation lists newest first.
         for event in fresh {
-            bar.suspend(|| eprintln!("  {}", describe_event(&event)));
+            self.progress.line(&format!("  {}", describe_event(&event)));
         }
         Ok(())
     }
@@ -500,44 +624,35 @@ fn describe_event(event: &StackEvent) -> String {
     )
 }
 
-fn print_changes(stack: &str, changes: &[PlannedChange]) {
-    eprintln!("deploy: {stack}: {} changes", changes.len());
-    for change in changes {
-        let replace = if change.replacement {
-            " (REPLACEMENT)"
-        } else {
-            ""
-        };
-        let flag = if change.security_relevant() {
-            "  [security]"
-        } else {
-            ""
-        };
-        eprintln!(
-            "  {:<7} {} {}{replace}{flag}",
-            change.action, change.logical_id, change.resource_type
-        );
+/// `relevant` security-relevant changes need `--yes` or a "y" on the terminal.
+pub fn approve(relevant: usize, approval: Approval) -> Result<()> {
+    if relevant == 0 {
+        return Ok(());
     }
+    confirm(
+        &format!("Deploy {relevant} security-relevant changes (IAM, KMS, resource policies)?"),
+        "the changes were not approved",
+        approval,
+    )
+    .map_err(|error| anyhow!("not deployed: {error}"))
 }
 
-/// Security-relevant changes need `--yes` or a "y" on the terminal.
-fn approve(changes: &[PlannedChange], approval: Approval) -> Result<()> {
-    let relevant = changes.iter().filter(|c| c.security_relevant()).count();
-    if relevant == 0 || approval == Approval::Given {
+/// Asks `question` on the terminal unless `--yes` gave approval; refuses when
+/// there is no terminal to ask (the error says to rerun with --yes).
+pub fn confirm(question: &str, refusal: &str, approval: Approval) -> Result<()> {
+    if approval == Approval::Given {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
-        bail!(
-            "{relevant} security-relevant changes (IAM, KMS, resource policies) need approval and there is no terminal to ask: rerun with --yes"
-        );
+        bail!("{question} This needs approval and there is no terminal to ask: rerun with --yes");
     }
-    eprint!("Deploy {relevant} security-relevant changes (IAM, KMS, resource policies)? [y/N] ");
+    eprint!("{question} [y/N] ");
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     if matches!(answer.trim(), "y" | "Y" | "yes") {
         Ok(())
     } else {
-        bail!("not deployed: the changes were not approved")
+        bail!("{refusal}")
     }
 }

@@ -5,12 +5,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use handler::catalog::GLOBAL_REGION;
 use handler::tuning::{CustomSpec, DigestSpec, SuppressSpec};
 use handler::{Detection, Selection, Settings};
 use serde::Deserialize;
 use template::SecurityMonitorProps;
 use template::patterns::{MAX_PATTERN_CHARS, size};
 
+use crate::fleet::{Organization, OrganizationSpec, Regions, RegionsSpec, is_region_name};
 use crate::{app, workspace};
 
 /// Default stack name.
@@ -36,6 +38,10 @@ struct FileConfig {
     suppress: Option<Vec<SuppressSpec>>,
     /// Digests of bursts (`[digest]`).
     digest: Option<DigestSpec>,
+    /// Forwarder regions: `"all"` or a list.
+    regions: Option<RegionsSpec>,
+    /// Forwarders in an organization's accounts (`[organization]`).
+    organization: Option<OrganizationSpec>,
 }
 
 /// Flags that override `trailwatch.toml`.
@@ -69,6 +75,14 @@ pub struct ConfigArgs {
     /// Stack tag as KEY=VALUE; repeat for more.
     #[arg(long = "tag", value_parser = parse_tag)]
     pub tags: Vec<(String, String)>,
+    /// Other regions to forward events from: `all` (every region enabled in
+    /// the account) or a comma-separated list.
+    #[arg(long, value_parser = Regions::parse)]
+    pub regions: Option<Regions>,
+    /// Also cover every account of the organization (settings from
+    /// `[organization]`, else its root OU in the same regions).
+    #[arg(long)]
+    pub org: bool,
 }
 
 /// A checked configuration.
@@ -82,25 +96,20 @@ pub struct Config {
     pub detection: Detection,
     pub props: SecurityMonitorProps,
     pub tags: BTreeMap<String, String>,
+    /// Forwarder regions of the home account, as configured.
+    pub regions: Option<Regions>,
+    /// The organization's forwarders, when configured.
+    pub organization: Option<Organization>,
 }
 
 impl Config {
-    /// The enabled monitors of global services (IAM, Organizations): their events
-    /// reach EventBridge only in us-east-1.
-    pub fn global_service_monitors(&self) -> Vec<&'static str> {
-        self.detection
-            .selection
-            .monitors()
-            .filter(|m| {
-                m.selector().is_some_and(|s| {
-                    matches!(
-                        s.event_source,
-                        Some("iam.amazonaws.com" | "organizations.amazonaws.com")
-                    )
-                })
-            })
-            .map(|m| m.id)
-            .collect()
+    /// Whether the home stack receives forwarded events: forwarders are
+    /// configured, or home is outside us-east-1 (global services' events are
+    /// forwarded from there).
+    pub fn forwards(&self) -> bool {
+        self.regions.is_some()
+            || self.organization.is_some()
+            || self.region.as_deref().is_some_and(|r| r != GLOBAL_REGION)
     }
 
     /// The reasons of suppressions that have expired by `today` (no longer applied).
@@ -131,11 +140,29 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
     exclude.extend(args.exclude_monitors.iter().cloned());
     let mut tags = file.tags.unwrap_or_default();
     tags.extend(args.tags.iter().cloned());
-    let (detection, settings, problems) = match Selection::resolve(monitors.as_deref(), &exclude) {
-        Ok(selection) => tune(selection, file.monitor, file.suppress, file.digest),
-        Err(problems) => (Detection::default(), Settings::default(), problems),
+    let (detection, settings, mut problems) =
+        match Selection::resolve(monitors.as_deref(), &exclude) {
+            Ok(selection) => tune(selection, file.monitor, file.suppress, file.digest),
+            Err(problems) => (Detection::default(), Settings::default(), problems),
+        };
+    let regions = match (&args.regions, file.regions) {
+        (Some(regions), _) => Some(regions.clone()),
+        (None, Some(spec)) => Regions::try_from(spec)
+            .map_err(|problem| problems.push(format!("regions: {problem}")))
+            .ok(),
+        (None, None) => None,
     };
-    let config = Config {
+    let organization = match (file.organization, args.org) {
+        (Some(spec), _) => Some(spec),
+        (None, true) => Some(OrganizationSpec::default()),
+        (None, false) => None,
+    }
+    .and_then(|spec| {
+        spec.check()
+            .map_err(|mut more| problems.append(&mut more))
+            .ok()
+    });
+    let mut config = Config {
         stack_name: args
             .stack_name
             .clone()
@@ -158,7 +185,10 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
         settings,
         detection,
         tags,
+        regions,
+        organization,
     };
+    config.props.forwarding = config.forwards();
     check(config, problems).with_context(|| format!("invalid configuration ({origin})"))
 }
 
@@ -224,16 +254,10 @@ fn check(config: Config, mut problems: Vec<String>) -> Result<Config> {
     if !valid_name {
         problems.push(format!("stack_name: {name:?} must start with a letter and hold only letters, digits and hyphens (at most 128)"));
     }
-    if let Some(region) = &config.region {
-        let valid = !region.is_empty()
-            && region
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if !valid {
-            problems.push(format!(
-                "region: {region:?} is not an AWS region name (like eu-west-1)"
-            ));
-        }
+    if let Some(region) = config.region.as_deref().filter(|r| !is_region_name(r)) {
+        problems.push(format!(
+            "region: {region:?} is not an AWS region name (like eu-west-1)"
+        ));
     }
     for (key, value) in &config.tags {
         if key.is_empty() || key.len() > 128 || key.starts_with("aws:") || value.len() > 256 {
@@ -425,16 +449,35 @@ mod tests {
     }
 
     #[test]
-    fn iam_and_organizations_monitors_count_as_global() {
-        let only_s3 = ConfigArgs {
-            monitors: vec!["s3-bucket-policy".into(), "organizations-leave".into()],
-            ..ConfigArgs::default()
+    fn a_home_outside_us_east_1_forwards_and_one_in_it_does_not_unless_asked() {
+        let home = |region: &str, extra: &str| {
+            let args = ConfigArgs {
+                region: Some(region.into()),
+                ..ConfigArgs::default()
+            };
+            load_toml(&format!("home_{region}"), extra, args)
+                .expect("valid")
+                .props
+                .forwarding
         };
         assert_eq!(
-            load_toml("global_s3", "", only_s3)
-                .expect("valid")
-                .global_service_monitors(),
-            ["organizations-leave"]
+            [
+                home("eu-west-1", ""),
+                home("us-east-1", ""),
+                home("us-east-2", "regions = [\"eu-west-1\"]\n")
+            ],
+            [true, false, true]
+        );
+    }
+
+    #[test]
+    fn bad_regions_and_organization_settings_are_named() {
+        let text = "regions = [\"eu-west-1\", \"Mars\"]\n[organization]\nou_ids = [\"sales\"]\n";
+        let message = error("bad_fleet", text, ConfigArgs::default());
+        assert!(
+            message.contains("regions: \"Mars\" is not an AWS region name")
+                && message.contains("organization.ou_ids: \"sales\" is not an OU id"),
+            "{message}"
         );
     }
 }

@@ -502,3 +502,94 @@ fn samples_in(dir: &Path, prefix: &str) -> Result<Vec<(String, Value)>> {
         })
         .collect()
 }
+
+/// A queue receiving what the home stack's rules on the forwarding bus match,
+/// in place of the handler (the emulator cannot invoke a Lambda target).
+pub struct Tap {
+    sqs: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl Tap {
+    /// The events delivered so far, waiting a second for stragglers.
+    pub async fn receive(&self) -> Result<Vec<Value>> {
+        let mut events = Vec::new();
+        loop {
+            let bodies = receive_bodies(&self.sqs, &self.url, 1).await?;
+            if bodies.is_empty() {
+                return Ok(events);
+            }
+            events.extend(bodies);
+        }
+    }
+}
+
+/// Retargets every rule on the forwarding bus `bus_arn` (in `sdk`'s region)
+/// from the handler to a new queue.
+pub async fn tap_forwarded(sdk: &SdkConfig, bus_arn: &str) -> Result<Tap> {
+    let bus = bus_arn.rsplit('/').next().unwrap_or(bus_arn);
+    let events = aws_sdk_eventbridge::Client::new(sdk);
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let (url, arn) = queue(&sqs, "trailwatch-demo-forwarded").await?;
+    let rules = events
+        .list_rules()
+        .event_bus_name(bus)
+        .send()
+        .await
+        .context("listing the forwarding bus's rules")?;
+    for rule in rules.rules() {
+        let name = rule.name().unwrap_or_default();
+        let targets = events
+            .list_targets_by_rule()
+            .rule(name)
+            .event_bus_name(bus)
+            .send()
+            .await
+            .context("listing a forwarded rule's targets")?;
+        let ids: Vec<String> = targets
+            .targets()
+            .iter()
+            .map(|t| t.id().to_owned())
+            .collect();
+        events
+            .remove_targets()
+            .rule(name)
+            .event_bus_name(bus)
+            .set_ids(Some(ids))
+            .send()
+            .await
+            .context("removing the handler target")?;
+        events
+            .put_targets()
+            .rule(name)
+            .event_bus_name(bus)
+            .targets(
+                aws_sdk_eventbridge::types::Target::builder()
+                    .id("tap")
+                    .arn(&arn)
+                    .build()
+                    .context("tap target")?,
+            )
+            .send()
+            .await
+            .context("targeting the tap queue")?;
+    }
+    Ok(Tap { sqs, url })
+}
+
+/// Puts `event` (an EventBridge envelope) on the default bus of `sdk`'s region,
+/// as CloudTrail would deliver it there.
+pub async fn put(sdk: &SdkConfig, event: &Value) -> Result<()> {
+    let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+        .source(event["source"].as_str().unwrap_or_default())
+        .detail_type(event["detail-type"].as_str().unwrap_or_default())
+        .detail(event["detail"].to_string())
+        .build();
+    aws_sdk_eventbridge::Client::new(sdk)
+        .put_events()
+        .entries(entry)
+        .send()
+        .await
+        .context("PutEvents")?;
+    Ok(())
+}

@@ -13,6 +13,8 @@ pub mod config;
 pub mod demo;
 pub mod deploy;
 pub mod emulator;
+pub mod fleet;
+pub mod forwarders;
 pub mod runtime_api;
 pub mod simulate;
 pub mod tools;

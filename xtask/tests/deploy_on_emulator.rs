@@ -160,7 +160,7 @@ async fn destroy_deletes_the_stack_and_destroying_again_succeeds() {
     let config = config("destroy", ConfigArgs::default());
     deploy_approved(&session, "destroy", &config).await;
 
-    deploy::destroy(&session, &config.stack_name, false)
+    deploy::destroy(&session, &config, false)
         .await
         .expect("destroy");
     assert_eq!(
@@ -171,7 +171,7 @@ async fn destroy_deletes_the_stack_and_destroying_again_succeeds() {
             .expect("status"),
         None
     );
-    deploy::destroy(&session, &config.stack_name, true)
+    deploy::destroy(&session, &config, true)
         .await
         .expect("destroy again, purging assets");
 
@@ -204,7 +204,7 @@ async fn security_changes_without_yes_or_a_terminal_are_refused_and_nothing_is_c
     assert!(
         error
             .to_string()
-            .contains("need approval and there is no terminal to ask: rerun with --yes"),
+            .contains("needs approval and there is no terminal to ask: rerun with --yes"),
         "{error}"
     );
     assert_eq!(

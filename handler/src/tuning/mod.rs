@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::catalog::{GLOBAL_REGION, Monitor, Selection};
+use crate::catalog::{Monitor, Selection};
 use crate::event::Event;
 use crate::selector;
 use crate::severity::Severity;
@@ -150,15 +150,17 @@ impl Detection {
         )
     }
 
-    /// The patterns of [`Detection::patterns`] for rules in `region`: monitors
-    /// of global services are left out outside [`GLOBAL_REGION`], where their
-    /// events never occur (so each global event is selected exactly once).
-    pub fn patterns_in(&self, region: &str) -> (Vec<Value>, Vec<Value>) {
-        let occurs = |m: &Monitor| region == GLOBAL_REGION || !m.global();
-        (
-            self.patterns_of(false, occurs),
-            self.patterns_of(true, occurs),
-        )
+    /// The patterns of [`Detection::patterns`] split by where the events
+    /// occur: monitors of regional services and sign-ins (any region), and
+    /// monitors of global services (only in [`crate::catalog::GLOBAL_REGION`]).
+    pub fn patterns_by_scope(&self) -> [(Vec<Value>, Vec<Value>); 2] {
+        [false, true].map(|global| {
+            let scope = |m: &Monitor| m.global() == global;
+            (
+                self.patterns_of(false, scope),
+                self.patterns_of(true, scope),
+            )
+        })
     }
 
     fn patterns_of(&self, read_only: bool, keep: impl Fn(&Monitor) -> bool) -> Vec<Value> {

@@ -1,6 +1,7 @@
 //! L1 constructs: one typed struct per CloudFormation resource type, serialised
 //! with CloudFormation's PascalCase names; `None` options are left out.
 
+pub mod cloudformation;
 pub mod events;
 pub mod iam;
 pub mod kms;

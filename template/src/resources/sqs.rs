@@ -12,8 +12,10 @@ use crate::stack::Resource;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Queue {
-    pub kms_master_key_id: Value,
-    pub kms_data_key_reuse_period_seconds: u32,
+    /// A customer-managed key; `None` with `sqs_managed_sse_enabled` for SQS-owned keys.
+    pub kms_master_key_id: Option<Value>,
+    pub kms_data_key_reuse_period_seconds: Option<u32>,
+    pub sqs_managed_sse_enabled: Option<bool>,
     pub message_retention_period: u32,
     pub visibility_timeout: Option<u32>,
     pub redrive_policy: Option<RedrivePolicy>,

@@ -5,10 +5,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
+use aws_config::SdkConfig;
 
 use crate::cloudformation::Approval;
-use crate::config::{self, ConfigArgs};
+use crate::config::{self, Config, ConfigArgs};
 use crate::deploy::{self, Session};
+use crate::forwarders::{self, RegionOutcome};
 use crate::{artifact, assembly, aws};
 
 /// How often to poll CloudFormation while waiting.
@@ -50,11 +52,22 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
+/// The configuration, with the home region the SDK resolved (it decides
+/// whether the home stack forwards), and the SDK configuration.
+async fn load(args: &ConfigArgs) -> Result<(Config, SdkConfig)> {
+    let mut config = config::load(args)?;
+    config.warn_expired();
+    let sdk = aws::load(config.region.as_deref()).await?;
+    config.region = Some(aws::region(&sdk));
+    config.props.forwarding = config.forwards();
+    Ok((config, sdk))
+}
+
 /// Runs `deploy`: build, synth into target/synth (or take `--from`), and
 /// deploy exactly that output.
 pub fn deploy(args: DeployArgs) -> Result<()> {
-    let config = config::load(&args.config)?;
-    config.warn_expired();
+    let runtime = runtime()?;
+    let (config, sdk) = runtime.block_on(load(&args.config))?;
     let assembly = match &args.from {
         Some(dir) => assembly::read(dir)?,
         None => {
@@ -67,8 +80,7 @@ pub fn deploy(args: DeployArgs) -> Result<()> {
     } else {
         Approval::Ask
     };
-    runtime()?.block_on(async {
-        let sdk = aws::load(config.region.as_deref()).await?;
+    runtime.block_on(async {
         let session = Session::new(&sdk, POLL);
         let report = deploy::deploy(&session, &config, &assembly, approval).await?;
         eprintln!(
@@ -82,37 +94,55 @@ pub fn deploy(args: DeployArgs) -> Result<()> {
             deploy::write_outputs(path, &report.stack.outputs)?;
             eprintln!("deploy: outputs written to {}", path.display());
         }
-        Ok(())
+        conclude(&config.stack_name, &report.forwarders, "deploy")
     })
+}
+
+/// Prints the forwarders' summary table; fails naming the regions that failed.
+fn conclude(stack: &str, outcomes: &[RegionOutcome], command: &str) -> Result<()> {
+    if outcomes.is_empty() {
+        return Ok(());
+    }
+    eprintln!(
+        "\n{}",
+        forwarders::summary(&forwarders::stack_name(stack), outcomes)
+    );
+    match forwarders::failures(outcomes) {
+        None => Ok(()),
+        Some(failed) => bail!(
+            "the forwarders failed in {failed}; every other region is deployed and keeps working. \
+             Fix the cause shown above and run `cargo xtask {command}` again: regions already up to date are left as they are"
+        ),
+    }
 }
 
 /// Runs `diff`: synth (with the built handler, if any) and compare.
 pub fn diff(args: ConfigArgs) -> Result<()> {
-    let config = config::load(&args)?;
-    config.warn_expired();
+    let runtime = runtime()?;
+    let (config, sdk) = runtime.block_on(load(&args))?;
     let binary = artifact::built();
     if binary.is_none() {
         eprintln!("diff: no handler built (cargo xtask build): comparing with the deployed code");
     }
     let assembly = assembly::write(&assembly::default_dir(), &config, binary.as_deref())?;
-    runtime()?.block_on(async {
-        let sdk = aws::load(config.region.as_deref()).await?;
-        let changes = deploy::diff(&Session::new(&sdk, POLL), &config, &assembly).await?;
+    runtime.block_on(async {
+        let session = Session::new(&sdk, POLL);
+        let changes = deploy::diff(&session, &config, &assembly).await?;
         if changes.is_empty() {
             println!("{}: no changes", config.stack_name);
         }
         for change in changes {
-            let replace = if change.replacement {
-                " (REPLACEMENT)"
-            } else {
-                ""
-            };
-            println!(
-                "{:<7} {} {}{replace}",
-                change.action, change.logical_id, change.resource_type
-            );
+            println!("{}", change.describe());
         }
-        Ok(())
+        let outcomes = deploy::diff_forwarders(&session, &config, &assembly).await?;
+        for outcome in &outcomes {
+            if let forwarders::Outcome::Planned(changes) = &outcome.result {
+                for change in changes {
+                    println!("[{}] {}", outcome.region, change.describe());
+                }
+            }
+        }
+        conclude(&config.stack_name, &outcomes, "diff")
     })
 }
 
@@ -124,12 +154,9 @@ pub fn destroy(args: DestroyArgs) -> Result<()> {
     }
     runtime()?.block_on(async {
         let sdk = aws::load(config.region.as_deref()).await?;
-        deploy::destroy(
-            &Session::new(&sdk, POLL),
-            &config.stack_name,
-            args.purge_assets,
-        )
-        .await
+        let outcomes =
+            deploy::destroy(&Session::new(&sdk, POLL), &config, args.purge_assets).await?;
+        conclude(&config.stack_name, &outcomes, "destroy")
     })
 }
 

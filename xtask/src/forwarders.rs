@@ -1,0 +1,284 @@
+//! The forwarder stacks of the home account's other regions, deployed, compared
+//! and deleted in parallel: one progress line per region, one approval for all,
+//! and a summary table. A failure in some regions leaves the others deployed.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::time::Duration;
+
+use anyhow::Result;
+use aws_config::{Region, SdkConfig};
+use indicatif::MultiProgress;
+use template::forwarder::HOME_BUS_PARAMETER;
+use tokio::task::JoinSet;
+
+use crate::cloudformation::{Approval, Driver, PlannedChange, Progress, StackSpec, approve};
+
+/// The forwarder stack's name for a home stack.
+pub fn stack_name(home_stack: &str) -> String {
+    format!("{home_stack}-forwarder")
+}
+
+/// What happened in one region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionOutcome {
+    pub region: String,
+    pub result: Outcome,
+}
+
+/// The result of one region's operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Changes executed.
+    Deployed { changes: usize },
+    /// The stack was already as wanted.
+    Unchanged,
+    /// The stack was deleted (or did not exist).
+    Deleted,
+    /// Changes a deploy would make (diff).
+    Planned(Vec<PlannedChange>),
+    /// The operation failed, with the reason.
+    Failed(String),
+}
+
+impl Outcome {
+    /// Whether the region needs a retry.
+    pub fn failed(&self) -> bool {
+        matches!(self, Outcome::Failed(_))
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Deployed { changes } => write!(f, "deployed ({changes} changes)"),
+            Outcome::Unchanged => f.write_str("up to date"),
+            Outcome::Deleted => f.write_str("deleted"),
+            Outcome::Planned(changes) if changes.is_empty() => f.write_str("no changes"),
+            Outcome::Planned(changes) => write!(f, "{} changes", changes.len()),
+            Outcome::Failed(reason) => write!(f, "FAILED: {}", first_line(reason)),
+        }
+    }
+}
+
+/// Clients for the forwarder stacks, one driver per region.
+#[derive(Debug, Clone)]
+pub struct Forwarders {
+    sdk: SdkConfig,
+    poll: Duration,
+    bars: MultiProgress,
+}
+
+impl Forwarders {
+    /// Forwarders reached with `sdk`'s credentials in any region.
+    pub fn new(sdk: &SdkConfig, poll: Duration) -> Self {
+        Self {
+            sdk: sdk.clone(),
+            poll,
+            bars: MultiProgress::new(),
+        }
+    }
+
+    fn driver(&self, region: &str) -> Driver {
+        let sdk = self
+            .sdk
+            .to_builder()
+            .region(Region::new(region.to_owned()))
+            .build();
+        Driver::new(aws_sdk_cloudformation::Client::new(&sdk), self.poll)
+            .reporting_to(Progress::labelled(&self.bars, region))
+    }
+
+    /// Deploys `template` as the forwarder `stack` in every region, targeting
+    /// `home_bus`: all change sets first, one approval for all, then every
+    /// region at once.
+    pub async fn deploy(
+        &self,
+        regions: &BTreeSet<String>,
+        spec: &StackSpec,
+        home_bus: &str,
+        approval: Approval,
+    ) -> Vec<RegionOutcome> {
+        let mut spec = spec.clone();
+        spec.parameters
+            .insert(HOME_BUS_PARAMETER.to_owned(), home_bus.to_owned());
+        let plans = self
+            .each(regions, move |driver| {
+                let spec = spec.clone();
+                async move { driver.plan(&spec).await }
+            })
+            .await;
+        let mut ready = Vec::new();
+        let mut outcomes = Vec::new();
+        for (region, plan) in plans {
+            match plan {
+                Ok(plan) => {
+                    self.driver(&region).print_plan(&plan);
+                    ready.push((region, plan));
+                }
+                Err(error) => outcomes.push(failed(region, &error)),
+            }
+        }
+        let relevant = ready.iter().map(|(_, plan)| plan.security_relevant()).sum();
+        if let Err(error) = self.bars.suspend(|| approve(relevant, approval)) {
+            for (region, plan) in ready {
+                let _ = self.driver(&region).discard(&plan).await;
+                outcomes.push(RegionOutcome {
+                    region,
+                    result: Outcome::Failed(format!("{error:#}")),
+                });
+            }
+            return sorted(outcomes);
+        }
+        let mut running = JoinSet::new();
+        for (region, plan) in ready {
+            let driver = self.driver(&region);
+            running.spawn(async move {
+                let result = match driver.execute(plan).await {
+                    Ok(deployed) if deployed.executed => Outcome::Deployed {
+                        changes: deployed.changes.len(),
+                    },
+                    Ok(_) => Outcome::Unchanged,
+                    Err(error) => Outcome::Failed(format!("{error:#}")),
+                };
+                RegionOutcome { region, result }
+            });
+        }
+        outcomes.extend(running.join_all().await);
+        sorted(outcomes)
+    }
+
+    /// The changes a deploy would make in every region.
+    pub async fn diff(
+        &self,
+        regions: &BTreeSet<String>,
+        spec: &StackSpec,
+        home_bus: &str,
+    ) -> Vec<RegionOutcome> {
+        let mut spec = spec.clone();
+        spec.parameters
+            .insert(HOME_BUS_PARAMETER.to_owned(), home_bus.to_owned());
+        let diffs = self
+            .each(regions, move |driver| {
+                let spec = spec.clone();
+                async move { driver.diff(&spec).await }
+            })
+            .await;
+        sorted(
+            diffs
+                .into_iter()
+                .map(|(region, diff)| match diff {
+                    Ok(changes) => RegionOutcome {
+                        region,
+                        result: Outcome::Planned(changes),
+                    },
+                    Err(error) => failed(region, &error),
+                })
+                .collect(),
+        )
+    }
+
+    /// Deletes the forwarder `stack` in every region (absent is fine).
+    pub async fn destroy(&self, regions: &BTreeSet<String>, stack: &str) -> Vec<RegionOutcome> {
+        let stack = stack.to_owned();
+        let deleted = self
+            .each(regions, move |driver| {
+                let stack = stack.clone();
+                async move { driver.destroy(&stack).await }
+            })
+            .await;
+        sorted(
+            deleted
+                .into_iter()
+                .map(|(region, result)| match result {
+                    Ok(_) => RegionOutcome {
+                        region,
+                        result: Outcome::Deleted,
+                    },
+                    Err(error) => failed(region, &error),
+                })
+                .collect(),
+        )
+    }
+
+    /// Runs `work` with each region's driver at once; results by region.
+    async fn each<T, F, Fut>(&self, regions: &BTreeSet<String>, work: F) -> Vec<(String, Result<T>)>
+    where
+        T: Send + 'static,
+        F: Fn(Driver) -> Fut,
+        Fut: Future<Output = Result<T>> + Send + 'static,
+    {
+        let mut running = JoinSet::new();
+        for region in regions {
+            let job = work(self.driver(region));
+            let region = region.clone();
+            running.spawn(async move { (region, job.await) });
+        }
+        running.join_all().await
+    }
+}
+
+fn failed(region: String, error: &anyhow::Error) -> RegionOutcome {
+    RegionOutcome {
+        region,
+        result: Outcome::Failed(format!("{error:#}")),
+    }
+}
+
+fn sorted(mut outcomes: Vec<RegionOutcome>) -> Vec<RegionOutcome> {
+    outcomes.sort_by(|a, b| a.region.cmp(&b.region));
+    outcomes
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
+
+/// The summary table: one row per region, failures with their first line.
+pub fn summary(stack: &str, outcomes: &[RegionOutcome]) -> String {
+    let width = outcomes
+        .iter()
+        .map(|o| o.region.len())
+        .max()
+        .unwrap_or(0)
+        .max("region".len());
+    let mut table = format!("{:<width$}  {stack}\n", "region");
+    for outcome in outcomes {
+        table.push_str(&format!("{:<width$}  {}\n", outcome.region, outcome.result));
+    }
+    table
+}
+
+/// Regions that failed, comma-joined, when any did.
+pub fn failures(outcomes: &[RegionOutcome]) -> Option<String> {
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o.result.failed())
+        .map(|o| o.region.as_str())
+        .collect();
+    (!failed.is_empty()).then(|| failed.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_lists_every_region_and_names_the_failed_ones() {
+        let outcomes = vec![
+            RegionOutcome {
+                region: "eu-west-1".into(),
+                result: Outcome::Deployed { changes: 9 },
+            },
+            RegionOutcome {
+                region: "ap-south-1".into(),
+                result: Outcome::Failed("CreateChangeSet failed: Throttling\nmore".into()),
+            },
+        ];
+        assert_eq!(
+            summary("trailwatch-forwarder", &outcomes),
+            "region      trailwatch-forwarder\neu-west-1   deployed (9 changes)\nap-south-1  FAILED: CreateChangeSet failed: Throttling\n"
+        );
+        assert_eq!(failures(&outcomes).as_deref(), Some("ap-south-1"));
+    }
+}

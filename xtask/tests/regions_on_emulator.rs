@@ -1,0 +1,272 @@
+//! Home plus forwarders in several regions against the local emulator (one
+//! server answers every region), through the same code a real account uses.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use aws_config::{Region, SdkConfig};
+use serde_json::Value;
+use xtask::assembly;
+use xtask::cloudformation::Approval;
+use xtask::config::{self, Config, ConfigArgs};
+use xtask::deploy::{self, Report, Session};
+use xtask::emulator::Emulator;
+use xtask::fleet::Regions;
+use xtask::forwarders::{Outcome, RegionOutcome};
+use xtask::workspace;
+
+const POLL: Duration = Duration::from_millis(20);
+const HOME: &str = "us-east-1";
+
+fn scratch(test: &str) -> PathBuf {
+    let dir = workspace::target_dir().join("test-scratch").join(test);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// A home in us-east-1 with forwarders in `regions`.
+fn config(test: &str, regions: &[&str]) -> Config {
+    let file = scratch(test).join("trailwatch.toml");
+    std::fs::write(&file, "").expect("config file");
+    config::load(&ConfigArgs {
+        config: Some(file),
+        region: Some(HOME.into()),
+        regions: Some(Regions::Listed(
+            regions.iter().map(|r| (*r).to_owned()).collect(),
+        )),
+        ..ConfigArgs::default()
+    })
+    .expect("valid config")
+}
+
+async fn deploy(session: &Session, test: &str, config: &Config) -> Report {
+    let dir = scratch(test);
+    std::fs::write(dir.join("bootstrap"), b"#!/bin/sh\n").expect("binary");
+    let assembly =
+        assembly::write(&dir.join("synth"), config, Some(&dir.join("bootstrap"))).expect("synth");
+    deploy::deploy(session, config, &assembly, Approval::Given)
+        .await
+        .expect("deploy")
+}
+
+fn in_region(sdk: &SdkConfig, region: &str) -> SdkConfig {
+    sdk.to_builder()
+        .region(Region::new(region.to_owned()))
+        .build()
+}
+
+/// Each rule on the default bus of `region` with its targets' ARNs and pattern.
+async fn rules(sdk: &SdkConfig, region: &str) -> Vec<(String, Vec<String>, Value)> {
+    let events = aws_sdk_eventbridge::Client::new(&in_region(sdk, region));
+    let listed = events.list_rules().send().await.expect("ListRules");
+    let mut rules = Vec::new();
+    for rule in listed.rules() {
+        let name = rule.name().unwrap_or_default().to_owned();
+        let targets = events
+            .list_targets_by_rule()
+            .rule(&name)
+            .send()
+            .await
+            .expect("ListTargetsByRule");
+        let arns = targets
+            .targets()
+            .iter()
+            .map(|t| t.arn().to_owned())
+            .collect();
+        let pattern = serde_json::from_str(rule.event_pattern().unwrap_or("{}")).expect("pattern");
+        rules.push((name, arns, pattern));
+    }
+    rules
+}
+
+fn sources(rules: &[(String, Vec<String>, Value)]) -> BTreeSet<String> {
+    rules
+        .iter()
+        .flat_map(|(_, _, pattern)| {
+            let branches = pattern["$or"]
+                .as_array()
+                .cloned()
+                .unwrap_or_else(|| vec![pattern.clone()]);
+            branches
+        })
+        .flat_map(|branch| branch["source"].as_array().cloned().unwrap_or_default())
+        .filter_map(|s| s.as_str().map(str::to_owned))
+        .collect()
+}
+
+async fn stack_exists(sdk: &SdkConfig, region: &str, name: &str) -> bool {
+    let driver = xtask::cloudformation::Driver::new(
+        aws_sdk_cloudformation::Client::new(&in_region(sdk, region)),
+        POLL,
+    );
+    driver.status(name).await.expect("status").is_some()
+}
+
+fn deployed(region: &str) -> RegionOutcome {
+    RegionOutcome {
+        region: region.into(),
+        result: Outcome::Deployed { changes: 0 },
+    }
+}
+
+/// Outcomes with the change counts left out, for comparing.
+fn results(report: &Report) -> Vec<RegionOutcome> {
+    report
+        .forwarders
+        .iter()
+        .map(|o| match o.result {
+            Outcome::Deployed { .. } => deployed(&o.region),
+            _ => o.clone(),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn each_forwarders_rules_target_the_home_bus_and_global_services_only_in_us_east_1() {
+    let emulator = Emulator::start().expect("emulator");
+    let sdk = emulator.sdk_config().await;
+    let session = Session::new(&sdk, POLL);
+    let config = config("three_regions", &["eu-west-1", "ap-southeast-2"]);
+
+    let report = deploy(&session, "three_regions", &config).await;
+
+    assert_eq!(
+        results(&report),
+        [deployed("ap-southeast-2"), deployed("eu-west-1")]
+    );
+    let bus = &report.stack.outputs["ForwardingBusArn"];
+    assert_eq!(
+        bus,
+        "arn:aws:events:us-east-1:123456789012:event-bus/trailwatch-forwarded"
+    );
+    assert_eq!(
+        report.stack.outputs["ForwarderRegionList"],
+        "ap-southeast-2,eu-west-1"
+    );
+    for region in ["eu-west-1", "ap-southeast-2"] {
+        let rules = rules(&sdk, region).await;
+        assert!(!rules.is_empty(), "{region} has forwarder rules");
+        for (name, targets, _) in &rules {
+            assert_eq!(targets, &[bus.clone()], "{region} {name}");
+        }
+        let sources = sources(&rules);
+        assert!(
+            sources.contains("aws.signin") && sources.contains("aws.cloudtrail"),
+            "{region}: {sources:?}"
+        );
+        assert!(
+            !sources.contains("aws.iam") && !sources.contains("aws.organizations"),
+            "{region}: {sources:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_home_outside_us_east_1_forwards_global_services_from_us_east_1_only() {
+    let emulator = Emulator::start().expect("emulator");
+    let sdk = in_region(&emulator.sdk_config().await, "eu-west-1");
+    let session = Session::new(&sdk, POLL);
+    let file = scratch("home_eu").join("trailwatch.toml");
+    std::fs::write(&file, "").expect("config file");
+    let config = config::load(&ConfigArgs {
+        config: Some(file),
+        region: Some("eu-west-1".into()),
+        ..ConfigArgs::default()
+    })
+    .expect("valid");
+
+    let report = deploy(&session, "home_eu", &config).await;
+
+    assert_eq!(results(&report), [deployed("us-east-1")]);
+    let sources = sources(&rules(&sdk, "us-east-1").await);
+    assert!(
+        sources.contains("aws.iam") && sources.contains("aws.organizations"),
+        "{sources:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_stop_logging_in_eu_west_1_arrives_on_the_home_bus_with_its_region() {
+    let emulator = Emulator::start().expect("emulator");
+    let sdk = emulator.sdk_config().await;
+    let session = Session::new(&sdk, POLL);
+    let config = config("delivery", &["eu-west-1"]);
+    let report = deploy(&session, "delivery", &config).await;
+    let tap = xtask::demo::tap_forwarded(&sdk, &report.stack.outputs["ForwardingBusArn"])
+        .await
+        .expect("tap");
+
+    let mut event: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            workspace::root().join("samples/cloudtrail-change-stop-logging.json"),
+        )
+        .expect("sample"),
+    )
+    .expect("json");
+    event["detail"]["awsRegion"] = "eu-west-1".into();
+    xtask::demo::put(&in_region(&sdk, "eu-west-1"), &event)
+        .await
+        .expect("PutEvents");
+
+    let arrived = tap.receive().await.expect("receive");
+    assert_eq!(arrived.len(), 1);
+    assert_eq!(
+        (
+            arrived[0]["detail"]["eventName"].as_str(),
+            arrived[0]["detail"]["awsRegion"].as_str(),
+            arrived[0]["detail"]["eventID"].clone()
+        ),
+        (
+            Some("StopLogging"),
+            Some("eu-west-1"),
+            event["detail"]["eventID"].clone()
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_region_dropped_from_the_config_loses_its_forwarder_and_destroy_removes_every_region() {
+    let emulator = Emulator::start().expect("emulator");
+    let sdk = emulator.sdk_config().await;
+    let session = Session::new(&sdk, POLL);
+    deploy(
+        &session,
+        "dropped",
+        &config("dropped", &["eu-west-1", "eu-central-1"]),
+    )
+    .await;
+
+    let narrower = config("dropped", &["eu-west-1"]);
+    let report = deploy(&session, "dropped", &narrower).await;
+
+    assert_eq!(
+        report.forwarders[0],
+        RegionOutcome {
+            region: "eu-central-1".into(),
+            result: Outcome::Deleted
+        }
+    );
+    assert!(!stack_exists(&sdk, "eu-central-1", "trailwatch-forwarder").await);
+    assert!(stack_exists(&sdk, "eu-west-1", "trailwatch-forwarder").await);
+
+    let outcomes = deploy::destroy(&session, &narrower, false)
+        .await
+        .expect("destroy");
+
+    assert_eq!(
+        outcomes,
+        [RegionOutcome {
+            region: "eu-west-1".into(),
+            result: Outcome::Deleted
+        }]
+    );
+    for region in ["eu-west-1", HOME] {
+        let name = if region == HOME {
+            "trailwatch"
+        } else {
+            "trailwatch-forwarder"
+        };
+        assert!(!stack_exists(&sdk, region, name).await, "{region}");
+    }
+}
