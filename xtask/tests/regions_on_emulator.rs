@@ -84,11 +84,10 @@ fn sources(rules: &[(String, Vec<String>, Value)]) -> BTreeSet<String> {
     rules
         .iter()
         .flat_map(|(_, _, pattern)| {
-            let branches = pattern["$or"]
+            pattern["$or"]
                 .as_array()
                 .cloned()
-                .unwrap_or_else(|| vec![pattern.clone()]);
-            branches
+                .unwrap_or_else(|| vec![pattern.clone()])
         })
         .flat_map(|branch| branch["source"].as_array().cloned().unwrap_or_default())
         .filter_map(|s| s.as_str().map(str::to_owned))
@@ -148,7 +147,7 @@ async fn each_forwarders_rules_target_the_home_bus_and_global_services_only_in_u
         let rules = rules(&sdk, region).await;
         assert!(!rules.is_empty(), "{region} has forwarder rules");
         for (name, targets, _) in &rules {
-            assert_eq!(targets, &[bus.clone()], "{region} {name}");
+            assert_eq!(targets, std::slice::from_ref(bus), "{region} {name}");
         }
         let sources = sources(&rules);
         assert!(
