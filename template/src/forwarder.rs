@@ -112,6 +112,11 @@ pub fn add(stack: &mut Stack, props: &ForwarderProps) -> Result<(), SynthError> 
         vec![Statement::allow(&["events:PutEvents"], vec![home.clone()])],
     );
     let dead_letters = Queue::with_sqs_owned_key(stack, "ForwarderDeadLetterQueue");
+    stack.skip_checkov(
+        &dead_letters.id,
+        "CKV_AWS_27",
+        "encrypted at rest with SQS-owned keys (SqsManagedSseEnabled): a customer key in every region of every account would cost a dollar a month each, and the AWS managed key cannot grant EventBridge",
+    );
     // Some rules exist only in us-east-1: the policy names the account's rules
     // in this region rather than each rule.
     dead_letters.accept_dead_letters_from_rules_of_account(stack);

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use crate::assembly::{ASSETS_TEMPLATE_FILE, TEMPLATE_FILE};
+use crate::assembly::{ASSETS_TEMPLATE_FILE, FORWARDER_TEMPLATE_FILE, TEMPLATE_FILE};
 use crate::{app, tools, workspace};
 use handler::{Detection, Selection};
 
@@ -119,9 +119,11 @@ fn arm64_build() -> Result<bool> {
 fn linted_templates(dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let every = Detection::from(Selection::every());
-    // Digests on, so the linters also see the digest queue and its mapping.
+    // Digests and forwarding on, so the linters also see the digest queue,
+    // its mapping, and the forwarding bus with its rules and policy.
     let every_monitor = template::SecurityMonitorProps {
         digest_window_seconds: Some(template::MAX_DIGEST_WINDOW_SECONDS),
+        forwarding: true,
         ..app::props(&every)
     };
     let mut paths = Vec::new();
@@ -129,6 +131,11 @@ fn linted_templates(dir: &Path) -> Result<Vec<PathBuf>> {
         (TEMPLATE_FILE, app::stack(&app::default_props())?),
         (ASSETS_TEMPLATE_FILE, template::assets::assets_stack()),
         (EVERY_MONITOR_FILE, app::stack(&every_monitor)?),
+        // Also the StackSet's template: one template serves every region and account.
+        (
+            FORWARDER_TEMPLATE_FILE,
+            app::forwarder_stack(&app::forwarder_props(&every))?,
+        ),
     ] {
         let path = dir.join(file);
         std::fs::write(&path, stack.to_yaml()?)
