@@ -8,16 +8,19 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use aws_config::SdkConfig;
 use template::assets::BUCKET_OUTPUT;
+use template::forwarder::HOME_BUS_PARAMETER;
 use template::{FORWARDER_REGIONS_PARAMETER, FORWARDING_BUS_OUTPUT, ORGANIZATION_PARAMETER};
 
 use crate::app;
 use crate::assembly::Assembly;
+use crate::assembly::FORWARDER_TEMPLATE_FILE;
 use crate::assets::{self, ASSETS_STACK, Published};
 use crate::aws::{explain, region};
 use crate::cloudformation::{Approval, Deployed, Driver, PlannedChange, StackSpec, confirm};
 use crate::config::Config;
-use crate::fleet::{self, Regions};
+use crate::fleet::{self, Organization, Regions};
 use crate::forwarders::{self, Forwarders, Outcome, RegionOutcome};
+use crate::stackset::{StackSetReport, StackSetSpec, StackSets};
 
 /// Template parameter keeping the console-set alert address across deploys.
 const ALERT_EMAIL_PARAMETER: &str = "AlertEmail";
@@ -29,6 +32,69 @@ pub struct Report {
     pub stack: Deployed,
     /// Each forwarder region's outcome (removed ones included).
     pub forwarders: Vec<RegionOutcome>,
+    /// The organization's StackSet operations, when one is configured.
+    pub organization: Option<StackSetReport>,
+}
+
+/// The organization as the deploying credentials see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrganizationFacts {
+    pub id: String,
+    pub management_account: String,
+    pub caller_account: String,
+}
+
+impl OrganizationFacts {
+    /// Whether the deploy runs in the management account, which StackSets
+    /// never deploy to (it gets plain forwarder stacks instead).
+    pub fn in_management_account(&self) -> bool {
+        self.caller_account == self.management_account
+    }
+}
+
+/// Asks Organizations and STS who the organization and the caller are.
+pub async fn organization_facts(sdk: &SdkConfig) -> Result<OrganizationFacts> {
+    let described = aws_sdk_organizations::Client::new(sdk)
+        .describe_organization()
+        .send()
+        .await
+        .map_err(|e| explain("organizations:DescribeOrganization (for --org)", e))?;
+    let organization = described
+        .organization()
+        .context("DescribeOrganization returned no organization")?;
+    let caller = aws_sdk_sts::Client::new(sdk)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| explain("sts:GetCallerIdentity", e))?;
+    Ok(OrganizationFacts {
+        id: organization.id().unwrap_or_default().to_owned(),
+        management_account: organization
+            .master_account_id()
+            .unwrap_or_default()
+            .to_owned(),
+        caller_account: caller.account().unwrap_or_default().to_owned(),
+    })
+}
+
+/// The organization's root id, the default StackSet target.
+async fn organization_root(sdk: &SdkConfig) -> Result<String> {
+    let roots = aws_sdk_organizations::Client::new(sdk)
+        .list_roots()
+        .send()
+        .await
+        .map_err(|e| {
+            explain(
+                "organizations:ListRoots (name [organization] ou_ids to skip it)",
+                e,
+            )
+        })?;
+    roots
+        .roots()
+        .first()
+        .and_then(|r| r.id())
+        .map(str::to_owned)
+        .context("the organization has no root")
 }
 
 /// Clients for one account and region.
@@ -61,6 +127,15 @@ impl Session {
     pub fn forwarders(&self) -> Forwarders {
         Forwarders::new(&self.sdk, self.poll)
     }
+
+    /// The organization's StackSet operations, from this region.
+    pub fn stack_sets(&self, organization: &Organization) -> StackSets {
+        StackSets::new(
+            aws_sdk_cloudformation::Client::new(&self.sdk),
+            organization,
+            self.poll,
+        )
+    }
 }
 
 /// Publishes the synth output's handler and creates or updates the home stack
@@ -78,7 +153,21 @@ pub async fn deploy(
             assembly.dir.display()
         );
     };
-    let wanted = wanted_regions(session, config).await?;
+    let organization = match &config.organization {
+        Some(settings) => Some((settings, organization_facts(&session.sdk).await?)),
+        None => None,
+    };
+    let mut wanted = wanted_regions(session, config).await?;
+    let org_regions = match &organization {
+        Some((settings, facts)) => {
+            let regions = organization_regions(session, settings, &wanted).await?;
+            if facts.in_management_account() {
+                wanted.extend(regions.iter().filter(|r| **r != session.region).cloned());
+            }
+            regions
+        }
+        None => BTreeSet::new(),
+    };
     let forwarder = forwarder_spec(config, assembly, &wanted)?;
     let mut outcomes = remove_dropped(session, config, &wanted, approval).await?;
     let bucket = assets::bucket(&session.driver, approval).await?;
@@ -87,23 +176,85 @@ pub async fn deploy(
     if config.props.forwarding {
         spec.parameters
             .insert(FORWARDER_REGIONS_PARAMETER.to_owned(), joined(&wanted));
+        let id = organization.as_ref().map(|(_, facts)| facts.id.clone());
         spec.parameters
-            .insert(ORGANIZATION_PARAMETER.to_owned(), String::new());
+            .insert(ORGANIZATION_PARAMETER.to_owned(), id.unwrap_or_default());
     }
     let stack = session.driver.deploy(&spec, approval).await?;
-    if let Some(forwarder) = forwarder {
+    if let Some(forwarder) = &forwarder {
         let bus = home_bus(&stack.outputs)?;
         outcomes.extend(
             session
                 .forwarders()
-                .deploy(&wanted, &forwarder, &bus, approval)
+                .deploy(&wanted, forwarder, &bus, approval)
                 .await,
         );
     }
+    let organization = match organization {
+        Some((settings, facts)) => {
+            let template = assembly
+                .forwarder
+                .clone()
+                .context("the synth output has no forwarder template: synth again with --org")?;
+            let ou_ids = if settings.ou_ids.is_empty() {
+                vec![organization_root(&session.sdk).await?]
+            } else {
+                settings.ou_ids.clone()
+            };
+            let spec = StackSetSpec {
+                name: forwarders::stack_name(&config.stack_name),
+                template_body: template,
+                parameters: BTreeMap::from([(
+                    HOME_BUS_PARAMETER.to_owned(),
+                    home_bus(&stack.outputs)?,
+                )]),
+                tags: stack_tags(config),
+                ou_ids,
+                regions: org_regions,
+            };
+            let report = session
+                .stack_sets(settings)
+                .deploy(&spec)
+                .await
+                .context("the home stack and this account's forwarders are deployed, but the organization's StackSet is not")?;
+            if !facts.in_management_account() {
+                eprintln!(
+                    "NOTE: StackSets never deploy to the management account ({}): deploy its forwarders with its credentials, \
+                     in each region: aws cloudformation deploy --template-file {} --stack-name {} \
+                     --capabilities CAPABILITY_IAM --parameter-overrides {HOME_BUS_PARAMETER}={} --region REGION",
+                    facts.management_account,
+                    assembly.dir.join(FORWARDER_TEMPLATE_FILE).display(),
+                    spec.name,
+                    spec.parameters[HOME_BUS_PARAMETER],
+                );
+            }
+            Some(report)
+        }
+        None => None,
+    };
     Ok(Report {
         asset,
         stack,
         forwarders: outcomes,
+        organization,
+    })
+}
+
+/// The regions the organization's StackSet targets: as configured, else the
+/// home region and the forwarder regions.
+async fn organization_regions(
+    session: &Session,
+    settings: &Organization,
+    forwarder_regions: &BTreeSet<String>,
+) -> Result<BTreeSet<String>> {
+    Ok(match &settings.regions {
+        Some(Regions::Listed(regions)) => regions.clone(),
+        Some(Regions::All) => enabled_regions(&session.sdk).await?,
+        None => {
+            let mut regions = forwarder_regions.clone();
+            regions.insert(session.region.clone());
+            regions
+        }
     })
 }
 
@@ -308,6 +459,12 @@ pub async fn destroy(
         .forwarders()
         .destroy(&regions, &forwarders::stack_name(&config.stack_name))
         .await;
+    if let Some(settings) = &config.organization {
+        let name = forwarders::stack_name(&config.stack_name);
+        if session.stack_sets(settings).destroy(&name).await? {
+            eprintln!("destroy: the StackSet {name} and its instances deleted");
+        }
+    }
     if let Some(failed) = forwarders::failures(&outcomes) {
         bail!(
             "deleting the forwarders failed in {failed}; the home stack {} is kept:\n{}\

@@ -17,5 +17,6 @@ pub mod fleet;
 pub mod forwarders;
 pub mod runtime_api;
 pub mod simulate;
+pub mod stackset;
 pub mod tools;
 pub mod workspace;

@@ -269,3 +269,68 @@ async fn a_region_dropped_from_the_config_loses_its_forwarder_and_destroy_remove
         assert!(!stack_exists(&sdk, region, name).await, "{region}");
     }
 }
+
+#[tokio::test]
+async fn an_organization_gets_a_service_managed_stack_set_with_automatic_deployment_to_its_ou() {
+    let emulator = Emulator::start().expect("emulator");
+    let sdk = emulator.sdk_config().await;
+    let organizations = aws_sdk_organizations::Client::new(&sdk);
+    let org = organizations
+        .create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .expect("organization");
+    let org_id = org.organization().and_then(|o| o.id()).expect("id").to_owned();
+    let root = organizations.list_roots().send().await.expect("roots").roots()[0]
+        .id()
+        .expect("root")
+        .to_owned();
+    let ou = organizations
+        .create_organizational_unit()
+        .parent_id(&root)
+        .name("workloads")
+        .send()
+        .await
+        .expect("OU");
+    let ou_id = ou.organizational_unit().and_then(|o| o.id()).expect("ou").to_owned();
+    let file = scratch("organization").join("trailwatch.toml");
+    std::fs::write(&file, format!("[organization]\nou_ids = [\"{ou_id}\"]\nregions = [\"us-east-1\", \"eu-west-1\"]\n"))
+        .expect("config file");
+    let config = config::load(&ConfigArgs {
+        config: Some(file),
+        region: Some(HOME.into()),
+        ..ConfigArgs::default()
+    })
+    .expect("valid");
+    let session = Session::new(&sdk, POLL);
+
+    let report = deploy(&session, "organization", &config).await;
+
+    let operations = report.organization.clone().expect("organization report").operations;
+    assert_eq!(operations, [("add instances".to_owned(), "SUCCEEDED".to_owned())]);
+    assert_eq!(
+        results(&report),
+        [deployed("eu-west-1")],
+        "the management account gets plain forwarders"
+    );
+    let cloudformation = aws_sdk_cloudformation::Client::new(&sdk);
+    let set = cloudformation
+        .describe_stack_set()
+        .stack_set_name("trailwatch-forwarder")
+        .send()
+        .await
+        .expect("stack set");
+    let set = set.stack_set().expect("stack set");
+    assert_eq!(
+        set.permission_model(),
+        Some(&aws_sdk_cloudformation::types::PermissionModels::ServiceManaged)
+    );
+    // The emulator does not return AutoDeployment: the request's is checked in
+    // stackset_real_aws_behaviours.rs.
+    let home = xtask::cloudformation::Driver::new(cloudformation.clone(), POLL);
+    assert_eq!(
+        home.parameters("trailwatch").await.expect("parameters")["OrganizationId"],
+        org_id
+    );
+}
