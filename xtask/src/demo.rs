@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use aws_config::SdkConfig;
 use serde_json::{Value, json};
+use template::FORWARDING_BUS_OUTPUT;
 
 use crate::assembly::{self, Assembly};
 use crate::cloudformation::Approval;
@@ -56,7 +57,13 @@ pub struct Report {
     pub filtered: Vec<Received>,
     /// The handler's answer to the batch of deferred events, when there were any.
     pub digest_batch: Option<Outcome>,
+    /// The alerts of a StopLogging made in each forwarder region, forwarded to
+    /// the home bus and judged by the home handler.
+    pub forwarded: Vec<(String, Received)>,
 }
+
+/// The sample made in each forwarder region to show forwarding.
+const FORWARDED_SAMPLE: &str = "cloudtrail-change-stop-logging";
 
 /// The handler as Lambda runs it: the synth output's zip unpacked into a task
 /// root, its arm64 `bootstrap` run under qemu-user.
@@ -172,12 +179,73 @@ pub async fn run(
         .filter(|a| a.attributes.get("severity").map(String::as_str) == Some(FILTERED_SEVERITY))
         .count();
     let filtered = receive(&sqs, &filtered, critical).await?;
+    let forwarded = match deployed.stack.outputs.get(FORWARDING_BUS_OUTPUT) {
+        Some(bus) => {
+            let regions: Vec<String> = deployed
+                .forwarders
+                .iter()
+                .map(|o| o.region.clone())
+                .collect();
+            let sample = samples
+                .iter()
+                .find(|(name, _)| name == FORWARDED_SAMPLE)
+                .map(|(_, event)| event.clone())
+                .context("the forwarding sample is missing")?;
+            let forwarding = Forwarding {
+                sdk,
+                bus,
+                api: &api,
+                sqs: &sqs,
+                subscriber: &subscriber,
+            };
+            forwarding.show(&regions, &sample).await?
+        }
+        None => Vec::new(),
+    };
     Ok(Report {
         samples: runs,
         alerts,
         filtered,
         digest_batch,
+        forwarded,
     })
+}
+
+/// The demo of forwarding: the emulator delivers a forwarder's rule to the
+/// home bus; the home rules' Lambda target is replaced by a queue (the
+/// emulator cannot invoke Lambda), which the harness hands to the handler.
+struct Forwarding<'a> {
+    sdk: &'a SdkConfig,
+    bus: &'a str,
+    api: &'a RuntimeApi,
+    sqs: &'a aws_sdk_sqs::Client,
+    subscriber: &'a str,
+}
+
+impl Forwarding<'_> {
+    /// Makes `sample` happen in each region and returns each region's alert.
+    async fn show(&self, regions: &[String], sample: &Value) -> Result<Vec<(String, Received)>> {
+        let tap = tap_forwarded(self.sdk, self.bus).await?;
+        let mut alerts = Vec::new();
+        for region in regions {
+            let mut event = sample.clone();
+            event["detail"]["awsRegion"] = json!(region);
+            // A new call, not a repeat of the sample the handler alerted on already.
+            event["detail"]["eventID"] = json!(format!("demo-forwarded-{region}"));
+            let in_region = self
+                .sdk
+                .to_builder()
+                .region(aws_config::Region::new(region.clone()))
+                .build();
+            put(&in_region, &event).await?;
+            for delivered in tap.receive().await? {
+                self.api.invoke(&delivered, INVOKE_TIMEOUT)?;
+            }
+            let received = receive(self.sqs, self.subscriber, 1).await?;
+            alerts.extend(received.into_iter().map(|alert| (region.clone(), alert)));
+        }
+        Ok(alerts)
+    }
 }
 
 /// Does what Lambda's SQS event source does at the end of the batching window:
@@ -319,7 +387,13 @@ pub async fn match_with_eventbridge(
         .context("creating the matcher bus")?;
     let (url, arn) = queue(sqs, MATCHER).await?;
     let mut matchers = Vec::new();
-    for (index, rule_arn) in rule_arns.iter().enumerate() {
+    // Rules on the default bus (`rule/NAME`); those on the forwarding bus
+    // (`rule/BUS/NAME`) repeat their patterns.
+    let default_bus = rule_arns.iter().filter(|arn| {
+        arn.split_once(":rule/")
+            .is_some_and(|(_, path)| !path.contains('/'))
+    });
+    for (index, rule_arn) in default_bus.enumerate() {
         let rule_name = rule_arn.rsplit('/').next().unwrap_or(rule_arn);
         let pattern = events
             .describe_rule()

@@ -281,8 +281,17 @@ async fn an_organization_gets_a_service_managed_stack_set_with_automatic_deploym
         .send()
         .await
         .expect("organization");
-    let org_id = org.organization().and_then(|o| o.id()).expect("id").to_owned();
-    let root = organizations.list_roots().send().await.expect("roots").roots()[0]
+    let org_id = org
+        .organization()
+        .and_then(|o| o.id())
+        .expect("id")
+        .to_owned();
+    let root = organizations
+        .list_roots()
+        .send()
+        .await
+        .expect("roots")
+        .roots()[0]
         .id()
         .expect("root")
         .to_owned();
@@ -293,10 +302,19 @@ async fn an_organization_gets_a_service_managed_stack_set_with_automatic_deploym
         .send()
         .await
         .expect("OU");
-    let ou_id = ou.organizational_unit().and_then(|o| o.id()).expect("ou").to_owned();
+    let ou_id = ou
+        .organizational_unit()
+        .and_then(|o| o.id())
+        .expect("ou")
+        .to_owned();
     let file = scratch("organization").join("trailwatch.toml");
-    std::fs::write(&file, format!("[organization]\nou_ids = [\"{ou_id}\"]\nregions = [\"us-east-1\", \"eu-west-1\"]\n"))
-        .expect("config file");
+    std::fs::write(
+        &file,
+        format!(
+            "[organization]\nou_ids = [\"{ou_id}\"]\nregions = [\"us-east-1\", \"eu-west-1\"]\n"
+        ),
+    )
+    .expect("config file");
     let config = config::load(&ConfigArgs {
         config: Some(file),
         region: Some(HOME.into()),
@@ -307,8 +325,15 @@ async fn an_organization_gets_a_service_managed_stack_set_with_automatic_deploym
 
     let report = deploy(&session, "organization", &config).await;
 
-    let operations = report.organization.clone().expect("organization report").operations;
-    assert_eq!(operations, [("add instances".to_owned(), "SUCCEEDED".to_owned())]);
+    let operations = report
+        .organization
+        .clone()
+        .expect("organization report")
+        .operations;
+    assert_eq!(
+        operations,
+        [("add instances".to_owned(), "SUCCEEDED".to_owned())]
+    );
     assert_eq!(
         results(&report),
         [deployed("eu-west-1")],

@@ -78,6 +78,14 @@ fn print_report(report: &Report) {
     for sample in &errors {
         println!("  {}: HANDLER ERROR {:?}", sample.name, sample.outcome);
     }
+    if !report.forwarded.is_empty() {
+        println!(
+            "\nA StopLogging made in each forwarder region, alerted by the home region's handler:"
+        );
+        for (region, alert) in &report.forwarded {
+            println!("  made in {region}: {}", alert.subject);
+        }
+    }
     let matched = report.samples.iter().filter(|s| s.matched).count();
     println!(
         "\nSummary: {} samples, {matched} matched the rules, {} alerts received ({} by the {}-only subscription), {} ignored, {} handler errors",
