@@ -249,7 +249,7 @@ async fn organization_regions(
 ) -> Result<BTreeSet<String>> {
     Ok(match &settings.regions {
         Some(Regions::Listed(regions)) => regions.clone(),
-        Some(Regions::All) => enabled_regions(&session.sdk).await?,
+        Some(Regions::All) => enabled_regions(&aws_sdk_account::Client::new(&session.sdk)).await?,
         None => {
             let mut regions = forwarder_regions.clone();
             regions.insert(session.region.clone());
@@ -267,15 +267,14 @@ pub async fn wanted_regions(session: &Session, config: &Config) -> Result<BTreeS
     let configured = match &config.regions {
         None => BTreeSet::new(),
         Some(Regions::Listed(regions)) => regions.clone(),
-        Some(Regions::All) => enabled_regions(&session.sdk).await?,
+        Some(Regions::All) => enabled_regions(&aws_sdk_account::Client::new(&session.sdk)).await?,
     };
     Ok(fleet::forwarder_regions(&session.region, &configured))
 }
 
 /// Every region enabled in the account (opted in, or on by default).
-pub async fn enabled_regions(sdk: &SdkConfig) -> Result<BTreeSet<String>> {
+pub async fn enabled_regions(client: &aws_sdk_account::Client) -> Result<BTreeSet<String>> {
     use aws_sdk_account::types::RegionOptStatus;
-    let client = aws_sdk_account::Client::new(sdk);
     let mut pages = client
         .list_regions()
         .region_opt_status_contains(RegionOptStatus::Enabled)
