@@ -96,6 +96,9 @@ pub struct Alert<'a> {
     pub event_source: Option<String>,
     pub event_name: Option<String>,
     pub account: Option<String>,
+    /// The account's name in AWS Organizations, when the handler may read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
     pub region: Option<String>,
     pub time: Option<String>,
     pub console_url: Option<String>,
@@ -354,6 +357,7 @@ impl<'a> Alert<'a> {
             event_source: field(facts.event_source),
             event_name: field(facts.event_name),
             account: field(facts.account),
+            account_name: None,
             region: field(facts.region),
             time: field(facts.time),
             event: Some(raw),

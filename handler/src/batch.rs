@@ -12,7 +12,7 @@ use time::Date;
 use crate::alert::{self, Alert, Verdict};
 use crate::publish::Publisher;
 use crate::tuning::Detection;
-use crate::{metrics, render};
+use crate::{Context, metrics, render};
 
 /// An SQS event as Lambda delivers it.
 #[derive(Debug, Clone, Deserialize)]
@@ -66,6 +66,7 @@ struct Group<'a> {
 pub async fn handle<P: Publisher>(
     publisher: &P,
     detection: &Detection,
+    context: &Context,
     batch: SqsBatch,
     today: Date,
 ) -> BatchResponse {
@@ -107,7 +108,12 @@ pub async fn handle<P: Publisher>(
     let mut response = BatchResponse::default();
     for group in groups {
         let mut alerts = group.alerts.into_iter();
-        let Some(first) = alerts.next() else { continue };
+        let Some(mut first) = alerts.next() else {
+            continue;
+        };
+        if let Some(account) = &first.account {
+            first.account_name = context.accounts.name(account).await;
+        }
         let message = render::render(Alert::digest(first, alerts.collect()));
         if let Err(error) = publisher.publish(&message).await {
             tracing::error!(%error, messages = group.messages.len(), "digest not published; its messages return to the queue");

@@ -5,6 +5,7 @@
 //! monitors' selectors ([`catalog`], [`selector`]), assess ([`assess`]), build the
 //! alert ([`alert`]), render ([`render`]), publish.
 
+pub mod accounts;
 pub mod alert;
 pub mod assess;
 pub mod batch;
@@ -27,6 +28,15 @@ use time::Date;
 pub use catalog::Selection;
 pub use publish::{PublishError, Publisher, SnsPublisher};
 pub use recent::RecentEvents;
+
+/// What an execution environment keeps between invocations.
+#[derive(Debug, Default)]
+pub struct Context {
+    /// Event ids alerted on lately.
+    pub recent: RecentEvents,
+    /// Account names, when Organizations may be asked.
+    pub accounts: accounts::AccountNames,
+}
 pub use severity::Severity;
 pub use tuning::{Detection, Settings};
 
@@ -54,17 +64,18 @@ pub struct Handled {
 /// Judges one event and publishes its alert, unless suppressions in force
 /// `today` hide every finding (then the event is logged with the reason and
 /// counted in a metric) or the alert is below the digest threshold (then the
-/// event waits in the digest queue). A repeat of an event in `recent` is
+/// event waits in the digest queue). A repeat of an event in `context.recent` is
 /// acknowledged without a second alert. The only error is a failed publish or
 /// deferral, which must fail the invocation.
 pub async fn handle<P: Publisher>(
     publisher: &P,
     detection: &Detection,
-    recent: &RecentEvents,
+    context: &Context,
     raw: &RawValue,
     today: Date,
 ) -> Result<Handled, PublishError> {
-    let (alert, suppressed_by) = match alert::judge(raw, detection, today) {
+    let recent = &context.recent;
+    let (mut alert, suppressed_by) = match alert::judge(raw, detection, today) {
         alert::Verdict::Raise(alert) => (alert, None),
         alert::Verdict::Suppressed { alert, reason } => {
             metrics::suppressed(&alert, &reason);
@@ -96,6 +107,9 @@ pub async fn handle<P: Publisher>(
         handled.deferred = true;
         remember(recent, &handled);
         return Ok(handled);
+    }
+    if let Some(account) = &alert.account {
+        alert.account_name = context.accounts.name(account).await;
     }
     let message = render::render(alert);
     publisher.publish(&message).await?;

@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 
 use aws_config::BehaviorVersion;
+use handler::accounts::AccountNames;
 use handler::batch::{self, BatchResponse, SqsBatch};
 use handler::tuning::SETTINGS_FILE;
-use handler::{Detection, Handled, RecentEvents, SnsPublisher, handle};
+use handler::{Context, Detection, Handled, SnsPublisher, handle};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -15,6 +16,9 @@ const TOPIC_ARN_VAR: &str = "TOPIC_ARN";
 /// Environment variable holding the digest queue's URL (set by the template
 /// when digests are configured).
 const DIGEST_QUEUE_VAR: &str = "DIGEST_QUEUE_URL";
+/// Environment variable naming the organization whose account names alerts
+/// show (set by the template when forwarding; empty for none).
+const ORGANIZATION_VAR: &str = "ORGANIZATION_ID";
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -33,9 +37,17 @@ async fn main() -> Result<(), Error> {
     if let Some(url) = digest_queue {
         publisher = publisher.with_digest_queue(aws_sdk_sqs::Client::new(&config), url);
     }
-    let recent = RecentEvents::default();
+    let context = Context {
+        accounts: match std::env::var(ORGANIZATION_VAR) {
+            Ok(id) if !id.is_empty() => {
+                AccountNames::from_organizations(aws_sdk_organizations::Client::new(&config))
+            }
+            _ => AccountNames::default(),
+        },
+        ..Context::default()
+    };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
-        let (publisher, detection, recent) = (&publisher, &detection, &recent);
+        let (publisher, detection, context) = (&publisher, &detection, &context);
         async move {
             let today = time::OffsetDateTime::now_utc().date();
             // Only the digest queue delivers SQS batches.
@@ -44,9 +56,9 @@ async fn main() -> Result<(), Error> {
                 .and_then(|_| SqsBatch::read(&event.payload));
             match batch {
                 Some(batch) => Ok(Response::Batch(
-                    batch::handle(publisher, detection, batch, today).await,
+                    batch::handle(publisher, detection, context, batch, today).await,
                 )),
-                None => handle(publisher, detection, recent, &event.payload, today)
+                None => handle(publisher, detection, context, &event.payload, today)
                     .await
                     .map(Response::Event)
                     .map_err(Error::from),

@@ -119,7 +119,14 @@ pub fn text(alert: &Alert<'_>) -> String {
         or_na(&alert.event_name),
         or_na(&alert.event_source)
     );
-    let _ = writeln!(out, "Account:   {}", or_na(&alert.account));
+    match &alert.account_name {
+        Some(name) => {
+            let _ = writeln!(out, "Account:   {} ({name})", or_na(&alert.account));
+        }
+        None => {
+            let _ = writeln!(out, "Account:   {}", or_na(&alert.account));
+        }
+    }
     let _ = writeln!(out, "Region:    {}", or_na(&alert.region));
     let _ = writeln!(out, "Time:      {}", or_na(&alert.time));
     let _ = writeln!(out, "Event ID:  {}", or_na(&alert.event_id));

@@ -10,7 +10,7 @@ use common::{TODAY, sample};
 use handler::batch::{self, ItemFailure, SqsBatch};
 use handler::render::Message;
 use handler::tuning::DigestSpec;
-use handler::{Detection, PublishError, Publisher, RecentEvents, Settings, Severity, handle};
+use handler::{Context, Detection, PublishError, Publisher, Settings, Severity, handle};
 use serde_json::{Value, json};
 
 /// Records published messages and deferred events; fails publishing when told.
@@ -84,22 +84,16 @@ async fn a_finding_below_the_threshold_waits_and_one_at_it_is_published() {
     let low = handle(
         &outbox,
         &detection,
-        &RecentEvents::default(),
+        &Context::default(),
         &common::raw(&route("e1", "rtb-1", "ci")),
         TODAY,
     )
     .await
     .expect("deferred");
     let critical = common::raw(&sample("iam-create-access-key-root-self"));
-    let high = handle(
-        &outbox,
-        &detection,
-        &RecentEvents::default(),
-        &critical,
-        TODAY,
-    )
-    .await
-    .expect("published");
+    let high = handle(&outbox, &detection, &Context::default(), &critical, TODAY)
+        .await
+        .expect("published");
 
     assert!(low.deferred && low.subject.is_none());
     assert!(!high.deferred && high.subject.is_some());
@@ -116,7 +110,14 @@ async fn one_callers_findings_of_one_monitor_become_one_digest() {
         route("e3", "rtb-3", "ci"),
     ];
 
-    let response = batch::handle(&outbox, &digesting(), batch(&events), TODAY).await;
+    let response = batch::handle(
+        &outbox,
+        &digesting(),
+        &Context::default(),
+        batch(&events),
+        TODAY,
+    )
+    .await;
 
     assert!(response.failures.is_empty());
     let published = outbox.published.lock().expect("lock");
@@ -142,7 +143,14 @@ async fn a_repeated_event_id_in_a_batch_is_alerted_once() {
     let outbox = Outbox::default();
     let events = [route("e1", "rtb-1", "ci"), route("e1", "rtb-1", "ci")];
 
-    batch::handle(&outbox, &digesting(), batch(&events), TODAY).await;
+    batch::handle(
+        &outbox,
+        &digesting(),
+        &Context::default(),
+        batch(&events),
+        TODAY,
+    )
+    .await;
 
     let published = outbox.published.lock().expect("lock");
     assert_eq!(published.len(), 1);
@@ -154,7 +162,14 @@ async fn different_callers_get_alerts_of_their_own() {
     let outbox = Outbox::default();
     let events = [route("e1", "rtb-1", "ci"), route("e2", "rtb-2", "admin")];
 
-    batch::handle(&outbox, &digesting(), batch(&events), TODAY).await;
+    batch::handle(
+        &outbox,
+        &digesting(),
+        &Context::default(),
+        batch(&events),
+        TODAY,
+    )
+    .await;
 
     assert_eq!(outbox.published.lock().expect("lock").len(), 2);
 }
@@ -171,7 +186,14 @@ async fn a_failed_publish_returns_exactly_its_messages_to_the_queue() {
         route("e3", "rtb-3", "admin"),
     ];
 
-    let response = batch::handle(&outbox, &digesting(), batch(&events), TODAY).await;
+    let response = batch::handle(
+        &outbox,
+        &digesting(),
+        &Context::default(),
+        batch(&events),
+        TODAY,
+    )
+    .await;
 
     let ids: Vec<&str> = response
         .failures

@@ -8,9 +8,7 @@ use common::TODAY;
 use common::sample;
 use handler::render::Message;
 use handler::tuning::SuppressSpec;
-use handler::{
-    Detection, PublishError, Publisher, RecentEvents, Selection, Settings, Severity, handle,
-};
+use handler::{Context, Detection, PublishError, Publisher, Selection, Settings, Severity, handle};
 
 #[derive(Default)]
 struct Recording(Mutex<Vec<Message>>);
@@ -47,7 +45,7 @@ async fn one_event_publishes_one_message_and_reports_it() {
     let published = handle(
         &publisher,
         &every,
-        &RecentEvents::default(),
+        &Context::default(),
         &common::raw(&raw),
         TODAY,
     )
@@ -72,7 +70,7 @@ async fn a_failed_publish_is_returned_as_an_error() {
     let error = handle(
         &Failing,
         &Detection::from(Selection::every()),
-        &RecentEvents::default(),
+        &Context::default(),
         &common::raw(&sample("iam-create-user-by-root")),
         TODAY,
     )
@@ -103,15 +101,9 @@ async fn a_suppressed_event_publishes_nothing_and_reports_the_reason() {
     let detection = Detection::build(&settings).expect("valid settings");
     let raw = common::raw(&sample("iam-create-user-by-admin"));
 
-    let handled = handle(
-        &publisher,
-        &detection,
-        &RecentEvents::default(),
-        &raw,
-        TODAY,
-    )
-    .await
-    .expect("handled");
+    let handled = handle(&publisher, &detection, &Context::default(), &raw, TODAY)
+        .await
+        .expect("handled");
 
     assert!(publisher.0.lock().expect("lock").is_empty());
     assert_eq!(
@@ -128,7 +120,7 @@ async fn a_suppressed_event_publishes_nothing_and_reports_the_reason() {
 async fn a_forwarded_copy_of_an_alerted_event_is_acknowledged_without_a_second_alert() {
     let publisher = Recording::default();
     let every = Detection::from(Selection::every());
-    let recent = RecentEvents::default();
+    let context = Context::default();
     let original = sample("iam-create-access-key-root-self");
     // Forwarding to another bus gives the event a new envelope id; the
     // CloudTrail record, and its eventID, stay the same.
@@ -136,12 +128,18 @@ async fn a_forwarded_copy_of_an_alerted_event_is_acknowledged_without_a_second_a
     forwarded["id"] = "7f0c8a61-0000-4000-8000-forwarded0001".into();
     forwarded["region"] = "eu-west-1".into();
 
-    let first = handle(&publisher, &every, &recent, &common::raw(&original), TODAY)
+    let first = handle(&publisher, &every, &context, &common::raw(&original), TODAY)
         .await
         .expect("published");
-    let second = handle(&publisher, &every, &recent, &common::raw(&forwarded), TODAY)
-        .await
-        .expect("acknowledged");
+    let second = handle(
+        &publisher,
+        &every,
+        &context,
+        &common::raw(&forwarded),
+        TODAY,
+    )
+    .await
+    .expect("acknowledged");
 
     assert_eq!(publisher.0.lock().expect("lock").len(), 1);
     assert_eq!(
@@ -154,17 +152,95 @@ async fn a_forwarded_copy_of_an_alerted_event_is_acknowledged_without_a_second_a
 #[tokio::test]
 async fn an_event_whose_publish_failed_is_alerted_when_delivered_again() {
     let every = Detection::from(Selection::every());
-    let recent = RecentEvents::default();
+    let context = Context::default();
     let raw = common::raw(&sample("iam-create-access-key-root-self"));
 
-    handle(&Failing, &every, &recent, &raw, TODAY)
+    handle(&Failing, &every, &context, &raw, TODAY)
         .await
         .expect_err("publish failed");
     let publisher = Recording::default();
-    let retried = handle(&publisher, &every, &recent, &raw, TODAY)
+    let retried = handle(&publisher, &every, &context, &raw, TODAY)
         .await
         .expect("published");
 
     assert!(!retried.duplicate);
     assert_eq!(publisher.0.lock().expect("lock").len(), 1);
+}
+
+/// A context whose account names come from Organizations, answered by `rule`.
+fn naming(rule: &aws_smithy_mocks::Rule) -> Context {
+    let client = aws_smithy_mocks::mock_client!(
+        aws_sdk_organizations,
+        aws_smithy_mocks::RuleMode::MatchAny,
+        [rule]
+    );
+    Context {
+        accounts: handler::accounts::AccountNames::from_organizations(client),
+        ..Context::default()
+    }
+}
+
+/// The e-mail text and the JSON document of a published message.
+fn bodies(message: &Message) -> (String, serde_json::Value) {
+    let body: serde_json::Value = serde_json::from_str(&message.body).expect("body");
+    let document = serde_json::from_str(body["sqs"].as_str().expect("sqs")).expect("document");
+    (body["email"].as_str().expect("email").to_owned(), document)
+}
+
+#[tokio::test]
+async fn alerts_name_the_account_from_organizations_asking_once_per_account() {
+    use aws_sdk_organizations::operation::describe_account::DescribeAccountOutput;
+    use aws_sdk_organizations::types::Account;
+    let describe = aws_smithy_mocks::mock!(aws_sdk_organizations::Client::describe_account)
+        .match_requests(|request| request.account_id() == Some("111122223333"))
+        .then_output(|| {
+            DescribeAccountOutput::builder()
+                .account(Account::builder().id("111122223333").name("Production").build())
+                .build()
+        });
+    let context = naming(&describe);
+    let publisher = Recording::default();
+    let every = Detection::from(Selection::every());
+
+    for name in ["iam-create-access-key-root-self", "cloudtrail-change-stop-logging"] {
+        handle(&publisher, &every, &context, &common::raw(&sample(name)), TODAY)
+            .await
+            .expect("published");
+    }
+
+    assert_eq!(describe.num_calls(), 1);
+    let sent = publisher.0.lock().expect("lock");
+    for message in sent.iter() {
+        let (email, document) = bodies(message);
+        assert!(email.contains("Account:   111122223333 (Production)\n"), "{email}");
+        assert_eq!(document["account_name"], "Production");
+    }
+}
+
+#[tokio::test]
+async fn an_account_name_organizations_refuses_leaves_the_alert_with_the_id_alone() {
+    use aws_sdk_organizations::operation::describe_account::DescribeAccountError;
+    use aws_sdk_organizations::types::error::AccessDeniedException;
+    let describe = aws_smithy_mocks::mock!(aws_sdk_organizations::Client::describe_account)
+        .then_error(|| {
+            DescribeAccountError::AccessDeniedException(
+                AccessDeniedException::builder().message("not the management account").build(),
+            )
+        });
+    let context = naming(&describe);
+    let publisher = Recording::default();
+    let every = Detection::from(Selection::every());
+
+    for name in ["iam-create-access-key-root-self", "cloudtrail-change-stop-logging"] {
+        handle(&publisher, &every, &context, &common::raw(&sample(name)), TODAY)
+            .await
+            .expect("published all the same");
+    }
+
+    assert_eq!(describe.num_calls(), 1, "a refusal is remembered");
+    let sent = publisher.0.lock().expect("lock");
+    assert_eq!(sent.len(), 2);
+    let (email, document) = bodies(&sent[0]);
+    assert!(email.contains("Account:   111122223333\n"), "{email}");
+    assert!(document.get("account_name").is_none());
 }

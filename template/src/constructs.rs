@@ -236,6 +236,29 @@ impl Function {
         self.id.get_att("Arn")
     }
 
+    /// Lets the function read the names of the organization's accounts
+    /// (`organizations:DescribeAccount`), when `admits` holds.
+    pub fn grant_account_names(
+        &self,
+        stack: &mut Stack,
+        organization: &LogicalId,
+        admits: &LogicalId,
+    ) {
+        let account = Value::sub(format!(
+            "arn:${{AWS::Partition}}:organizations::*:account/${{{}}}/*",
+            organization.as_str()
+        ));
+        let grant = self.role.attach(
+            stack,
+            "AccountNames",
+            vec![Statement::allow(
+                &["organizations:DescribeAccount"],
+                vec![account],
+            )],
+        );
+        stack.set_condition(&grant, admits);
+    }
+
     /// Sends failed asynchronous invocations (after `retries`) to `queue`.
     pub fn dead_letter(&self, stack: &mut Stack, queue: &Queue, key: &Key, retries: u32) {
         let policy = self.role.attach(
@@ -596,12 +619,14 @@ impl Bus {
 
     /// Lets the accounts of the organization named by the `organization`
     /// parameter put events on the bus, through `aws:PrincipalOrgID`; with the
-    /// parameter empty there is no policy, and only the account's own roles may.
-    pub fn admit_organization(&self, stack: &mut Stack, organization: &LogicalId) {
-        let admits = stack.add_condition(
-            "AdmitsOrganization",
-            crate::stack::Condition::NotEmpty(organization.reference()),
-        );
+    /// parameter empty (`admits` false) there is no policy, and only the
+    /// account's own roles may.
+    pub fn admit_organization(
+        &self,
+        stack: &mut Stack,
+        organization: &LogicalId,
+        admits: &LogicalId,
+    ) {
         let statement = Statement::allow(&["events:PutEvents"], vec![self.arn()])
             .principal(Principal::Any)
             .condition(json!({"StringEquals": {"aws:PrincipalOrgID": organization.reference()}}));
@@ -611,6 +636,6 @@ impl Bus {
             statement,
         };
         let id = stack.add(&format!("{}Policy", self.id.as_str()), &policy);
-        stack.set_condition(&id, &admits);
+        stack.set_condition(&id, admits);
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 
 use crate::constructs::{Bus, Function, FunctionProps, Key, Queue, Rule, Topic};
-use crate::intrinsic::Value;
+use crate::intrinsic::{LogicalId, Value};
 use crate::patterns::{self, MAX_RULES_PER_BUS};
 use crate::stack::{Condition, Export, Output, Parameter, Stack, SynthError};
 
@@ -17,6 +17,8 @@ const RETENTION_DAYS: &[u32] = &[
 ];
 /// Output naming the forwarding bus's ARN.
 pub const FORWARDING_BUS_OUTPUT: &str = "ForwardingBusArn";
+/// The handler's environment variable naming the organization (empty for none).
+const ORGANIZATION_VARIABLE: &str = "ORGANIZATION_ID";
 /// Parameter listing the regions of the home account's forwarder stacks.
 pub const FORWARDER_REGIONS_PARAMETER: &str = "ForwarderRegions";
 /// Parameter naming the organization whose accounts may forward events.
@@ -164,7 +166,11 @@ impl SecurityMonitor {
                 window,
             )
         });
+        let organization = props.forwarding.then(|| organization_parameter(stack));
         let mut environment = BTreeMap::from([("TOPIC_ARN".to_owned(), topic.arn())]);
+        if let Some((organization, _)) = &organization {
+            environment.insert(ORGANIZATION_VARIABLE.to_owned(), organization.reference());
+        }
         if let Some((queue, _)) = &digests {
             environment.insert("DIGEST_QUEUE_URL".to_owned(), queue.url());
         }
@@ -187,21 +193,7 @@ impl SecurityMonitor {
         skip_function_checks(stack, &function);
         topic.grant_publish(stack, &function);
         function.dead_letter(stack, &dead_letters, &key, 2);
-        let forwarding = props.forwarding.then(|| {
-            let organization = stack.add_parameter(
-                ORGANIZATION_PARAMETER,
-                Parameter {
-                    allowed_pattern: Some("^$|^o-[a-z0-9]{10,32}$".into()),
-                    constraint_description: Some(
-                        "an organization id (o-...), or empty for this account only".into(),
-                    ),
-                    ..parameter(
-                        "Organization whose accounts may forward events here (empty: this account only)",
-                        "Organization id",
-                        Some(""),
-                    )
-                },
-            );
+        let forwarding = organization.map(|(organization, admits)| {
             let regions = stack.add_parameter(
                 FORWARDER_REGIONS_PARAMETER,
                 parameter(
@@ -221,7 +213,8 @@ impl SecurityMonitor {
                 "ForwardingBus",
                 Value::sub("${AWS::StackName}-forwarded"),
             );
-            bus.admit_organization(stack, &organization);
+            bus.admit_organization(stack, &organization, &admits);
+            function.grant_account_names(stack, &organization, &admits);
             bus
         });
         let mut rule_ids = Vec::new();
@@ -309,6 +302,29 @@ impl SecurityMonitor {
             dead_letters,
         })
     }
+}
+
+/// The `OrganizationId` parameter, and the condition that it names one.
+fn organization_parameter(stack: &mut Stack) -> (LogicalId, LogicalId) {
+    let organization = stack.add_parameter(
+        ORGANIZATION_PARAMETER,
+        Parameter {
+            allowed_pattern: Some("^$|^o-[a-z0-9]{10,32}$".into()),
+            constraint_description: Some(
+                "an organization id (o-...), or empty for this account only".into(),
+            ),
+            ..parameter(
+                "Organization whose accounts may forward events here (empty: this account only)",
+                "Organization id",
+                Some(""),
+            )
+        },
+    );
+    let admits = stack.add_condition(
+        "AdmitsOrganization",
+        Condition::NotEmpty(organization.reference()),
+    );
+    (organization, admits)
 }
 
 /// Checks the props; returns the rule patterns (and whether each is read-only).
