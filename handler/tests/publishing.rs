@@ -195,24 +195,41 @@ async fn alerts_name_the_account_from_organizations_asking_once_per_account() {
         .match_requests(|request| request.account_id() == Some("111122223333"))
         .then_output(|| {
             DescribeAccountOutput::builder()
-                .account(Account::builder().id("111122223333").name("Production").build())
+                .account(
+                    Account::builder()
+                        .id("111122223333")
+                        .name("Production")
+                        .build(),
+                )
                 .build()
         });
     let context = naming(&describe);
     let publisher = Recording::default();
     let every = Detection::from(Selection::every());
 
-    for name in ["iam-create-access-key-root-self", "cloudtrail-change-stop-logging"] {
-        handle(&publisher, &every, &context, &common::raw(&sample(name)), TODAY)
-            .await
-            .expect("published");
+    for name in [
+        "iam-create-access-key-root-self",
+        "cloudtrail-change-stop-logging",
+    ] {
+        handle(
+            &publisher,
+            &every,
+            &context,
+            &common::raw(&sample(name)),
+            TODAY,
+        )
+        .await
+        .expect("published");
     }
 
     assert_eq!(describe.num_calls(), 1);
     let sent = publisher.0.lock().expect("lock");
     for message in sent.iter() {
         let (email, document) = bodies(message);
-        assert!(email.contains("Account:   111122223333 (Production)\n"), "{email}");
+        assert!(
+            email.contains("Account:   111122223333 (Production)\n"),
+            "{email}"
+        );
         assert_eq!(document["account_name"], "Production");
     }
 }
@@ -224,17 +241,28 @@ async fn an_account_name_organizations_refuses_leaves_the_alert_with_the_id_alon
     let describe = aws_smithy_mocks::mock!(aws_sdk_organizations::Client::describe_account)
         .then_error(|| {
             DescribeAccountError::AccessDeniedException(
-                AccessDeniedException::builder().message("not the management account").build(),
+                AccessDeniedException::builder()
+                    .message("not the management account")
+                    .build(),
             )
         });
     let context = naming(&describe);
     let publisher = Recording::default();
     let every = Detection::from(Selection::every());
 
-    for name in ["iam-create-access-key-root-self", "cloudtrail-change-stop-logging"] {
-        handle(&publisher, &every, &context, &common::raw(&sample(name)), TODAY)
-            .await
-            .expect("published all the same");
+    for name in [
+        "iam-create-access-key-root-self",
+        "cloudtrail-change-stop-logging",
+    ] {
+        handle(
+            &publisher,
+            &every,
+            &context,
+            &common::raw(&sample(name)),
+            TODAY,
+        )
+        .await
+        .expect("published all the same");
     }
 
     assert_eq!(describe.num_calls(), 1, "a refusal is remembered");

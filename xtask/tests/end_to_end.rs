@@ -367,7 +367,10 @@ async fn the_handler_returns_an_error_to_the_runtime_api_when_sns_is_gone() {
     ));
 
     drop(emulator);
-    let outcome = api.invoke(&event, timeout).expect("second invocation");
+    // Another call (a repeat of the first would be acknowledged without publishing).
+    let mut another = event.clone();
+    another["detail"]["eventID"] = "e2e-sns-gone-second-call".into();
+    let outcome = api.invoke(&another, timeout).expect("second invocation");
 
     let Outcome::Error(error) = outcome else {
         panic!("expected an error, got {outcome:?}")
