@@ -52,6 +52,20 @@ struct HandlerAsset {
     size: u64,
 }
 
+/// Largest template CloudFormation takes in a request body (`TemplateBody`).
+pub const MAX_TEMPLATE_BYTES: usize = 51_200;
+
+/// Refuses a template CloudFormation would refuse in a request body.
+pub fn check_size(file: &str, yaml: &str) -> Result<()> {
+    if yaml.len() > MAX_TEMPLATE_BYTES {
+        bail!(
+            "{file} is {} bytes, over the {MAX_TEMPLATE_BYTES} CloudFormation accepts in a request: enable fewer monitors or shorten custom patterns",
+            yaml.len()
+        );
+    }
+    Ok(())
+}
+
 /// The default output directory.
 pub fn default_dir() -> PathBuf {
     workspace::target_dir().join("synth")
@@ -62,9 +76,11 @@ pub fn default_dir() -> PathBuf {
 pub fn write(dir: &Path, config: &Config, binary: Option<&Path>) -> Result<Assembly> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let template = app::stack(&config.props)?.to_yaml()?;
+    check_size(TEMPLATE_FILE, &template)?;
     let settings = serde_json::to_string_pretty(&config.settings)? + "\n";
     let forwarder = if config.props.forwarding {
         let yaml = app::forwarder_stack(&app::forwarder_props(&config.detection))?.to_yaml()?;
+        check_size(FORWARDER_TEMPLATE_FILE, &yaml)?;
         let path = dir.join(FORWARDER_TEMPLATE_FILE);
         fs::write(&path, &yaml).with_context(|| format!("writing {}", path.display()))?;
         Some(yaml)
@@ -151,4 +167,21 @@ pub fn read(dir: &Path) -> Result<Assembly> {
         forwarder,
         handler,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_template_over_cloudformations_request_limit_is_refused_with_its_size() {
+        let big = "x".repeat(MAX_TEMPLATE_BYTES + 1);
+        assert!(check_size(TEMPLATE_FILE, &"x".repeat(MAX_TEMPLATE_BYTES)).is_ok());
+        assert_eq!(
+            check_size(TEMPLATE_FILE, &big)
+                .expect_err("too big")
+                .to_string(),
+            "trailwatch.template.yaml is 51201 bytes, over the 51200 CloudFormation accepts in a request: enable fewer monitors or shorten custom patterns"
+        );
+    }
 }
