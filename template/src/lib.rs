@@ -16,6 +16,6 @@ pub use forwarder::ForwarderProps;
 pub use intrinsic::{LogicalId, Pseudo, Value};
 pub use monitor::{
     FORWARDER_REGIONS_PARAMETER, FORWARDING_BUS_OUTPUT, MAX_DIGEST_WINDOW_SECONDS,
-    ORGANIZATION_PARAMETER, SecurityMonitor, SecurityMonitorProps,
+    ORGANIZATION_PARAMETER, SecurityMonitor, SecurityMonitorProps, forwarding_bus_name,
 };
 pub use stack::{Stack, SynthError};

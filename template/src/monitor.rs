@@ -15,6 +15,11 @@ const RETENTION_DAYS: &[u32] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
     3288, 3653,
 ];
+/// The forwarding bus's name for a stack named `stack`.
+pub fn forwarding_bus_name(stack: &str) -> String {
+    format!("{stack}-forwarded")
+}
+
 /// Output naming the forwarding bus's ARN.
 pub const FORWARDING_BUS_OUTPUT: &str = "ForwardingBusArn";
 /// The handler's environment variable naming the organization (empty for none).
@@ -211,7 +216,7 @@ impl SecurityMonitor {
             let bus = Bus::new(
                 stack,
                 "ForwardingBus",
-                Value::sub("${AWS::StackName}-forwarded"),
+                Value::sub(forwarding_bus_name("${AWS::StackName}")),
             );
             bus.admit_organization(stack, &organization, &admits);
             function.grant_account_names(stack, &organization, &admits);

@@ -9,14 +9,18 @@ use anyhow::{Context, Result, bail};
 use aws_config::SdkConfig;
 use template::assets::BUCKET_OUTPUT;
 use template::forwarder::HOME_BUS_PARAMETER;
-use template::{FORWARDER_REGIONS_PARAMETER, FORWARDING_BUS_OUTPUT, ORGANIZATION_PARAMETER};
+use template::{
+    FORWARDER_REGIONS_PARAMETER, FORWARDING_BUS_OUTPUT, ORGANIZATION_PARAMETER, forwarding_bus_name,
+};
 
 use crate::app;
 use crate::assembly::Assembly;
 use crate::assembly::FORWARDER_TEMPLATE_FILE;
 use crate::assets::{self, ASSETS_STACK, Published};
 use crate::aws::{explain, region};
-use crate::cloudformation::{Approval, Deployed, Driver, PlannedChange, StackSpec, confirm};
+use crate::cloudformation::{
+    Approval, Deployed, Driver, PlannedChange, StackSpec, approve, confirm,
+};
 use crate::config::Config;
 use crate::fleet::{self, Organization, Regions};
 use crate::forwarders::{self, Forwarders, Outcome, RegionOutcome};
@@ -180,16 +184,14 @@ pub async fn deploy(
         spec.parameters
             .insert(ORGANIZATION_PARAMETER.to_owned(), id.unwrap_or_default());
     }
-    let stack = session.driver.deploy(&spec, approval).await?;
-    if let Some(forwarder) = &forwarder {
-        let bus = home_bus(&stack.outputs)?;
-        outcomes.extend(
-            session
-                .forwarders()
-                .deploy(&wanted, forwarder, &bus, approval)
-                .await,
-        );
-    }
+    let (stack, forwarded) = match &forwarder {
+        None => (session.driver.deploy(&spec, approval).await?, Vec::new()),
+        Some(forwarder) => {
+            let bus = forwarding_bus(session, config).await?;
+            deploy_with_forwarders(session, &spec, forwarder, &wanted, &bus, approval).await?
+        }
+    };
+    outcomes.extend(forwarded);
     let organization = match organization {
         Some((settings, facts)) => {
             let template = assembly
@@ -238,6 +240,90 @@ pub async fn deploy(
         forwarders: outcomes,
         organization,
     })
+}
+
+/// Plans the home stack and every forwarder at once, asks once for all their
+/// security-relevant changes, and executes them all at once: the forwarders
+/// target the home bus by its ARN, which is known before it exists (events
+/// forwarded before it does are retried for a day).
+async fn deploy_with_forwarders(
+    session: &Session,
+    home: &StackSpec,
+    forwarder: &StackSpec,
+    regions: &BTreeSet<String>,
+    bus: &str,
+    approval: Approval,
+) -> Result<(Deployed, Vec<RegionOutcome>)> {
+    let forwarders = session.forwarders();
+    let driver = session
+        .driver
+        .clone()
+        .reporting_to(forwarders.progress(&session.region));
+    let (home_plan, plans) =
+        tokio::join!(driver.plan(home), forwarders.plan(regions, forwarder, bus));
+    let home_plan = match home_plan {
+        Ok(plan) => plan,
+        Err(error) => {
+            forwarders.discard(plans, &error).await;
+            return Err(error);
+        }
+    };
+    driver.print_plan(&home_plan);
+    if let Err(error) = approve(
+        home_plan.security_relevant() + plans.security_relevant(),
+        approval,
+    ) {
+        driver.discard(&home_plan).await?;
+        forwarders.discard(plans, &error).await;
+        return Err(error);
+    }
+    let (stack, outcomes) = tokio::join!(driver.execute(home_plan), forwarders.execute(plans));
+    let stack = stack?;
+    let deployed_bus = home_bus(&stack.outputs)?;
+    if deployed_bus != bus {
+        bail!(
+            "the forwarders target {bus} but the home stack's bus is {deployed_bus}: deploy again"
+        );
+    }
+    Ok((stack, outcomes))
+}
+
+/// The home stack's forwarding bus: its output when deployed, else the ARN it
+/// will have (CloudFormation names it `<stack>-forwarded`).
+async fn forwarding_bus(session: &Session, config: &Config) -> Result<String> {
+    if let Some(bus) = session
+        .driver
+        .outputs(&config.stack_name)
+        .await?
+        .remove(FORWARDING_BUS_OUTPUT)
+    {
+        return Ok(bus);
+    }
+    let caller = aws_sdk_sts::Client::new(&session.sdk)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| explain("sts:GetCallerIdentity", e))?;
+    let account = caller
+        .account()
+        .context("GetCallerIdentity named no account")?;
+    Ok(format!(
+        "arn:{}:events:{}:{account}:event-bus/{}",
+        partition(&session.region),
+        session.region,
+        forwarding_bus_name(&config.stack_name)
+    ))
+}
+
+/// The AWS partition of a region.
+fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
 }
 
 /// The regions the organization's StackSet targets: as configured, else the

@@ -12,7 +12,7 @@ use indicatif::MultiProgress;
 use template::forwarder::HOME_BUS_PARAMETER;
 use tokio::task::JoinSet;
 
-use crate::cloudformation::{Approval, Driver, PlannedChange, Progress, StackSpec, approve};
+use crate::cloudformation::{Driver, Plan, PlannedChange, Progress, StackSpec};
 
 /// The forwarder stack's name for a home stack.
 pub fn stack_name(home_stack: &str) -> String {
@@ -61,6 +61,24 @@ impl fmt::Display for Outcome {
     }
 }
 
+/// The forwarders' change sets ready to execute, and the regions where
+/// computing one failed.
+#[derive(Debug, Default)]
+pub struct Plans {
+    ready: Vec<(String, Plan)>,
+    failed: Vec<RegionOutcome>,
+}
+
+impl Plans {
+    /// The security-relevant changes across the regions.
+    pub fn security_relevant(&self) -> usize {
+        self.ready
+            .iter()
+            .map(|(_, plan)| plan.security_relevant())
+            .sum()
+    }
+}
+
 /// Clients for the forwarder stacks, one driver per region.
 #[derive(Debug, Clone)]
 pub struct Forwarders {
@@ -89,49 +107,55 @@ impl Forwarders {
             .reporting_to(Progress::labelled(&self.bars, region))
     }
 
-    /// Deploys `template` as the forwarder `stack` in every region, targeting
-    /// `home_bus`: all change sets first, one approval for all, then every
-    /// region at once.
-    pub async fn deploy(
+    /// Where one more stack (the home one) reports alongside the regions.
+    pub fn progress(&self, label: &str) -> Progress {
+        Progress::labelled(&self.bars, label)
+    }
+
+    /// Computes the forwarder `spec`'s change set in every region at once,
+    /// targeting `home_bus`, and prints each.
+    pub async fn plan(
         &self,
         regions: &BTreeSet<String>,
         spec: &StackSpec,
         home_bus: &str,
-        approval: Approval,
-    ) -> Vec<RegionOutcome> {
+    ) -> Plans {
         let mut spec = spec.clone();
         spec.parameters
             .insert(HOME_BUS_PARAMETER.to_owned(), home_bus.to_owned());
-        let plans = self
+        let planned = self
             .each(regions, move |driver| {
                 let spec = spec.clone();
                 async move { driver.plan(&spec).await }
             })
             .await;
-        let mut ready = Vec::new();
-        let mut outcomes = Vec::new();
-        for (region, plan) in plans {
+        let mut plans = Plans::default();
+        for (region, plan) in planned {
             match plan {
                 Ok(plan) => {
                     self.driver(&region).print_plan(&plan);
-                    ready.push((region, plan));
+                    plans.ready.push((region, plan));
                 }
-                Err(error) => outcomes.push(failed(region, &error)),
+                Err(error) => plans.failed.push(failed(region, &error)),
             }
         }
-        let relevant = ready.iter().map(|(_, plan)| plan.security_relevant()).sum();
-        if let Err(error) = self.bars.suspend(|| approve(relevant, approval)) {
-            for (region, plan) in ready {
-                let _ = self.driver(&region).discard(&plan).await;
-                outcomes.push(RegionOutcome {
-                    region,
-                    result: Outcome::Failed(format!("{error:#}")),
-                });
-            }
-            return sorted(outcomes);
+        plans
+    }
+
+    /// Deletes the planned change sets: the deploy did not go ahead because of `reason`.
+    pub async fn discard(&self, plans: Plans, reason: &anyhow::Error) -> Vec<RegionOutcome> {
+        let mut outcomes = plans.failed;
+        for (region, plan) in plans.ready {
+            let _ = self.driver(&region).discard(&plan).await;
+            outcomes.push(failed(region, reason));
         }
+        sorted(outcomes)
+    }
+
+    /// Executes the planned change sets in every region at once.
+    pub async fn execute(&self, plans: Plans) -> Vec<RegionOutcome> {
         let mut running = JoinSet::new();
-        for (region, plan) in ready {
+        for (region, plan) in plans.ready {
             let driver = self.driver(&region);
             running.spawn(async move {
                 let result = match driver.execute(plan).await {
@@ -144,6 +168,7 @@ impl Forwarders {
                 RegionOutcome { region, result }
             });
         }
+        let mut outcomes = plans.failed;
         outcomes.extend(running.join_all().await);
         sorted(outcomes)
     }

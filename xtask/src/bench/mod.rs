@@ -18,9 +18,11 @@ use crate::cloudformation::Approval;
 use crate::config::{self, Config, ConfigArgs};
 use crate::deploy::{self, Session};
 use crate::emulator::Emulator;
+use crate::fleet::Regions;
 use crate::runtime_api::{HandlerEnv, HandlerProcess, RuntimeApi};
 use crate::{demo, simulate, tools, workspace};
 use figures::{Runtime, Summary, median, percentile};
+use handler::catalog::GLOBAL_REGION;
 
 /// Cold starts per runtime.
 const COLD_RUNS: usize = 5;
@@ -28,9 +30,34 @@ const COLD_RUNS: usize = 5;
 const WARM_INVOCATIONS: usize = 200;
 /// Runs of each tool command.
 const TOOL_RUNS: usize = 20;
+/// First deploys per configuration (each from an emptied emulator).
+const REGION_RUNS: usize = 5;
 const TIMEOUT: Duration = Duration::from_secs(60);
 /// The Python reference handler (the original design's Lambda).
 const REFERENCE_HANDLER: &str = include_str!("reference_handler.py");
+
+/// Runs only the first-deploy measurement of one region and of five, and prints it.
+pub fn run_regions(args: &ConfigArgs) -> Result<()> {
+    tools::ensure()?;
+    let config = config::load(args)?;
+    let binary = artifact::build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let figures = runtime.block_on(async {
+        let emulator = Emulator::start()?;
+        region_speed(&emulator, &config, &binary).await
+    })?;
+    let one = figures[0].1;
+    for (name, median, _) in &figures {
+        println!(
+            "{name}: median {:.0} ms ({:.2}x one region)",
+            median.as_secs_f64() * 1000.0,
+            median.as_secs_f64() / one.as_secs_f64()
+        );
+    }
+    Ok(())
+}
 
 /// Runs every benchmark with the configuration `args` and writes the report.
 pub fn run(args: &ConfigArgs) -> Result<()> {
@@ -95,7 +122,7 @@ pub fn run(args: &ConfigArgs) -> Result<()> {
                 &out,
             )?,
         ];
-        let tools = tool_speed(&emulator, &config, &assembly, args).await?;
+        let tools = tool_speed(&emulator, &config, &assembly, &binary, args).await?;
         anyhow::Ok((runtimes, tools))
     })?;
     eprintln!("bench: criterion (parse + assess + render per sample)");
@@ -222,6 +249,7 @@ async fn tool_speed(
     emulator: &Emulator,
     config: &Config,
     assembly: &Assembly,
+    binary: &Path,
     args: &ConfigArgs,
 ) -> Result<Vec<(String, Duration, Duration)>> {
     eprintln!("bench: tool speed");
@@ -255,7 +283,8 @@ async fn tool_speed(
         deploy::diff(&session, config, assembly).await?;
         diff.push(at.elapsed());
     }
-    Ok(vec![
+    let mut figures = region_speed(emulator, config, binary).await?;
+    figures.extend([
         (
             "synth (xtask binary, process)".into(),
             median(&mut synth),
@@ -270,6 +299,62 @@ async fn tool_speed(
             "diff (emulator)".into(),
             median(&mut diff),
             Duration::from_secs(2),
+        ),
+    ]);
+    Ok(figures)
+}
+
+/// Regions of the five-region deploy besides the home (us-east-1).
+const FORWARDER_REGIONS: [&str; 4] = ["eu-west-1", "eu-central-1", "ap-southeast-2", "us-west-2"];
+
+/// First deploys on an emptied emulator: the home stack alone, and the home
+/// stack with forwarders in four more regions (deployed in parallel). The
+/// target of the second is five times the first, the cost of one region after another.
+pub async fn region_speed(
+    emulator: &Emulator,
+    config: &Config,
+    binary: &Path,
+) -> Result<Vec<(String, Duration, Duration)>> {
+    eprintln!("bench: first deploys, one region and five");
+    let dir = workspace::target_dir().join("bench/regions");
+    let mut one = config.clone();
+    one.region = Some(GLOBAL_REGION.into());
+    one.regions = None;
+    one.props.forwarding = one.forwards();
+    let mut five = one.clone();
+    five.regions = Some(Regions::Listed(
+        FORWARDER_REGIONS.iter().map(|r| (*r).to_owned()).collect(),
+    ));
+    five.props.forwarding = five.forwards();
+    let assemblies = [
+        assembly::write(&dir.join("one"), &one, Some(binary))?,
+        assembly::write(&dir.join("five"), &five, Some(binary))?,
+    ];
+    let session = Session::new(&emulator.sdk_config().await, Duration::from_millis(20));
+    let mut times = [Vec::new(), Vec::new()];
+    for _ in 0..REGION_RUNS {
+        for ((config, assembly), times) in [&one, &five].iter().zip(&assemblies).zip(&mut times) {
+            emulator.reset()?;
+            let at = Instant::now();
+            let report = deploy::deploy(&session, config, assembly, Approval::Given).await?;
+            times.push(at.elapsed());
+            if let Some(failed) = crate::forwarders::failures(&report.forwarders) {
+                bail!("the five-region deploy failed in {failed}");
+            }
+        }
+    }
+    let [mut one, mut five] = times;
+    let one = median(&mut one);
+    Ok(vec![
+        (
+            "first deploy, one region (emulator)".into(),
+            one,
+            Duration::from_secs(10),
+        ),
+        (
+            "first deploy, five regions (emulator)".into(),
+            median(&mut five),
+            one * 5,
         ),
     ])
 }

@@ -88,6 +88,9 @@ pub enum Command {
         /// The configuration the handler runs with, as for deploy.
         #[command(flatten)]
         config: crate::config::ConfigArgs,
+        /// Measure only first deploys of one region and of five on the emulator.
+        #[arg(long)]
+        regions_only: bool,
     },
 }
 
@@ -114,7 +117,11 @@ impl Command {
                 format,
                 update_readme,
             } => monitors::run(format, update_readme),
-            Command::Bench { config } => crate::bench::run(&config),
+            Command::Bench {
+                config,
+                regions_only: true,
+            } => crate::bench::run_regions(&config),
+            Command::Bench { config, .. } => crate::bench::run(&config),
             Command::Diff(args) => stack::diff(args),
             Command::Destroy(args) => stack::destroy(args),
         }
