@@ -52,14 +52,18 @@ struct HandlerAsset {
     size: u64,
 }
 
-/// Largest template CloudFormation takes in a request body (`TemplateBody`).
-pub const MAX_TEMPLATE_BYTES: usize = 51_200;
+/// Largest template CloudFormation takes in a request body (`TemplateBody`);
+/// deploy uploads a larger home template to the assets bucket.
+pub const MAX_TEMPLATE_BODY_BYTES: usize = 51_200;
+/// Largest template CloudFormation reads from S3 (the quotas page's figure).
+pub const MAX_TEMPLATE_URL_BYTES: usize = 460_800;
 
-/// Refuses a template CloudFormation would refuse in a request body.
-pub fn check_size(file: &str, yaml: &str) -> Result<()> {
-    if yaml.len() > MAX_TEMPLATE_BYTES {
+/// Refuses a template over `limit` bytes, the most CloudFormation takes the
+/// way it will be passed.
+pub fn check_size(file: &str, yaml: &str, limit: usize) -> Result<()> {
+    if yaml.len() > limit {
         bail!(
-            "{file} is {} bytes, over the {MAX_TEMPLATE_BYTES} CloudFormation accepts in a request: enable fewer monitors or shorten custom patterns",
+            "{file} is {} bytes, over the {limit} CloudFormation accepts for it: enable fewer monitors or shorten custom patterns",
             yaml.len()
         );
     }
@@ -76,11 +80,12 @@ pub fn default_dir() -> PathBuf {
 pub fn write(dir: &Path, config: &Config, binary: Option<&Path>) -> Result<Assembly> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let template = app::stack(&config.props)?.to_yaml()?;
-    check_size(TEMPLATE_FILE, &template)?;
+    check_size(TEMPLATE_FILE, &template, MAX_TEMPLATE_URL_BYTES)?;
     let settings = serde_json::to_string_pretty(&config.settings)? + "\n";
     let forwarder = if config.props.forwarding {
         let yaml = app::forwarder_stack(&app::forwarder_props(&config.detection))?.to_yaml()?;
-        check_size(FORWARDER_TEMPLATE_FILE, &yaml)?;
+        // Forwarder regions have no assets bucket, and StackSets take it in the request.
+        check_size(FORWARDER_TEMPLATE_FILE, &yaml, MAX_TEMPLATE_BODY_BYTES)?;
         let path = dir.join(FORWARDER_TEMPLATE_FILE);
         fs::write(&path, &yaml).with_context(|| format!("writing {}", path.display()))?;
         Some(yaml)
@@ -174,14 +179,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_template_over_cloudformations_request_limit_is_refused_with_its_size() {
-        let big = "x".repeat(MAX_TEMPLATE_BYTES + 1);
-        assert!(check_size(TEMPLATE_FILE, &"x".repeat(MAX_TEMPLATE_BYTES)).is_ok());
+    fn a_template_over_cloudformations_limit_is_refused_with_its_size() {
+        let limit = MAX_TEMPLATE_BODY_BYTES;
+        assert!(check_size(FORWARDER_TEMPLATE_FILE, &"x".repeat(limit), limit).is_ok());
         assert_eq!(
-            check_size(TEMPLATE_FILE, &big)
+            check_size(FORWARDER_TEMPLATE_FILE, &"x".repeat(limit + 1), limit)
                 .expect_err("too big")
                 .to_string(),
-            "trailwatch.template.yaml is 51201 bytes, over the 51200 CloudFormation accepts in a request: enable fewer monitors or shorten custom patterns"
+            "trailwatch-forwarder.template.yaml is 51201 bytes, over the 51200 CloudFormation accepts for it: enable fewer monitors or shorten custom patterns"
         );
     }
 }

@@ -29,11 +29,20 @@ const SECURITY_TYPES: &[&str] = &[
     "AWS::S3::BucketPolicy",
 ];
 
+/// A template as CloudFormation takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Template {
+    /// In the request (at most 51,200 bytes).
+    Body(String),
+    /// In S3, at this URL (larger templates).
+    Url(String),
+}
+
 /// What to deploy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackSpec {
     pub name: String,
-    pub template_body: String,
+    pub template: Template,
     pub parameters: BTreeMap<String, String>,
     pub tags: BTreeMap<String, String>,
 }
@@ -365,7 +374,14 @@ impl Driver {
             .stack_name(&spec.name)
             .change_set_name(&name)
             .change_set_type(kind)
-            .template_body(&spec.template_body)
+            .set_template_body(match &spec.template {
+                Template::Body(body) => Some(body.clone()),
+                Template::Url(_) => None,
+            })
+            .set_template_url(match &spec.template {
+                Template::Url(url) => Some(url.clone()),
+                Template::Body(_) => None,
+            })
             .set_parameters(Some(
                 spec.parameters
                     .iter()

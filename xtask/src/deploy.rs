@@ -15,11 +15,13 @@ use template::{
 
 use crate::app;
 use crate::assembly::Assembly;
-use crate::assembly::FORWARDER_TEMPLATE_FILE;
+use crate::assembly::{
+    FORWARDER_TEMPLATE_FILE, MAX_TEMPLATE_BODY_BYTES, TEMPLATE_FILE, check_size,
+};
 use crate::assets::{self, ASSETS_STACK, Published};
 use crate::aws::{explain, region};
 use crate::cloudformation::{
-    Approval, Deployed, Driver, PlannedChange, StackSpec, approve, confirm,
+    Approval, Deployed, Driver, PlannedChange, StackSpec, Template, approve, confirm,
 };
 use crate::config::Config;
 use crate::fleet::{self, Organization, Regions};
@@ -176,7 +178,7 @@ pub async fn deploy(
     let mut outcomes = remove_dropped(session, config, &wanted, approval).await?;
     let bucket = assets::bucket(&session.driver, approval).await?;
     let asset = assets::publish(&session.s3, &bucket, handler).await?;
-    let mut spec = spec(session, config, assembly, &asset.bucket, &asset.key).await?;
+    let mut spec = spec(session, config, assembly, Some(&asset.bucket), &asset.key).await?;
     if config.props.forwarding {
         spec.parameters
             .insert(FORWARDER_REGIONS_PARAMETER.to_owned(), joined(&wanted));
@@ -451,7 +453,7 @@ fn forwarder_spec(
     };
     Ok(Some(StackSpec {
         name: forwarders::stack_name(&config.stack_name),
-        template_body: template.clone(),
+        template: Template::Body(template.clone()),
         parameters: BTreeMap::new(),
         tags: stack_tags(config),
     }))
@@ -483,21 +485,17 @@ pub async fn diff(
     assembly: &Assembly,
 ) -> Result<Vec<PlannedChange>> {
     let deployed = session.driver.parameters(&config.stack_name).await?;
-    let bucket = match session
+    let bucket = session
         .driver
         .outputs(ASSETS_STACK)
         .await?
-        .remove(BUCKET_OUTPUT)
-    {
-        Some(bucket) => bucket,
-        None => "(assets bucket not created yet)".to_owned(),
-    };
+        .remove(BUCKET_OUTPUT);
     let key = match (&assembly.handler, deployed.get("ArtifactKey")) {
         (Some(artifact), _) => assets::key_of(artifact),
         (None, Some(key)) => key.clone(),
         (None, None) => "(handler not built yet)".to_owned(),
     };
-    let spec = spec(session, config, assembly, &bucket, &key).await?;
+    let spec = spec(session, config, assembly, bucket.as_deref(), &key).await?;
     session.driver.diff(&spec).await
 }
 
@@ -593,15 +591,21 @@ pub fn write_outputs(path: &Path, outputs: &BTreeMap<String, String>) -> Result<
         .with_context(|| format!("writing {}", path.display()))
 }
 
+/// The home stack's spec; `bucket` is the assets bucket, when it exists.
 async fn spec(
     session: &Session,
     config: &Config,
     assembly: &Assembly,
-    bucket: &str,
+    bucket: Option<&str>,
     key: &str,
 ) -> Result<StackSpec> {
     let mut parameters = BTreeMap::from([
-        ("ArtifactBucket".to_owned(), bucket.to_owned()),
+        (
+            "ArtifactBucket".to_owned(),
+            bucket
+                .unwrap_or("(assets bucket not created yet)")
+                .to_owned(),
+        ),
         ("ArtifactKey".to_owned(), key.to_owned()),
     ]);
     // Keep an address set in the console rather than resetting it to the default.
@@ -613,9 +617,20 @@ async fn spec(
     {
         parameters.insert(ALERT_EMAIL_PARAMETER.to_owned(), email);
     }
+    let template = match bucket {
+        Some(bucket) => {
+            assets::template(&session.s3, bucket, &session.region, &assembly.template).await?
+        }
+        None => {
+            check_size(TEMPLATE_FILE, &assembly.template, MAX_TEMPLATE_BODY_BYTES).context(
+                "deploy creates the assets bucket that holds large templates: deploy first",
+            )?;
+            Template::Body(assembly.template.clone())
+        }
+    };
     Ok(StackSpec {
         name: config.stack_name.clone(),
-        template_body: assembly.template.clone(),
+        template,
         parameters,
         tags: stack_tags(config),
     })

@@ -245,3 +245,33 @@ async fn a_suppression_deploys_a_new_handler_zip_as_the_functions_code() {
         .expect("parameters");
     assert_eq!(parameters["ArtifactKey"], second.asset.key);
 }
+
+#[tokio::test]
+async fn a_template_over_the_request_limit_is_deployed_from_the_assets_bucket() {
+    let emulator = Emulator::start().expect("emulator");
+    let session = session(&emulator).await;
+    let config = config::load(&ConfigArgs {
+        config: Some(workspace::root().join("samples/tuning/trailwatch.toml")),
+        ..ConfigArgs::default()
+    })
+    .expect("the tuning example is valid");
+    let assembly = assembly("large_template", &config);
+    assert!(assembly.template.len() > 51_200, "{} bytes", assembly.template.len());
+
+    let report = deploy::deploy(&session, &config, &assembly, Approval::Given)
+        .await
+        .expect("deploy");
+
+    assert!(report.stack.executed);
+    let listed = session
+        .s3
+        .list_objects_v2()
+        .bucket(&report.asset.bucket)
+        .prefix("templates/")
+        .send()
+        .await
+        .expect("list");
+    let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(keys[0].ends_with(".yaml"));
+}

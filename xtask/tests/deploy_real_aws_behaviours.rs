@@ -24,12 +24,12 @@ use aws_sdk_cloudformation::types::{
     ResourceChange, ResourceStatus, Stack, StackEvent, StackStatus,
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
-use xtask::cloudformation::{Approval, Driver, StackSpec};
+use xtask::cloudformation::{Approval, Driver, StackSpec, Template};
 
 fn spec() -> StackSpec {
     StackSpec {
         name: "trailwatch".into(),
-        template_body: "Resources: {}".into(),
+        template: Template::Body("Resources: {}".into()),
         parameters: BTreeMap::new(),
         tags: BTreeMap::new(),
     }
