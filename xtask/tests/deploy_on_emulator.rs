@@ -256,7 +256,11 @@ async fn a_template_over_the_request_limit_is_deployed_from_the_assets_bucket() 
     })
     .expect("the tuning example is valid");
     let assembly = assembly("large_template", &config);
-    assert!(assembly.template.len() > 51_200, "{} bytes", assembly.template.len());
+    assert!(
+        assembly.template.len() > 51_200,
+        "{} bytes",
+        assembly.template.len()
+    );
 
     let report = deploy::deploy(&session, &config, &assembly, Approval::Given)
         .await
