@@ -79,10 +79,10 @@ pub fn default_dir() -> PathBuf {
 /// handler zip into `dir`, with the manifest.
 pub fn write(dir: &Path, config: &Config, binary: Option<&Path>) -> Result<Assembly> {
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let template = app::stack(&config.props)?.to_yaml()?;
+    let template = app::stack(&config.props())?.to_yaml()?;
     check_size(TEMPLATE_FILE, &template, MAX_TEMPLATE_URL_BYTES)?;
     let settings = serde_json::to_string_pretty(&config.settings)? + "\n";
-    let forwarder = if config.props.forwarding {
+    let forwarder = if config.forwards() {
         let yaml = app::forwarder_stack(&app::forwarder_props(&config.detection))?.to_yaml()?;
         // Forwarder regions have no assets bucket, and StackSets take it in the request.
         check_size(FORWARDER_TEMPLATE_FILE, &yaml, MAX_TEMPLATE_BODY_BYTES)?;

@@ -94,7 +94,9 @@ pub struct Config {
     pub settings: Settings,
     /// The enabled monitors and suppressions, built from the settings.
     pub detection: Detection,
-    pub props: SecurityMonitorProps,
+    /// The home stack's props but `forwarding`, which follows from the
+    /// regions and the organization: see [`Config::props`].
+    monitor: SecurityMonitorProps,
     pub tags: BTreeMap<String, String>,
     /// Forwarder regions of the home account, as configured.
     pub regions: Option<Regions>,
@@ -103,6 +105,14 @@ pub struct Config {
 }
 
 impl Config {
+    /// The home stack's props.
+    pub fn props(&self) -> SecurityMonitorProps {
+        SecurityMonitorProps {
+            forwarding: self.forwards(),
+            ..self.monitor.clone()
+        }
+    }
+
     /// Whether the home stack receives forwarded events: forwarders are
     /// configured, or home is outside us-east-1 (global services' events are
     /// forwarded from there).
@@ -162,14 +172,14 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
             .map_err(|mut more| problems.append(&mut more))
             .ok()
     });
-    let mut config = Config {
+    let config = Config {
         stack_name: args
             .stack_name
             .clone()
             .or(file.stack_name)
             .unwrap_or_else(|| DEFAULT_STACK_NAME.to_owned()),
         region: args.region.clone().or(file.region),
-        props: SecurityMonitorProps {
+        monitor: SecurityMonitorProps {
             alert_emails: pick(args.alert_emails.clone(), file.alert_emails).unwrap_or_default(),
             log_retention_days: args
                 .log_retention_days
@@ -188,7 +198,6 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
         regions,
         organization,
     };
-    config.props.forwarding = config.forwards();
     check(config, problems).with_context(|| format!("invalid configuration ({origin})"))
 }
 
@@ -265,7 +274,7 @@ fn check(config: Config, mut problems: Vec<String>) -> Result<Config> {
         }
     }
     // The construct checks the remaining props (retention, e-mails, limits).
-    if let Err(invalid) = app::stack(&config.props) {
+    if let Err(invalid) = app::stack(&config.props()) {
         problems.extend(invalid.0);
     }
     if problems.is_empty() {
@@ -304,8 +313,8 @@ mod tests {
         let config = load_toml("defaults", "", ConfigArgs::default()).expect("valid");
         assert_eq!(config.stack_name, "trailwatch");
         assert_eq!(config.detection.selection, Selection::default());
-        assert!(config.props.read_only_patterns.is_empty());
-        assert_eq!(config.props.log_retention_days, 90);
+        assert!(config.props().read_only_patterns.is_empty());
+        assert_eq!(config.props().log_retention_days, 90);
     }
 
     #[test]
@@ -329,7 +338,7 @@ mod tests {
                 "secrets-retrieved"
             ]
         );
-        assert_eq!(config.props.read_only_patterns.len(), 1);
+        assert_eq!(config.props().read_only_patterns.len(), 1);
     }
 
     #[test]
@@ -437,7 +446,7 @@ mod tests {
             monitor.pattern(),
             serde_json::json!({"source": ["aws.ssm"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": ["ModifyDocumentPermission"]}})
         );
-        assert!(config.props.patterns.contains(&monitor.pattern()));
+        assert!(config.props().patterns.contains(&monitor.pattern()));
     }
 
     #[test]
@@ -457,7 +466,7 @@ mod tests {
             };
             load_toml(&format!("home_{region}"), extra, args)
                 .expect("valid")
-                .props
+                .props()
                 .forwarding
         };
         assert_eq!(

@@ -179,7 +179,7 @@ pub async fn deploy(
     let bucket = assets::bucket(&session.driver, approval).await?;
     let asset = assets::publish(&session.s3, &bucket, handler).await?;
     let mut spec = spec(session, config, assembly, Some(&asset.bucket), &asset.key).await?;
-    if config.props.forwarding {
+    if config.forwards() {
         spec.parameters
             .insert(FORWARDER_REGIONS_PARAMETER.to_owned(), joined(&wanted));
         let id = organization.as_ref().map(|(_, facts)| facts.id.clone());
@@ -349,7 +349,7 @@ async fn organization_regions(
 /// The forwarder regions this configuration wants, for the session's home
 /// region: none when the stack does not forward.
 pub async fn wanted_regions(session: &Session, config: &Config) -> Result<BTreeSet<String>> {
-    if !config.props.forwarding {
+    if !config.forwards() {
         return Ok(BTreeSet::new());
     }
     let configured = match &config.regions {

@@ -63,7 +63,7 @@ async fn first_deploy_creates_the_stack_uploads_the_artifact_and_returns_outputs
     let report = deploy_approved(&session, "first_deploy", &config).await;
 
     assert!(report.asset.uploaded && report.stack.executed);
-    let resources = app::stack(&config.props)
+    let resources = app::stack(&config.props())
         .expect("synth")
         .resource_ids()
         .count();

@@ -320,12 +320,10 @@ pub async fn region_speed(
     let mut one = config.clone();
     one.region = Some(GLOBAL_REGION.into());
     one.regions = None;
-    one.props.forwarding = one.forwards();
     let mut five = one.clone();
     five.regions = Some(Regions::Listed(
         FORWARDER_REGIONS.iter().map(|r| (*r).to_owned()).collect(),
     ));
-    five.props.forwarding = five.forwards();
     let assemblies = [
         assembly::write(&dir.join("one"), &one, Some(binary))?,
         assembly::write(&dir.join("five"), &five, Some(binary))?,

@@ -59,7 +59,6 @@ async fn load(args: &ConfigArgs) -> Result<(Config, SdkConfig)> {
     config.warn_expired();
     let sdk = aws::load(config.region.as_deref()).await?;
     config.region = Some(aws::region(&sdk));
-    config.props.forwarding = config.forwards();
     Ok((config, sdk))
 }
 

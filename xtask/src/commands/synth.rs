@@ -14,7 +14,7 @@ pub fn run(config: &ConfigArgs, out: Option<PathBuf>, stdout: bool) -> Result<()
     let config = config::load(config)?;
     config.warn_expired();
     if stdout {
-        print!("{}", crate::app::stack(&config.props)?.to_yaml()?);
+        print!("{}", crate::app::stack(&config.props())?.to_yaml()?);
         return Ok(());
     }
     let dir = out.unwrap_or_else(assembly::default_dir);
