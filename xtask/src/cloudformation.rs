@@ -382,23 +382,8 @@ impl Driver {
                 Template::Url(url) => Some(url.clone()),
                 Template::Body(_) => None,
             })
-            .set_parameters(Some(
-                spec.parameters
-                    .iter()
-                    .map(|(k, v)| {
-                        Parameter::builder()
-                            .parameter_key(k)
-                            .parameter_value(v)
-                            .build()
-                    })
-                    .collect(),
-            ))
-            .set_tags(Some(
-                spec.tags
-                    .iter()
-                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                    .collect(),
-            ))
+            .set_parameters(Some(parameters(&spec.parameters)))
+            .set_tags(Some(tags(&spec.tags)))
             .capabilities(Capability::CapabilityIam)
             .send()
             .await;
@@ -587,6 +572,27 @@ impl Driver {
             )),
         }
     }
+}
+
+/// Parameter values as CloudFormation takes them (stacks and StackSets).
+pub fn parameters(values: &BTreeMap<String, String>) -> Vec<Parameter> {
+    values
+        .iter()
+        .map(|(k, v)| {
+            Parameter::builder()
+                .parameter_key(k)
+                .parameter_value(v)
+                .build()
+        })
+        .collect()
+}
+
+/// Tags as CloudFormation takes them (stacks and StackSets).
+pub fn tags(values: &BTreeMap<String, String>) -> Vec<Tag> {
+    values
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
 }
 
 /// A change set name unique within this process and across runs.

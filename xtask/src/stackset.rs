@@ -12,12 +12,11 @@ use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudformation::operation::list_stack_set_operation_results::ListStackSetOperationResultsError;
 use aws_sdk_cloudformation::types::{
     AutoDeployment, CallAs, Capability, ConcurrencyMode, DeploymentTargets, ManagedExecution,
-    Parameter, PermissionModels, RegionConcurrencyType, StackSetOperationPreferences,
-    StackSetOperationStatus, Tag,
+    PermissionModels, RegionConcurrencyType, StackSetOperationPreferences, StackSetOperationStatus,
 };
 
 use crate::aws::explain;
-use crate::cloudformation::Progress;
+use crate::cloudformation::{Progress, parameters, tags};
 use crate::fleet::{Organization, Preferences};
 
 /// Longest wait between polls while CloudFormation throttles.
@@ -421,23 +420,4 @@ fn targets(ous: &[&str]) -> DeploymentTargets {
     DeploymentTargets::builder()
         .set_organizational_unit_ids(Some(ous.iter().map(|o| (*o).to_owned()).collect()))
         .build()
-}
-
-fn parameters(values: &BTreeMap<String, String>) -> Vec<Parameter> {
-    values
-        .iter()
-        .map(|(k, v)| {
-            Parameter::builder()
-                .parameter_key(k)
-                .parameter_value(v)
-                .build()
-        })
-        .collect()
-}
-
-fn tags(values: &BTreeMap<String, String>) -> Vec<Tag> {
-    values
-        .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
 }
