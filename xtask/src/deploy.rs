@@ -68,19 +68,27 @@ pub async fn organization_facts(sdk: &SdkConfig) -> Result<OrganizationFacts> {
     let organization = described
         .organization()
         .context("DescribeOrganization returned no organization")?;
-    let caller = aws_sdk_sts::Client::new(sdk)
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| explain("sts:GetCallerIdentity", e))?;
     Ok(OrganizationFacts {
         id: organization.id().unwrap_or_default().to_owned(),
         management_account: organization
             .master_account_id()
             .unwrap_or_default()
             .to_owned(),
-        caller_account: caller.account().unwrap_or_default().to_owned(),
+        caller_account: caller_account(sdk).await?,
     })
+}
+
+/// The account of the deploying credentials.
+async fn caller_account(sdk: &SdkConfig) -> Result<String> {
+    let caller = aws_sdk_sts::Client::new(sdk)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| explain("sts:GetCallerIdentity", e))?;
+    caller
+        .account()
+        .map(str::to_owned)
+        .context("GetCallerIdentity named no account")
 }
 
 /// The organization's root id, the default StackSet target.
@@ -159,21 +167,18 @@ pub async fn deploy(
             assembly.dir.display()
         );
     };
+    let mut wanted = wanted_regions(session, config).await?;
     let organization = match &config.organization {
-        Some(settings) => Some((settings, organization_facts(&session.sdk).await?)),
+        Some(settings) => Some(OrganizationStackSet::new(session, settings, &wanted).await?),
         None => None,
     };
-    let mut wanted = wanted_regions(session, config).await?;
-    let org_regions = match &organization {
-        Some((settings, facts)) => {
-            let regions = organization_regions(session, settings, &wanted).await?;
-            if facts.in_management_account() {
-                wanted.extend(regions.iter().filter(|r| **r != session.region).cloned());
-            }
-            regions
-        }
-        None => BTreeSet::new(),
-    };
+    if let Some(organization) = organization
+        .as_ref()
+        .filter(|o| o.facts.in_management_account())
+    {
+        let home = &session.region;
+        wanted.extend(organization.regions.iter().filter(|r| *r != home).cloned());
+    }
     let forwarder = forwarder_spec(config, assembly, &wanted)?;
     let mut outcomes = remove_dropped(session, config, &wanted, approval).await?;
     let bucket = assets::bucket(&session.driver, approval).await?;
@@ -182,7 +187,7 @@ pub async fn deploy(
     if config.forwards() {
         spec.parameters
             .insert(FORWARDER_REGIONS_PARAMETER.to_owned(), joined(&wanted));
-        let id = organization.as_ref().map(|(_, facts)| facts.id.clone());
+        let id = organization.as_ref().map(|o| o.facts.id.clone());
         spec.parameters
             .insert(ORGANIZATION_PARAMETER.to_owned(), id.unwrap_or_default());
     }
@@ -195,44 +200,9 @@ pub async fn deploy(
     };
     outcomes.extend(forwarded);
     let organization = match organization {
-        Some((settings, facts)) => {
-            let template = assembly
-                .forwarder
-                .clone()
-                .context("the synth output has no forwarder template: synth again with --org")?;
-            let ou_ids = if settings.ou_ids.is_empty() {
-                vec![organization_root(&session.sdk).await?]
-            } else {
-                settings.ou_ids.clone()
-            };
-            let spec = StackSetSpec {
-                name: forwarders::stack_name(&config.stack_name),
-                template_body: template,
-                parameters: BTreeMap::from([(
-                    HOME_BUS_PARAMETER.to_owned(),
-                    home_bus(&stack.outputs)?,
-                )]),
-                tags: stack_tags(config),
-                ou_ids,
-                regions: org_regions,
-            };
-            let report = session
-                .stack_sets(settings)
-                .deploy(&spec)
-                .await
-                .context("the home stack and this account's forwarders are deployed, but the organization's StackSet is not")?;
-            if !facts.in_management_account() {
-                eprintln!(
-                    "NOTE: StackSets never deploy to the management account ({}): deploy its forwarders with its credentials, \
-                     in each region: aws cloudformation deploy --template-file {} --stack-name {} \
-                     --capabilities CAPABILITY_IAM --parameter-overrides {HOME_BUS_PARAMETER}={} --region REGION",
-                    facts.management_account,
-                    assembly.dir.join(FORWARDER_TEMPLATE_FILE).display(),
-                    spec.name,
-                    spec.parameters[HOME_BUS_PARAMETER],
-                );
-            }
-            Some(report)
+        Some(organization) => {
+            let bus = home_bus(&stack.outputs)?;
+            Some(organization.deploy(session, config, assembly, bus).await?)
         }
         None => None,
     };
@@ -242,6 +212,82 @@ pub async fn deploy(
         forwarders: outcomes,
         organization,
     })
+}
+
+/// The organization's part of a deploy.
+struct OrganizationStackSet<'a> {
+    settings: &'a Organization,
+    facts: OrganizationFacts,
+    regions: BTreeSet<String>,
+}
+
+impl<'a> OrganizationStackSet<'a> {
+    /// The organization as the caller sees it, and the StackSet's regions:
+    /// as configured, else the home region and `forwarder_regions`.
+    async fn new(
+        session: &Session,
+        settings: &'a Organization,
+        forwarder_regions: &BTreeSet<String>,
+    ) -> Result<Self> {
+        let regions = match &settings.regions {
+            Some(regions) => resolve(session, regions).await?,
+            None => {
+                let mut regions = forwarder_regions.clone();
+                regions.insert(session.region.clone());
+                regions
+            }
+        };
+        Ok(Self {
+            settings,
+            facts: organization_facts(&session.sdk).await?,
+            regions,
+        })
+    }
+
+    /// Deploys the forwarder StackSet targeting `bus`; from outside the
+    /// management account, says how to cover that account.
+    async fn deploy(
+        self,
+        session: &Session,
+        config: &Config,
+        assembly: &Assembly,
+        bus: String,
+    ) -> Result<StackSetReport> {
+        let template = assembly
+            .forwarder
+            .clone()
+            .context("the synth output has no forwarder template: synth again with --org")?;
+        let ou_ids = if self.settings.ou_ids.is_empty() {
+            vec![organization_root(&session.sdk).await?]
+        } else {
+            self.settings.ou_ids.clone()
+        };
+        let spec = StackSetSpec {
+            name: forwarders::stack_name(&config.stack_name),
+            template_body: template,
+            parameters: BTreeMap::from([(HOME_BUS_PARAMETER.to_owned(), bus)]),
+            tags: stack_tags(config),
+            ou_ids,
+            regions: self.regions,
+        };
+        let report = session
+            .stack_sets(self.settings)
+            .deploy(&spec)
+            .await
+            .context("the home stack and this account's forwarders are deployed, but the organization's StackSet is not")?;
+        if !self.facts.in_management_account() {
+            eprintln!(
+                "NOTE: StackSets never deploy to the management account ({}): deploy its forwarders with its credentials, \
+                 in each region: aws cloudformation deploy --template-file {} --stack-name {} \
+                 --capabilities CAPABILITY_IAM --parameter-overrides {HOME_BUS_PARAMETER}={} --region REGION",
+                self.facts.management_account,
+                assembly.dir.join(FORWARDER_TEMPLATE_FILE).display(),
+                spec.name,
+                spec.parameters[HOME_BUS_PARAMETER],
+            );
+        }
+        Ok(report)
+    }
 }
 
 /// Plans the home stack and every forwarder at once, asks once for all their
@@ -301,14 +347,7 @@ async fn forwarding_bus(session: &Session, config: &Config) -> Result<String> {
     {
         return Ok(bus);
     }
-    let caller = aws_sdk_sts::Client::new(&session.sdk)
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| explain("sts:GetCallerIdentity", e))?;
-    let account = caller
-        .account()
-        .context("GetCallerIdentity named no account")?;
+    let account = caller_account(&session.sdk).await?;
     Ok(format!(
         "arn:{}:events:{}:{account}:event-bus/{}",
         partition(&session.region),
@@ -328,24 +367,6 @@ fn partition(region: &str) -> &'static str {
     }
 }
 
-/// The regions the organization's StackSet targets: as configured, else the
-/// home region and the forwarder regions.
-async fn organization_regions(
-    session: &Session,
-    settings: &Organization,
-    forwarder_regions: &BTreeSet<String>,
-) -> Result<BTreeSet<String>> {
-    Ok(match &settings.regions {
-        Some(Regions::Listed(regions)) => regions.clone(),
-        Some(Regions::All) => enabled_regions(&aws_sdk_account::Client::new(&session.sdk)).await?,
-        None => {
-            let mut regions = forwarder_regions.clone();
-            regions.insert(session.region.clone());
-            regions
-        }
-    })
-}
-
 /// The forwarder regions this configuration wants, for the session's home
 /// region: none when the stack does not forward.
 pub async fn wanted_regions(session: &Session, config: &Config) -> Result<BTreeSet<String>> {
@@ -354,10 +375,17 @@ pub async fn wanted_regions(session: &Session, config: &Config) -> Result<BTreeS
     }
     let configured = match &config.regions {
         None => BTreeSet::new(),
-        Some(Regions::Listed(regions)) => regions.clone(),
-        Some(Regions::All) => enabled_regions(&aws_sdk_account::Client::new(&session.sdk)).await?,
+        Some(regions) => resolve(session, regions).await?,
     };
     Ok(fleet::forwarder_regions(&session.region, &configured))
+}
+
+/// The regions `regions` names: those listed, or every enabled one.
+async fn resolve(session: &Session, regions: &Regions) -> Result<BTreeSet<String>> {
+    match regions {
+        Regions::Listed(listed) => Ok(listed.clone()),
+        Regions::All => enabled_regions(&aws_sdk_account::Client::new(&session.sdk)).await,
+    }
 }
 
 /// Every region enabled in the account (opted in, or on by default).
