@@ -120,9 +120,7 @@ impl Forwarders {
         spec: &StackSpec,
         home_bus: &str,
     ) -> Plans {
-        let mut spec = spec.clone();
-        spec.parameters
-            .insert(HOME_BUS_PARAMETER.to_owned(), home_bus.to_owned());
+        let spec = targeting(spec, home_bus);
         let planned = self
             .each(regions, move |driver| {
                 let spec = spec.clone();
@@ -180,27 +178,14 @@ impl Forwarders {
         spec: &StackSpec,
         home_bus: &str,
     ) -> Vec<RegionOutcome> {
-        let mut spec = spec.clone();
-        spec.parameters
-            .insert(HOME_BUS_PARAMETER.to_owned(), home_bus.to_owned());
+        let spec = targeting(spec, home_bus);
         let diffs = self
             .each(regions, move |driver| {
                 let spec = spec.clone();
                 async move { driver.diff(&spec).await }
             })
             .await;
-        sorted(
-            diffs
-                .into_iter()
-                .map(|(region, diff)| match diff {
-                    Ok(changes) => RegionOutcome {
-                        region,
-                        result: Outcome::Planned(changes),
-                    },
-                    Err(error) => failed(region, &error),
-                })
-                .collect(),
-        )
+        outcomes(diffs, Outcome::Planned)
     }
 
     /// Deletes the forwarder `stack` in every region (absent is fine).
@@ -212,18 +197,7 @@ impl Forwarders {
                 async move { driver.destroy(&stack).await }
             })
             .await;
-        sorted(
-            deleted
-                .into_iter()
-                .map(|(region, result)| match result {
-                    Ok(_) => RegionOutcome {
-                        region,
-                        result: Outcome::Deleted,
-                    },
-                    Err(error) => failed(region, &error),
-                })
-                .collect(),
-        )
+        outcomes(deleted, |_| Outcome::Deleted)
     }
 
     /// Runs `work` with each region's driver at once; results by region.
@@ -241,6 +215,33 @@ impl Forwarders {
         }
         running.join_all().await
     }
+}
+
+/// The forwarder spec with its home bus parameter.
+fn targeting(spec: &StackSpec, home_bus: &str) -> StackSpec {
+    let mut spec = spec.clone();
+    spec.parameters
+        .insert(HOME_BUS_PARAMETER.to_owned(), home_bus.to_owned());
+    spec
+}
+
+/// Each region's result as an outcome (`done` for a success), by region.
+fn outcomes<T>(
+    results: Vec<(String, Result<T>)>,
+    done: impl Fn(T) -> Outcome,
+) -> Vec<RegionOutcome> {
+    sorted(
+        results
+            .into_iter()
+            .map(|(region, result)| match result {
+                Ok(value) => RegionOutcome {
+                    region,
+                    result: done(value),
+                },
+                Err(error) => failed(region, &error),
+            })
+            .collect(),
+    )
 }
 
 fn failed(region: String, error: &anyhow::Error) -> RegionOutcome {
