@@ -71,6 +71,18 @@ fn batch(events: &[Value]) -> SqsBatch {
     SqsBatch::read(&payload).expect("an SQS batch")
 }
 
+/// Hands `events` to the handler as one digest batch.
+async fn digest(outbox: &Outbox, events: &[Value]) -> batch::BatchResponse {
+    batch::handle(
+        outbox,
+        &digesting(),
+        &Context::default(),
+        batch(events),
+        TODAY,
+    )
+    .await
+}
+
 fn document(message: &Message) -> Value {
     let body: Value = serde_json::from_str(&message.body).expect("JSON body");
     serde_json::from_str(body["sqs"].as_str().expect("sqs body")).expect("alert document")
@@ -110,14 +122,7 @@ async fn one_callers_findings_of_one_monitor_become_one_digest() {
         route("e3", "rtb-3", "ci"),
     ];
 
-    let response = batch::handle(
-        &outbox,
-        &digesting(),
-        &Context::default(),
-        batch(&events),
-        TODAY,
-    )
-    .await;
+    let response = digest(&outbox, &events).await;
 
     assert!(response.failures.is_empty());
     let published = outbox.published.lock().expect("lock");
@@ -143,14 +148,7 @@ async fn a_repeated_event_id_in_a_batch_is_alerted_once() {
     let outbox = Outbox::default();
     let events = [route("e1", "rtb-1", "ci"), route("e1", "rtb-1", "ci")];
 
-    batch::handle(
-        &outbox,
-        &digesting(),
-        &Context::default(),
-        batch(&events),
-        TODAY,
-    )
-    .await;
+    digest(&outbox, &events).await;
 
     let published = outbox.published.lock().expect("lock");
     assert_eq!(published.len(), 1);
@@ -162,14 +160,7 @@ async fn different_callers_get_alerts_of_their_own() {
     let outbox = Outbox::default();
     let events = [route("e1", "rtb-1", "ci"), route("e2", "rtb-2", "admin")];
 
-    batch::handle(
-        &outbox,
-        &digesting(),
-        &Context::default(),
-        batch(&events),
-        TODAY,
-    )
-    .await;
+    digest(&outbox, &events).await;
 
     assert_eq!(outbox.published.lock().expect("lock").len(), 2);
 }
@@ -186,14 +177,7 @@ async fn a_failed_publish_returns_exactly_its_messages_to_the_queue() {
         route("e3", "rtb-3", "admin"),
     ];
 
-    let response = batch::handle(
-        &outbox,
-        &digesting(),
-        &Context::default(),
-        batch(&events),
-        TODAY,
-    )
-    .await;
+    let response = digest(&outbox, &events).await;
 
     let ids: Vec<&str> = response
         .failures

@@ -167,17 +167,35 @@ async fn an_event_whose_publish_failed_is_alerted_when_delivered_again() {
     assert_eq!(publisher.0.lock().expect("lock").len(), 1);
 }
 
-/// A context whose account names come from Organizations, answered by `rule`.
-fn naming(rule: &aws_smithy_mocks::Rule) -> Context {
+/// Publishes the alerts of two samples of account 111122223333, with account
+/// names from Organizations answered by `rule`; returns what was sent.
+async fn publish_two_alerts_of_one_account(rule: &aws_smithy_mocks::Rule) -> Vec<Message> {
     let client = aws_smithy_mocks::mock_client!(
         aws_sdk_organizations,
         aws_smithy_mocks::RuleMode::MatchAny,
         [rule]
     );
-    Context {
+    let context = Context {
         accounts: handler::accounts::AccountNames::from_organizations(client),
         ..Context::default()
+    };
+    let publisher = Recording::default();
+    let every = Detection::from(Selection::every());
+    for name in [
+        "iam-create-access-key-root-self",
+        "cloudtrail-change-stop-logging",
+    ] {
+        handle(
+            &publisher,
+            &every,
+            &context,
+            &common::raw(&sample(name)),
+            TODAY,
+        )
+        .await
+        .expect("published whatever Organizations answers");
     }
+    publisher.0.into_inner().expect("lock")
 }
 
 /// The e-mail text and the JSON document of a published message.
@@ -203,28 +221,10 @@ async fn alerts_name_the_account_from_organizations_asking_once_per_account() {
                 )
                 .build()
         });
-    let context = naming(&describe);
-    let publisher = Recording::default();
-    let every = Detection::from(Selection::every());
-
-    for name in [
-        "iam-create-access-key-root-self",
-        "cloudtrail-change-stop-logging",
-    ] {
-        handle(
-            &publisher,
-            &every,
-            &context,
-            &common::raw(&sample(name)),
-            TODAY,
-        )
-        .await
-        .expect("published");
-    }
+    let sent = publish_two_alerts_of_one_account(&describe).await;
 
     assert_eq!(describe.num_calls(), 1);
-    let sent = publisher.0.lock().expect("lock");
-    for message in sent.iter() {
+    for message in &sent {
         let (email, document) = bodies(message);
         assert!(
             email.contains("Account:   111122223333 (Production)\n"),
@@ -246,27 +246,9 @@ async fn an_account_name_organizations_refuses_leaves_the_alert_with_the_id_alon
                     .build(),
             )
         });
-    let context = naming(&describe);
-    let publisher = Recording::default();
-    let every = Detection::from(Selection::every());
-
-    for name in [
-        "iam-create-access-key-root-self",
-        "cloudtrail-change-stop-logging",
-    ] {
-        handle(
-            &publisher,
-            &every,
-            &context,
-            &common::raw(&sample(name)),
-            TODAY,
-        )
-        .await
-        .expect("published all the same");
-    }
+    let sent = publish_two_alerts_of_one_account(&describe).await;
 
     assert_eq!(describe.num_calls(), 1, "a refusal is remembered");
-    let sent = publisher.0.lock().expect("lock");
     assert_eq!(sent.len(), 2);
     let (email, document) = bodies(&sent[0]);
     assert!(email.contains("Account:   111122223333\n"), "{email}");

@@ -270,11 +270,10 @@ async fn a_region_dropped_from_the_config_loses_its_forwarder_and_destroy_remove
     }
 }
 
-#[tokio::test]
-async fn an_organization_gets_a_service_managed_stack_set_with_automatic_deployment_to_its_ou() {
-    let emulator = Emulator::start().expect("emulator");
-    let sdk = emulator.sdk_config().await;
-    let organizations = aws_sdk_organizations::Client::new(&sdk);
+/// A new organization (the caller becomes its management account) with an
+/// OU under its root; returns their ids.
+async fn organization_with_an_ou(sdk: &SdkConfig) -> (String, String) {
+    let organizations = aws_sdk_organizations::Client::new(sdk);
     let org = organizations
         .create_organization()
         .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
@@ -307,6 +306,14 @@ async fn an_organization_gets_a_service_managed_stack_set_with_automatic_deploym
         .and_then(|o| o.id())
         .expect("ou")
         .to_owned();
+    (org_id, ou_id)
+}
+
+#[tokio::test]
+async fn an_organization_gets_a_service_managed_stack_set_with_automatic_deployment_to_its_ou() {
+    let emulator = Emulator::start().expect("emulator");
+    let sdk = emulator.sdk_config().await;
+    let (org_id, ou_id) = organization_with_an_ou(&sdk).await;
     let file = scratch("organization").join("trailwatch.toml");
     std::fs::write(
         &file,
