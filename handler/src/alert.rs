@@ -22,7 +22,7 @@ pub const REVIEW_MONITOR: &str = "unrecognised";
 /// sensitive calls, so one that cannot be read deserves a prompt look.
 pub const REVIEW_SEVERITY: Severity = Severity::High;
 /// Longest identity, name or header field kept, in bytes.
-const MAX_FIELD_BYTES: usize = 512;
+pub const MAX_FIELD_BYTES: usize = 512;
 /// Most reasons an alert lists; further ones are counted in a last line.
 const MAX_REASONS: usize = 20;
 
@@ -175,7 +175,53 @@ impl<'a> Alert<'a> {
             );
         }
         alert.digest = Some(digest);
-        alert
+        alert.bounded(MAX_FIELD_BYTES)
+    }
+
+    /// The alert with every string it took from events cut to `max` bytes, and
+    /// every next step longer than that dropped (a cut command would not run as
+    /// shown). The raw event is left to the renderer, which budgets it.
+    pub fn bounded(mut self, max: usize) -> Self {
+        let cut = |s: &mut String| {
+            if s.len() > max {
+                *s = clip(s, max);
+            }
+        };
+        let cut_option = |s: &mut Option<String>| s.iter_mut().for_each(cut);
+        cut(&mut self.title);
+        self.reasons.iter_mut().for_each(cut);
+        self.next_steps.retain(|step| step.len() <= max);
+        for field in [
+            &mut self.event_id,
+            &mut self.target,
+            &mut self.event_source,
+            &mut self.event_name,
+            &mut self.account,
+            &mut self.account_name,
+            &mut self.region,
+            &mut self.time,
+            &mut self.console_url,
+            &mut self.actor.kind,
+            &mut self.actor.arn,
+            &mut self.actor.account,
+            &mut self.actor.session_issuer,
+            &mut self.actor.source_ip,
+            &mut self.actor.user_agent,
+        ] {
+            cut_option(field);
+        }
+        cut(&mut self.actor.name);
+        if let Some(error) = &mut self.error {
+            cut(&mut error.code);
+            cut_option(&mut error.message);
+        }
+        if let Some(digest) = &mut self.digest {
+            cut_option(&mut digest.first);
+            cut_option(&mut digest.last);
+            digest.targets.iter_mut().for_each(cut);
+            digest.event_ids.iter_mut().for_each(cut);
+        }
+        self
     }
 }
 
@@ -286,7 +332,7 @@ impl<'a> Alert<'a> {
             push_new(&mut alert.controls, monitor.controls.iter().copied());
             push_new(&mut alert.techniques, monitor.techniques.iter().copied());
         }
-        alert
+        alert.bounded(MAX_FIELD_BYTES)
     }
     fn review(
         raw: &'a RawValue,
@@ -313,7 +359,7 @@ impl<'a> Alert<'a> {
         if alert.outcome == Outcome::Succeeded {
             alert.outcome = Outcome::Unknown;
         }
-        alert
+        alert.bounded(MAX_FIELD_BYTES)
     }
 
     /// The fields every alert takes from the event, with review defaults for the rest.

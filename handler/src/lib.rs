@@ -18,7 +18,7 @@ pub mod recent;
 pub mod render;
 pub mod selector;
 pub mod severity;
-mod text;
+pub mod text;
 pub mod tuning;
 
 use serde::Serialize;

@@ -60,8 +60,7 @@ async fn main() -> Result<(), Error> {
                 )),
                 None => handle(publisher, detection, context, &event.payload, today)
                     .await
-                    .map(Response::Event)
-                    .map_err(Error::from),
+                    .map(Response::Event),
             }
         }
     }))

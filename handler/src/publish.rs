@@ -6,11 +6,38 @@ use aws_sdk_sns::types::MessageAttributeValue;
 
 use crate::render::{ATTRIBUTE_TYPE, Message};
 
-/// Publishing failed; the invocation must fail so Lambda retries and, after the
-/// retries, the on-failure destination keeps the event.
+/// Delivering an alert failed; the invocation must fail so Lambda retries and,
+/// after the retries, the on-failure destination keeps the event.
 #[derive(Debug, thiserror::Error)]
-#[error("publishing the alert failed: {0}")]
-pub struct PublishError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+pub enum PublishError {
+    /// SNS refused or could not be reached.
+    #[error("publishing the alert to SNS failed: {0}")]
+    Publish(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The digest queue refused or could not be reached.
+    #[error("queueing the event for the next digest failed: {0}")]
+    Defer(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl PublishError {
+    /// The `errorType` Lambda records for the failed invocation.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::Publish(_) => "AlertPublishFailed",
+            Self::Defer(_) => "DigestQueueSendFailed",
+        }
+    }
+}
+
+/// What the Lambda runtime reports, so the function's error logs and metrics
+/// name the failure rather than a Rust type.
+impl From<PublishError> for lambda_runtime::Diagnostic {
+    fn from(error: PublishError) -> Self {
+        Self {
+            error_type: error.error_type().to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
 
 /// Somewhere alerts go.
 pub trait Publisher {
@@ -52,7 +79,7 @@ impl SnsPublisher {
 impl Publisher for SnsPublisher {
     async fn defer(&self, event: &str) -> Result<(), PublishError> {
         let Some((client, queue_url)) = &self.digests else {
-            return Err(PublishError(
+            return Err(PublishError::Defer(
                 "digests are configured but the function has no DIGEST_QUEUE_URL".into(),
             ));
         };
@@ -62,7 +89,7 @@ impl Publisher for SnsPublisher {
             .message_body(event)
             .send()
             .await
-            .map_err(|e| PublishError(Box::new(aws_sdk_sqs::Error::from(e))))?;
+            .map_err(|e| PublishError::Defer(Box::new(aws_sdk_sqs::Error::from(e))))?;
         Ok(())
     }
 
@@ -79,13 +106,13 @@ impl Publisher for SnsPublisher {
                 .data_type(ATTRIBUTE_TYPE)
                 .string_value(value)
                 .build()
-                .map_err(|e| PublishError(Box::new(e)))?;
+                .map_err(|e| PublishError::Publish(Box::new(e)))?;
             request = request.message_attributes(*name, attribute);
         }
         request
             .send()
             .await
-            .map_err(|e| PublishError(Box::new(aws_sdk_sns::Error::from(e))))?;
+            .map_err(|e| PublishError::Publish(Box::new(aws_sdk_sns::Error::from(e))))?;
         Ok(())
     }
 }

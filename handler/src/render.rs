@@ -5,12 +5,19 @@ use std::fmt::Write;
 use serde_json::value::RawValue;
 
 use crate::alert::{Alert, Outcome, SCHEMA, SCHEMA_VERSION};
-use crate::text::{clip, printable_ascii};
+use crate::text::{clip, escape_controls, printable_ascii};
 
-/// SNS limit on the subject, in characters (printable ASCII, no line breaks).
-pub const MAX_SUBJECT_CHARS: usize = 100;
-/// SNS limit on the message including attributes, in bytes.
+/// Longest subject, in characters: SNS requires fewer than 100 (printable
+/// ASCII, no line breaks).
+pub const MAX_SUBJECT_CHARS: usize = 99;
+/// SNS limit on a Publish request: subject, message and attributes, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 256 * 1024;
+/// Longest field kept when, even without the raw event, the alert would not
+/// fit: each step halves it (fields dense with characters JSON must escape grow
+/// up to seven times in each of the message's bodies).
+const SHRINK_FIELDS_FROM: usize = 256;
+/// Longest field kept at the last step, and most digest items listed there.
+const SHRINK_FIELDS_TO: usize = 8;
 /// Longest `(account/region)` suffix kept in the subject.
 const MAX_SUBJECT_SUFFIX: usize = 40;
 /// Longest attribute value kept, in bytes.
@@ -30,9 +37,11 @@ pub struct Message {
 }
 
 impl Message {
-    /// Size as SNS counts it against its limit: body plus attribute names, types and values.
+    /// Size of the request as SNS counts it against its limit: subject, body,
+    /// and attribute names, types and values.
     pub fn size(&self) -> usize {
-        self.body.len()
+        self.subject.len()
+            + self.body.len()
             + self
                 .attributes
                 .iter()
@@ -41,22 +50,80 @@ impl Message {
     }
 }
 
-/// Renders an alert. The message always fits SNS: when the raw event would
-/// overflow it, the event is replaced by the longest excerpt of its JSON that fits.
+/// Renders an alert. The request always fits SNS: when the raw event would
+/// overflow it, the event is replaced by the longest excerpt of its JSON that
+/// fits; when even the alert without its event would, its fields are cut
+/// shorter until it fits.
 pub fn render(alert: Alert<'_>) -> Message {
-    let subject = subject(&alert);
-    let text = text(&alert);
-    let attributes = attributes(&alert);
-    let mut message = Message {
-        body: bodies(&subject, &text, &alert),
-        subject,
-        attributes,
-    };
-    if message.size() > MAX_MESSAGE_BYTES {
-        let budget = MAX_MESSAGE_BYTES - (message.size() - message.body.len());
-        message.body = fit(alert, &message.subject, &text, budget);
+    let alert = alert.bounded(crate::alert::MAX_FIELD_BYTES);
+    let message = compose(&alert);
+    if message.size() <= MAX_MESSAGE_BYTES {
+        return message;
     }
-    message
+    let message = fit(alert.clone(), &message);
+    if message.size() <= MAX_MESSAGE_BYTES {
+        return message;
+    }
+    shrink(alert)
+}
+
+/// The whole message of an alert, as it is.
+fn compose(alert: &Alert<'_>) -> Message {
+    let subject = subject(alert);
+    let text = text(alert);
+    Message {
+        body: bodies(&subject, &text, alert),
+        attributes: attributes(alert),
+        subject,
+    }
+}
+
+/// The message with the raw event replaced by the longest excerpt that fits.
+fn fit(mut alert: Alert<'_>, whole: &Message) -> Message {
+    let budget = MAX_MESSAGE_BYTES - (whole.size() - whole.body.len());
+    let text = text(&alert);
+    let raw = alert.event.take().map(RawValue::get).unwrap_or_default();
+    alert.event_excerpt = Some(String::new());
+    let floor = bodies(&whole.subject, &text, &alert).len();
+    let full = floor + raw.len() * 5;
+    // Escaping grows the excerpt by the same factor wherever it is cut; start from
+    // the proportional estimate and shrink until it fits.
+    let mut keep = (raw.len() as u128 * budget.saturating_sub(floor) as u128
+        / full.saturating_sub(floor).max(1) as u128) as usize;
+    loop {
+        alert.event_excerpt = Some(clip(raw, keep));
+        let body = bodies(&whole.subject, &text, &alert);
+        if body.len() <= budget || keep == 0 {
+            return Message {
+                body,
+                ..whole.clone()
+            };
+        }
+        keep = keep * 9 / 10;
+    }
+}
+
+/// The message without the raw event, its fields halved until it fits. At the
+/// shortest the alert is a few hundred short strings, far below the limit.
+fn shrink(mut alert: Alert<'_>) -> Message {
+    alert.event = None;
+    alert.event_excerpt = Some(String::new());
+    let mut max = SHRINK_FIELDS_FROM;
+    loop {
+        alert = alert.bounded(max);
+        if max == SHRINK_FIELDS_TO {
+            alert.reasons.truncate(SHRINK_FIELDS_TO);
+            if let Some(digest) = &mut alert.digest {
+                digest.targets.truncate(SHRINK_FIELDS_TO);
+                digest.event_ids.truncate(SHRINK_FIELDS_TO);
+            }
+        }
+        let message = compose(&alert);
+        if message.size() <= MAX_MESSAGE_BYTES || max == SHRINK_FIELDS_TO {
+            return message;
+        }
+        max = (max / 2).max(SHRINK_FIELDS_TO);
+    }
 }
 
 /// The subject line: severity and account/region always survive, the title is cut to fit.
@@ -75,27 +142,31 @@ pub fn subject(alert: &Alert<'_>) -> String {
     format!("{prefix}{title}{suffix}")
 }
 
-/// The plain-text body for e-mail and other human readers.
+/// The plain-text body for e-mail and other human readers. Every value from the
+/// event is shown with its control characters escaped, so none can forge a line
+/// or act on the reader's terminal.
 pub fn text(alert: &Alert<'_>) -> String {
     let na = "not recorded";
-    let or_na = |s: &Option<String>| s.clone().unwrap_or_else(|| na.to_owned());
+    let or_na = |s: &Option<String>| escape_controls(s.as_deref().unwrap_or(na)).into_owned();
+    let e = |s: &str| escape_controls(s).into_owned();
+    let list = |items: &[String]| e(&items.join(", "));
     let mut out = String::with_capacity(1024);
-    let _ = writeln!(out, "{}\n", alert.title);
+    let _ = writeln!(out, "{}\n", e(&alert.title));
     let _ = writeln!(out, "Severity:  {}", alert.severity);
     let _ = writeln!(
         out,
         "Monitor:   {} ({})",
         alert.monitor_title, alert.monitor
     );
-    let _ = writeln!(out, "Outcome:   {}", outcome(alert));
+    let _ = writeln!(out, "Outcome:   {}", e(&outcome(alert)));
     let _ = writeln!(out, "\nWhy:");
     for reason in &alert.reasons {
-        let _ = writeln!(out, "  - {reason}");
+        let _ = writeln!(out, "  - {}", e(reason));
     }
     if !alert.next_steps.is_empty() {
         let _ = writeln!(out, "\nNext steps:");
         for step in &alert.next_steps {
-            let _ = writeln!(out, "  - {step}");
+            let _ = writeln!(out, "  - {}", e(step));
         }
     }
     let actor = &alert.actor;
@@ -104,10 +175,15 @@ pub fn text(alert: &Alert<'_>) -> String {
         Some(false) => "no",
         None => na,
     };
-    let _ = writeln!(out, "\nWho:       {} ({})", actor.name, or_na(&actor.kind));
+    let _ = writeln!(
+        out,
+        "\nWho:       {} ({})",
+        e(&actor.name),
+        or_na(&actor.kind)
+    );
     let _ = writeln!(out, "  ARN:            {}", or_na(&actor.arn));
     if let Some(issuer) = &actor.session_issuer {
-        let _ = writeln!(out, "  Session issuer: {issuer}");
+        let _ = writeln!(out, "  Session issuer: {}", e(issuer));
     }
     let _ = writeln!(out, "  MFA:            {mfa}");
     let _ = writeln!(out, "  Source IP:      {}", or_na(&actor.source_ip));
@@ -121,7 +197,7 @@ pub fn text(alert: &Alert<'_>) -> String {
     );
     match &alert.account_name {
         Some(name) => {
-            let _ = writeln!(out, "Account:   {} ({name})", or_na(&alert.account));
+            let _ = writeln!(out, "Account:   {} ({})", or_na(&alert.account), e(name));
         }
         None => {
             let _ = writeln!(out, "Account:   {}", or_na(&alert.account));
@@ -132,8 +208,8 @@ pub fn text(alert: &Alert<'_>) -> String {
     let _ = writeln!(out, "Event ID:  {}", or_na(&alert.event_id));
     if let Some(digest) = &alert.digest {
         let _ = writeln!(out, "Digest:    {} events", digest.count);
-        let _ = writeln!(out, "  Targets:        {}", digest.targets.join(", "));
-        let _ = writeln!(out, "  Event IDs:      {}", digest.event_ids.join(", "));
+        let _ = writeln!(out, "  Targets:        {}", list(&digest.targets));
+        let _ = writeln!(out, "  Event IDs:      {}", list(&digest.event_ids));
     }
     if alert.monitors.len() > 1 {
         let _ = writeln!(out, "Monitors:  {}", alert.monitors.join(", "));
@@ -145,7 +221,7 @@ pub fn text(alert: &Alert<'_>) -> String {
         let _ = writeln!(out, "Techniques: {}", alert.techniques.join(", "));
     }
     if let Some(url) = &alert.console_url {
-        let _ = writeln!(out, "Console:   {url}");
+        let _ = writeln!(out, "Console:   {}", e(url));
     }
     let _ = write!(
         out,
@@ -171,7 +247,7 @@ fn outcome(alert: &Alert<'_>) -> String {
 pub fn attributes(alert: &Alert<'_>) -> Vec<(&'static str, String)> {
     let value = |s: Option<&str>| {
         clip(
-            s.filter(|s| !s.is_empty()).unwrap_or("unknown"),
+            &escape_controls(s.filter(|s| !s.is_empty()).unwrap_or("unknown")),
             MAX_ATTRIBUTE_BYTES,
         )
     };
@@ -234,25 +310,4 @@ fn string_literal(text: &str) -> String {
 pub fn document(alert: &Alert<'_>) -> String {
     // An Alert holds only strings, numbers and a JSON value: serialising cannot fail.
     serde_json::to_string(alert).unwrap_or_default()
-}
-
-/// Replaces the raw event by the longest excerpt of its JSON text that keeps the
-/// bodies within `budget` bytes.
-fn fit(mut alert: Alert<'_>, subject: &str, text: &str, budget: usize) -> String {
-    let raw = alert.event.take().map(RawValue::get).unwrap_or_default();
-    alert.event_excerpt = Some(String::new());
-    let floor = bodies(subject, text, &alert).len();
-    let full = floor + raw.len() * 5;
-    // Escaping grows the excerpt by the same factor wherever it is cut; start from
-    // the proportional estimate and shrink until it fits.
-    let mut keep = (raw.len() as u128 * budget.saturating_sub(floor) as u128
-        / full.saturating_sub(floor).max(1) as u128) as usize;
-    loop {
-        alert.event_excerpt = Some(clip(raw, keep));
-        let body = bodies(subject, text, &alert);
-        if body.len() <= budget || keep == 0 {
-            return body;
-        }
-        keep = keep * 9 / 10;
-    }
 }

@@ -1,5 +1,8 @@
 //! Bounding and cleaning untrusted strings before they reach an alert.
 
+use std::borrow::Cow;
+use std::fmt::Write;
+
 /// Cuts `s` to at most `max_bytes` bytes on a character boundary, marking the cut with `...`.
 pub fn clip(s: &str, max_bytes: usize) -> String {
     if s.len() <= max_bytes {
@@ -7,6 +10,30 @@ pub fn clip(s: &str, max_bytes: usize) -> String {
     }
     let end = s.floor_char_boundary(max_bytes.saturating_sub(3));
     format!("{}...", &s[..end])
+}
+
+/// `s` with each character a terminal or mail reader could act on written as
+/// its escape (`\u{1b}`): control codes (C0, DEL, C1 such as CSI), line and
+/// paragraph separators, and the bidirectional overrides that reorder what is
+/// shown. Everything else, other scripts included, is kept.
+pub fn escape_controls(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if needs_escape(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Printable ASCII only: each other character (line breaks, tabs, non-ASCII
@@ -94,6 +121,19 @@ mod tests {
             None
         );
         assert_eq!(shell_command("x {v}", &[("v", "a\nb")]), None);
+    }
+
+    #[test]
+    fn escape_controls_writes_terminal_sequences_as_escapes() {
+        assert_eq!(
+            escape_controls("a\u{1b}]0;pwned\u{7}\nb\u{9b}2J\u{202e}c"),
+            "a\\u{1b}]0;pwned\\u{7}\\u{a}b\\u{9b}2J\\u{202e}c"
+        );
+    }
+
+    #[test]
+    fn escape_controls_keeps_other_scripts() {
+        assert_eq!(escape_controls("Jürgen 日本"), "Jürgen 日本");
     }
 
     #[test]

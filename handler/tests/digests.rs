@@ -24,7 +24,7 @@ struct Outbox {
 impl Publisher for Outbox {
     async fn publish(&self, message: &Message) -> Result<(), PublishError> {
         if self.failing {
-            return Err(PublishError("SNS is unreachable".into()));
+            return Err(PublishError::Publish("SNS is unreachable".into()));
         }
         self.published.lock().expect("lock").push(message.clone());
         Ok(())

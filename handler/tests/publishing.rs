@@ -20,7 +20,7 @@ impl Publisher for Recording {
     }
 
     async fn defer(&self, _: &str) -> Result<(), PublishError> {
-        Err(PublishError("no digest queue here".into()))
+        Err(PublishError::Defer("no digest queue here".into()))
     }
 }
 
@@ -28,11 +28,11 @@ struct Failing;
 
 impl Publisher for Failing {
     async fn publish(&self, _: &Message) -> Result<(), PublishError> {
-        Err(PublishError("SNS is unreachable".into()))
+        Err(PublishError::Publish("SNS is unreachable".into()))
     }
 
     async fn defer(&self, _: &str) -> Result<(), PublishError> {
-        Err(PublishError("SQS is unreachable".into()))
+        Err(PublishError::Defer("SQS is unreachable".into()))
     }
 }
 
@@ -78,7 +78,7 @@ async fn a_failed_publish_is_returned_as_an_error() {
     .expect_err("must fail");
     assert_eq!(
         error.to_string(),
-        "publishing the alert failed: SNS is unreachable"
+        "publishing the alert to SNS failed: SNS is unreachable"
     );
 }
 

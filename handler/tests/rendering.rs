@@ -42,7 +42,7 @@ fn message_structure_has_text_for_people_and_the_document_for_machines() {
 }
 
 #[test]
-fn bodies_carry_control_characters_quotes_and_unicode_unchanged() {
+fn the_document_carries_control_characters_unchanged_and_the_text_shows_them_escaped() {
     let mut raw = sample("iam-create-user-by-admin");
     let name = "\u{0}\u{8}\t\n\u{c}\r\u{1f} \"q\" \\ / \u{7f} \u{2028} Jürgen 管理者 😀";
     raw["detail"]["requestParameters"]["userName"] = json!(name);
@@ -52,9 +52,16 @@ fn bodies_carry_control_characters_quotes_and_unicode_unchanged() {
 
     let bodies: Value = serde_json::from_str(&render(alert).body).expect("JSON bodies");
 
-    assert!(text.contains(name), "{text:?}");
+    let shown =
+        "\\u{0}\\u{8}\\u{9}\\u{a}\\u{c}\\u{d}\\u{1f} \"q\" \\ / \\u{7f} \\u{2028} Jürgen 管理者 😀";
+    assert!(text.contains(shown), "{text:?}");
     assert_eq!(bodies["email"].as_str(), Some(text.as_str()));
     assert_eq!(bodies["sqs"].as_str(), Some(document.as_str()));
+    let parsed: Value = serde_json::from_str(&document).expect("JSON document");
+    assert!(
+        parsed["title"].as_str().is_some_and(|t| t.contains(name)),
+        "{document}"
+    );
 }
 
 #[test]

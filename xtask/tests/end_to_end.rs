@@ -378,9 +378,10 @@ async fn the_handler_returns_an_error_to_the_runtime_api_when_sns_is_gone() {
     assert!(
         error["errorMessage"]
             .as_str()
-            .is_some_and(|m| m.starts_with("publishing the alert failed")),
+            .is_some_and(|m| m.starts_with("publishing the alert to SNS failed")),
         "{error}"
     );
+    assert_eq!(error["errorType"], "AlertPublishFailed");
 }
 
 /// A built-in monitor's selector.
