@@ -1,16 +1,23 @@
 //! Offline simulation: CloudTrail input files through the generated rule pattern
 //! and the handler core, printing the alerts that would be published.
 
-use std::io::Read;
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Read};
+use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
-use flate2::read::GzDecoder;
+use flate2::read::MultiGzDecoder;
 use handler::Detection;
 use handler::alert;
 use handler::event::Event;
-use handler::render::{self, document};
+use handler::render::{self, Message, document};
 use handler::selector::{API_CALL, SIGN_IN};
+use handler::text::{escape_controls, needs_escape};
 use serde::Serialize;
+use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use time::Date;
 
@@ -46,6 +53,49 @@ pub struct Simulated {
     /// The alert document: published, or kept back by a suppression.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert: Option<Value>,
+    /// The Publish request the handler would send; none when nothing is published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub publish: Option<Publish>,
+}
+
+/// An SNS Publish request, as the handler sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Publish {
+    pub subject: String,
+    /// The `MessageStructure=json` message, as sent.
+    pub message: String,
+    pub message_attributes: BTreeMap<&'static str, Attribute>,
+    /// The request's size as SNS counts it against its 262,144-byte limit.
+    pub bytes: usize,
+}
+
+/// One message attribute, as the SNS API spells it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Attribute {
+    pub data_type: &'static str,
+    pub string_value: String,
+}
+
+impl From<Message> for Publish {
+    fn from(message: Message) -> Self {
+        Self {
+            bytes: message.size(),
+            message_attributes: message
+                .attributes
+                .into_iter()
+                .map(|(name, value)| {
+                    let attribute = Attribute {
+                        data_type: render::ATTRIBUTE_TYPE,
+                        string_value: value,
+                    };
+                    (name, attribute)
+                })
+                .collect(),
+            subject: message.subject,
+            message: message.body,
+        }
+    }
 }
 
 /// A suppression hiding an alert, as `suppressed_by` and `suppressed_in`.
@@ -78,46 +128,229 @@ impl SuppressedIn {
     }
 }
 
-/// Reads `path` (`-` for standard input), plain or gzipped: an EventBridge event,
-/// a raw CloudTrail record, a CloudTrail log file (`{"Records": [...]}`), or a list.
-pub fn read(path: &str) -> Result<Vec<Input>> {
-    let mut bytes = Vec::new();
-    if path == "-" {
-        std::io::stdin()
-            .read_to_end(&mut bytes)
-            .context("reading standard input")?;
+/// Most bytes one event or record may take in an input file: 64 times the
+/// largest event EventBridge delivers (256 KB), so only absurd input is refused.
+pub const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A record of an input file that is not an event trailwatch can judge.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: record {index}: {reason}")]
+pub struct BadRecord {
+    pub file: String,
+    pub index: usize,
+    pub reason: String,
+}
+
+/// Reads `path` (`-` for standard input), plain or gzipped (several members
+/// read as one, as `cat a.gz b.gz` makes), with or without a UTF-8 byte-order
+/// mark: an EventBridge event, a raw CloudTrail record, a CloudTrail log file
+/// (`{"Records": [...]}`), or a list. Records are streamed to `each` one at a
+/// time, so memory stays bounded by the largest record
+/// ([`MAX_RECORD_BYTES`]); a record that is not an event is handed over as a
+/// [`BadRecord`] and the others still are. Fails when the file cannot be read or
+/// is not JSON, or when `each` fails.
+pub fn read_each(
+    path: &str,
+    each: &mut dyn FnMut(Result<Input, BadRecord>) -> Result<()>,
+) -> Result<()> {
+    let source: Box<dyn Read> = if path == "-" {
+        Box::new(std::io::stdin().lock())
     } else {
-        bytes = std::fs::read(path).with_context(|| format!("{path}: cannot read"))?;
-    }
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut text = Vec::new();
-        GzDecoder::new(bytes.as_slice())
-            .read_to_end(&mut text)
-            .with_context(|| format!("{path}: not a valid gzip file"))?;
-        bytes = text;
-    }
-    let value: Value =
-        serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{path}: invalid JSON: {e}"))?;
-    let items = match value {
-        Value::Object(mut map) if map.contains_key("Records") => match map.remove("Records") {
-            Some(Value::Array(records)) => records,
-            _ => bail!("{path}: `Records` is not a list"),
-        },
-        Value::Array(items) => items,
-        single => vec![single],
+        Box::new(std::fs::File::open(path).with_context(|| format!("{path}: cannot read"))?)
     };
-    items
-        .into_iter()
-        .enumerate()
-        .map(|(index, item)| {
-            let envelope = envelope(item).with_context(|| format!("{path}: item {index}"))?;
-            Ok(Input {
-                file: path.to_owned(),
+    let mut reader = BufReader::new(source);
+    let gzipped = reader
+        .fill_buf()
+        .with_context(|| format!("{path}: cannot read"))?
+        .starts_with(&[0x1f, 0x8b]);
+    let decoded: Box<dyn Read> = if gzipped {
+        Box::new(MultiGzDecoder::new(reader))
+    } else {
+        Box::new(reader)
+    };
+    let mut decoded = BufReader::new(decoded);
+    skip_byte_order_mark(&mut decoded).with_context(|| format!("{path}: cannot read"))?;
+    let budget = RecordBudget::default();
+    let limited = Limited {
+        inner: decoded,
+        budget: budget.clone(),
+    };
+    let mut deserializer = serde_json::Deserializer::from_reader(limited);
+    let mut visitor = Items {
+        file: path,
+        budget: &budget,
+        each,
+        next: 0,
+        failure: None,
+    };
+    // Concatenated files hold one JSON document after another.
+    loop {
+        budget.restart();
+        let outcome = serde::Deserializer::deserialize_any(&mut deserializer, &mut visitor);
+        if let Some(failure) = visitor.failure.take() {
+            return Err(failure);
+        }
+        outcome.map_err(|e| input_error(path, &e))?;
+        match deserializer.end() {
+            Ok(()) => return Ok(()),
+            // `end` only peeks: another document follows.
+            Err(e) if e.to_string().starts_with("trailing characters") => {}
+            Err(e) => return Err(input_error(path, &e)),
+        }
+    }
+}
+
+/// The error for input that is not JSON, or too large, naming the file.
+fn input_error(path: &str, error: &serde_json::Error) -> anyhow::Error {
+    if error.io_error_kind() == Some(std::io::ErrorKind::FileTooLarge) {
+        return anyhow::anyhow!(
+            "{path}: a record is larger than {} MiB; refusing to read it (a CloudTrail record is at most a few hundred KB)",
+            MAX_RECORD_BYTES / 1024 / 1024
+        );
+    }
+    if error.is_io() {
+        return anyhow::anyhow!("{path}: cannot read: {error}");
+    }
+    anyhow::anyhow!("{path}: invalid JSON: {error}")
+}
+
+fn skip_byte_order_mark(reader: &mut impl BufRead) -> std::io::Result<()> {
+    const MARK: &[u8] = b"\xef\xbb\xbf";
+    // A mark split across reads cannot happen: it opens the first buffer.
+    if reader.fill_buf()?.starts_with(MARK) {
+        reader.consume(MARK.len());
+    }
+    Ok(())
+}
+
+/// Bytes read since the current record began, shared by the reader that counts
+/// them and the visitor that starts each record.
+#[derive(Debug, Clone, Default)]
+struct RecordBudget(Rc<Cell<u64>>);
+
+impl RecordBudget {
+    fn restart(&self) {
+        self.0.set(0);
+    }
+}
+
+/// A reader failing with `FileTooLarge` once one record exceeds [`MAX_RECORD_BYTES`].
+struct Limited<R> {
+    inner: R,
+    budget: RecordBudget,
+}
+
+impl<R: Read> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buf)?;
+        let used = self.budget.0.get() + read as u64;
+        self.budget.0.set(used);
+        if used > MAX_RECORD_BYTES {
+            return Err(std::io::ErrorKind::FileTooLarge.into());
+        }
+        Ok(read)
+    }
+}
+
+/// Streams the items of an input file to a callback. Hand-written because
+/// serde has no streaming form of "an array, or an object whose `Records` is an
+/// array, or any other value": each must be told apart by its first tokens.
+struct Items<'a> {
+    file: &'a str,
+    budget: &'a RecordBudget,
+    each: &'a mut dyn FnMut(Result<Input, BadRecord>) -> Result<()>,
+    /// The index of the next item in the file.
+    next: usize,
+    /// Why `each` stopped the reading.
+    failure: Option<anyhow::Error>,
+}
+
+impl Items<'_> {
+    fn hand_over<E: serde::de::Error>(&mut self, item: &RawValue) -> Result<(), E> {
+        let index = self.next;
+        self.next += 1;
+        let input = serde_json::from_str(item.get())
+            .map_err(|e| e.to_string())
+            .and_then(|item| envelope(item).map_err(|e| e.to_string()))
+            .map(|envelope| Input {
+                file: self.file.to_owned(),
                 index,
                 envelope,
             })
+            .map_err(|reason| BadRecord {
+                file: self.file.to_owned(),
+                index,
+                reason,
+            });
+        (self.each)(input).map_err(|error| {
+            self.failure = Some(error);
+            E::custom("stopped")
         })
-        .collect()
+    }
+
+    fn stream<'de, A: SeqAccess<'de>>(&mut self, mut seq: A) -> Result<(), A::Error> {
+        self.budget.restart();
+        while let Some(item) = seq.next_element::<Box<RawValue>>()? {
+            self.hand_over(&item)?;
+            self.budget.restart();
+        }
+        Ok(())
+    }
+}
+
+impl<'de> Visitor<'de> for &mut Items<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an event, a CloudTrail record, a CloudTrail log file or a list of them")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.stream(seq)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut fields = serde_json::Map::new();
+        let mut records = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "Records" {
+                map.next_value_seed(RecordsSeed(&mut *self))?;
+                records = true;
+            } else {
+                fields.insert(key, map.next_value()?);
+            }
+        }
+        if records {
+            return Ok(());
+        }
+        let single = serde_json::value::to_raw_value(&fields).map_err(A::Error::custom)?;
+        self.hand_over(&single)
+    }
+}
+
+/// The `Records` value of a log file, streamed.
+struct RecordsSeed<'a, 'b>(&'a mut Items<'b>);
+
+impl<'de> DeserializeSeed<'de> for RecordsSeed<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(RecordsVisitor(self.0))
+    }
+}
+
+struct RecordsVisitor<'a, 'b>(&'a mut Items<'b>);
+
+impl<'de> Visitor<'de> for RecordsVisitor<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("`Records` as a list of CloudTrail records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
+        self.0.stream(seq)
+    }
 }
 
 /// An EventBridge envelope as is; a raw CloudTrail record wrapped as EventBridge wraps it.
@@ -163,6 +396,7 @@ pub fn simulate(input: &Input, detection: &Detection, today: Date) -> Simulated 
         suppressed: None,
         deferred: false,
         alert: None,
+        publish: None,
     };
     // The handler reads the JSON text, as the Lambda runtime hands it over;
     // serialising a `Value` cannot fail.
@@ -195,37 +429,60 @@ pub fn simulate(input: &Input, detection: &Detection, today: Date) -> Simulated 
     let alert = verdict.alert();
     simulated.monitor = Some(alert.monitor.to_owned());
     simulated.severity = Some(alert.severity.to_string());
-    if simulated.suppressed.is_none() {
-        simulated.subject = Some(render::subject(&alert));
-        simulated.deferred = detection.defers(alert.severity, raw.get().len());
-    }
     simulated.alert = serde_json::from_str(&document(&alert)).ok();
+    if simulated.suppressed.is_none() {
+        simulated.deferred = detection.defers(alert.severity, raw.get().len());
+        let message = render::render(alert);
+        simulated.subject = Some(message.subject.clone());
+        if !simulated.deferred {
+            simulated.publish = Some(Publish::from(message));
+        }
+    }
     simulated
+}
+
+/// `simulated` as one line of JSON. Besides what JSON escapes, DEL, C1 control
+/// codes (CSI among them) and bidirectional overrides are written as `\uXXXX`, so
+/// the line is safe to show in a terminal and means the same.
+pub fn json_line(simulated: &Simulated) -> String {
+    // Serialising strings, numbers and JSON values cannot fail.
+    let line = serde_json::to_string(simulated).unwrap_or_default();
+    let mut out = String::with_capacity(line.len());
+    for c in line.chars() {
+        if needs_escape(c) {
+            // Outside strings JSON text has no such characters: each is inside one.
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// A human-readable report of one simulated event.
 pub fn describe(simulated: &Simulated) -> String {
     let place = if simulated.index == 0 {
-        simulated.file.clone()
+        escape_controls(&simulated.file).into_owned()
     } else {
-        format!("{}[{}]", simulated.file, simulated.index)
+        format!("{}[{}]", escape_controls(&simulated.file), simulated.index)
     };
+    let shown = |value: &Value| escape_controls(value.as_str().unwrap_or("?")).into_owned();
     if let (Some(suppressed), Some(alert)) = (&simulated.suppressed, &simulated.alert) {
         return format!(
-            "{place}: suppressed in the {} by {:?}; would have raised [{}] {}",
+            "{place}: suppressed in the {} by \"{}\"; would have raised [{}] {}",
             suppressed.place.as_str(),
-            suppressed.by,
-            alert["severity"].as_str().unwrap_or("?"),
-            alert["title"].as_str().unwrap_or("?")
+            escape_controls(&suppressed.by),
+            shown(&alert["severity"]),
+            shown(&alert["title"])
         );
     }
     match (&simulated.subject, &simulated.alert) {
         (Some(subject), Some(alert)) => {
-            let reasons: Vec<&str> = alert["reasons"]
+            let reasons: Vec<String> = alert["reasons"]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .filter_map(Value::as_str)
+                .map(shown)
                 .collect();
             let wait = if simulated.deferred {
                 " (waits for the next digest)"
@@ -234,7 +491,7 @@ pub fn describe(simulated: &Simulated) -> String {
             };
             format!(
                 "{place}: {subject}{wait}\n    monitor {}: {}",
-                alert["monitor"].as_str().unwrap_or("?"),
+                shown(&alert["monitor"]),
                 reasons.join("; ")
             )
         }

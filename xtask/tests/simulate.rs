@@ -21,7 +21,12 @@ fn with_config(relative: &str) -> Config {
 
 fn run(config: &Config, sample: &str) -> Simulated {
     let path = workspace::root().join(format!("samples/{sample}.json"));
-    let inputs = simulate::read(path.to_str().expect("UTF-8 path")).expect("readable sample");
+    let mut inputs = Vec::new();
+    simulate::read_each(path.to_str().expect("UTF-8 path"), &mut |item| {
+        inputs.push(item.expect("an event"));
+        Ok(())
+    })
+    .expect("readable sample");
     let today = time::OffsetDateTime::now_utc().date();
     simulate::simulate(&inputs[0], &config.detection, today)
 }

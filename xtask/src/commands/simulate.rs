@@ -1,9 +1,12 @@
 //! `cargo xtask simulate`: CloudTrail files through the monitors' selectors and the handler core, offline.
 
+use std::io::Write;
+
 use anyhow::{Result, bail};
+use handler::text::escape_controls;
 
 use crate::config::{self, ConfigArgs};
-use crate::simulate;
+use crate::simulate::{self, BadRecord, Input};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -14,30 +17,56 @@ pub enum Format {
     Json,
 }
 
-/// Runs the command with the configured monitors; fails when any file could not be read.
+/// Runs the command with the configured monitors; fails when any file or record
+/// could not be read, after judging every record that could. A closed output
+/// (`| head -1`) ends it quietly.
 pub fn run(files: &[String], format: Format, config: &ConfigArgs) -> Result<()> {
     let detection = config::load(config)?.detection;
     let today = time::OffsetDateTime::now_utc().date();
-    let mut failed = 0;
+    let mut out = std::io::stdout().lock();
+    let (mut bad_files, mut bad_records) = (0, 0);
     for file in files {
-        let inputs = match simulate::read(file) {
-            Ok(inputs) => inputs,
-            Err(error) => {
-                eprintln!("error: {error:#}");
-                failed += 1;
-                continue;
+        let mut each = |item: Result<Input, BadRecord>| -> Result<()> {
+            match item {
+                Ok(input) => {
+                    let simulated = simulate::simulate(&input, &detection, today);
+                    match format {
+                        Format::Text => writeln!(out, "{}", simulate::describe(&simulated))?,
+                        Format::Json => writeln!(out, "{}", simulate::json_line(&simulated))?,
+                    }
+                }
+                Err(bad) => {
+                    eprintln!("error: {}", escape_controls(&bad.to_string()));
+                    bad_records += 1;
+                }
             }
+            Ok(())
         };
-        for input in &inputs {
-            let simulated = simulate::simulate(input, &detection, today);
-            match format {
-                Format::Text => println!("{}", simulate::describe(&simulated)),
-                Format::Json => println!("{}", serde_json::to_string(&simulated)?),
+        match simulate::read_each(file, &mut each) {
+            Ok(()) => {}
+            Err(error) if closed_output(&error) => return Ok(()),
+            Err(error) => {
+                eprintln!("error: {}", escape_controls(&format!("{error:#}")));
+                bad_files += 1;
             }
         }
     }
-    if failed > 0 {
-        bail!("{failed} of {} files could not be read", files.len());
+    match out.flush() {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        flushed => flushed?,
+    }
+    if bad_files > 0 || bad_records > 0 {
+        bail!(
+            "{bad_files} of {} files could not be read and {bad_records} records are not events",
+            files.len()
+        );
     }
     Ok(())
+}
+
+/// Whether writing failed because the reader went away.
+fn closed_output(error: &anyhow::Error) -> bool {
+    error
+        .downcast_ref::<std::io::Error>()
+        .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
 }
