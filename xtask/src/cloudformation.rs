@@ -16,17 +16,39 @@ use aws_sdk_cloudformation::types::{
 use indicatif::{MultiProgress, ProgressBar};
 
 use crate::aws::{explain, message};
+use crate::terminal;
 use crate::tools::spinner;
 
 /// Resource types whose addition or change alters who can do what.
-const SECURITY_TYPES: &[&str] = &[
+/// Resource types that hold who may do what: IAM, key and resource policies.
+const POLICY_TYPES: &[&str] = &[
     "AWS::IAM::Role",
     "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
     "AWS::KMS::Key",
     "AWS::Lambda::Permission",
     "AWS::SNS::TopicPolicy",
     "AWS::SQS::QueuePolicy",
     "AWS::S3::BucketPolicy",
+    "AWS::Events::EventBusPolicy",
+];
+
+/// Resource types that decide what is watched and where alerts go.
+const DELIVERY_TYPES: &[&str] = &[
+    "AWS::Events::Rule",
+    "AWS::SNS::Subscription",
+    "AWS::Lambda::EventSourceMapping",
+    "AWS::Lambda::EventInvokeConfig",
+];
+
+/// Properties whose change can drop encryption or open access on any resource.
+const PROTECTION_PROPERTIES: &[&str] = &[
+    "KmsMasterKeyId",
+    "KmsDataKeyReusePeriodSeconds",
+    "SqsManagedSseEnabled",
+    "BucketEncryption",
+    "PublicAccessBlockConfiguration",
+    "KmsKeyId",
 ];
 
 /// A template as CloudFormation takes it.
@@ -63,29 +85,49 @@ pub struct PlannedChange {
     pub logical_id: String,
     pub resource_type: String,
     pub replacement: bool,
+    /// The properties the change touches, when CloudFormation names them.
+    pub properties: Vec<String>,
 }
 
 impl PlannedChange {
-    fn security_relevant(&self) -> bool {
-        self.action != "Remove" && SECURITY_TYPES.contains(&self.resource_type.as_str())
+    /// Why the change needs approval, or none. As the CDK's "broadening"
+    /// check: any change to an IAM, key or resource policy (a removal included:
+    /// it can drop a deny such as the TLS-only statement), any change to what the
+    /// rules select or where alerts are delivered, and any change to encryption or
+    /// public access settings.
+    pub fn needs_approval(&self) -> Option<&'static str> {
+        let kind = self.resource_type.as_str();
+        if POLICY_TYPES.contains(&kind) {
+            return Some(if self.action == "Remove" {
+                "removes an IAM, key or resource policy"
+            } else {
+                "changes an IAM, key or resource policy"
+            });
+        }
+        if DELIVERY_TYPES.contains(&kind) {
+            return Some("changes what the rules select or where alerts are delivered");
+        }
+        self.properties
+            .iter()
+            .any(|p| PROTECTION_PROPERTIES.contains(&p.as_str()))
+            .then_some("changes encryption or public access")
     }
 
-    /// One line: action, logical id, type, and whether it replaces or needs approval.
+    /// One line: action, logical id, type, whether it replaces, and why it needs approval.
     pub fn describe(&self) -> String {
         let replace = if self.replacement {
             " (REPLACEMENT)"
         } else {
             ""
         };
-        let flag = if self.security_relevant() {
-            "  [security]"
-        } else {
-            ""
-        };
-        format!(
+        let flag = self
+            .needs_approval()
+            .map(|why| format!("  [approval: {why}]"))
+            .unwrap_or_default();
+        terminal::value(&format!(
             "{:<7} {} {}{replace}{flag}",
             self.action, self.logical_id, self.resource_type
-        )
+        ))
     }
 }
 
@@ -108,7 +150,8 @@ impl Progress {
 
     /// Prints a line on standard error without breaking the bars.
     pub fn line(&self, text: &str) {
-        self.bars.suspend(|| eprintln!("{}{text}", self.label));
+        self.bars
+            .suspend(|| eprintln!("{}{}", self.label, terminal::lines(text)));
     }
 
     /// A spinner below the others, with `message`.
@@ -136,10 +179,10 @@ pub struct Plan {
 
 impl Plan {
     /// The security-relevant changes, which need approval.
-    pub fn security_relevant(&self) -> usize {
+    pub fn needing_approval(&self) -> usize {
         self.changes
             .iter()
-            .filter(|c| c.security_relevant())
+            .filter(|c| c.needs_approval().is_some())
             .count()
     }
 }
@@ -177,7 +220,7 @@ impl Driver {
     pub async fn deploy(&self, spec: &StackSpec, approval: Approval) -> Result<Deployed> {
         let plan = self.plan(spec).await?;
         self.print_plan(&plan);
-        if let Err(error) = approve(plan.security_relevant(), approval) {
+        if let Err(error) = approve(plan.needing_approval(), approval) {
             self.discard(&plan).await?;
             return Err(error);
         }
@@ -630,6 +673,12 @@ fn planned(change: &Change) -> Option<PlannedChange> {
         replacement: resource
             .replacement()
             .is_some_and(|r| r.as_str() != "False"),
+        properties: resource
+            .details()
+            .iter()
+            .filter_map(|detail| detail.target()?.name())
+            .map(str::to_owned)
+            .collect(),
     })
 }
 
@@ -638,21 +687,23 @@ fn describe_event(event: &StackEvent) -> String {
         .resource_status_reason()
         .map(|r| format!(": {r}"))
         .unwrap_or_default();
-    format!(
+    terminal::value(&format!(
         "{} {} {}{reason}",
         event.logical_resource_id().unwrap_or("?"),
         event.resource_type().unwrap_or("?"),
         event.resource_status().map_or("?", |s| s.as_str()),
-    )
+    ))
 }
 
-/// `relevant` security-relevant changes need `--yes` or a "y" on the terminal.
+/// `relevant` changes needing approval need `--yes` or a "y" on the terminal.
 pub fn approve(relevant: usize, approval: Approval) -> Result<()> {
     if relevant == 0 {
         return Ok(());
     }
     confirm(
-        &format!("Deploy {relevant} security-relevant changes (IAM, KMS, resource policies)?"),
+        &format!(
+            "Deploy {relevant} changes needing approval (policies, rules, delivery, encryption; each marked above)?"
+        ),
         "the changes were not approved",
         approval,
     )

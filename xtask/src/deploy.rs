@@ -318,7 +318,7 @@ async fn deploy_with_forwarders(
     };
     driver.print_plan(&home_plan);
     if let Err(error) = approve(
-        home_plan.security_relevant() + plans.security_relevant(),
+        home_plan.needing_approval() + plans.needing_approval(),
         approval,
     ) {
         driver.discard(&home_plan).await?;

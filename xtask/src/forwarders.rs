@@ -71,10 +71,10 @@ pub struct Plans {
 
 impl Plans {
     /// The security-relevant changes across the regions.
-    pub fn security_relevant(&self) -> usize {
+    pub fn needing_approval(&self) -> usize {
         self.ready
             .iter()
-            .map(|(_, plan)| plan.security_relevant())
+            .map(|(_, plan)| plan.needing_approval())
             .sum()
     }
 }

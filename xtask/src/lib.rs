@@ -18,5 +18,6 @@ pub mod forwarders;
 pub mod runtime_api;
 pub mod simulate;
 pub mod stackset;
+pub mod terminal;
 pub mod tools;
 pub mod workspace;

@@ -8,7 +8,7 @@ fn main() -> ExitCode {
     match cli.command.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", xtask::terminal::lines(&format!("{error:#}")));
             ExitCode::FAILURE
         }
     }

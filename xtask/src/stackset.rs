@@ -18,6 +18,7 @@ use aws_sdk_cloudformation::types::{
 use crate::aws::explain;
 use crate::cloudformation::{Progress, parameters, tags};
 use crate::fleet::{Organization, Preferences};
+use crate::terminal;
 
 /// Longest wait between polls while CloudFormation throttles.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -370,7 +371,7 @@ impl StackSets {
                 if !seen.insert((account.clone(), region.clone())) {
                     continue;
                 }
-                let reason = result.status_reason().unwrap_or_default().to_owned();
+                let reason = terminal::value(result.status_reason().unwrap_or_default());
                 self.progress.line(&format!(
                     "  {account} {region} {status}{}",
                     if reason.is_empty() {

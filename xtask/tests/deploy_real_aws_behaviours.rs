@@ -74,13 +74,18 @@ fn event(id: &str, logical: &str, kind: &str, status: ResourceStatus, reason: &s
 }
 
 fn change_set_ready() -> Rule {
+    change_set_of(ChangeAction::Modify, "Handler", "AWS::Lambda::Function")
+}
+
+/// A ready change set of one change.
+fn change_set_of(action: ChangeAction, logical_id: &str, kind: &str) -> Rule {
     let change = Change::builder()
         .r#type(ChangeType::Resource)
         .resource_change(
             ResourceChange::builder()
-                .action(ChangeAction::Modify)
-                .logical_resource_id("Handler")
-                .resource_type("AWS::Lambda::Function")
+                .action(action)
+                .logical_resource_id(logical_id)
+                .resource_type(kind)
                 .replacement(Replacement::False)
                 .build(),
         )
@@ -362,4 +367,79 @@ async fn expired_credentials_say_how_to_refresh_them() {
         error,
         "DescribeStacks failed: your AWS credentials have expired; refresh them (for SSO: `aws sso login`) and run the command again"
     );
+}
+
+/// Deploys a change set of one change without `--yes` (tests have no terminal to ask).
+async fn deploy_unapproved(action: ChangeAction, logical_id: &str, kind: &str) -> (String, usize) {
+    let describe = mock!(Client::describe_stacks)
+        .sequence()
+        .output(|| stack(StackStatus::UpdateComplete))
+        .repeatedly()
+        .build();
+    let delete =
+        mock!(Client::delete_change_set).then_output(|| DeleteChangeSetOutput::builder().build());
+    let execute = execute();
+    let client = mock_client!(
+        aws_sdk_cloudformation,
+        RuleMode::MatchAny,
+        [
+            &describe,
+            &create_change_set(ChangeSetType::Update),
+            &change_set_of(action, logical_id, kind),
+            &delete,
+            &execute
+        ]
+    );
+    let error = driver(client)
+        .deploy(&spec(), Approval::Ask)
+        .await
+        .expect_err("not approved");
+    assert_eq!(delete.num_calls(), 1, "the change set is discarded");
+    (error.to_string(), execute.num_calls())
+}
+
+#[tokio::test]
+async fn removing_the_tls_only_topic_policy_needs_approval() {
+    let (error, executed) = deploy_unapproved(
+        ChangeAction::Remove,
+        "AlertTopicPolicy",
+        "AWS::SNS::TopicPolicy",
+    )
+    .await;
+    assert_eq!(executed, 0);
+    assert!(error.starts_with("not deployed: "), "{error}");
+}
+
+#[tokio::test]
+async fn narrowing_what_the_rules_select_needs_approval() {
+    let (error, executed) =
+        deploy_unapproved(ChangeAction::Modify, "EventRule1", "AWS::Events::Rule").await;
+    assert_eq!(executed, 0);
+    assert!(error.starts_with("not deployed: "), "{error}");
+}
+
+#[tokio::test]
+async fn a_code_update_needs_no_approval() {
+    let describe = mock!(Client::describe_stacks)
+        .sequence()
+        .output(|| stack(StackStatus::UpdateComplete))
+        .repeatedly()
+        .build();
+    let execute = execute();
+    let client = mock_client!(
+        aws_sdk_cloudformation,
+        RuleMode::MatchAny,
+        [
+            &describe,
+            &create_change_set(ChangeSetType::Update),
+            &change_set_ready(),
+            &execute,
+            &no_events()
+        ]
+    );
+    driver(client)
+        .deploy(&spec(), Approval::Ask)
+        .await
+        .expect("deployed without asking");
+    assert_eq!(execute.num_calls(), 1);
 }

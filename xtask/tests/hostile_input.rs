@@ -226,3 +226,31 @@ fn simulate_json_shows_the_publish_request_the_handler_sends() {
         serde_json::json!({"DataType": "String", "StringValue": "CRITICAL"})
     );
 }
+
+#[test]
+fn each_change_needing_approval_says_why() {
+    use xtask::cloudformation::PlannedChange;
+    let change = |action: &str, kind: &str, properties: &[&str]| PlannedChange {
+        action: action.to_owned(),
+        logical_id: "X".to_owned(),
+        resource_type: kind.to_owned(),
+        replacement: false,
+        properties: properties.iter().map(|p| (*p).to_owned()).collect(),
+    };
+    assert_eq!(
+        change("Remove", "AWS::SNS::TopicPolicy", &[]).describe(),
+        "Remove  X AWS::SNS::TopicPolicy  [approval: removes an IAM, key or resource policy]"
+    );
+    assert_eq!(
+        change("Modify", "AWS::Events::Rule", &["EventPattern"]).needs_approval(),
+        Some("changes what the rules select or where alerts are delivered")
+    );
+    assert_eq!(
+        change("Modify", "AWS::SNS::Topic", &["KmsMasterKeyId"]).needs_approval(),
+        Some("changes encryption or public access")
+    );
+    assert_eq!(
+        change("Modify", "AWS::Lambda::Function", &["Code"]).needs_approval(),
+        None
+    );
+}

@@ -8,6 +8,7 @@ use crate::config::{self, ConfigArgs};
 use crate::demo::{self, LocalHandler, Report};
 use crate::emulator::Emulator;
 use crate::runtime_api::Outcome;
+use crate::terminal;
 use crate::{artifact, tools, workspace};
 
 /// Runs the command with the configuration `args`; `keep` leaves the emulator running.
@@ -54,14 +55,16 @@ fn print_report(report: &Report) {
     println!("\nAlerts as the subscriber received them:");
     for alert in &report.alerts {
         let document = &alert.document;
-        println!("  {}", alert.subject);
+        let field =
+            |value: &serde_json::Value, absent| terminal::value(value.as_str().unwrap_or(absent));
+        println!("  {}", terminal::value(&alert.subject));
         println!(
             "      severity {} | monitor {} | actor {} | target {} | event {}",
-            document["severity"].as_str().unwrap_or("?"),
-            document["monitor"].as_str().unwrap_or("?"),
-            document["actor"]["name"].as_str().unwrap_or("?"),
-            document["target"].as_str().unwrap_or("-"),
-            document["event_id"].as_str().unwrap_or("-"),
+            field(&document["severity"], "?"),
+            field(&document["monitor"], "?"),
+            field(&document["actor"]["name"], "?"),
+            field(&document["target"], "-"),
+            field(&document["event_id"], "-"),
         );
     }
     println!(
@@ -76,14 +79,18 @@ fn print_report(report: &Report) {
         .filter(|s| matches!(s.outcome, Some(Outcome::Error(_))))
         .collect();
     for sample in &errors {
-        println!("  {}: HANDLER ERROR {:?}", sample.name, sample.outcome);
+        println!(
+            "  {}: HANDLER ERROR {}",
+            sample.name,
+            terminal::value(&format!("{:?}", sample.outcome))
+        );
     }
     if !report.forwarded.is_empty() {
         println!(
             "\nA StopLogging made in each forwarder region, alerted by the home region's handler:"
         );
         for (region, alert) in &report.forwarded {
-            println!("  made in {region}: {}", alert.subject);
+            println!("  made in {region}: {}", terminal::value(&alert.subject));
         }
     }
     let matched = report.samples.iter().filter(|s| s.matched).count();

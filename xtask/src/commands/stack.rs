@@ -11,7 +11,7 @@ use crate::cloudformation::Approval;
 use crate::config::{self, Config, ConfigArgs};
 use crate::deploy::{self, Session};
 use crate::forwarders::{self, RegionOutcome};
-use crate::{artifact, assembly, aws};
+use crate::{artifact, assembly, aws, terminal};
 
 /// How often to poll CloudFormation while waiting.
 const POLL: Duration = Duration::from_secs(3);
@@ -87,7 +87,7 @@ pub fn deploy(args: DeployArgs) -> Result<()> {
             config.stack_name, session.region
         );
         for (key, value) in &report.stack.outputs {
-            println!("{key} = {value}");
+            println!("{key} = {}", terminal::value(value));
         }
         if let Some(path) = &args.outputs_file {
             deploy::write_outputs(path, &report.stack.outputs)?;
