@@ -1,9 +1,11 @@
 //! Asset publishing: the assets stack (one bucket per account and region) and the
 //! handler zip uploaded under its sha256 key only when that key is absent.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use aws_sdk_s3::Client;
+use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use sha2::{Digest, Sha256};
 use template::assets::{BUCKET_OUTPUT, assets_stack};
 
@@ -12,6 +14,7 @@ use crate::assembly::MAX_TEMPLATE_BODY_BYTES;
 use crate::artifact::Artifact;
 use crate::aws::explain;
 use crate::cloudformation::{Approval, Driver, StackSpec, Template};
+use crate::terminal;
 
 /// Name of the assets stack in every account and region.
 pub const ASSETS_STACK: &str = "trailwatch-assets";
@@ -106,4 +109,90 @@ pub async fn publish(s3: &Client, bucket: &str, artifact: &Artifact) -> Result<P
         key,
         uploaded: !present,
     })
+}
+
+/// Deletes every object version and delete marker in `bucket`, page by page;
+/// returns how many were deleted. Stops at the first page S3 could not fully
+/// delete (Object Lock retention, a denying policy), naming the objects and
+/// reasons, so the bucket is never emptied forever in a loop.
+pub async fn empty(s3: &Client, bucket: &str) -> Result<usize> {
+    let mut deleted = 0;
+    let (mut key_marker, mut version_marker) = (None, None);
+    loop {
+        let listed = s3
+            .list_object_versions()
+            .bucket(bucket)
+            .set_key_marker(key_marker.take())
+            .set_version_id_marker(version_marker.take())
+            .send()
+            .await
+            .map_err(|e| explain("ListObjectVersions", e))?;
+        let objects = versions(&listed);
+        if !objects.is_empty() {
+            deleted += objects.len();
+            delete(s3, bucket, objects).await?;
+        }
+        if listed.is_truncated() != Some(true) {
+            return Ok(deleted);
+        }
+        key_marker = listed.next_key_marker().map(str::to_owned);
+        version_marker = listed.next_version_id_marker().map(str::to_owned);
+    }
+}
+
+/// Every version and delete marker of one listing page.
+fn versions(listed: &ListObjectVersionsOutput) -> Vec<ObjectIdentifier> {
+    let versions = listed.versions().iter().map(|v| (v.key(), v.version_id()));
+    let markers = listed
+        .delete_markers()
+        .iter()
+        .map(|m| (m.key(), m.version_id()));
+    versions
+        .chain(markers)
+        .filter_map(|(key, version)| {
+            ObjectIdentifier::builder()
+                .key(key?)
+                .set_version_id(version.map(str::to_owned))
+                .build()
+                .ok()
+        })
+        .collect()
+}
+
+/// Deletes up to 1,000 object versions (one listing page); fails naming each
+/// one S3 refused.
+async fn delete(s3: &Client, bucket: &str, objects: Vec<ObjectIdentifier>) -> Result<()> {
+    let output = s3
+        .delete_objects()
+        .bucket(bucket)
+        .delete(
+            Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()?,
+        )
+        .send()
+        .await
+        .map_err(|e| explain("DeleteObjects", e))?;
+    let refused: Vec<String> = output
+        .errors()
+        .iter()
+        .map(|e| {
+            format!(
+                "\n  - {} (version {}): {} {}",
+                terminal::value(e.key().unwrap_or("?")),
+                terminal::value(e.version_id().unwrap_or("null")),
+                terminal::value(e.code().unwrap_or("?")),
+                terminal::value(e.message().unwrap_or_default()),
+            )
+        })
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    bail!(
+        "S3 refused to delete {} objects of {bucket}:{}\nThe bucket and the {ASSETS_STACK} stack are kept. Remove what holds them (Object Lock retention, a denying bucket policy, missing s3:DeleteObjectVersion), then run destroy --purge-assets again",
+        refused.len(),
+        refused.concat()
+    )
 }

@@ -606,7 +606,8 @@ async fn destroy_home(session: &Session, stack_name: &str, purge_assets: bool) -
         .await?
         .remove(BUCKET_OUTPUT)
     {
-        empty_bucket(&session.s3, &bucket).await?;
+        let deleted = assets::empty(&session.s3, &bucket).await?;
+        eprintln!("destroy: {deleted} object versions deleted from {bucket}");
     }
     session.driver.destroy(ASSETS_STACK).await?;
     eprintln!("destroy: {ASSETS_STACK} and its artifacts deleted");
@@ -662,41 +663,4 @@ async fn spec(
         parameters,
         tags: stack_tags(config),
     })
-}
-
-async fn empty_bucket(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<()> {
-    use aws_sdk_s3::types::{Delete, ObjectIdentifier};
-    loop {
-        let listed = s3
-            .list_object_versions()
-            .bucket(bucket)
-            .send()
-            .await
-            .map_err(|e| explain("ListObjectVersions", e))?;
-        let versions = listed.versions().iter().map(|v| (v.key(), v.version_id()));
-        let markers = listed
-            .delete_markers()
-            .iter()
-            .map(|m| (m.key(), m.version_id()));
-        let objects: Vec<ObjectIdentifier> = versions
-            .chain(markers)
-            .filter_map(|(key, version)| {
-                ObjectIdentifier::builder()
-                    .key(key?)
-                    .set_version_id(version.map(str::to_owned))
-                    .build()
-                    .ok()
-            })
-            .collect();
-        if objects.is_empty() {
-            return Ok(());
-        }
-        let delete = Delete::builder().set_objects(Some(objects)).build()?;
-        s3.delete_objects()
-            .bucket(bucket)
-            .delete(delete)
-            .send()
-            .await
-            .map_err(|e| explain("DeleteObjects", e))?;
-    }
 }

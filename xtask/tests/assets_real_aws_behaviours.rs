@@ -1,0 +1,77 @@
+//! S3 behaviours of real AWS the emulator does not reproduce (Object Lock,
+//! per-object refusals, long listings), replayed with aws-smithy-mocks.
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::operation::delete_objects::DeleteObjectsOutput;
+use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
+use aws_sdk_s3::types::{Error as S3Error, ObjectVersion};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use xtask::assets;
+
+fn page(keys: &[&str], next: Option<&str>) -> ListObjectVersionsOutput {
+    let mut output = ListObjectVersionsOutput::builder()
+        .set_versions(Some(
+            keys.iter()
+                .map(|key| ObjectVersion::builder().key(*key).version_id("v1").build())
+                .collect(),
+        ))
+        .is_truncated(next.is_some());
+    if let Some(next) = next {
+        output = output.next_key_marker(next).next_version_id_marker("v1");
+    }
+    output.build()
+}
+
+#[tokio::test]
+async fn purging_stops_and_names_the_objects_s3_refuses_to_delete() {
+    let list =
+        mock!(Client::list_object_versions).then_output(|| page(&["handler/locked.zip"], None));
+    let refuse = mock!(Client::delete_objects).then_output(|| {
+        DeleteObjectsOutput::builder()
+            .errors(
+                S3Error::builder()
+                    .key("handler/locked.zip")
+                    .version_id("v1")
+                    .code("AccessDenied")
+                    .message("Access Denied because object protected by object lock.")
+                    .build(),
+            )
+            .build()
+    });
+    let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&list, &refuse]);
+
+    let error = assets::empty(&client, "assets-bucket")
+        .await
+        .expect_err("refused");
+
+    assert_eq!((list.num_calls(), refuse.num_calls()), (1, 1));
+    let error = error.to_string();
+    assert!(
+        error.starts_with(
+            "S3 refused to delete 1 objects of assets-bucket:\n  - handler/locked.zip (version v1): AccessDenied Access Denied because object protected by object lock."
+        ),
+        "{error}"
+    );
+    assert!(
+        error.contains("run destroy --purge-assets again"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn purging_pages_through_every_listing_page() {
+    let list = mock!(Client::list_object_versions)
+        .sequence()
+        .output(|| page(&["handler/a.zip", "handler/b.zip"], Some("handler/b.zip")))
+        .output(|| page(&["templates/c.yaml"], None))
+        .build();
+    let delete =
+        mock!(Client::delete_objects).then_output(|| DeleteObjectsOutput::builder().build());
+    let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&list, &delete]);
+
+    let deleted = assets::empty(&client, "assets-bucket")
+        .await
+        .expect("emptied");
+
+    assert_eq!((deleted, list.num_calls(), delete.num_calls()), (3, 2, 2));
+}
