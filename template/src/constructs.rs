@@ -138,7 +138,9 @@ impl Role {
     ) -> LogicalId {
         let id = format!("{}{purpose}Policy", self.id.as_str());
         let policy = iam::Policy {
-            policy_name: Value::sub(format!("${{AWS::StackName}}-{purpose}")),
+            // Unique per role is enough; a name from the stack name could
+            // overflow IAM's 128 characters.
+            policy_name: Value::from(purpose),
             policy_document: PolicyDocument::new(statements),
             roles: vec![self.id.reference()],
         };

@@ -26,6 +26,9 @@ pub trait Resource: Serialize {
     const TYPE: &'static str;
 }
 
+/// Most resources a CloudFormation stack may hold.
+pub const MAX_RESOURCES: usize = 500;
+
 /// Why a stack cannot be rendered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the stack is invalid:\n  - {}", .0.join("\n  - "))]
@@ -255,6 +258,12 @@ impl Stack {
         let document =
             serde_json::to_value(self.document()).map_err(|e| SynthError(vec![e.to_string()]))?;
         let mut problems = self.problems.clone();
+        if self.resources.len() > MAX_RESOURCES {
+            problems.push(format!(
+                "the stack would hold {} resources, over the {MAX_RESOURCES} CloudFormation allows: list fewer alert_emails (one subscription each) or enable fewer monitors",
+                self.resources.len()
+            ));
+        }
         self.check_references(&document, &mut problems);
         if problems.is_empty() {
             Ok(document)

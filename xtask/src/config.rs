@@ -255,32 +255,77 @@ fn read_file(explicit: Option<&Path>) -> Result<(FileConfig, String)> {
     Ok((file, format!("{} and flags", path.display())))
 }
 
+/// Longest stack name: CloudFormation allows 128 characters, and the forwarder
+/// stacks and StackSet are named after the home stack with `-forwarder`.
+pub const MAX_STACK_NAME_CHARS: usize = 128 - "-forwarder".len();
+/// Most tags a CloudFormation stack may carry.
+const MAX_TAGS: usize = 50;
+/// Largest reservation accepted: the default account quota of concurrent
+/// executions is 1,000, and the handler publishes thousands of alerts a second
+/// long before that.
+const MAX_RESERVED_CONCURRENCY: u32 = 1_000;
+
 fn check(config: Config, mut problems: Vec<String>) -> Result<Config> {
     let name = &config.stack_name;
-    let valid_name = name.len() <= 128
+    let valid_name = name.len() <= MAX_STACK_NAME_CHARS
         && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
     if !valid_name {
-        problems.push(format!("stack_name: {name:?} must start with a letter and hold only letters, digits and hyphens (at most 128)"));
+        problems.push(format!("stack_name: {name:?} must start with a letter and hold only letters, digits and hyphens (at most {MAX_STACK_NAME_CHARS}: the forwarder stacks add -forwarder to CloudFormation's 128)"));
     }
     if let Some(region) = config.region.as_deref().filter(|r| !is_region_name(r)) {
         problems.push(format!(
             "region: {region:?} is not an AWS region name (like eu-west-1)"
         ));
     }
-    for (key, value) in &config.tags {
-        if key.is_empty() || key.len() > 128 || key.starts_with("aws:") || value.len() > 256 {
-            problems.push(format!("tags: {key:?} = {value:?} is not a valid tag (key 1-128 characters, not aws:, value at most 256)"));
-        }
+    problems.extend(tag_problems(&config.tags));
+    let reserved = config.monitor.reserved_concurrency;
+    if reserved > MAX_RESERVED_CONCURRENCY {
+        problems.push(format!("reserved_concurrency: {reserved} is over {MAX_RESERVED_CONCURRENCY} (the default account quota of concurrent executions; the handler needs a handful)"));
     }
     // The construct checks the remaining props (retention, e-mails, limits).
-    if let Err(invalid) = app::stack(&config.props()) {
+    if let Err(invalid) = app::stack(&config.props()).and_then(|stack| stack.to_json()) {
         problems.extend(invalid.0);
     }
     if problems.is_empty() {
         return Ok(config);
     }
     bail!("{}", problems.join("; "))
+}
+
+/// What CloudFormation would refuse in the configured tags, counted together
+/// with the tags every trailwatch stack carries. Lengths are in characters, as
+/// AWS counts them.
+fn tag_problems(tags: &BTreeMap<String, String>) -> Vec<String> {
+    let allowed = |c: char| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c);
+    let mut problems = Vec::new();
+    let mut all = app::tags();
+    all.extend(tags.clone());
+    if all.len() > MAX_TAGS {
+        problems.push(format!(
+            "tags: {} tags with trailwatch's own ({}), over the {MAX_TAGS} a stack may carry",
+            all.len(),
+            app::tags().into_keys().collect::<Vec<_>>().join(", ")
+        ));
+    }
+    for (key, value) in tags {
+        let key_chars = key.chars().count();
+        let value_chars = value.chars().count();
+        if !(1..=128).contains(&key_chars) || !(1..=256).contains(&value_chars) {
+            problems.push(format!(
+                "tags: {key:?} = {value:?}: a key takes 1-128 characters and a value 1-256"
+            ));
+        }
+        if key.to_lowercase().starts_with("aws:") {
+            problems.push(format!(
+                "tags: {key:?}: the aws: prefix (in any case) is reserved for AWS"
+            ));
+        }
+        if !key.chars().chain(value.chars()).all(allowed) {
+            problems.push(format!("tags: {key:?} = {value:?}: only letters, digits, spaces and _ . : / = + - @ are allowed"));
+        }
+    }
+    problems
 }
 
 fn parse_tag(text: &str) -> Result<(String, String), String> {

@@ -254,3 +254,138 @@ fn each_change_needing_approval_says_why() {
         None
     );
 }
+
+/// Loads `text` as trailwatch.toml; the error, when refused.
+fn config(name: &str, text: &str) -> Result<xtask::config::Config, String> {
+    let path = scratch(&format!("{name}.toml"), text.as_bytes());
+    xtask::config::load(&xtask::config::ConfigArgs {
+        config: Some(path),
+        ..Default::default()
+    })
+    .map_err(|e| format!("{e:#}"))
+}
+
+fn refused(name: &str, text: &str) -> String {
+    config(name, text).expect_err("refused")
+}
+
+#[test]
+fn more_than_50_tags_counting_trailwatchs_own_are_refused() {
+    let tags: String = (0..50).map(|i| format!("t{i} = \"v\"\n")).collect();
+    let error = refused("tags-51", &format!("[tags]\n{tags}"));
+    assert!(
+        error.contains(
+            "tags: 51 tags with trailwatch's own (project), over the 50 a stack may carry"
+        ),
+        "{error}"
+    );
+}
+
+#[test]
+fn tag_characters_aws_refuses_are_refused() {
+    let error = refused("tags-chars", "[tags]\n\"team<1>\" = \"a;b\"\n");
+    assert!(
+        error.contains("tags: \"team<1>\" = \"a;b\": only letters, digits, spaces and _ . : / = + - @ are allowed"),
+        "{error}"
+    );
+}
+
+#[test]
+fn the_aws_tag_prefix_is_refused_in_any_case() {
+    let error = refused("tags-aws", "[tags]\n\"AWS:owner\" = \"x\"\n");
+    assert!(
+        error.contains("tags: \"AWS:owner\": the aws: prefix (in any case) is reserved for AWS"),
+        "{error}"
+    );
+}
+
+#[test]
+fn tag_lengths_are_counted_in_characters_not_bytes() {
+    let key = "é".repeat(128);
+    let value = "日".repeat(256);
+    config(
+        "tags-multibyte",
+        &format!("[tags]\n\"{key}\" = \"{value}\"\n"),
+    )
+    .expect("accepted");
+    let error = refused("tags-long", &format!("[tags]\n\"{key}é\" = \"v\"\n"));
+    assert!(error.contains("a key takes 1-128 characters"), "{error}");
+}
+
+#[test]
+fn a_stack_name_too_long_for_the_forwarder_stack_is_refused() {
+    let error = refused(
+        "long-name",
+        &format!("stack_name = \"{}\"\n", "a".repeat(119)),
+    );
+    assert!(
+        error.contains("(at most 118: the forwarder stacks add -forwarder"),
+        "{error}"
+    );
+    config(
+        "long-name-ok",
+        &format!("stack_name = \"{}\"\n", "a".repeat(118)),
+    )
+    .expect("accepted");
+}
+
+#[test]
+fn an_address_with_two_at_signs_is_refused() {
+    let error = refused("email-two-at", "alert_emails = [\"a@b@c.com\"]\n");
+    assert!(
+        error.contains("alert_emails: \"a@b@c.com\" is not one e-mail address"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_comma_separated_pair_of_addresses_is_refused() {
+    let error = refused("email-list", "alert_emails = [\"x@y.z,evil@e.com\"]\n");
+    assert!(
+        error.contains("alert_emails: \"x@y.z,evil@e.com\" is not one e-mail address"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_duplicate_address_is_refused() {
+    let error = refused(
+        "email-twice",
+        "alert_emails = [\"sec@example.com\", \"SEC@example.com\"]\n",
+    );
+    assert!(
+        error.contains("alert_emails: \"SEC@example.com\" is listed twice"),
+        "{error}"
+    );
+}
+
+#[test]
+fn more_addresses_than_a_stack_has_resources_for_are_refused() {
+    let addresses: Vec<String> = (0..500).map(|i| format!("\"a{i}@example.com\"")).collect();
+    let error = refused(
+        "email-500",
+        &format!("alert_emails = [{}]\n", addresses.join(", ")),
+    );
+    assert!(
+        error.contains("resources, over the 500 CloudFormation allows: list fewer alert_emails"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_reserved_concurrency_beyond_any_account_is_refused() {
+    let error = refused("concurrency-max", "reserved_concurrency = 4294967295\n");
+    assert!(
+        error.contains("reserved_concurrency: 4294967295 is over 1000"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_region_of_dashes_is_refused() {
+    let error = refused("region-dashes", "region = \"--\"\n");
+    assert!(
+        error.contains("region: \"--\" is not an AWS region name"),
+        "{error}"
+    );
+}

@@ -401,7 +401,7 @@ fn bad_props_are_rejected_naming_each_problem() {
         "{error}"
     );
     assert!(
-        error.contains("alert_emails: \"not an address\" is not an e-mail address"),
+        error.contains("alert_emails: \"not an address\" is not one e-mail address"),
         "{error}"
     );
 }
