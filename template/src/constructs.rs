@@ -20,6 +20,11 @@ const RETRY_FOR_A_DAY: RetryPolicy = RetryPolicy {
 /// Actions a principal needs to use a KMS key for encrypting messages.
 const KMS_USE: &[&str] = &["kms:Decrypt", "kms:GenerateDataKey"];
 
+/// Every EventBridge rule of the stack's account and region, on any bus.
+fn rules_of_account() -> Value {
+    Value::sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/*")
+}
+
 fn account_root() -> Value {
     Value::sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
 }
@@ -35,45 +40,28 @@ impl Key {
     pub fn new(stack: &mut Stack, id: &str, log_group_prefix: &str) -> Self {
         // A key policy's Resource is always "*": it means this key, and AWS accepts nothing else.
         let this_key = || vec![Value::from("*")];
-        let admin = Statement::allow(
-            &[
-                "kms:Create*",
-                "kms:Describe*",
-                "kms:Enable*",
-                "kms:List*",
-                "kms:Put*",
-                "kms:Update*",
-                "kms:Revoke*",
-                "kms:Disable*",
-                "kms:Get*",
-                "kms:Delete*",
-                "kms:TagResource",
-                "kms:UntagResource",
-                "kms:ScheduleKeyDeletion",
-                "kms:CancelKeyDeletion",
-                "kms:Decrypt",
-                "kms:Encrypt",
-                "kms:GenerateDataKey*",
-                "kms:ReEncrypt*",
-            ],
-            this_key(),
-        )
-        .sid("AccountAdministersKeyAndDelegatesUseToIam")
-        .principal(Principal::Aws(account_root()));
+        // The account root holds every right, as AWS's default key policy gives it,
+        // so IAM can delegate any key operation (on-demand rotation included) and
+        // the key can never become unmanageable.
+        let admin = Statement::allow(&["kms:*"], this_key())
+            .sid("AccountAdministersKeyAndDelegatesUseToIam")
+            .principal(Principal::Aws(account_root()));
         let events = Statement::allow(KMS_USE, this_key())
             .sid("EventBridgeWritesDeadLetters")
             .principal(Principal::Service("events.amazonaws.com".into()))
-            .condition(
-                json!({"StringEquals": {"aws:SourceAccount": Value::Pseudo(Pseudo::AccountId)}}),
-            );
+            // As AWS's dead-letter-queue examples: the account's rules, by ARN
+            // (any rule: naming one would make the key depend on it, a cycle).
+            .condition(json!({"ArnLike": {"aws:SourceArn": rules_of_account()}}));
         let logs = Statement::allow(
             &["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
             this_key(),
         )
         .sid("CloudWatchLogsEncryptsLogGroups")
-        .principal(Principal::Service(
-            "logs.amazonaws.com".into(),
-        ))
+        // The regional principal the CloudWatch Logs guide documents for key
+        // policies; URLSuffix keeps it right in every partition.
+        .principal(Principal::Service(Value::sub(
+            "logs.${AWS::Region}.${AWS::URLSuffix}",
+        )))
         .condition(json!({"ArnLike": {"kms:EncryptionContext:aws:logs:arn": Value::sub(format!(
             "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{log_group_prefix}*"
         ))}}));
@@ -161,7 +149,8 @@ pub struct FunctionProps {
     pub code_key: Value,
     pub memory_mb: u32,
     pub timeout_seconds: u32,
-    pub reserved_concurrency: u32,
+    /// Executions reserved for the function; none shares the account's unreserved pool.
+    pub reserved_concurrency: Option<Value>,
     pub log_retention_days: u32,
     pub log_group_name: Value,
     pub environment: BTreeMap<String, Value>,
@@ -210,7 +199,7 @@ impl Function {
             architectures: vec!["arm64".into()],
             memory_size: props.memory_mb,
             timeout: props.timeout_seconds,
-            reserved_concurrent_executions: Some(props.reserved_concurrency),
+            reserved_concurrent_executions: props.reserved_concurrency,
             role: role.arn(),
             code: lambda::Code {
                 s3_bucket: props.code_bucket,
@@ -491,9 +480,10 @@ impl Queue {
     /// The queue's one policy: TLS only, and EventBridge may send dead letters
     /// from the account's rules in this region.
     pub fn accept_dead_letters_from_rules_of_account(&self, stack: &mut Stack) {
-        let rules =
-            Value::sub("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/*");
-        self.accept_dead_letters(stack, json!({"ArnLike": {"aws:SourceArn": rules}}));
+        self.accept_dead_letters(
+            stack,
+            json!({"ArnLike": {"aws:SourceArn": rules_of_account()}}),
+        );
     }
 
     fn accept_dead_letters(&self, stack: &mut Stack, from: serde_json::Value) {

@@ -66,12 +66,23 @@ pub enum Value {
     Sub(String),
     /// `{"Fn::Join": [separator, [parts]]}`.
     Join(String, Vec<Value>),
+    /// `{"Fn::If": [condition, then, else]}`.
+    If(String, Box<Value>, Box<Value>),
 }
 
 impl Value {
     /// A `Fn::Sub` expression.
     pub fn sub(template: impl Into<String>) -> Self {
         Value::Sub(template.into())
+    }
+
+    /// `value` when `condition` holds, else no value (the property is left out).
+    pub fn only_if(condition: &LogicalId, value: Value) -> Self {
+        Value::If(
+            condition.as_str().to_owned(),
+            Box::new(value),
+            Box::new(Value::Pseudo(Pseudo::NoValue)),
+        )
     }
 }
 
@@ -96,6 +107,9 @@ impl Serialize for Value {
             Value::GetAtt(id, attribute) => function(serializer, "Fn::GetAtt", &[id, attribute]),
             Value::Sub(template) => function(serializer, "Fn::Sub", template),
             Value::Join(separator, parts) => function(serializer, "Fn::Join", &(separator, parts)),
+            Value::If(condition, then, otherwise) => {
+                function(serializer, "Fn::If", &(condition, then, otherwise))
+            }
         }
     }
 }

@@ -157,6 +157,23 @@ impl SecurityMonitor {
         );
         let has_email =
             stack.add_condition("HasAlertEmail", Condition::NotEmpty(email.reference()));
+        let reservation = props.reserved_concurrency.to_string();
+        let reserved = stack.add_parameter(
+            RESERVED_CONCURRENCY_PARAMETER,
+            Parameter {
+                allowed_pattern: Some("^(0|[1-9][0-9]{0,2}|1000)$".into()),
+                constraint_description: Some("0 to 1000".into()),
+                ..parameter(
+                    "Executions reserved for the handler; 0 for none (it then shares the account's unreserved concurrency)",
+                    "Reserved concurrency",
+                    Some(&reservation),
+                )
+            },
+        );
+        let reserves = stack.add_condition(
+            "ReservesConcurrency",
+            Condition::Differs(reserved.reference(), "0"),
+        );
 
         let log_prefix = "/trailwatch/";
         let key = Key::new(stack, "AlertKey", log_prefix);
@@ -189,7 +206,7 @@ impl SecurityMonitor {
                 code_key: object.reference(),
                 memory_mb: props.memory_mb,
                 timeout_seconds: props.timeout_seconds,
-                reserved_concurrency: props.reserved_concurrency,
+                reserved_concurrency: Some(Value::only_if(&reserves, reserved.reference())),
                 log_retention_days: props.log_retention_days,
                 log_group_name: Value::sub(format!("{log_prefix}${{AWS::StackName}}/handler")),
                 environment,
@@ -266,7 +283,7 @@ impl SecurityMonitor {
         );
         output(
             stack,
-            "FunctionArn",
+            FUNCTION_ARN_OUTPUT,
             "ARN of the handler function",
             function.arn(),
         );
@@ -331,6 +348,11 @@ fn organization_parameter(stack: &mut Stack) -> (LogicalId, LogicalId) {
     );
     (organization, admits)
 }
+
+/// The output holding the handler's ARN.
+pub const FUNCTION_ARN_OUTPUT: &str = "FunctionArn";
+/// The parameter holding the handler's reserved concurrency (0: none).
+pub const RESERVED_CONCURRENCY_PARAMETER: &str = "ReservedConcurrency";
 
 /// Checks the props; returns the rule patterns (and whether each is read-only).
 fn validate(props: &SecurityMonitorProps) -> Result<Vec<(RuleKind, Vec<Json>)>, SynthError> {

@@ -64,6 +64,8 @@ pub enum Condition {
     InRegion(&'static str),
     /// True when every named condition holds.
     All(Vec<LogicalId>),
+    /// True when the value is not this literal.
+    Differs(Value, &'static str),
 }
 
 impl Serialize for Condition {
@@ -73,6 +75,9 @@ impl Serialize for Condition {
             |arn: &Value, index: u32| json!({"Fn::Select": [index, {"Fn::Split": [":", arn]}]});
         match self {
             Condition::NotEmpty(value) => json!({"Fn::Not": [{"Fn::Equals": [value, ""]}]}),
+            Condition::Differs(value, literal) => {
+                json!({"Fn::Not": [{"Fn::Equals": [value, literal]}]})
+            }
             Condition::ElsewhereThan(arn) => json!({"Fn::Not": [{"Fn::And": [
                 {"Fn::Equals": [Value::Pseudo(Pseudo::Region), arn_field(arn, 3)]},
                 {"Fn::Equals": [Value::Pseudo(Pseudo::AccountId), arn_field(arn, 4)]},

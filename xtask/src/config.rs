@@ -12,6 +12,7 @@ use serde::Deserialize;
 use template::SecurityMonitorProps;
 use template::patterns::{MAX_PATTERN_CHARS, size};
 
+use crate::concurrency::Reservation;
 use crate::fleet::{Organization, OrganizationSpec, Regions, RegionsSpec, is_region_name};
 use crate::{app, workspace};
 
@@ -102,6 +103,8 @@ pub struct Config {
     pub regions: Option<Regions>,
     /// The organization's forwarders, when configured.
     pub organization: Option<Organization>,
+    /// The handler's reserved concurrency, and whether it was configured.
+    pub reservation: Reservation,
 }
 
 impl Config {
@@ -172,7 +175,12 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
             .map_err(|mut more| problems.append(&mut more))
             .ok()
     });
+    let reservation = match args.reserved_concurrency.or(file.reserved_concurrency) {
+        Some(executions) => Reservation::Configured(executions),
+        None => Reservation::Default(DEFAULT_RESERVED_CONCURRENCY),
+    };
     let config = Config {
+        reservation,
         stack_name: args
             .stack_name
             .clone()
@@ -185,10 +193,7 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
                 .log_retention_days
                 .or(file.log_retention_days)
                 .unwrap_or(90),
-            reserved_concurrency: args
-                .reserved_concurrency
-                .or(file.reserved_concurrency)
-                .unwrap_or(5),
+            reserved_concurrency: reservation.executions(),
             digest_window_seconds: settings.digest.map(|d| d.window_seconds),
             ..app::props(&detection)
         },
@@ -258,6 +263,9 @@ fn read_file(explicit: Option<&Path>) -> Result<(FileConfig, String)> {
 /// Longest stack name: CloudFormation allows 128 characters, and the forwarder
 /// stacks and StackSet are named after the home stack with `-forwarder`.
 pub const MAX_STACK_NAME_CHARS: usize = 128 - "-forwarder".len();
+/// Executions reserved for the handler unless configured (dropped, with a
+/// warning, when the account has no room for them).
+const DEFAULT_RESERVED_CONCURRENCY: u32 = 5;
 /// Most tags a CloudFormation stack may carry.
 const MAX_TAGS: usize = 50;
 /// Largest reservation accepted: the default account quota of concurrent

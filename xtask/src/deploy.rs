@@ -10,7 +10,8 @@ use aws_config::SdkConfig;
 use template::assets::BUCKET_OUTPUT;
 use template::forwarder::HOME_BUS_PARAMETER;
 use template::{
-    FORWARDER_REGIONS_PARAMETER, FORWARDING_BUS_OUTPUT, ORGANIZATION_PARAMETER, forwarding_bus_name,
+    FORWARDER_REGIONS_PARAMETER, FORWARDING_BUS_OUTPUT, FUNCTION_ARN_OUTPUT,
+    ORGANIZATION_PARAMETER, RESERVED_CONCURRENCY_PARAMETER, forwarding_bus_name,
 };
 
 use crate::app;
@@ -23,6 +24,7 @@ use crate::aws::{explain, region};
 use crate::cloudformation::{
     Approval, Deployed, Driver, PlannedChange, StackSpec, Template, approve, confirm,
 };
+use crate::concurrency;
 use crate::config::Config;
 use crate::fleet::{self, Organization, Regions};
 use crate::forwarders::{self, Forwarders, Outcome, RegionOutcome};
@@ -167,6 +169,7 @@ pub async fn deploy(
             assembly.dir.display()
         );
     };
+    let reservation = reservation(session, config).await?;
     let mut wanted = wanted_regions(session, config).await?;
     let organization = match &config.organization {
         Some(settings) => Some(OrganizationStackSet::new(session, settings, &wanted).await?),
@@ -184,6 +187,10 @@ pub async fn deploy(
     let bucket = assets::bucket(&session.driver, approval).await?;
     let asset = assets::publish(&session.s3, &bucket, handler).await?;
     let mut spec = spec(session, config, assembly, Some(&asset.bucket), &asset.key).await?;
+    spec.parameters.insert(
+        RESERVED_CONCURRENCY_PARAMETER.to_owned(),
+        reservation.to_string(),
+    );
     if config.forwards() {
         spec.parameters
             .insert(FORWARDER_REGIONS_PARAMETER.to_owned(), joined(&wanted));
@@ -212,6 +219,19 @@ pub async fn deploy(
         forwarders: outcomes,
         organization,
     })
+}
+
+/// The reserved concurrency to deploy the handler with (0: none), checked
+/// against the account before anything is uploaded.
+async fn reservation(session: &Session, config: &Config) -> Result<u32> {
+    let deployed = session.driver.outputs(&config.stack_name).await?;
+    let lambda = aws_sdk_lambda::Client::new(&session.sdk);
+    concurrency::reservation(
+        &lambda,
+        deployed.get(FUNCTION_ARN_OUTPUT).map(String::as_str),
+        config.reservation,
+    )
+    .await
 }
 
 /// The organization's part of a deploy.

@@ -9,6 +9,7 @@ pub mod aws;
 pub mod bench;
 pub mod cloudformation;
 pub mod commands;
+pub mod concurrency;
 pub mod config;
 pub mod demo;
 pub mod deploy;

@@ -389,3 +389,32 @@ fn a_region_of_dashes_is_refused() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_new_account_with_a_limit_of_10_gets_the_handler_without_a_reservation() {
+    use aws_sdk_lambda::operation::get_account_settings::GetAccountSettingsOutput;
+    use aws_sdk_lambda::types::AccountLimit;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use xtask::concurrency::{self, Reservation};
+    let settings = mock!(aws_sdk_lambda::Client::get_account_settings).then_output(|| {
+        GetAccountSettingsOutput::builder()
+            .account_limit(
+                AccountLimit::builder()
+                    .concurrent_executions(10)
+                    .unreserved_concurrent_executions(10)
+                    .build(),
+            )
+            .build()
+    });
+    let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&settings]);
+
+    let default = concurrency::reservation(&client, None, Reservation::Default(5)).await;
+    let configured = concurrency::reservation(&client, None, Reservation::Configured(5)).await;
+
+    assert_eq!(default.expect("deploys"), 0);
+    let error = configured.expect_err("refused").to_string();
+    assert!(
+        error.contains("the account's concurrency limit is 10, 10 unreserved"),
+        "{error}"
+    );
+}

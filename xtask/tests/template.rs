@@ -135,7 +135,7 @@ fn yaml_1_1_lookalike_strings_survive_the_round_trip() {
 }
 
 #[test]
-fn no_statement_allows_every_action() {
+fn no_statement_allows_every_action_and_only_the_account_root_administers_a_whole_service() {
     for (holder, statement) in statements(&template()) {
         let actions: Vec<&str> = match &statement["Action"] {
             Value::String(a) => vec![a.as_str()],
@@ -146,7 +146,11 @@ fn no_statement_allows_every_action() {
             !actions.is_empty() && !actions.contains(&"*"),
             "{holder}: {statement}"
         );
-        if statement["Effect"] == "Allow" {
+        // As AWS's default key policy: the account root holds the key, so IAM
+        // can delegate every operation on it.
+        let account_root = statement["Principal"]["AWS"]
+            == json!({"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"});
+        if statement["Effect"] == "Allow" && !(holder == "AWS::KMS::Key" && account_root) {
             assert!(
                 actions.iter().all(|a| !a.ends_with(":*")),
                 "{holder} allows a whole service: {statement}"
@@ -356,8 +360,16 @@ fn function_is_arm64_al2023_with_the_documented_limits() {
             &json!("provided.al2023"),
             &json!(128),
             &json!(10),
-            &json!(5)
+            &json!({"Fn::If": ["ReservesConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]})
         )
+    );
+    assert_eq!(
+        template["Parameters"]["ReservedConcurrency"]["Default"],
+        "5"
+    );
+    assert_eq!(
+        template["Conditions"]["ReservesConcurrency"],
+        json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "ReservedConcurrency"}, "0"]}]})
     );
     assert_eq!(
         template["Resources"]["HandlerLogs"]["Properties"]["RetentionInDays"],

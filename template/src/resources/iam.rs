@@ -39,7 +39,7 @@ pub enum Principal {
     #[serde(rename = "*")]
     Any,
     /// An AWS service, such as `lambda.amazonaws.com`.
-    Service(String),
+    Service(Value),
     /// An AWS account or IAM principal ARN.
     #[serde(rename = "AWS")]
     Aws(Value),

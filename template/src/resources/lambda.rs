@@ -19,7 +19,7 @@ pub struct Function {
     pub architectures: Vec<String>,
     pub memory_size: u32,
     pub timeout: u32,
-    pub reserved_concurrent_executions: Option<u32>,
+    pub reserved_concurrent_executions: Option<Value>,
     pub role: Value,
     pub code: Code,
     pub environment: Option<Environment>,
