@@ -15,8 +15,8 @@ mod yaml;
 pub use forwarder::ForwarderProps;
 pub use intrinsic::{LogicalId, Pseudo, Value};
 pub use monitor::{
-    FORWARDER_REGIONS_PARAMETER, FORWARDING_BUS_OUTPUT, FUNCTION_ARN_OUTPUT,
-    MAX_DIGEST_WINDOW_SECONDS, ORGANIZATION_PARAMETER, RESERVED_CONCURRENCY_PARAMETER,
-    SecurityMonitor, SecurityMonitorProps, forwarding_bus_name,
+    ARTIFACT_BUCKET_PARAMETER, ARTIFACT_KEY_PARAMETER, FORWARDER_REGIONS_PARAMETER,
+    FORWARDING_BUS_OUTPUT, FUNCTION_ARN_OUTPUT, MAX_DIGEST_WINDOW_SECONDS, ORGANIZATION_PARAMETER,
+    RESERVED_CONCURRENCY_PARAMETER, SecurityMonitor, SecurityMonitorProps, forwarding_bus_name,
 };
 pub use stack::{Stack, SynthError};

@@ -132,7 +132,7 @@ impl SecurityMonitor {
     pub fn new(stack: &mut Stack, props: &SecurityMonitorProps) -> Result<Self, SynthError> {
         let rules = validate(props)?;
         let bucket = stack.add_parameter(
-            "ArtifactBucket",
+            ARTIFACT_BUCKET_PARAMETER,
             parameter(
                 "S3 bucket holding the handler zip",
                 "Handler code bucket",
@@ -140,7 +140,7 @@ impl SecurityMonitor {
             ),
         );
         let object = stack.add_parameter(
-            "ArtifactKey",
+            ARTIFACT_KEY_PARAMETER,
             parameter("S3 key of the handler zip", "Handler code key", None),
         );
         let email = stack.add_parameter(
@@ -349,6 +349,10 @@ fn organization_parameter(stack: &mut Stack) -> (LogicalId, LogicalId) {
     (organization, admits)
 }
 
+/// The parameter naming the bucket of the handler zip.
+pub const ARTIFACT_BUCKET_PARAMETER: &str = "ArtifactBucket";
+/// The parameter naming the handler zip's key.
+pub const ARTIFACT_KEY_PARAMETER: &str = "ArtifactKey";
 /// The output holding the handler's ARN.
 pub const FUNCTION_ARN_OUTPUT: &str = "FunctionArn";
 /// The parameter holding the handler's reserved concurrency (0: none).

@@ -1,10 +1,12 @@
 //! Asset publishing: the assets stack (one bucket per account and region) and the
 //! handler zip uploaded under its sha256 key only when that key is absent.
 
+use std::collections::BTreeSet;
+
 use anyhow::{Context, Result, bail};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
-use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use sha2::{Digest, Sha256};
 use template::assets::{BUCKET_OUTPUT, assets_stack};
@@ -109,6 +111,48 @@ pub async fn publish(s3: &Client, bucket: &str, artifact: &Artifact) -> Result<P
         key,
         uploaded: !present,
     })
+}
+
+/// Prefixes of what deploy uploads: handler zips and large templates.
+const ARTIFACT_PREFIXES: [&str; 2] = ["handler/", "templates/"];
+
+/// Deletes the artifacts no stack references (`in_use`) that were uploaded
+/// before `cutoff` (so a deploy running meanwhile keeps what it just uploaded);
+/// returns how many. The bucket is versioned: each becomes a noncurrent version,
+/// which the bucket's lifecycle rule expires 30 days later. Content-addressed keys
+/// never become noncurrent otherwise, so without this the bucket only grows.
+/// A stack's referenced zip is what a failed update rolls back to: it is kept.
+pub async fn prune(
+    s3: &Client,
+    bucket: &str,
+    in_use: &BTreeSet<String>,
+    cutoff: DateTime,
+) -> Result<usize> {
+    let mut stale = Vec::new();
+    for prefix in ARTIFACT_PREFIXES {
+        let mut pages = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| explain("ListObjectsV2", e))?;
+            stale.extend(
+                page.contents()
+                    .iter()
+                    .filter(|o| o.last_modified().is_some_and(|t| t.secs() < cutoff.secs()))
+                    .filter_map(|o| o.key())
+                    .filter(|key| !in_use.contains(*key))
+                    .filter_map(|key| ObjectIdentifier::builder().key(key).build().ok()),
+            );
+        }
+    }
+    let count = stale.len();
+    for batch in stale.chunks(1_000) {
+        delete(s3, bucket, batch.to_vec()).await?;
+    }
+    Ok(count)
 }
 
 /// Deletes every object version and delete marker in `bucket`, page by page;

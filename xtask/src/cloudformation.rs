@@ -346,6 +346,30 @@ impl Driver {
             .collect())
     }
 
+    /// Every live stack's parameters (all stacks of the account and region).
+    pub async fn parameters_of_every_stack(&self) -> Result<Vec<BTreeMap<String, String>>> {
+        let mut all = Vec::new();
+        let mut pages = self.client.describe_stacks().into_paginator().send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| explain("DescribeStacks", e))?;
+            for stack in page.stacks() {
+                all.push(
+                    stack
+                        .parameters()
+                        .iter()
+                        .filter_map(|p| {
+                            Some((
+                                p.parameter_key()?.to_owned(),
+                                p.parameter_value()?.to_owned(),
+                            ))
+                        })
+                        .collect(),
+                );
+            }
+        }
+        Ok(all)
+    }
+
     /// The stack's status, or None when it does not exist.
     pub async fn status(&self, name: &str) -> Result<Option<StackStatus>> {
         Ok(self

@@ -5,8 +5,7 @@
 
 use anyhow::{Result, bail};
 use aws_sdk_lambda::Client;
-
-use crate::aws::explain;
+use aws_sdk_lambda::error::ProvideErrorMetadata;
 
 /// Unreserved executions Lambda keeps for functions without a reservation: "You
 /// can reserve up to the Unreserved account concurrency value that is shown,
@@ -84,9 +83,12 @@ pub async fn reservation(
     let settings = match lambda.get_account_settings().send().await {
         Ok(settings) => settings,
         Err(error) => {
+            let reason = match error.code() {
+                Some(code) => format!("{code}: {}", error.message().unwrap_or_default()),
+                None => "no answer it could read".to_owned(),
+            };
             eprintln!(
-                "WARNING: could not read the account's Lambda concurrency ({}); deploying with reserved concurrency {}",
-                explain("GetAccountSettings", error),
+                "WARNING: could not read the account's Lambda concurrency (GetAccountSettings: {reason}); deploying with reserved concurrency {}",
                 wanted.executions()
             );
             return Ok(wanted.executions());

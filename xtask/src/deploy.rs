@@ -10,8 +10,9 @@ use aws_config::SdkConfig;
 use template::assets::BUCKET_OUTPUT;
 use template::forwarder::HOME_BUS_PARAMETER;
 use template::{
-    FORWARDER_REGIONS_PARAMETER, FORWARDING_BUS_OUTPUT, FUNCTION_ARN_OUTPUT,
-    ORGANIZATION_PARAMETER, RESERVED_CONCURRENCY_PARAMETER, forwarding_bus_name,
+    ARTIFACT_BUCKET_PARAMETER, ARTIFACT_KEY_PARAMETER, FORWARDER_REGIONS_PARAMETER,
+    FORWARDING_BUS_OUTPUT, FUNCTION_ARN_OUTPUT, ORGANIZATION_PARAMETER,
+    RESERVED_CONCURRENCY_PARAMETER, forwarding_bus_name,
 };
 
 use crate::app;
@@ -29,6 +30,7 @@ use crate::config::Config;
 use crate::fleet::{self, Organization, Regions};
 use crate::forwarders::{self, Forwarders, Outcome, RegionOutcome};
 use crate::stackset::{StackSetReport, StackSetSpec, StackSets};
+use crate::{terminal, trail};
 
 /// Template parameter keeping the console-set alert address across deploys.
 const ALERT_EMAIL_PARAMETER: &str = "AlertEmail";
@@ -182,6 +184,7 @@ pub async fn deploy(
         let home = &session.region;
         wanted.extend(organization.regions.iter().filter(|r| *r != home).cloned());
     }
+    warn_without_trail(session, config, &wanted).await;
     let forwarder = forwarder_spec(config, assembly, &wanted)?;
     let mut outcomes = remove_dropped(session, config, &wanted, approval).await?;
     let bucket = assets::bucket(&session.driver, approval).await?;
@@ -213,12 +216,55 @@ pub async fn deploy(
         }
         None => None,
     };
+    prune_artifacts(session, &bucket).await;
     Ok(Report {
         asset,
         stack,
         forwarders: outcomes,
         organization,
     })
+}
+
+/// How long an unreferenced artifact is kept: a deploy of another stack may
+/// have uploaded it and not yet created its change set.
+const UNREFERENCED_ARTIFACT_GRACE: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Deletes the artifacts no stack of the region references any more; a failure
+/// is a warning (the deploy itself succeeded).
+async fn prune_artifacts(session: &Session, bucket: &str) {
+    let pruned = async {
+        let in_use: BTreeSet<String> = session
+            .driver
+            .parameters_of_every_stack()
+            .await?
+            .into_iter()
+            .filter(|p| p.get(ARTIFACT_BUCKET_PARAMETER).map(String::as_str) == Some(bucket))
+            .filter_map(|mut p| p.remove(ARTIFACT_KEY_PARAMETER))
+            .collect();
+        let cutoff = std::time::SystemTime::now() - UNREFERENCED_ARTIFACT_GRACE;
+        assets::prune(&session.s3, bucket, &in_use, cutoff.into()).await
+    };
+    match pruned.await {
+        Ok(0) => {}
+        Ok(count) => eprintln!(
+            "assets: {count} artifacts no stack references deleted from {bucket} (old versions expire after 30 days)"
+        ),
+        Err(error) => eprintln!(
+            "WARNING: could not prune old artifacts from {bucket}: {}",
+            terminal::lines(&format!("{error:#}"))
+        ),
+    }
+}
+
+/// Warns for each region of the home account (home and forwarders) where no
+/// trail logs the management events the rules select.
+async fn warn_without_trail(session: &Session, config: &Config, forwarders: &BTreeSet<String>) {
+    let mut regions = forwarders.clone();
+    regions.insert(session.region.clone());
+    let read = !config.props().read_only_patterns.is_empty();
+    for warning in trail::warnings(&session.sdk, &regions, read).await {
+        eprintln!("{}", terminal::lines(&warning));
+    }
 }
 
 /// The reserved concurrency to deploy the handler with (0: none), checked
@@ -538,7 +584,7 @@ pub async fn diff(
         .outputs(ASSETS_STACK)
         .await?
         .remove(BUCKET_OUTPUT);
-    let key = match (&assembly.handler, deployed.get("ArtifactKey")) {
+    let key = match (&assembly.handler, deployed.get(ARTIFACT_KEY_PARAMETER)) {
         (Some(artifact), _) => assets::key_of(artifact),
         (None, Some(key)) => key.clone(),
         (None, None) => "(handler not built yet)".to_owned(),
@@ -650,12 +696,12 @@ async fn spec(
 ) -> Result<StackSpec> {
     let mut parameters = BTreeMap::from([
         (
-            "ArtifactBucket".to_owned(),
+            ARTIFACT_BUCKET_PARAMETER.to_owned(),
             bucket
                 .unwrap_or("(assets bucket not created yet)")
                 .to_owned(),
         ),
-        ("ArtifactKey".to_owned(), key.to_owned()),
+        (ARTIFACT_KEY_PARAMETER.to_owned(), key.to_owned()),
     ]);
     // Keep an address set in the console rather than resetting it to the default.
     if let Some(email) = session

@@ -21,4 +21,5 @@ pub mod simulate;
 pub mod stackset;
 pub mod terminal;
 pub mod tools;
+pub mod trail;
 pub mod workspace;

@@ -4,7 +4,9 @@
 use aws_sdk_s3::Client;
 use aws_sdk_s3::operation::delete_objects::DeleteObjectsOutput;
 use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
-use aws_sdk_s3::types::{Error as S3Error, ObjectVersion};
+use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
+use aws_sdk_s3::primitives::DateTime;
+use aws_sdk_s3::types::{Error as S3Error, Object, ObjectVersion};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use xtask::assets;
 
@@ -74,4 +76,53 @@ async fn purging_pages_through_every_listing_page() {
         .expect("emptied");
 
     assert_eq!((deleted, list.num_calls(), delete.num_calls()), (3, 2, 2));
+}
+
+#[tokio::test]
+async fn pruning_deletes_only_old_artifacts_no_stack_references() {
+    let day = 24 * 60 * 60;
+    let now = 1_800_000_000;
+    let object = move |key: &str, age: i64| {
+        Object::builder()
+            .key(key)
+            .last_modified(DateTime::from_secs(now - age))
+            .build()
+    };
+    let list = mock!(Client::list_objects_v2)
+        .sequence()
+        .output(move || {
+            ListObjectsV2Output::builder()
+                .contents(object("handler/deployed.zip", 90 * day))
+                .contents(object("handler/replaced.zip", 40 * day))
+                .contents(object("handler/just-uploaded.zip", 60))
+                .build()
+        })
+        .output(move || {
+            ListObjectsV2Output::builder()
+                .contents(object("templates/old.yaml", 2 * day))
+                .build()
+        })
+        .build();
+    let delete = mock!(Client::delete_objects)
+        .match_requests(|request| {
+            let keys: Vec<&str> = request
+                .delete()
+                .map(|d| d.objects().iter().map(|o| o.key()).collect())
+                .unwrap_or_default();
+            keys == ["handler/replaced.zip", "templates/old.yaml"]
+        })
+        .then_output(|| DeleteObjectsOutput::builder().build());
+    let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&list, &delete]);
+    let in_use = ["handler/deployed.zip".to_owned()].into();
+
+    let pruned = assets::prune(
+        &client,
+        "assets-bucket",
+        &in_use,
+        DateTime::from_secs(now - day),
+    )
+    .await
+    .expect("pruned");
+
+    assert_eq!((pruned, delete.num_calls()), (2, 1));
 }

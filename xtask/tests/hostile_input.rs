@@ -418,3 +418,29 @@ async fn a_new_account_with_a_limit_of_10_gets_the_handler_without_a_reservation
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_region_without_a_logging_trail_is_warned_about_before_the_change_set() {
+    use aws_sdk_cloudtrail::operation::describe_trails::DescribeTrailsOutput;
+    use aws_sdk_cloudtrail::operation::get_trail_status::GetTrailStatusOutput;
+    use aws_sdk_cloudtrail::types::Trail;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    // One trail, stopped: as good as none.
+    let trails = mock!(aws_sdk_cloudtrail::Client::describe_trails).then_output(|| {
+        DescribeTrailsOutput::builder()
+            .trail_list(
+                Trail::builder()
+                    .name("management-events")
+                    .trail_arn("arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events")
+                    .build(),
+            )
+            .build()
+    });
+    let stopped = mock!(aws_sdk_cloudtrail::Client::get_trail_status)
+        .then_output(|| GetTrailStatusOutput::builder().is_logging(false).build());
+    let client = mock_client!(aws_sdk_cloudtrail, RuleMode::MatchAny, [&trails, &stopped]);
+
+    let covered = xtask::trail::coverage(&client).await.expect("checked");
+
+    assert_eq!(covered, xtask::trail::Logged::default());
+}
