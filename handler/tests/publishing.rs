@@ -2,27 +2,11 @@
 
 mod common;
 
-use std::sync::Mutex;
-
 use common::TODAY;
-use common::sample;
+use common::{Recording, sample};
 use handler::render::Message;
 use handler::tuning::SuppressSpec;
 use handler::{Context, Detection, PublishError, Publisher, Selection, Settings, Severity, handle};
-
-#[derive(Default)]
-struct Recording(Mutex<Vec<Message>>);
-
-impl Publisher for Recording {
-    async fn publish(&self, message: &Message) -> Result<(), PublishError> {
-        self.0.lock().expect("lock").push(message.clone());
-        Ok(())
-    }
-
-    async fn defer(&self, _: &str) -> Result<(), PublishError> {
-        Err(PublishError::Defer("no digest queue here".into()))
-    }
-}
 
 struct Failing;
 

@@ -49,3 +49,21 @@ pub const TODAY: time::Date = time::macros::date!(2026 - 11 - 30);
 pub fn judge(raw: &RawValue) -> Alert<'_> {
     handler::alert::judge(raw, &Detection::from(Selection::every()), TODAY).alert()
 }
+
+/// A publisher keeping every message; it has no digest queue.
+#[derive(Default)]
+pub struct Recording(pub std::sync::Mutex<Vec<handler::render::Message>>);
+
+impl handler::Publisher for Recording {
+    async fn publish(
+        &self,
+        message: &handler::render::Message,
+    ) -> Result<(), handler::PublishError> {
+        self.0.lock().expect("lock").push(message.clone());
+        Ok(())
+    }
+
+    async fn defer(&self, _: &str) -> Result<(), handler::PublishError> {
+        Err(handler::PublishError::Defer("no digest queue here".into()))
+    }
+}

@@ -2,6 +2,7 @@
 
 mod build;
 mod demo;
+mod fuzz;
 pub mod monitors;
 mod simulate;
 mod stack;
@@ -82,6 +83,13 @@ pub enum Command {
         #[command(flatten)]
         config: crate::config::ConfigArgs,
     },
+    /// Fuzz the handler's pipeline (raw bytes to Publish request) for a while,
+    /// seeded with the samples and hostile strings; reports executions and findings.
+    Fuzz {
+        /// How long to run.
+        #[arg(long, default_value_t = 600)]
+        seconds: u64,
+    },
     /// Measure handler cold start, footprint and speed against the Python reference,
     /// and tool speed; writes target/bench/results.md and results.json.
     Bench {
@@ -113,6 +121,7 @@ impl Command {
                 config,
             } => simulate::run(&files, format, &config),
             Command::Demo { keep, config } => demo::run(&config, keep),
+            Command::Fuzz { seconds } => fuzz::run(seconds),
             Command::Monitors {
                 format,
                 update_readme,
