@@ -189,11 +189,12 @@ pub async fn deploy(
     let mut outcomes = remove_dropped(session, config, &wanted, approval).await?;
     let bucket = assets::bucket(&session.driver, approval).await?;
     let asset = assets::publish(&session.s3, &bucket, handler).await?;
-    let mut spec = spec(session, config, assembly, Some(&asset.bucket), &asset.key).await?;
-    spec.parameters.insert(
-        RESERVED_CONCURRENCY_PARAMETER.to_owned(),
-        reservation.to_string(),
-    );
+    let code = Code {
+        bucket: Some(&asset.bucket),
+        key: &asset.key,
+        reservation,
+    };
+    let mut spec = spec(session, config, assembly, code).await?;
     if config.forwards() {
         spec.parameters
             .insert(FORWARDER_REGIONS_PARAMETER.to_owned(), joined(&wanted));
@@ -589,7 +590,12 @@ pub async fn diff(
         (None, Some(key)) => key.clone(),
         (None, None) => "(handler not built yet)".to_owned(),
     };
-    let spec = spec(session, config, assembly, bucket.as_deref(), &key).await?;
+    let code = Code {
+        bucket: bucket.as_deref(),
+        key: &key,
+        reservation: reservation(session, config).await?,
+    };
+    let spec = spec(session, config, assembly, code).await?;
     session.driver.diff(&spec).await
 }
 
@@ -686,14 +692,27 @@ pub fn write_outputs(path: &Path, outputs: &BTreeMap<String, String>) -> Result<
         .with_context(|| format!("writing {}", path.display()))
 }
 
-/// The home stack's spec; `bucket` is the assets bucket, when it exists.
+/// The handler's code and how many executions it reserves.
+struct Code<'a> {
+    /// The assets bucket, when it exists.
+    bucket: Option<&'a str>,
+    key: &'a str,
+    /// Reserved concurrency (0: none).
+    reservation: u32,
+}
+
+/// The home stack's spec.
 async fn spec(
     session: &Session,
     config: &Config,
     assembly: &Assembly,
-    bucket: Option<&str>,
-    key: &str,
+    code: Code<'_>,
 ) -> Result<StackSpec> {
+    let Code {
+        bucket,
+        key,
+        reservation,
+    } = code;
     let mut parameters = BTreeMap::from([
         (
             ARTIFACT_BUCKET_PARAMETER.to_owned(),
@@ -702,6 +721,10 @@ async fn spec(
                 .to_owned(),
         ),
         (ARTIFACT_KEY_PARAMETER.to_owned(), key.to_owned()),
+        (
+            RESERVED_CONCURRENCY_PARAMETER.to_owned(),
+            reservation.to_string(),
+        ),
     ]);
     // Keep an address set in the console rather than resetting it to the default.
     if let Some(email) = session
