@@ -213,7 +213,11 @@ pub async fn deploy(
     let organization = match organization {
         Some(organization) => {
             let bus = home_bus(&stack.outputs)?;
-            Some(organization.deploy(session, config, assembly, bus).await?)
+            Some(
+                organization
+                    .deploy(session, config, assembly, bus, approval)
+                    .await?,
+            )
         }
         None => None,
     };
@@ -319,6 +323,7 @@ impl<'a> OrganizationStackSet<'a> {
         config: &Config,
         assembly: &Assembly,
         bus: String,
+        approval: Approval,
     ) -> Result<StackSetReport> {
         let template = assembly
             .forwarder
@@ -339,7 +344,7 @@ impl<'a> OrganizationStackSet<'a> {
         };
         let report = session
             .stack_sets(self.settings)
-            .deploy(&spec)
+            .deploy(&spec, approval)
             .await
             .context("the home stack and this account's forwarders are deployed, but the organization's StackSet is not")?;
         if !self.facts.in_management_account() {

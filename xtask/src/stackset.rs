@@ -16,7 +16,7 @@ use aws_sdk_cloudformation::types::{
 };
 
 use crate::aws::explain;
-use crate::cloudformation::{Progress, parameters, tags};
+use crate::cloudformation::{Approval, Progress, confirm, parameters, tags};
 use crate::fleet::{Organization, Preferences};
 use crate::terminal;
 
@@ -79,30 +79,39 @@ impl StackSets {
 
     /// Creates or updates the StackSet, then adds the instances of new OUs and
     /// regions and deletes those of OUs and regions no longer targeted.
-    pub async fn deploy(&self, spec: &StackSetSpec) -> Result<StackSetReport> {
+    pub async fn deploy(&self, spec: &StackSetSpec, approval: Approval) -> Result<StackSetReport> {
         let mut report = StackSetReport::default();
-        let existing = match self.instances(&spec.name).await? {
-            None => {
-                self.create(spec).await?;
-                BTreeSet::new()
-            }
-            Some(existing) => {
+        let existing = self.instances(&spec.name).await?;
+        let pairs = existing.clone().unwrap_or_default();
+        let ous: BTreeSet<&str> = pairs.iter().map(|(ou, _)| ou.as_str()).collect();
+        let regions: BTreeSet<&str> = pairs.iter().map(|(_, r)| r.as_str()).collect();
+        let wanted_ous: BTreeSet<&str> = spec.ou_ids.iter().map(String::as_str).collect();
+        let wanted_regions: BTreeSet<&str> = spec.regions.iter().map(String::as_str).collect();
+        let gone_ous: Vec<&str> = ous.difference(&wanted_ous).copied().collect();
+        let gone_regions: Vec<&str> = regions.difference(&wanted_regions).copied().collect();
+        if !gone_ous.is_empty() || !gone_regions.is_empty() {
+            confirm(
+                &format!(
+                    "Remove the organization's forwarders from OUs [{}] and regions [{}]? Calls made there will no longer be watched.",
+                    gone_ous.join(", "),
+                    gone_regions.join(", ")
+                ),
+                "the StackSet was left as it is",
+                approval,
+            )?;
+        }
+        match existing {
+            None => self.create(spec).await?,
+            Some(_) => {
                 let operation = self.update(spec).await?;
                 self.wait(&spec.name, "update", &operation, &mut report)
                     .await?;
-                existing
             }
-        };
-        let ous: BTreeSet<&str> = existing.iter().map(|(ou, _)| ou.as_str()).collect();
-        let regions: BTreeSet<&str> = existing.iter().map(|(_, r)| r.as_str()).collect();
-        let wanted_ous: BTreeSet<&str> = spec.ou_ids.iter().map(String::as_str).collect();
-        let wanted_regions: BTreeSet<&str> = spec.regions.iter().map(String::as_str).collect();
+        }
         let new_ous: Vec<&str> = wanted_ous.difference(&ous).copied().collect();
         let kept_ous: Vec<&str> = wanted_ous.intersection(&ous).copied().collect();
         let new_regions: Vec<&str> = wanted_regions.difference(&regions).copied().collect();
         let all_regions: Vec<&str> = wanted_regions.iter().copied().collect();
-        let gone_ous: Vec<&str> = ous.difference(&wanted_ous).copied().collect();
-        let gone_regions: Vec<&str> = regions.difference(&wanted_regions).copied().collect();
         for (ous, regions) in [(&new_ous, &all_regions), (&kept_ous, &new_regions)] {
             if !ous.is_empty() && !regions.is_empty() {
                 let operation = self.create_instances(&spec.name, ous, regions).await?;

@@ -20,6 +20,7 @@ use aws_sdk_cloudformation::types::{
     StackSetOperationResultSummary, StackSetOperationStatus,
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use xtask::cloudformation::Approval;
 use xtask::fleet::{Organization, Preferences};
 use xtask::stackset::{AccountFailure, StackSetReport, StackSetSpec, StackSets};
 
@@ -219,7 +220,7 @@ async fn a_new_stack_set_is_service_managed_with_automatic_deployment_to_the_ous
     };
 
     let report = stack_sets(client, true)
-        .deploy(&spec)
+        .deploy(&spec, Approval::Ask)
         .await
         .expect("deployed");
 
@@ -227,5 +228,53 @@ async fn a_new_stack_set_is_service_managed_with_automatic_deployment_to_the_ous
     assert_eq!(
         report.operations,
         [("add instances".to_owned(), "SUCCEEDED".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn removing_an_ou_from_the_stack_set_needs_approval_and_changes_nothing_without_it() {
+    use aws_sdk_cloudformation::operation::describe_stack_set::DescribeStackSetOutput;
+    use aws_sdk_cloudformation::operation::list_stack_instances::ListStackInstancesOutput;
+    use aws_sdk_cloudformation::operation::update_stack_set::UpdateStackSetOutput;
+    use aws_sdk_cloudformation::types::StackInstanceSummary;
+    let present =
+        mock!(Client::describe_stack_set).then_output(|| DescribeStackSetOutput::builder().build());
+    let listed = mock!(Client::list_stack_instances).then_output(|| {
+        ListStackInstancesOutput::builder()
+            .summaries(
+                StackInstanceSummary::builder()
+                    .organizational_unit_id("ou-ab12-oldoldol")
+                    .region("eu-west-1")
+                    .build(),
+            )
+            .build()
+    });
+    let update = mock!(Client::update_stack_set)
+        .then_output(|| UpdateStackSetOutput::builder().operation_id("op-4").build());
+    let client = mock_client!(
+        aws_sdk_cloudformation,
+        RuleMode::MatchAny,
+        [&present, &listed, &update]
+    );
+    let spec = StackSetSpec {
+        name: "trailwatch-forwarder".into(),
+        template_body: "Resources: {}".into(),
+        parameters: BTreeMap::new(),
+        tags: BTreeMap::new(),
+        ou_ids: vec!["ou-ab12-cdef3456".into()],
+        regions: BTreeSet::from(["eu-west-1".to_owned()]),
+    };
+
+    let error = stack_sets(client, false)
+        .deploy(&spec, Approval::Ask)
+        .await
+        .expect_err("not approved");
+
+    assert_eq!(update.num_calls(), 0);
+    assert!(
+        error.to_string().starts_with(
+            "Remove the organization's forwarders from OUs [ou-ab12-oldoldol] and regions []?"
+        ),
+        "{error}"
     );
 }
