@@ -168,13 +168,14 @@ pub fn read_each(
     } else {
         Box::new(reader)
     };
-    let mut decoded = BufReader::new(decoded);
-    skip_byte_order_mark(&mut decoded).with_context(|| format!("{path}: cannot read"))?;
     let budget = RecordBudget::default();
-    let limited = Limited {
+    // Counted in the buffer's bulk reads, so the count runs at most one buffer
+    // ahead of the parser: precise enough for a limit of megabytes.
+    let mut limited = BufReader::new(Limited {
         inner: decoded,
         budget: budget.clone(),
-    };
+    });
+    skip_byte_order_mark(&mut limited).with_context(|| format!("{path}: cannot read"))?;
     let mut deserializer = serde_json::Deserializer::from_reader(limited);
     let mut visitor = Items {
         file: path,
