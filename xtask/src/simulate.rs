@@ -16,8 +16,7 @@ use handler::render::{self, Message, document};
 use handler::selector::{API_CALL, SIGN_IN};
 use handler::text::{escape_controls, needs_escape};
 use serde::Serialize;
-use serde::de::{DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Value, json};
 use time::Date;
 
@@ -267,12 +266,11 @@ struct Items<'a> {
 }
 
 impl Items<'_> {
-    fn hand_over<E: serde::de::Error>(&mut self, item: &RawValue) -> Result<(), E> {
+    fn hand_over<E: serde::de::Error>(&mut self, item: Value) -> Result<(), E> {
         let index = self.next;
         self.next += 1;
-        let input = serde_json::from_str(item.get())
+        let input = envelope(item)
             .map_err(|e| e.to_string())
-            .and_then(|item| envelope(item).map_err(|e| e.to_string()))
             .map(|envelope| Input {
                 file: self.file.to_owned(),
                 index,
@@ -291,8 +289,8 @@ impl Items<'_> {
 
     fn stream<'de, A: SeqAccess<'de>>(&mut self, mut seq: A) -> Result<(), A::Error> {
         self.budget.restart();
-        while let Some(item) = seq.next_element::<Box<RawValue>>()? {
-            self.hand_over(&item)?;
+        while let Some(item) = seq.next_element::<Value>()? {
+            self.hand_over(item)?;
             self.budget.restart();
         }
         Ok(())
@@ -324,8 +322,7 @@ impl<'de> Visitor<'de> for &mut Items<'_> {
         if records {
             return Ok(());
         }
-        let single = serde_json::value::to_raw_value(&fields).map_err(A::Error::custom)?;
-        self.hand_over(&single)
+        self.hand_over(Value::Object(fields))
     }
 }
 
@@ -383,9 +380,18 @@ fn envelope(item: Value) -> Result<Value> {
     }))
 }
 
+/// Whether a simulation renders the Publish request (what JSON output shows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    /// Judge only: the subject, not the whole request.
+    Skip,
+    /// Also render the request exactly as the handler would.
+    Render,
+}
+
 /// Runs one event through the rules the configuration generates and the
 /// handler core, with the suppressions in force `today`.
-pub fn simulate(input: &Input, detection: &Detection, today: Date) -> Simulated {
+pub fn simulate(input: &Input, detection: &Detection, today: Date, request: Request) -> Simulated {
     let mut simulated = Simulated {
         file: input.file.clone(),
         index: input.index,
@@ -433,9 +439,10 @@ pub fn simulate(input: &Input, detection: &Detection, today: Date) -> Simulated 
     simulated.alert = serde_json::from_str(&document(&alert)).ok();
     if simulated.suppressed.is_none() {
         simulated.deferred = detection.defers(alert.severity, raw.get().len());
-        let message = render::render(alert);
-        simulated.subject = Some(message.subject.clone());
-        if !simulated.deferred {
+        simulated.subject = Some(render::subject(&alert));
+        if !simulated.deferred && request == Request::Render {
+            let message = render::render(alert);
+            simulated.subject = Some(message.subject.clone());
             simulated.publish = Some(Publish::from(message));
         }
     }

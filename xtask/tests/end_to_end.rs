@@ -188,7 +188,7 @@ fn simulate_agrees_with_the_emulators_matcher_on_every_sample_and_probe() {
             envelope: event.clone(),
         };
         assert_eq!(
-            simulate::simulate(&input, &detection, today).matched_rule,
+            simulate::simulate(&input, &detection, today, simulate::Request::Skip).matched_rule,
             run.matched,
             "{name}"
         );

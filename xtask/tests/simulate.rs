@@ -28,7 +28,12 @@ fn run(config: &Config, sample: &str) -> Simulated {
     })
     .expect("readable sample");
     let today = time::OffsetDateTime::now_utc().date();
-    simulate::simulate(&inputs[0], &config.detection, today)
+    simulate::simulate(
+        &inputs[0],
+        &config.detection,
+        today,
+        simulate::Request::Render,
+    )
 }
 
 fn json(simulated: &Simulated) -> Value {

@@ -194,7 +194,8 @@ fn events(config: &Config) -> Result<Vec<Value>> {
                 envelope: event.clone(),
             };
             !name.starts_with("malformed-")
-                && simulate::simulate(&input, &config.detection, today).matched_rule
+                && simulate::simulate(&input, &config.detection, today, simulate::Request::Skip)
+                    .matched_rule
         })
         .map(|(_, event)| event)
         .collect())

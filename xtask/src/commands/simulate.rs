@@ -24,12 +24,16 @@ pub fn run(files: &[String], format: Format, config: &ConfigArgs) -> Result<()> 
     let detection = config::load(config)?.detection;
     let today = time::OffsetDateTime::now_utc().date();
     let mut out = std::io::stdout().lock();
+    let request = match format {
+        Format::Text => simulate::Request::Skip,
+        Format::Json => simulate::Request::Render,
+    };
     let (mut bad_files, mut bad_records) = (0, 0);
     for file in files {
         let mut each = |item: Result<Input, BadRecord>| -> Result<()> {
             match item {
                 Ok(input) => {
-                    let simulated = simulate::simulate(&input, &detection, today);
+                    let simulated = simulate::simulate(&input, &detection, today, request);
                     match format {
                         Format::Text => writeln!(out, "{}", simulate::describe(&simulated))?,
                         Format::Json => writeln!(out, "{}", simulate::json_line(&simulated))?,
