@@ -55,7 +55,11 @@ impl Message {
 /// fits; when even the alert without its event would, its fields are cut
 /// shorter until it fits.
 pub fn render(alert: Alert<'_>) -> Message {
-    let alert = alert.bounded(crate::alert::MAX_FIELD_BYTES);
+    let mut alert = alert.bounded(crate::alert::MAX_FIELD_BYTES);
+    if let Some(raw) = alert.event.filter(|raw| !interoperable(raw)) {
+        alert.event = None;
+        alert.event_excerpt = Some(raw.get().to_owned());
+    }
     let message = compose(&alert);
     if message.size() <= MAX_MESSAGE_BYTES {
         return message;
@@ -82,7 +86,11 @@ fn compose(alert: &Alert<'_>) -> Message {
 fn fit(mut alert: Alert<'_>, whole: &Message) -> Message {
     let budget = MAX_MESSAGE_BYTES - (whole.size() - whole.body.len());
     let text = text(&alert);
-    let raw = alert.event.take().map(RawValue::get).unwrap_or_default();
+    let raw = match alert.event.take() {
+        Some(raw) => raw.get().to_owned(),
+        None => alert.event_excerpt.take().unwrap_or_default(),
+    };
+    let raw = raw.as_str();
     alert.event_excerpt = Some(String::new());
     let floor = bodies(&whole.subject, &text, &alert).len();
     let full = floor + raw.len() * 5;
@@ -310,4 +318,69 @@ fn string_literal(text: &str) -> String {
 pub fn document(alert: &Alert<'_>) -> String {
     // An Alert holds only strings, numbers and a JSON value: serialising cannot fail.
     serde_json::to_string(alert).unwrap_or_default()
+}
+
+/// Whether every parser of the document can read the raw event in it: each
+/// number within an f64's range and each string's escapes whole (no lone
+/// surrogate). JSON's grammar allows both, and the Lambda runtime accepts
+/// them, but serde_json, Go and others refuse such a document; an event that
+/// holds one (a custom monitor may select events anyone in the account can put)
+/// is carried as text in `event_excerpt` instead, so no subscriber loses the alert.
+fn interoperable(raw: &RawValue) -> bool {
+    serde_json::from_str::<Readable>(raw.get()).is_ok()
+}
+
+/// A JSON value read through without keeping anything, failing where a strict
+/// parser would. Hand-written: serde's `IgnoredAny` skips numbers and strings
+/// unchecked, and building a `Value` would cost allocations on every alert.
+struct Readable;
+
+impl<'de> serde::Deserialize<'de> for Readable {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ReadableVisitor)
+    }
+}
+
+struct ReadableVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ReadableVisitor {
+    type Value = Readable;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+
+    fn visit_unit<E>(self) -> Result<Readable, E> {
+        Ok(Readable)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Readable, A::Error> {
+        while seq.next_element::<Readable>()?.is_some() {}
+        Ok(Readable)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Readable, A::Error> {
+        while map.next_entry::<Readable, Readable>()?.is_some() {}
+        Ok(Readable)
+    }
 }

@@ -157,3 +157,37 @@ proptest! {
         publishable(&event);
     }
 }
+
+/// Found by `cargo xtask fuzz`: JSON allows numbers beyond an f64 and the Lambda
+/// runtime accepts them, but serde_json, Go and others refuse a document holding one.
+#[test]
+fn a_number_beyond_an_f64_is_carried_as_text_so_every_parser_reads_the_document() {
+    let mut event = sample("iam-create-user-by-root");
+    event["detail"]["userIdentity"]["principalId"] = "NUMBER".into();
+    let text = event.to_string().replacen("\"NUMBER\"", "-1e0000000309", 1);
+    let raw: Box<serde_json::value::RawValue> = serde_json::from_str(&text).expect("JSON");
+    let message = render(judge(&raw));
+    let bodies: Value = serde_json::from_str(&message.body).expect("the message is JSON");
+    let document: Value =
+        serde_json::from_str(bodies["sqs"].as_str().expect("an sqs body")).expect("readable");
+    assert_eq!(document.get("event"), None);
+    assert!(
+        document["event_excerpt"]
+            .as_str()
+            .is_some_and(|excerpt| excerpt.contains("-1e0000000309")),
+        "{document}"
+    );
+}
+
+#[test]
+fn a_lone_surrogate_escape_is_carried_as_text_so_every_parser_reads_the_document() {
+    let mut event = sample("iam-create-user-by-root");
+    event["detail"]["userAgent"] = "SURROGATE".into();
+    let text = event.to_string().replacen("SURROGATE", "\\ud800", 1);
+    let raw: Box<serde_json::value::RawValue> = serde_json::from_str(&text).expect("JSON");
+    let message = render(judge(&raw));
+    let bodies: Value = serde_json::from_str(&message.body).expect("the message is JSON");
+    let document: Value =
+        serde_json::from_str(bodies["sqs"].as_str().expect("an sqs body")).expect("readable");
+    assert_eq!(document.get("event"), None);
+}
