@@ -16,6 +16,7 @@ pub mod deploy;
 pub mod emulator;
 pub mod fleet;
 pub mod forwarders;
+pub mod records;
 pub mod runtime_api;
 pub mod simulate;
 pub mod stackset;

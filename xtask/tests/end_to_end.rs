@@ -182,7 +182,7 @@ fn simulate_agrees_with_the_emulators_matcher_on_every_sample_and_probe() {
     samples.extend(foreign_pairs());
     assert_eq!(samples.len(), report().samples.len());
     for (run, (name, event)) in report().samples.iter().zip(&samples) {
-        let input = simulate::Input {
+        let input = xtask::records::Input {
             file: name.clone(),
             index: 0,
             envelope: event.clone(),

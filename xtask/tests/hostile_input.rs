@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde_json::Value;
-use xtask::simulate::{self, BadRecord, Input};
+use xtask::records::{BadRecord, Input, read_each};
 use xtask::workspace;
 
 /// A scratch file of this test binary.
@@ -46,7 +46,7 @@ fn gzip(text: &str) -> Vec<u8> {
 /// Every item `simulate` reads from `path`.
 fn read(path: &Path) -> anyhow::Result<Vec<Result<Input, BadRecord>>> {
     let mut items = Vec::new();
-    simulate::read_each(path.to_str().expect("UTF-8 path"), &mut |item| {
+    read_each(path.to_str().expect("UTF-8 path"), &mut |item| {
         items.push(item);
         Ok(())
     })?;

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 use xtask::config::{self, Config, ConfigArgs};
+use xtask::records::read_each;
 use xtask::simulate::{self, Simulated, SuppressedIn};
 use xtask::workspace;
 
@@ -22,7 +23,7 @@ fn with_config(relative: &str) -> Config {
 fn run(config: &Config, sample: &str) -> Simulated {
     let path = workspace::root().join(format!("samples/{sample}.json"));
     let mut inputs = Vec::new();
-    simulate::read_each(path.to_str().expect("UTF-8 path"), &mut |item| {
+    read_each(path.to_str().expect("UTF-8 path"), &mut |item| {
         inputs.push(item.expect("an event"));
         Ok(())
     })

@@ -188,7 +188,7 @@ fn events(config: &Config) -> Result<Vec<Value>> {
     Ok(samples
         .into_iter()
         .filter(|(name, event)| {
-            let input = simulate::Input {
+            let input = crate::records::Input {
                 file: name.clone(),
                 index: 0,
                 envelope: event.clone(),

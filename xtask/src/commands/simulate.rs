@@ -6,7 +6,8 @@ use anyhow::{Result, bail};
 use handler::text::escape_controls;
 
 use crate::config::{self, ConfigArgs};
-use crate::simulate::{self, BadRecord, Input};
+use crate::records::{BadRecord, Input, read_each};
+use crate::simulate;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -46,7 +47,7 @@ pub fn run(files: &[String], format: Format, config: &ConfigArgs) -> Result<()> 
             }
             Ok(())
         };
-        match simulate::read_each(file, &mut each) {
+        match read_each(file, &mut each) {
             Ok(()) => {}
             Err(error) if closed_output(&error) => return Ok(()),
             Err(error) => {
