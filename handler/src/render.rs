@@ -1,5 +1,6 @@
 //! Rendering an alert into one SNS message: subject, per-protocol bodies, attributes.
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use serde_json::value::RawValue;
@@ -150,14 +151,21 @@ pub fn subject(alert: &Alert<'_>) -> String {
     format!("{prefix}{title}{suffix}")
 }
 
+/// What the text shows for a field the event does not have.
+const NOT_RECORDED: &str = "not recorded";
+
+/// A field of the event as the text shows it: escaped, or "not recorded".
+fn or_na(field: &Option<String>) -> Cow<'_, str> {
+    escape_controls(field.as_deref().unwrap_or(NOT_RECORDED))
+}
+
 /// The plain-text body for e-mail and other human readers. Every value from the
 /// event is shown with its control characters escaped, so none can forge a line
 /// or act on the reader's terminal.
 pub fn text(alert: &Alert<'_>) -> String {
-    let na = "not recorded";
-    let or_na = |s: &Option<String>| escape_controls(s.as_deref().unwrap_or(na)).into_owned();
-    let e = |s: &str| escape_controls(s).into_owned();
-    let list = |items: &[String]| e(&items.join(", "));
+    let na = NOT_RECORDED;
+    let e = escape_controls;
+    let list = |items: &[String]| escape_controls(&items.join(", ")).into_owned();
     let mut out = String::with_capacity(1024);
     let _ = writeln!(out, "{}\n", e(&alert.title));
     let _ = writeln!(out, "Severity:  {}", alert.severity);
