@@ -331,19 +331,11 @@ impl Driver {
 
     /// The stack's current parameter values (empty when it does not exist).
     pub async fn parameters(&self, name: &str) -> Result<BTreeMap<String, String>> {
-        let Some(stack) = self.describe(name).await? else {
-            return Ok(BTreeMap::new());
-        };
-        Ok(stack
-            .parameters()
-            .iter()
-            .filter_map(|p| {
-                Some((
-                    p.parameter_key()?.to_owned(),
-                    p.parameter_value()?.to_owned(),
-                ))
-            })
-            .collect())
+        Ok(self
+            .describe(name)
+            .await?
+            .map(|stack| parameter_values(&stack))
+            .unwrap_or_default())
     }
 
     /// Every live stack's parameters (all stacks of the account and region).
@@ -352,20 +344,7 @@ impl Driver {
         let mut pages = self.client.describe_stacks().into_paginator().send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| explain("DescribeStacks", e))?;
-            for stack in page.stacks() {
-                all.push(
-                    stack
-                        .parameters()
-                        .iter()
-                        .filter_map(|p| {
-                            Some((
-                                p.parameter_key()?.to_owned(),
-                                p.parameter_value()?.to_owned(),
-                            ))
-                        })
-                        .collect(),
-                );
-            }
+            all.extend(page.stacks().iter().map(parameter_values));
         }
         Ok(all)
     }
@@ -704,6 +683,20 @@ fn planned(change: &Change) -> Option<PlannedChange> {
             .map(str::to_owned)
             .collect(),
     })
+}
+
+/// A described stack's parameters, by key.
+fn parameter_values(stack: &aws_sdk_cloudformation::types::Stack) -> BTreeMap<String, String> {
+    stack
+        .parameters()
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.parameter_key()?.to_owned(),
+                p.parameter_value()?.to_owned(),
+            ))
+        })
+        .collect()
 }
 
 fn describe_event(event: &StackEvent) -> String {
