@@ -12,7 +12,7 @@ mod common;
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use common::{Recording, TODAY, all_samples};
+use common::{Recording, TODAY, all_samples, pointers};
 use handler::render::{MAX_MESSAGE_BYTES, MAX_SUBJECT_CHARS, Message};
 use handler::{Context, Detection, Selection, handle};
 use proptest::prelude::*;
@@ -66,21 +66,6 @@ fn hostile_value() -> impl Strategy<Value = Value> {
         1 => prop::collection::vec(hostile_text().prop_map(Value::String), 0..4).prop_map(Value::Array),
         1 => Just(serde_json::json!({})),
     ]
-}
-
-/// Every JSON pointer into `value`.
-fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => map
-            .iter()
-            .for_each(|(k, v)| pointers(v, format!("{at}/{k}"), out)),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .for_each(|(i, v)| pointers(v, format!("{at}/{i}"), out)),
-        _ => {}
-    }
-    out.push(at);
 }
 
 /// One input: a sample with up to four fields replaced by hostile values, as

@@ -5,6 +5,7 @@ mod common;
 
 use common::all_samples;
 use common::judge;
+use common::pointers;
 use handler::render::{MAX_MESSAGE_BYTES, MAX_SUBJECT_CHARS, render};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -37,21 +38,6 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
                 .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
-}
-
-/// Every JSON pointer to a value inside `value`.
-fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => map
-            .iter()
-            .for_each(|(k, v)| pointers(v, format!("{at}/{k}"), out)),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .for_each(|(i, v)| pointers(v, format!("{at}/{i}"), out)),
-        _ => {}
-    }
-    out.push(at);
 }
 
 fn assert_valid_message(raw: &Value) -> Result<(), TestCaseError> {

@@ -67,3 +67,18 @@ impl handler::Publisher for Recording {
         Err(handler::PublishError::Defer("no digest queue here".into()))
     }
 }
+
+/// Every JSON pointer to a value inside `value`.
+pub fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .for_each(|(k, v)| pointers(v, format!("{at}/{k}"), out)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .for_each(|(i, v)| pointers(v, format!("{at}/{i}"), out)),
+        _ => {}
+    }
+    out.push(at);
+}
