@@ -21,12 +21,18 @@ pub struct Logged {
 }
 
 impl Logged {
-    fn both() -> Self {
-        Self {
-            write: true,
-            read: true,
-        }
-    }
+    const BOTH: Self = Self {
+        write: true,
+        read: true,
+    };
+    const WRITES: Self = Self {
+        write: true,
+        read: false,
+    };
+    const READS: Self = Self {
+        write: false,
+        read: true,
+    };
 
     fn union(self, other: Self) -> Self {
         Self {
@@ -44,15 +50,9 @@ pub fn logged(selectors: &GetEventSelectorsOutput) -> Logged {
         // CloudTrail's default is to include management events.
         .filter(|s| s.include_management_events() != Some(false))
         .map(|s| match s.read_write_type() {
-            Some(ReadWriteType::ReadOnly) => Logged {
-                write: false,
-                read: true,
-            },
-            Some(ReadWriteType::WriteOnly) => Logged {
-                write: true,
-                read: false,
-            },
-            _ => Logged::both(),
+            Some(ReadWriteType::ReadOnly) => Logged::READS,
+            Some(ReadWriteType::WriteOnly) => Logged::WRITES,
+            _ => Logged::BOTH,
         });
     let advanced = selectors
         .advanced_event_selectors()
@@ -74,15 +74,9 @@ fn advanced_management(selector: &AdvancedEventSelector) -> Option<Logged> {
     }
     Some(
         match (equals("readOnly", "true"), equals("readOnly", "false")) {
-            (true, false) => Logged {
-                write: false,
-                read: true,
-            },
-            (false, true) => Logged {
-                write: true,
-                read: false,
-            },
-            _ => Logged::both(),
+            (true, false) => Logged::READS,
+            (false, true) => Logged::WRITES,
+            _ => Logged::BOTH,
         },
     )
 }
@@ -205,17 +199,13 @@ mod tests {
 
     #[test]
     fn write_only_trails_warn_only_when_read_only_monitors_are_enabled() {
-        let write_only = Logged {
-            write: true,
-            read: false,
-        };
-        assert_eq!(warning("eu-west-1", Ok(write_only), false), None);
-        assert!(warning("eu-west-1", Ok(write_only), true).is_some());
+        assert_eq!(warning("eu-west-1", Ok(Logged::WRITES), false), None);
+        assert!(warning("eu-west-1", Ok(Logged::WRITES), true).is_some());
     }
 
     #[test]
     fn a_basic_all_selector_logs_both() {
-        assert_eq!(logged(&basic(ReadWriteType::All, true)), Logged::both());
+        assert_eq!(logged(&basic(ReadWriteType::All, true)), Logged::BOTH);
     }
 
     #[test]
@@ -226,13 +216,7 @@ mod tests {
     #[test]
     fn an_advanced_write_only_management_selector_logs_writes() {
         let selectors = advanced(&[("eventCategory", "Management"), ("readOnly", "false")]);
-        assert_eq!(
-            logged(&selectors),
-            Logged {
-                write: true,
-                read: false
-            }
-        );
+        assert_eq!(logged(&selectors), Logged::WRITES);
     }
 
     #[test]

@@ -73,6 +73,15 @@ fn event(id: &str, logical: &str, kind: &str, status: ResourceStatus, reason: &s
         .build()
 }
 
+/// DescribeStacks answering, every time, with an updated stack.
+fn settled() -> Rule {
+    mock!(Client::describe_stacks)
+        .sequence()
+        .output(|| stack(StackStatus::UpdateComplete))
+        .repeatedly()
+        .build()
+}
+
 fn change_set_ready() -> Rule {
     change_set_of(ChangeAction::Modify, "Handler", "AWS::Lambda::Function")
 }
@@ -209,11 +218,7 @@ async fn a_rolled_back_update_fails_naming_each_failed_resource_and_its_reason()
 
 #[tokio::test]
 async fn no_updates_to_be_performed_is_success_without_executing() {
-    let describe = mock!(Client::describe_stacks)
-        .sequence()
-        .output(|| stack(StackStatus::UpdateComplete))
-        .repeatedly()
-        .build();
+    let describe = settled();
     let create = mock!(Client::create_change_set).then_error(|| {
         CreateChangeSetError::generic(
             ErrorMetadata::builder()
@@ -240,11 +245,7 @@ async fn no_updates_to_be_performed_is_success_without_executing() {
 
 #[tokio::test]
 async fn an_empty_change_set_is_deleted_and_nothing_executed() {
-    let describe = mock!(Client::describe_stacks)
-        .sequence()
-        .output(|| stack(StackStatus::UpdateComplete))
-        .repeatedly()
-        .build();
+    let describe = settled();
     let failed = mock!(Client::describe_change_set).then_output(|| {
         DescribeChangeSetOutput::builder()
             .status(ChangeSetStatus::Failed)
@@ -371,11 +372,7 @@ async fn expired_credentials_say_how_to_refresh_them() {
 
 /// Deploys a change set of one change without `--yes` (tests have no terminal to ask).
 async fn deploy_unapproved(action: ChangeAction, logical_id: &str, kind: &str) -> (String, usize) {
-    let describe = mock!(Client::describe_stacks)
-        .sequence()
-        .output(|| stack(StackStatus::UpdateComplete))
-        .repeatedly()
-        .build();
+    let describe = settled();
     let delete =
         mock!(Client::delete_change_set).then_output(|| DeleteChangeSetOutput::builder().build());
     let execute = execute();
@@ -420,11 +417,7 @@ async fn narrowing_what_the_rules_select_needs_approval() {
 
 #[tokio::test]
 async fn a_code_update_needs_no_approval() {
-    let describe = mock!(Client::describe_stacks)
-        .sequence()
-        .output(|| stack(StackStatus::UpdateComplete))
-        .repeatedly()
-        .build();
+    let describe = settled();
     let execute = execute();
     let client = mock_client!(
         aws_sdk_cloudformation,
