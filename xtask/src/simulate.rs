@@ -8,12 +8,13 @@ use handler::Detection;
 use handler::alert;
 use handler::event::Event;
 use handler::render::{self, Message, document};
-use handler::text::{escape_controls, needs_escape};
+use handler::text::needs_escape;
 use serde::Serialize;
 use serde_json::Value;
 use time::Date;
 
 use crate::records::Input;
+use crate::terminal;
 
 /// What would happen to one event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -203,16 +204,16 @@ pub fn json_line(simulated: &Simulated) -> String {
 /// A human-readable report of one simulated event.
 pub fn describe(simulated: &Simulated) -> String {
     let place = if simulated.index == 0 {
-        escape_controls(&simulated.file).into_owned()
+        terminal::value(&simulated.file)
     } else {
-        format!("{}[{}]", escape_controls(&simulated.file), simulated.index)
+        format!("{}[{}]", terminal::value(&simulated.file), simulated.index)
     };
-    let shown = |value: &Value| escape_controls(value.as_str().unwrap_or("?")).into_owned();
+    let shown = |value: &Value| terminal::value(value.as_str().unwrap_or("?"));
     if let (Some(suppressed), Some(alert)) = (&simulated.suppressed, &simulated.alert) {
         return format!(
             "{place}: suppressed in the {} by \"{}\"; would have raised [{}] {}",
             suppressed.place.as_str(),
-            escape_controls(&suppressed.by),
+            terminal::value(&suppressed.by),
             shown(&alert["severity"]),
             shown(&alert["title"])
         );

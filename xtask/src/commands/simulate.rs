@@ -3,11 +3,10 @@
 use std::io::Write;
 
 use anyhow::{Result, bail};
-use handler::text::escape_controls;
 
 use crate::config::{self, ConfigArgs};
 use crate::records::{BadRecord, Input, read_each};
-use crate::simulate;
+use crate::{simulate, terminal};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -41,7 +40,7 @@ pub fn run(files: &[String], format: Format, config: &ConfigArgs) -> Result<()> 
                     }
                 }
                 Err(bad) => {
-                    eprintln!("error: {}", escape_controls(&bad.to_string()));
+                    eprintln!("error: {}", terminal::value(&bad.to_string()));
                     bad_records += 1;
                 }
             }
@@ -51,7 +50,7 @@ pub fn run(files: &[String], format: Format, config: &ConfigArgs) -> Result<()> 
             Ok(()) => {}
             Err(error) if closed_output(&error) => return Ok(()),
             Err(error) => {
-                eprintln!("error: {}", escape_controls(&format!("{error:#}")));
+                eprintln!("error: {}", terminal::value(&format!("{error:#}")));
                 bad_files += 1;
             }
         }
