@@ -169,6 +169,13 @@ pub struct Deployed {
     pub outputs: BTreeMap<String, String>,
 }
 
+/// What a deployed stack holds now: its parameters and outputs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Current {
+    pub parameters: BTreeMap<String, String>,
+    pub outputs: BTreeMap<String, String>,
+}
+
 /// A change set ready to execute (or none, when nothing would change).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
@@ -319,23 +326,28 @@ impl Driver {
 
     /// The stack's outputs (empty when it has none or does not exist).
     pub async fn outputs(&self, name: &str) -> Result<BTreeMap<String, String>> {
-        let Some(stack) = self.describe(name).await? else {
-            return Ok(BTreeMap::new());
-        };
-        Ok(stack
-            .outputs()
-            .iter()
-            .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
-            .collect())
+        Ok(self.current(name).await?.outputs)
     }
 
     /// The stack's current parameter values (empty when it does not exist).
     pub async fn parameters(&self, name: &str) -> Result<BTreeMap<String, String>> {
-        Ok(self
-            .describe(name)
-            .await?
-            .map(|stack| parameter_values(&stack))
-            .unwrap_or_default())
+        Ok(self.current(name).await?.parameters)
+    }
+
+    /// The stack's parameters and outputs from one DescribeStacks (both empty
+    /// when it does not exist).
+    pub async fn current(&self, name: &str) -> Result<Current> {
+        let Some(stack) = self.describe(name).await? else {
+            return Ok(Current::default());
+        };
+        Ok(Current {
+            parameters: parameter_values(&stack),
+            outputs: stack
+                .outputs()
+                .iter()
+                .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
+                .collect(),
+        })
     }
 
     /// Every live stack's parameters (all stacks of the account and region).

@@ -23,7 +23,7 @@ use crate::assembly::{
 use crate::assets::{self, ASSETS_STACK, Published};
 use crate::aws::{explain, region};
 use crate::cloudformation::{
-    Approval, Deployed, Driver, PlannedChange, StackSpec, Template, approve, confirm,
+    Approval, Current, Deployed, Driver, PlannedChange, StackSpec, Template, approve, confirm,
 };
 use crate::concurrency;
 use crate::config::Config;
@@ -171,7 +171,8 @@ pub async fn deploy(
             assembly.dir.display()
         );
     };
-    let reservation = reservation(session, config).await?;
+    let home = session.driver.current(&config.stack_name).await?;
+    let reservation = reservation(session, config, &home).await?;
     let mut wanted = wanted_regions(session, config).await?;
     let organization = match &config.organization {
         Some(settings) => Some(OrganizationStackSet::new(session, settings, &wanted).await?),
@@ -186,7 +187,7 @@ pub async fn deploy(
     }
     warn_without_trail(session, config, &wanted).await;
     let forwarder = forwarder_spec(config, assembly, &wanted)?;
-    let mut outcomes = remove_dropped(session, config, &wanted, approval).await?;
+    let mut outcomes = remove_dropped(session, config, &home, &wanted, approval).await?;
     let bucket = assets::bucket(&session.driver, approval).await?;
     let asset = assets::publish(&session.s3, &bucket, handler).await?;
     let code = Code {
@@ -194,7 +195,7 @@ pub async fn deploy(
         key: &asset.key,
         reservation,
     };
-    let mut spec = spec(session, config, assembly, code).await?;
+    let mut spec = spec(session, config, assembly, code, &home).await?;
     if config.forwards() {
         spec.parameters
             .insert(FORWARDER_REGIONS_PARAMETER.to_owned(), joined(&wanted));
@@ -205,7 +206,7 @@ pub async fn deploy(
     let (stack, forwarded) = match &forwarder {
         None => (session.driver.deploy(&spec, approval).await?, Vec::new()),
         Some(forwarder) => {
-            let bus = forwarding_bus(session, config).await?;
+            let bus = forwarding_bus(session, config, &home).await?;
             deploy_with_forwarders(session, &spec, forwarder, &wanted, &bus, approval).await?
         }
     };
@@ -274,12 +275,11 @@ async fn warn_without_trail(session: &Session, config: &Config, forwarders: &BTr
 
 /// The reserved concurrency to deploy the handler with (0: none), checked
 /// against the account before anything is uploaded.
-async fn reservation(session: &Session, config: &Config) -> Result<u32> {
-    let deployed = session.driver.outputs(&config.stack_name).await?;
+async fn reservation(session: &Session, config: &Config, home: &Current) -> Result<u32> {
     let lambda = aws_sdk_lambda::Client::new(&session.sdk);
     concurrency::reservation(
         &lambda,
-        deployed.get(FUNCTION_ARN_OUTPUT).map(String::as_str),
+        home.outputs.get(FUNCTION_ARN_OUTPUT).map(String::as_str),
         config.reservation,
     )
     .await
@@ -410,14 +410,9 @@ async fn deploy_with_forwarders(
 
 /// The home stack's forwarding bus: its output when deployed, else the ARN it
 /// will have (CloudFormation names it `<stack>-forwarded`).
-async fn forwarding_bus(session: &Session, config: &Config) -> Result<String> {
-    if let Some(bus) = session
-        .driver
-        .outputs(&config.stack_name)
-        .await?
-        .remove(FORWARDING_BUS_OUTPUT)
-    {
-        return Ok(bus);
+async fn forwarding_bus(session: &Session, config: &Config, home: &Current) -> Result<String> {
+    if let Some(bus) = home.outputs.get(FORWARDING_BUS_OUTPUT) {
+        return Ok(bus.clone());
     }
     let account = caller_account(&session.sdk).await?;
     Ok(format!(
@@ -485,9 +480,8 @@ pub async fn enabled_regions(client: &aws_sdk_account::Client) -> Result<BTreeSe
 }
 
 /// The forwarder regions the deployed home stack records.
-async fn recorded_regions(session: &Session, config: &Config) -> Result<BTreeSet<String>> {
-    let parameters = session.driver.parameters(&config.stack_name).await?;
-    Ok(parameters
+fn recorded_regions(home: &Current) -> BTreeSet<String> {
+    home.parameters
         .get(FORWARDER_REGIONS_PARAMETER)
         .map(|regions| {
             regions
@@ -496,7 +490,7 @@ async fn recorded_regions(session: &Session, config: &Config) -> Result<BTreeSet
                 .map(str::to_owned)
                 .collect()
         })
-        .unwrap_or_default())
+        .unwrap_or_default()
 }
 
 /// Deletes, after approval, the forwarders of regions the home stack records
@@ -504,14 +498,11 @@ async fn recorded_regions(session: &Session, config: &Config) -> Result<BTreeSet
 async fn remove_dropped(
     session: &Session,
     config: &Config,
+    home: &Current,
     wanted: &BTreeSet<String>,
     approval: Approval,
 ) -> Result<Vec<RegionOutcome>> {
-    let dropped: BTreeSet<String> = recorded_regions(session, config)
-        .await?
-        .difference(wanted)
-        .cloned()
-        .collect();
+    let dropped: BTreeSet<String> = recorded_regions(home).difference(wanted).cloned().collect();
     if dropped.is_empty() {
         return Ok(Vec::new());
     }
@@ -584,13 +575,16 @@ pub async fn diff(
     config: &Config,
     assembly: &Assembly,
 ) -> Result<Vec<PlannedChange>> {
-    let deployed = session.driver.parameters(&config.stack_name).await?;
+    let home = session.driver.current(&config.stack_name).await?;
     let bucket = session
         .driver
         .outputs(ASSETS_STACK)
         .await?
         .remove(BUCKET_OUTPUT);
-    let key = match (&assembly.handler, deployed.get(ARTIFACT_KEY_PARAMETER)) {
+    let key = match (
+        &assembly.handler,
+        home.parameters.get(ARTIFACT_KEY_PARAMETER),
+    ) {
         (Some(artifact), _) => assets::key_of(artifact),
         (None, Some(key)) => key.clone(),
         (None, None) => "(handler not built yet)".to_owned(),
@@ -598,9 +592,9 @@ pub async fn diff(
     let code = Code {
         bucket: bucket.as_deref(),
         key: &key,
-        reservation: reservation(session, config).await?,
+        reservation: reservation(session, config, &home).await?,
     };
-    let spec = spec(session, config, assembly, code).await?;
+    let spec = spec(session, config, assembly, code, &home).await?;
     session.driver.diff(&spec).await
 }
 
@@ -639,7 +633,7 @@ pub async fn destroy(
     config: &Config,
     purge_assets: bool,
 ) -> Result<Vec<RegionOutcome>> {
-    let mut regions = recorded_regions(session, config).await?;
+    let mut regions = recorded_regions(&session.driver.current(&config.stack_name).await?);
     if let Some(Regions::Listed(listed)) = &config.regions {
         regions.extend(listed.iter().filter(|r| **r != session.region).cloned());
     }
@@ -706,12 +700,13 @@ struct Code<'a> {
     reservation: u32,
 }
 
-/// The home stack's spec.
+/// The home stack's spec; `home` is what the deployed stack holds now.
 async fn spec(
     session: &Session,
     config: &Config,
     assembly: &Assembly,
     code: Code<'_>,
+    home: &Current,
 ) -> Result<StackSpec> {
     let Code {
         bucket,
@@ -732,13 +727,8 @@ async fn spec(
         ),
     ]);
     // Keep an address set in the console rather than resetting it to the default.
-    if let Some(email) = session
-        .driver
-        .parameters(&config.stack_name)
-        .await?
-        .remove(ALERT_EMAIL_PARAMETER)
-    {
-        parameters.insert(ALERT_EMAIL_PARAMETER.to_owned(), email);
+    if let Some(email) = home.parameters.get(ALERT_EMAIL_PARAMETER) {
+        parameters.insert(ALERT_EMAIL_PARAMETER.to_owned(), email.clone());
     }
     let template = match bucket {
         Some(bucket) => {
