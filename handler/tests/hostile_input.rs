@@ -6,26 +6,16 @@
 mod common;
 
 use common::{all_samples, judge, pointers, raw, sample};
-use handler::render::{MAX_MESSAGE_BYTES, MAX_SUBJECT_CHARS, Message, render};
+use handler::render::{Message, render};
 use proptest::prelude::*;
 use serde_json::Value;
 
 /// Renders `event` and checks everything SNS checks of a Publish request.
 fn publishable(event: &Value) -> Message {
     let message = render(judge(&raw(event)));
-    assert!(
-        message.size() <= MAX_MESSAGE_BYTES,
-        "request of {} bytes",
-        message.size()
-    );
-    assert!(
-        message.subject.len() <= MAX_SUBJECT_CHARS,
-        "{}",
-        message.subject
-    );
-    let bodies: Value = serde_json::from_str(&message.body).expect("the message is JSON");
-    let document = bodies["sqs"].as_str().expect("an sqs body");
-    serde_json::from_str::<Value>(document).expect("the document is JSON");
+    if let Some(why) = common::refusal(&message) {
+        panic!("{why}");
+    }
     message
 }
 

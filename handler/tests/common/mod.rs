@@ -82,3 +82,42 @@ pub fn pointers(value: &Value, at: String, out: &mut Vec<String>) {
     }
     out.push(at);
 }
+
+/// The protocols every message carries.
+pub const PROTOCOLS: [&str; 8] = [
+    "default", "email", "sms", "sqs", "lambda", "http", "https", "firehose",
+];
+
+/// Why SNS, or a strict subscriber, would refuse the Publish request, if it would:
+/// its size, the subject's length and characters, the bodies of every protocol as
+/// JSON, the document a strict parser reads, and a text free of control characters
+/// but line breaks.
+pub fn refusal(message: &handler::render::Message) -> Option<String> {
+    use handler::render::{MAX_MESSAGE_BYTES, MAX_SUBJECT_CHARS};
+    if message.size() > MAX_MESSAGE_BYTES {
+        return Some(format!("a request of {} bytes", message.size()));
+    }
+    if message.subject.len() > MAX_SUBJECT_CHARS
+        || !message
+            .subject
+            .chars()
+            .all(|c| c == ' ' || c.is_ascii_graphic())
+    {
+        return Some(format!("the subject {:?}", message.subject));
+    }
+    let bodies: Value = match serde_json::from_str(&message.body) {
+        Ok(bodies) => bodies,
+        Err(error) => return Some(format!("the message is not JSON: {error}")),
+    };
+    if let Some(missing) = PROTOCOLS.iter().find(|p| !bodies[**p].is_string()) {
+        return Some(format!("no {missing} body"));
+    }
+    let text = bodies["email"].as_str().unwrap_or_default();
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return Some("a control character in the text body".to_owned());
+    }
+    let document = bodies["sqs"].as_str().unwrap_or_default();
+    serde_json::from_str::<Value>(document)
+        .err()
+        .map(|error| format!("the document is not readable: {error}"))
+}
