@@ -251,6 +251,9 @@ pub fn judge<'a>(raw: &'a RawValue, detection: &Detection, today: Date) -> Verdi
         Ok(event) => event,
         Err(error) => return Verdict::Raise(Alert::review(raw, None, None, &error.to_string())),
     };
+    if crate::health::is_alarm_change(&event) {
+        return Verdict::Raise(crate::health::alert(&event));
+    }
     let monitors = detection.selection.matching(&event);
     if monitors.is_empty() {
         let record = &event.record;

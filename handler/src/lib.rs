@@ -11,6 +11,7 @@ pub mod assess;
 pub mod batch;
 pub mod catalog;
 pub mod event;
+pub mod health;
 mod matcher;
 mod metrics;
 pub mod publish;

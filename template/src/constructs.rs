@@ -36,8 +36,10 @@ pub struct Key {
 }
 
 impl Key {
-    /// Adds the key. `log_group_prefix` is the name prefix of log groups it may encrypt.
-    pub fn new(stack: &mut Stack, id: &str, log_group_prefix: &str) -> Self {
+    /// Adds the key. `log_group_prefix` is the name prefix of log groups it may
+    /// encrypt; `alarms` the ARN pattern of the CloudWatch alarms that may
+    /// publish to topics it encrypts.
+    pub fn new(stack: &mut Stack, id: &str, log_group_prefix: &str, alarms: &Value) -> Self {
         // A key policy's Resource is always "*": it means this key, and AWS accepts nothing else.
         let this_key = || vec![Value::from("*")];
         // The account root holds every right, as AWS's default key policy gives it,
@@ -65,10 +67,16 @@ impl Key {
         .condition(json!({"ArnLike": {"kms:EncryptionContext:aws:logs:arn": Value::sub(format!(
             "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{log_group_prefix}*"
         ))}}));
+        // CloudWatch publishing an alarm to an encrypted topic needs the key;
+        // CloudWatch sends the alarm as aws:SourceArn, so only these alarms may.
+        let alarms = Statement::allow(&["kms:Decrypt", "kms:GenerateDataKey*"], this_key())
+            .sid("CloudWatchAlarmsPublishToTopics")
+            .principal(Principal::Service("cloudwatch.amazonaws.com".into()))
+            .condition(json!({"ArnLike": {"aws:SourceArn": alarms}}));
         let key = kms::Key {
             description: "trailwatch: encrypts alerts, dead letters and logs".into(),
             enable_key_rotation: true,
-            key_policy: PolicyDocument::new(vec![admin, events, logs]),
+            key_policy: PolicyDocument::new(vec![admin, events, logs, alarms]),
         };
         let id = stack.add(id, &key);
         // Destroy removes everything: the key is scheduled for deletion (30-day window).
@@ -302,13 +310,20 @@ impl Topic {
         self.id.reference()
     }
 
-    /// Lets `function` publish (and only it): `sns:Publish` on this topic and use of
-    /// its key in the role's policy; a topic policy that refuses publishing without
-    /// TLS or by any other principal.
-    pub fn grant_publish(&self, stack: &mut Stack, function: &Function) {
+    /// Lets `function` publish: `sns:Publish` on this topic and use of its key in
+    /// the role's policy named `purpose`; a topic policy that refuses publishing
+    /// without TLS or by any principal but the function's role and CloudWatch
+    /// acting for the alarms matching `alarms` (an ARN pattern).
+    pub fn grant_publish(
+        &self,
+        stack: &mut Stack,
+        function: &Function,
+        purpose: &str,
+        alarms: &Value,
+    ) {
         let grant = function.role.attach(
             stack,
-            "Publish",
+            purpose,
             vec![
                 Statement::allow(&["sns:Publish"], vec![self.arn()]),
                 self.key.use_statement(),
@@ -324,13 +339,26 @@ impl Topic {
                     .sid("DenyPublishWithoutTls")
                     .principal(Principal::Any)
                     .condition(json!({"Bool": {"aws:SecureTransport": "false"}})),
+                // Denied unless the caller is the handler's role or the request
+                // comes from one of the alarms (aws:SourceArn is set only by AWS
+                // services acting for a resource; absent, the test denies).
                 Statement::deny(&["sns:Publish"], topic())
                     .sid("DenyPublishByOthers")
                     .principal(Principal::Any)
-                    .condition(json!({"ArnNotEquals": {"aws:PrincipalArn": function.role.arn()}})),
+                    .condition(json!({
+                        "ArnNotEquals": {"aws:PrincipalArn": function.role.arn()},
+                        "ArnNotLike": {"aws:SourceArn": alarms},
+                    })),
                 Statement::allow(&["sns:Publish"], topic())
                     .sid("AllowPublishByHandler")
                     .principal(Principal::Aws(function.role.arn())),
+                Statement::allow(&["sns:Publish"], topic())
+                    .sid("AllowPublishByHealthAlarms")
+                    .principal(Principal::Service("cloudwatch.amazonaws.com".into()))
+                    .condition(json!({
+                        "ArnLike": {"aws:SourceArn": alarms},
+                        "StringEquals": {"aws:SourceAccount": Value::Pseudo(Pseudo::AccountId)},
+                    })),
             ]),
         };
         stack.add(&format!("{}Policy", self.id.as_str()), &policy);

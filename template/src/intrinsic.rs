@@ -68,6 +68,8 @@ pub enum Value {
     Join(String, Vec<Value>),
     /// `{"Fn::If": [condition, then, else]}`.
     If(String, Box<Value>, Box<Value>),
+    /// `{"Fn::Select": [index, {"Fn::Split": [separator, value]}]}`.
+    Part(u32, String, Box<Value>),
 }
 
 impl Value {
@@ -83,6 +85,11 @@ impl Value {
             Box::new(value),
             Box::new(Value::Pseudo(Pseudo::NoValue)),
         )
+    }
+
+    /// Part `index` (from 0) of this value split at `separator`.
+    pub fn part(self, separator: &str, index: u32) -> Self {
+        Value::Part(index, separator.to_owned(), Box::new(self))
     }
 }
 
@@ -109,6 +116,10 @@ impl Serialize for Value {
             Value::Join(separator, parts) => function(serializer, "Fn::Join", &(separator, parts)),
             Value::If(condition, then, otherwise) => {
                 function(serializer, "Fn::If", &(condition, then, otherwise))
+            }
+            Value::Part(index, separator, value) => {
+                let split = serde_json::json!({"Fn::Split": [separator, value]});
+                function(serializer, "Fn::Select", &(index, split))
             }
         }
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 
 use crate::constructs::{Bus, Function, FunctionProps, Key, Queue, Rule, Topic};
+use crate::health::{self, HealthProps, Watched};
 use crate::intrinsic::{LogicalId, Value};
 use crate::patterns::{self, MAX_RULES_PER_BUS};
 use crate::stack::{Condition, Export, Output, Parameter, Stack, SynthError};
@@ -101,7 +102,20 @@ pub struct SecurityMonitorProps {
     /// an organization) send, with the same rules as the default bus. It admits
     /// the account, and the organization named in the `OrganizationId` parameter.
     pub forwarding: bool,
+    /// Thresholds of the alarms on the monitor's own failures.
+    pub health: HealthProps,
+    /// When set, a second topic for Amazon Q Developer in chat applications
+    /// receives alerts of at least this severity (`HIGH`, ...) in its custom
+    /// notification format.
+    pub chat_min_severity: Option<String>,
 }
+
+/// Severities, least urgent first, as the handler names them.
+pub const SEVERITIES: [&str; 5] = ["INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"];
+/// Output naming the chat topic's ARN.
+pub const CHAT_TOPIC_OUTPUT: &str = "ChatTopicArn";
+/// Parameter holding the least severity sent to chat.
+pub const CHAT_MIN_SEVERITY_PARAMETER: &str = "ChatMinSeverity";
 
 impl Default for SecurityMonitorProps {
     fn default() -> Self {
@@ -115,6 +129,8 @@ impl Default for SecurityMonitorProps {
             timeout_seconds: 10,
             digest_window_seconds: None,
             forwarding: false,
+            health: HealthProps::default(),
+            chat_min_severity: None,
         }
     }
 }
@@ -123,6 +139,8 @@ impl Default for SecurityMonitorProps {
 #[derive(Debug, Clone)]
 pub struct SecurityMonitor {
     pub topic: Topic,
+    /// The topic of chat notifications, when configured.
+    pub chat_topic: Option<Topic>,
     pub function: Function,
     pub dead_letters: Queue,
 }
@@ -176,8 +194,14 @@ impl SecurityMonitor {
         );
 
         let log_prefix = "/trailwatch/";
-        let key = Key::new(stack, "AlertKey", log_prefix);
+        let alarms = health::alarm_arns();
+        let key = Key::new(stack, "AlertKey", log_prefix, &alarms);
         let topic = Topic::new(stack, "AlertTopic", "trailwatch security alerts", &key);
+        let chat = props.chat_min_severity.as_deref().map(|severity| {
+            let minimum = chat_parameter(stack, severity);
+            let topic = Topic::new(stack, "ChatTopic", "trailwatch chat notifications", &key);
+            (topic, minimum)
+        });
         let dead_letters = Queue::new(stack, "DeadLetterQueue", &key);
         // A batch may wait the whole window before the function runs; AWS asks for
         // a visibility timeout of at least six function timeouts.
@@ -196,6 +220,10 @@ impl SecurityMonitor {
         if let Some((queue, _)) = &digests {
             environment.insert("DIGEST_QUEUE_URL".to_owned(), queue.url());
         }
+        if let Some((topic, minimum)) = &chat {
+            environment.insert("CHAT_TOPIC_ARN".to_owned(), topic.arn());
+            environment.insert("CHAT_MIN_SEVERITY".to_owned(), minimum.reference());
+        }
         let function = Function::new(
             stack,
             "Handler",
@@ -213,7 +241,10 @@ impl SecurityMonitor {
             },
         );
         skip_function_checks(stack, &function);
-        topic.grant_publish(stack, &function);
+        topic.grant_publish(stack, &function, "Publish", &alarms);
+        if let Some((chat_topic, _)) = &chat {
+            chat_topic.grant_publish(stack, &function, "PublishChat", &alarms);
+        }
         function.dead_letter(stack, &dead_letters, &key, 2);
         let forwarding = organization.map(|(organization, admits)| {
             let regions = stack.add_parameter(
@@ -239,15 +270,24 @@ impl SecurityMonitor {
             function.grant_account_names(stack, &organization, &admits);
             bus
         });
-        let mut rule_ids = Vec::new();
+        // Each rule invoking the handler, and whether it is on a custom bus.
+        let mut rule_ids: Vec<(LogicalId, bool)> = Vec::new();
         for (kind, patterns) in &rules {
             for (index, pattern) in patterns.iter().enumerate() {
                 let id = format!("{}{}", kind.name, index + 1);
                 let mut rule = Rule::new(&id, kind.description, pattern.clone(), kind.state);
                 rule.add_target(&function, &dead_letters);
-                rule_ids.push(rule.add_to(stack));
+                rule_ids.push((rule.add_to(stack), false));
             }
         }
+        let mut health_rule = Rule::new(
+            "HealthRule",
+            "trailwatch: state changes of the monitor's own health alarms",
+            health::pattern(),
+            ENABLED,
+        );
+        health_rule.add_target(&function, &dead_letters);
+        rule_ids.push((health_rule.add_to(stack), false));
         if let Some(bus) = &forwarding {
             for ((_, patterns), kind) in rules.iter().zip(FORWARDED_RULES) {
                 for (index, pattern) in patterns.iter().enumerate() {
@@ -255,11 +295,24 @@ impl SecurityMonitor {
                     let mut rule =
                         Rule::new(&id, kind.description, pattern.clone(), kind.state).on(bus);
                     rule.add_target(&function, &dead_letters);
-                    rule_ids.push(rule.add_to(stack));
+                    rule_ids.push((rule.add_to(stack), true));
                 }
             }
         }
-        dead_letters.accept_dead_letters_from(stack, &rule_ids);
+        let ids: Vec<LogicalId> = rule_ids.iter().map(|(id, _)| id.clone()).collect();
+        dead_letters.accept_dead_letters_from(stack, &ids);
+        let mut fallback_topics = vec![topic.arn()];
+        fallback_topics.extend(chat.iter().map(|(topic, _)| topic.arn()));
+        health::add_alarms(
+            stack,
+            &props.health,
+            &Watched {
+                function: &function,
+                dead_letters: &dead_letters,
+                rules: &rule_ids,
+                fallback_topics,
+            },
+        );
         if let Some((queue, window)) = &digests {
             queue.batch_into(stack, &function, &key, DIGEST_BATCH_SIZE, *window);
         }
@@ -291,11 +344,16 @@ impl SecurityMonitor {
             stack,
             "RuleArns",
             "ARNs of the EventBridge rules, comma-separated",
-            Value::Join(
-                ",".into(),
-                rule_ids.iter().map(|id| id.get_att("Arn")).collect(),
-            ),
+            Value::Join(",".into(), ids.iter().map(|id| id.get_att("Arn")).collect()),
         );
+        if let Some((chat_topic, _)) = &chat {
+            output(
+                stack,
+                CHAT_TOPIC_OUTPUT,
+                "ARN of the chat topic: attach an Amazon Q Developer chat channel here",
+                chat_topic.arn(),
+            );
+        }
         if let Some(bus) = &forwarding {
             output(
                 stack,
@@ -320,10 +378,27 @@ impl SecurityMonitor {
         );
         Ok(Self {
             topic,
+            chat_topic: chat.map(|(topic, _)| topic),
             function,
             dead_letters,
         })
     }
+}
+
+/// The parameter holding the least severity sent to chat, `default` unless changed.
+fn chat_parameter(stack: &mut Stack, default: &str) -> LogicalId {
+    stack.add_parameter(
+        CHAT_MIN_SEVERITY_PARAMETER,
+        Parameter {
+            allowed_pattern: Some(format!("^({})$", SEVERITIES.join("|"))),
+            constraint_description: Some(format!("one of {}", SEVERITIES.join(", "))),
+            ..parameter(
+                "Least severity of the alerts sent to the chat topic",
+                "Chat minimum severity",
+                Some(default),
+            )
+        },
+    )
 }
 
 /// The `OrganizationId` parameter, and the condition that it names one.
@@ -394,6 +469,17 @@ fn validate(props: &SecurityMonitorProps) -> Result<Vec<(RuleKind, Vec<Json>)>, 
         problems.push(format!(
             "timeout_seconds: {} is outside 1-900",
             props.timeout_seconds
+        ));
+    }
+    problems.extend(props.health.problems());
+    if let Some(severity) = props
+        .chat_min_severity
+        .as_deref()
+        .filter(|s| !SEVERITIES.contains(s))
+    {
+        problems.push(format!(
+            "chat.min_severity: {severity:?} is not one of {}",
+            SEVERITIES.join(", ")
         ));
     }
     if props.reserved_concurrency == 0 {

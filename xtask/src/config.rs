@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use handler::catalog::GLOBAL_REGION;
 use handler::tuning::{CustomSpec, DigestSpec, SuppressSpec};
-use handler::{Detection, Selection, Settings};
+use handler::{Detection, Selection, Settings, Severity};
 use serde::Deserialize;
-use template::SecurityMonitorProps;
 use template::patterns::{MAX_PATTERN_CHARS, size};
+use template::{HealthProps, SecurityMonitorProps};
 
 use crate::concurrency::Reservation;
 use crate::fleet::{Organization, OrganizationSpec, Regions, RegionsSpec, is_region_name};
@@ -43,7 +43,53 @@ struct FileConfig {
     regions: Option<RegionsSpec>,
     /// Forwarders in an organization's accounts (`[organization]`).
     organization: Option<OrganizationSpec>,
+    /// Thresholds of the health alarms (`[health]`).
+    health: Option<HealthSpec>,
+    /// Alerts in chat through Amazon Q Developer (`[chat]`).
+    chat: Option<ChatSpec>,
 }
+
+/// `[health]`: when the alarms on trailwatch's own failures fire; each key
+/// defaults to the construct's value.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HealthSpec {
+    period_seconds: Option<u32>,
+    evaluation_periods: Option<u32>,
+    handler_errors: Option<u32>,
+    handler_throttles: Option<u32>,
+    dead_letters: Option<u32>,
+    failed_invocations: Option<u32>,
+}
+
+impl From<HealthSpec> for HealthProps {
+    fn from(spec: HealthSpec) -> Self {
+        let default = HealthProps::default();
+        Self {
+            period_seconds: spec.period_seconds.unwrap_or(default.period_seconds),
+            evaluation_periods: spec
+                .evaluation_periods
+                .unwrap_or(default.evaluation_periods),
+            handler_errors: spec.handler_errors.unwrap_or(default.handler_errors),
+            handler_throttles: spec.handler_throttles.unwrap_or(default.handler_throttles),
+            dead_letters: spec.dead_letters.unwrap_or(default.dead_letters),
+            failed_invocations: spec
+                .failed_invocations
+                .unwrap_or(default.failed_invocations),
+        }
+    }
+}
+
+/// `[chat]`: a topic for Amazon Q Developer in chat applications, receiving
+/// alerts of at least `min_severity` (default HIGH).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ChatSpec {
+    min_severity: Option<Severity>,
+}
+
+/// Least severity sent to chat unless configured.
+const DEFAULT_CHAT_MIN_SEVERITY: Severity = Severity::High;
 
 /// Flags that override `trailwatch.toml`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -195,6 +241,12 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
                 .unwrap_or(90),
             reserved_concurrency: reservation.executions(),
             digest_window_seconds: settings.digest.map(|d| d.window_seconds),
+            health: file.health.map(HealthProps::from).unwrap_or_default(),
+            chat_min_severity: file.chat.map(|chat| {
+                chat.min_severity
+                    .unwrap_or(DEFAULT_CHAT_MIN_SEVERITY)
+                    .to_string()
+            }),
             ..app::props(&detection)
         },
         settings,

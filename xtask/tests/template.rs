@@ -219,20 +219,24 @@ fn grant_publish_gives_the_role_exactly_publish_on_the_topic_and_use_of_its_key(
 }
 
 #[test]
-fn topic_policy_lets_only_the_handler_role_publish() {
+fn topic_policy_lets_only_the_handler_role_and_the_stacks_health_alarms_publish() {
     let template = template();
     let statements =
         &template["Resources"]["AlertTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"];
     let role = json!({"Fn::GetAtt": ["HandlerRole", "Arn"]});
-    assert!(statements.as_array().expect("list").iter().any(
-        |s| s["Effect"] == "Deny" && s["Condition"]["ArnNotEquals"]["aws:PrincipalArn"] == role
-    ));
-    assert!(
-        statements
-            .as_array()
-            .expect("list")
-            .iter()
-            .any(|s| s["Effect"] == "Allow" && s["Principal"]["AWS"] == role)
+    let alarms = json!({"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-health-*"});
+    let topic = json!([{"Ref": "AlertTopic"}]);
+    assert_eq!(
+        statements,
+        &json!([
+            {"Sid": "DenyPublishWithoutTls", "Effect": "Deny", "Principal": "*", "Action": ["sns:Publish"], "Resource": topic,
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+            {"Sid": "DenyPublishByOthers", "Effect": "Deny", "Principal": "*", "Action": ["sns:Publish"], "Resource": topic,
+             "Condition": {"ArnNotEquals": {"aws:PrincipalArn": role}, "ArnNotLike": {"aws:SourceArn": alarms}}},
+            {"Sid": "AllowPublishByHandler", "Effect": "Allow", "Principal": {"AWS": role}, "Action": ["sns:Publish"], "Resource": topic},
+            {"Sid": "AllowPublishByHealthAlarms", "Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": ["sns:Publish"], "Resource": topic,
+             "Condition": {"ArnLike": {"aws:SourceArn": alarms}, "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}},
+        ])
     );
 }
 
@@ -338,7 +342,8 @@ fn no_read_only_rule_without_a_read_only_monitor() {
     let template = template();
     let ids: Vec<&String> = rules(&template).iter().map(|(id, _)| *id).collect();
     assert!(
-        ids.iter().all(|id| id.starts_with("SecurityEventRule")),
+        ids.iter()
+            .all(|id| id.starts_with("SecurityEventRule") || *id == "HealthRule"),
         "{ids:?}"
     );
 }
@@ -641,6 +646,7 @@ fn the_home_bus_has_the_same_rules_as_the_default_bus_invoking_the_handler() {
     let on_bus = |forwarded: bool| -> Vec<&Value> {
         rules
             .iter()
+            .filter(|(id, _)| *id != "HealthRule")
             .filter(|(_, r)| r["Properties"].get("EventBusName").is_some() == forwarded)
             .map(|(_, r)| &r["Properties"]["EventPattern"])
             .collect()
@@ -665,4 +671,144 @@ fn the_home_bus_has_the_same_rules_as_the_default_bus_invoking_the_handler() {
             "{id} may invoke the handler"
         );
     }
+}
+
+/// The alarms of a template, by logical id.
+fn alarms(template: &Value) -> Vec<(&String, &Value)> {
+    resources_of_type(template, "AWS::CloudWatch::Alarm")
+}
+
+#[test]
+fn health_alarms_watch_handler_errors_throttles_and_dead_letters_with_the_default_thresholds() {
+    let template = template();
+    let watched: Vec<(String, &Value, &Value, &Value, &Value)> = alarms(&template)
+        .into_iter()
+        .filter(|(id, _)| !id.ends_with("FailuresAlarm"))
+        .map(|(id, a)| {
+            let p = &a["Properties"];
+            (
+                id.clone(),
+                &p["MetricName"],
+                &p["Threshold"],
+                &p["Period"],
+                &p["Dimensions"][0]["Value"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        watched,
+        vec![
+            (
+                "HandlerErrorsAlarm".to_owned(),
+                &json!("Errors"),
+                &json!(1),
+                &json!(300),
+                &json!({"Ref": "Handler"})
+            ),
+            (
+                "HandlerThrottlesAlarm".to_owned(),
+                &json!("Throttles"),
+                &json!(1),
+                &json!(300),
+                &json!({"Ref": "Handler"})
+            ),
+            (
+                "DeadLettersAlarm".to_owned(),
+                &json!("ApproximateNumberOfMessagesVisible"),
+                &json!(1),
+                &json!(300),
+                &json!({"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]})
+            ),
+        ]
+    );
+}
+
+#[test]
+fn every_rule_invoking_the_handler_has_a_failed_invocations_alarm_on_its_own_bus() {
+    let template = home();
+    for (id, rule) in rules(&template) {
+        let alarm = &template["Resources"][format!("{id}FailuresAlarm")]["Properties"];
+        assert_eq!(alarm["MetricName"], "FailedInvocations", "{id}");
+        let name_at = |index: u32| json!({"Fn::Select": [index, {"Fn::Split": ["/", {"Fn::GetAtt": [id, "Arn"]}]}]});
+        let expected = if rule["Properties"].get("EventBusName").is_some() {
+            json!([{"Name": "RuleName", "Value": name_at(2)}, {"Name": "EventBusName", "Value": name_at(1)}])
+        } else {
+            json!([{"Name": "RuleName", "Value": name_at(1)}])
+        };
+        assert_eq!(alarm["Dimensions"], expected, "{id}");
+    }
+}
+
+#[test]
+fn only_the_alarms_meaning_the_handler_cannot_alert_publish_directly_to_the_topic() {
+    let template = template();
+    let direct: Vec<&String> = alarms(&template)
+        .into_iter()
+        .filter(|(_, a)| a["Properties"].get("AlarmActions").is_some())
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(direct, ["HandlerErrorsAlarm", "DeadLettersAlarm"]);
+    for id in direct {
+        assert_eq!(
+            template["Resources"][id]["Properties"]["AlarmActions"],
+            json!([{"Ref": "AlertTopic"}])
+        );
+    }
+}
+
+#[test]
+fn the_health_rule_sends_the_stacks_alarms_entering_alarm_or_leaving_it_to_the_handler() {
+    let template = template();
+    let rule = &template["Resources"]["HealthRule"]["Properties"];
+    assert_eq!(
+        rule["EventPattern"],
+        json!({
+            "source": ["aws.cloudwatch"],
+            "detail-type": ["CloudWatch Alarm State Change"],
+            "detail": {
+                "alarmName": [{"prefix": {"Fn::Sub": "${AWS::StackName}-health-"}}],
+                "$or": [
+                    {"state": {"value": ["ALARM"]}},
+                    {"state": {"value": ["OK"]}, "previousState": {"value": ["ALARM"]}},
+                ],
+            },
+        })
+    );
+    assert_eq!(
+        rule["Targets"][0]["Arn"],
+        json!({"Fn::GetAtt": ["Handler", "Arn"]})
+    );
+    // Every alarm's name falls under the prefix the rule selects.
+    for (id, alarm) in alarms(&template) {
+        let name = alarm["Properties"]["AlarmName"]["Fn::Sub"]
+            .as_str()
+            .expect("named");
+        assert!(
+            name.starts_with("${AWS::StackName}-health-"),
+            "{id}: {name}"
+        );
+    }
+}
+
+#[test]
+fn cloudwatch_may_use_the_key_only_for_the_stacks_health_alarms() {
+    let template = template();
+    let statements = template["Resources"]["AlertKey"]["Properties"]["KeyPolicy"]["Statement"]
+        .as_array()
+        .expect("list");
+    let cloudwatch: Vec<&Value> = statements
+        .iter()
+        .filter(|s| s["Principal"]["Service"] == "cloudwatch.amazonaws.com")
+        .collect();
+    assert_eq!(
+        cloudwatch,
+        [&json!({
+            "Sid": "CloudWatchAlarmsPublishToTopics",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": ["*"],
+            "Condition": {"ArnLike": {"aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-health-*"}}},
+        })]
+    );
 }

@@ -2,6 +2,7 @@
 //! with CloudFormation's PascalCase names; `None` options are left out.
 
 pub mod cloudformation;
+pub mod cloudwatch;
 pub mod events;
 pub mod iam;
 pub mod kms;

@@ -1,0 +1,193 @@
+//! Health alerts: the monitor's own CloudWatch alarms changing state, as
+//! EventBridge delivers them (`CloudWatch Alarm State Change`). They become
+//! alerts of the `trailwatch-health` monitor, with the same document,
+//! attributes and routing as every other alert.
+
+use serde::Deserialize;
+
+use crate::alert::{Actor, Alert, MAX_FIELD_BYTES, Outcome, SCHEMA, SCHEMA_VERSION};
+use crate::event::Event;
+use crate::severity::Severity;
+use crate::text::{clip, shell_command};
+
+/// Monitor id of health alerts.
+pub const MONITOR: &str = "trailwatch-health";
+/// Title of the health monitor.
+pub const MONITOR_TITLE: &str = "trailwatch health";
+/// EventBridge source of alarm state changes.
+pub const SOURCE: &str = "aws.cloudwatch";
+/// EventBridge detail-type of alarm state changes.
+pub const DETAIL_TYPE: &str = "CloudWatch Alarm State Change";
+/// What every health alarm's name holds after the stack name.
+pub const ALARM_INFIX: &str = "-health-";
+
+/// The part of an alarm state change the alert reads.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Change {
+    alarm_name: Option<String>,
+    state: State,
+    previous_state: State,
+    configuration: Configuration,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct State {
+    value: Option<String>,
+    reason: Option<String>,
+    timestamp: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Configuration {
+    description: Option<String>,
+}
+
+/// An alarm's state, as the alert judges it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AlarmState {
+    Alarm,
+    Ok,
+    Other,
+}
+
+impl AlarmState {
+    fn of(value: Option<&str>) -> Self {
+        match value {
+            Some("ALARM") => Self::Alarm,
+            Some("OK") => Self::Ok,
+            _ => Self::Other,
+        }
+    }
+
+    /// HIGH when the monitor is failing, LOW when it recovered; a state the
+    /// rule does not select (INSUFFICIENT_DATA) is worth a look, not a page.
+    fn severity(self) -> Severity {
+        match self {
+            Self::Alarm => Severity::High,
+            Self::Ok => Severity::Low,
+            Self::Other => Severity::Medium,
+        }
+    }
+}
+
+/// Whether `event` is an alarm state change (only the health rule delivers them;
+/// no one may put events with an `aws.` source on a bus).
+pub fn is_alarm_change(event: &Event<'_>) -> bool {
+    event.envelope.source.as_deref() == Some(SOURCE)
+        && event.envelope.detail_type.as_deref() == Some(DETAIL_TYPE)
+}
+
+/// The health alert for an alarm state change. A detail that cannot be read
+/// still alerts, naming what is missing.
+pub fn alert<'a>(event: &Event<'a>) -> Alert<'a> {
+    let change: Change = serde_json::from_str(event.detail.get()).unwrap_or_default();
+    let name = change.alarm_name.as_deref().unwrap_or("(unnamed alarm)");
+    let value = change.state.value.as_deref();
+    let state = AlarmState::of(value);
+    let envelope = &event.envelope;
+    let region = envelope.region.as_deref();
+    let title = match state {
+        AlarmState::Alarm => format!("trailwatch health alarm {name} is in ALARM"),
+        AlarmState::Ok => format!("trailwatch health alarm {name} is OK again"),
+        AlarmState::Other => format!(
+            "trailwatch health alarm {name} is in state {}",
+            value.unwrap_or("(none)")
+        ),
+    };
+    let mut reasons = Vec::new();
+    reasons.extend(change.configuration.description.clone());
+    if let Some(reason) = &change.state.reason {
+        reasons.push(format!("CloudWatch: {reason}"));
+    }
+    if let Some(previous) = &change.previous_state.value {
+        let since = change
+            .previous_state
+            .timestamp
+            .as_deref()
+            .map(|t| format!(" since {t}"))
+            .unwrap_or_default();
+        reasons.push(format!("previous state {previous}{since}"));
+    }
+    let field = |s: Option<&str>| s.map(|s| clip(s, MAX_FIELD_BYTES));
+    Alert {
+        schema: SCHEMA,
+        schema_version: SCHEMA_VERSION,
+        event_id: field(envelope.id.as_deref()),
+        monitor: MONITOR,
+        monitor_title: MONITOR_TITLE,
+        monitors: vec![MONITOR],
+        severity: state.severity(),
+        title,
+        outcome: Outcome::Succeeded,
+        error: None,
+        reasons,
+        next_steps: next_steps(name, region, state),
+        controls: Vec::new(),
+        techniques: Vec::new(),
+        actor: Actor {
+            kind: Some("AWSService".to_owned()),
+            name: "CloudWatch".to_owned(),
+            ..Actor::default()
+        },
+        target: Some(name.to_owned()),
+        event_source: Some(SOURCE.to_owned()),
+        event_name: Some(DETAIL_TYPE.to_owned()),
+        account: field(envelope.account.as_deref()),
+        account_name: None,
+        region: field(region),
+        time: field(
+            change
+                .state
+                .timestamp
+                .as_deref()
+                .or(envelope.time.as_deref()),
+        ),
+        console_url: Some(console_url(region, name)),
+        event: Some(event.detail),
+        event_excerpt: None,
+        digest: None,
+    }
+    .bounded(MAX_FIELD_BYTES)
+}
+
+/// What to run: the status report, and for a failing handler its recent log.
+fn next_steps(alarm: &str, region: Option<&str>, state: AlarmState) -> Vec<String> {
+    let Some((stack, kind)) = alarm.rsplit_once(ALARM_INFIX) else {
+        return Vec::new();
+    };
+    let region = region.unwrap_or("us-east-1");
+    let values = [("stack", stack), ("region", region)];
+    let mut steps: Vec<Option<String>> = vec![shell_command(
+        "cargo xtask status --stack-name {stack} --region {region}",
+        &values,
+    )];
+    if state == AlarmState::Alarm && kind == "handler-errors" {
+        let log_group = format!("/trailwatch/{stack}/handler");
+        steps.push(shell_command(
+            "aws logs tail {group} --since 1h --region {region}",
+            &[("group", &log_group), ("region", region)],
+        ));
+    }
+    steps.into_iter().flatten().collect()
+}
+
+/// The alarm in the CloudWatch console; the alarm list when the name or
+/// region is not a plain token (no event can steer the link elsewhere).
+fn console_url(region: Option<&str>, alarm: &str) -> String {
+    let is_token = |s: &&str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    };
+    let region = region.filter(is_token).unwrap_or("us-east-1");
+    let base = format!(
+        "https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#alarmsV2:"
+    );
+    match Some(alarm).filter(is_token) {
+        Some(name) => format!("{base}alarm/{name}"),
+        None => base,
+    }
+}
