@@ -12,7 +12,7 @@ use time::Date;
 use crate::alert::{self, Alert, Verdict};
 use crate::publish::Publisher;
 use crate::tuning::Detection;
-use crate::{Context, metrics, render};
+use crate::{Context, metrics};
 
 /// An SQS event as Lambda delivers it.
 #[derive(Debug, Clone, Deserialize)]
@@ -114,8 +114,8 @@ pub async fn handle<P: Publisher>(
         if let Some(account) = &first.account {
             first.account_name = context.accounts.name(account).await;
         }
-        let message = render::render(Alert::digest(first, alerts.collect()));
-        if let Err(error) = publisher.publish(&message).await {
+        if let Err(error) = crate::deliver(publisher, Alert::digest(first, alerts.collect())).await
+        {
             tracing::error!(%error, messages = group.messages.len(), "digest not published; its messages return to the queue");
             response.failures.extend(
                 group

@@ -4,6 +4,7 @@
 //! attributes and routing as every other alert.
 
 use serde::Deserialize;
+use serde_json::{Value, json};
 
 use crate::alert::{Actor, Alert, MAX_FIELD_BYTES, Outcome, SCHEMA, SCHEMA_VERSION};
 use crate::event::Event;
@@ -73,6 +74,41 @@ impl AlarmState {
     }
 }
 
+/// The health rule's pattern: alarms whose names start with `prefix` (JSON:
+/// a string, or the template's `Fn::Sub`) entering ALARM, or returning to OK
+/// from ALARM; not the OK every new alarm reaches from INSUFFICIENT_DATA.
+pub fn pattern(prefix: Value) -> Value {
+    json!({
+        "source": [SOURCE],
+        "detail-type": [DETAIL_TYPE],
+        "detail": {
+            "alarmName": [{"prefix": prefix}],
+            "$or": [
+                {"state": {"value": ["ALARM"]}},
+                {"state": {"value": ["OK"]}, "previousState": {"value": ["ALARM"]}},
+            ],
+        },
+    })
+}
+
+/// Whether the health rule of stack `stack` delivers `event`: what
+/// [`pattern`] selects, decided in process (as `simulate` needs).
+pub fn delivered(event: &Event<'_>, stack: &str) -> bool {
+    if !is_alarm_change(event) {
+        return false;
+    }
+    let change: Change = serde_json::from_str(event.detail.get()).unwrap_or_default();
+    let prefix = format!("{stack}{ALARM_INFIX}");
+    let named = change
+        .alarm_name
+        .is_some_and(|name| name.starts_with(&prefix));
+    let state = AlarmState::of(change.state.value.as_deref());
+    let previous = AlarmState::of(change.previous_state.value.as_deref());
+    named
+        && (state == AlarmState::Alarm
+            || (state == AlarmState::Ok && previous == AlarmState::Alarm))
+}
+
 /// Whether `event` is an alarm state change (only the health rule delivers them;
 /// no one may put events with an `aws.` source on a bus).
 pub fn is_alarm_change(event: &Event<'_>) -> bool {
@@ -89,13 +125,11 @@ pub fn alert<'a>(event: &Event<'a>) -> Alert<'a> {
     let state = AlarmState::of(value);
     let envelope = &event.envelope;
     let region = envelope.region.as_deref();
+    // Short, as CloudWatch words its own: the subject keeps 99 characters.
     let title = match state {
-        AlarmState::Alarm => format!("trailwatch health alarm {name} is in ALARM"),
-        AlarmState::Ok => format!("trailwatch health alarm {name} is OK again"),
-        AlarmState::Other => format!(
-            "trailwatch health alarm {name} is in state {}",
-            value.unwrap_or("(none)")
-        ),
+        AlarmState::Alarm => format!("ALARM: {name}"),
+        AlarmState::Ok => format!("OK again: {name}"),
+        AlarmState::Other => format!("{}: {name}", value.unwrap_or("no state")),
     };
     let mut reasons = Vec::new();
     reasons.extend(change.configuration.description.clone());

@@ -10,6 +10,7 @@ pub mod alert;
 pub mod assess;
 pub mod batch;
 pub mod catalog;
+pub mod chat;
 pub mod event;
 pub mod health;
 mod matcher;
@@ -112,8 +113,7 @@ pub async fn handle<P: Publisher>(
     if let Some(account) = &alert.account {
         alert.account_name = context.accounts.name(account).await;
     }
-    let message = render::render(alert);
-    publisher.publish(&message).await?;
+    let message = deliver(publisher, alert).await?;
     remember(recent, &handled);
     tracing::info!(
         event_id = handled.event_id.as_deref().unwrap_or("none"),
@@ -123,6 +123,29 @@ pub async fn handle<P: Publisher>(
     );
     handled.subject = Some(message.subject);
     Ok(handled)
+}
+
+/// Publishes the alert, then its chat notification when the publisher has a
+/// chat topic and the severity reaches its threshold. Only the alert's publish
+/// can fail the delivery: a chat failure is logged and counted, since failing
+/// would have the alert published again.
+pub async fn deliver<P: Publisher>(
+    publisher: &P,
+    alert: alert::Alert<'_>,
+) -> Result<render::Message, PublishError> {
+    let chat = publisher
+        .chat_threshold()
+        .filter(|threshold| alert.severity >= *threshold)
+        .map(|_| chat::notification(&alert).to_json());
+    let message = render::render(alert);
+    publisher.publish(&message).await?;
+    if let Some(notification) = chat
+        && let Err(error) = publisher.chat(&notification).await
+    {
+        tracing::error!(%error, error_type = error.error_type(), "chat notification not published; the alert was");
+        metrics::chat_failed();
+    }
+    Ok(message)
 }
 
 fn remember(recent: &RecentEvents, handled: &Handled) {

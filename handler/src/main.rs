@@ -6,7 +6,7 @@ use aws_config::BehaviorVersion;
 use handler::accounts::AccountNames;
 use handler::batch::{self, BatchResponse, SqsBatch};
 use handler::tuning::SETTINGS_FILE;
-use handler::{Context, Detection, Handled, SnsPublisher, handle};
+use handler::{Context, Detection, Handled, Severity, SnsPublisher, handle};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -19,6 +19,11 @@ const DIGEST_QUEUE_VAR: &str = "DIGEST_QUEUE_URL";
 /// Environment variable naming the organization whose account names alerts
 /// show (set by the template when forwarding; empty for none).
 const ORGANIZATION_VAR: &str = "ORGANIZATION_ID";
+/// Environment variable holding the chat topic's ARN (set by the template
+/// when chat is configured).
+const CHAT_TOPIC_VAR: &str = "CHAT_TOPIC_ARN";
+/// Environment variable holding the least severity sent to chat.
+const CHAT_MIN_SEVERITY_VAR: &str = "CHAT_MIN_SEVERITY";
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -36,6 +41,9 @@ async fn main() -> Result<(), Error> {
     let mut publisher = SnsPublisher::new(aws_sdk_sns::Client::new(&config), topic_arn);
     if let Some(url) = digest_queue {
         publisher = publisher.with_digest_queue(aws_sdk_sqs::Client::new(&config), url);
+    }
+    if let Some((topic, threshold)) = chat()? {
+        publisher = publisher.with_chat(topic, threshold);
     }
     let context = Context {
         accounts: match std::env::var(ORGANIZATION_VAR) {
@@ -65,6 +73,17 @@ async fn main() -> Result<(), Error> {
         }
     }))
     .await
+}
+
+/// The chat topic and the least severity sent there, when the template set them.
+fn chat() -> Result<Option<(String, Severity)>, Error> {
+    let Ok(topic) = std::env::var(CHAT_TOPIC_VAR) else {
+        return Ok(None);
+    };
+    let threshold = std::env::var(CHAT_MIN_SEVERITY_VAR).unwrap_or_default();
+    let threshold = serde_json::from_value(serde_json::Value::String(threshold.clone()))
+        .map_err(|_| format!("{CHAT_MIN_SEVERITY_VAR} {threshold:?} is not a severity (INFO, LOW, MEDIUM, HIGH, CRITICAL)"))?;
+    Ok(Some((topic, threshold)))
 }
 
 /// What an invocation returns: one event's outcome, or a batch's failures.

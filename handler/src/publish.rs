@@ -1,10 +1,18 @@
 //! The seam between the alert engine and SNS.
 
 use std::future::Future;
+use std::sync::Mutex;
+use std::time::Duration;
 
 use aws_sdk_sns::types::MessageAttributeValue;
+use tokio::time::Instant;
 
 use crate::render::{ATTRIBUTE_TYPE, Message};
+use crate::severity::Severity;
+
+/// Least time between two chat notifications from one execution environment:
+/// Amazon Q Developer in chat applications accepts 10 events a second.
+const CHAT_SPACING: Duration = Duration::from_millis(100);
 
 /// Delivering an alert failed; the invocation must fail so Lambda retries and,
 /// after the retries, the on-failure destination keeps the event.
@@ -16,6 +24,10 @@ pub enum PublishError {
     /// The digest queue refused or could not be reached.
     #[error("queueing the event for the next digest failed: {0}")]
     Defer(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The chat topic refused or could not be reached (logged and counted,
+    /// never failing the invocation: the alert itself was published).
+    #[error("publishing the chat notification failed: {0}")]
+    Chat(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl PublishError {
@@ -24,6 +36,7 @@ impl PublishError {
         match self {
             Self::Publish(_) => "AlertPublishFailed",
             Self::Defer(_) => "DigestQueueSendFailed",
+            Self::Chat(_) => "ChatPublishFailed",
         }
     }
 }
@@ -46,15 +59,35 @@ pub trait Publisher {
 
     /// Queues an event for the next digest (its JSON text, as delivered).
     fn defer(&self, event: &str) -> impl Future<Output = Result<(), PublishError>> + Send;
+
+    /// The least severity sent to chat; none when there is no chat topic.
+    fn chat_threshold(&self) -> Option<Severity> {
+        None
+    }
+
+    /// Publishes one chat notification (its JSON text).
+    fn chat(&self, notification: &str) -> impl Future<Output = Result<(), PublishError>> + Send {
+        let _ = notification;
+        async { Ok(()) }
+    }
+}
+
+/// The chat topic, its threshold, and when the next notification may go.
+#[derive(Debug)]
+struct Chat {
+    topic_arn: String,
+    threshold: Severity,
+    next: Mutex<Instant>,
 }
 
 /// Publishes to one SNS topic with `MessageStructure=json`, and defers events
 /// to the digest queue when there is one.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SnsPublisher {
     client: aws_sdk_sns::Client,
     topic_arn: String,
     digests: Option<(aws_sdk_sqs::Client, String)>,
+    chat: Option<Chat>,
 }
 
 impl SnsPublisher {
@@ -64,6 +97,20 @@ impl SnsPublisher {
             client,
             topic_arn,
             digests: None,
+            chat: None,
+        }
+    }
+
+    /// The same publisher, also sending alerts of at least `threshold` to the
+    /// chat topic `topic_arn`.
+    pub fn with_chat(self, topic_arn: String, threshold: Severity) -> Self {
+        Self {
+            chat: Some(Chat {
+                topic_arn,
+                threshold,
+                next: Mutex::new(Instant::now()),
+            }),
+            ..self
         }
     }
 
@@ -77,6 +124,32 @@ impl SnsPublisher {
 }
 
 impl Publisher for SnsPublisher {
+    fn chat_threshold(&self) -> Option<Severity> {
+        self.chat.as_ref().map(|chat| chat.threshold)
+    }
+
+    async fn chat(&self, notification: &str) -> Result<(), PublishError> {
+        let Some(chat) = &self.chat else {
+            return Ok(());
+        };
+        // Pace this environment's notifications to the service's rate.
+        let slot = {
+            let mut next = chat.next.lock().unwrap_or_else(|p| p.into_inner());
+            let slot = (*next).max(Instant::now());
+            *next = slot + CHAT_SPACING;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+        self.client
+            .publish()
+            .topic_arn(&chat.topic_arn)
+            .message(notification)
+            .send()
+            .await
+            .map_err(|e| PublishError::Chat(Box::new(aws_sdk_sns::Error::from(e))))?;
+        Ok(())
+    }
+
     async fn defer(&self, event: &str) -> Result<(), PublishError> {
         let Some((client, queue_url)) = &self.digests else {
             return Err(PublishError::Defer(

@@ -160,9 +160,9 @@ sample_cases! {
     guardduty_detector_suspended: "guardduty-detector-suspended"
         => "guardduty-disabled", High, Succeeded, "mallory turned off GuardDuty detector 12abc34d567e8fa901bc2d34e5670001";
     health_handler_errors_alarm: "health-handler-errors-alarm"
-        => "trailwatch-health", High, Succeeded, "trailwatch health alarm trailwatch-health-handler-errors is in ALARM";
+        => "trailwatch-health", High, Succeeded, "ALARM: trailwatch-health-handler-errors";
     health_handler_errors_ok: "health-handler-errors-ok"
-        => "trailwatch-health", Low, Succeeded, "trailwatch health alarm trailwatch-health-handler-errors is OK again";
+        => "trailwatch-health", Low, Succeeded, "OK again: trailwatch-health-handler-errors";
     iam_create_access_key_denied: "iam-create-access-key-denied"
         => "iam-create-access-key", Medium, Failed, "mallory tried to create an access key for alice (AccessDenied)";
     iam_create_access_key_for_other_user: "iam-create-access-key-for-other-user"

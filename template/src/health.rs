@@ -9,8 +9,6 @@
 //! alarm actions, so CloudWatch itself publishes its own notification when
 //! they fire, whatever state the handler is in.
 
-use serde_json::{Value as Json, json};
-
 use crate::constructs::{Function, Queue};
 use crate::intrinsic::{LogicalId, Value};
 use crate::resources::cloudwatch::{Alarm, Dimension};
@@ -80,33 +78,15 @@ impl HealthProps {
     }
 }
 
-/// The name every health alarm of the stack starts with.
-pub fn alarm_name_prefix() -> &'static str {
-    "${AWS::StackName}-health-"
-}
+/// The name every health alarm of the stack starts with (a `Fn::Sub` template).
+pub const ALARM_NAME_PREFIX: &str = "${AWS::StackName}-health-";
 
 /// The ARNs of the stack's health alarms, as an `aws:SourceArn` pattern.
 pub fn alarm_arns() -> Value {
     Value::sub(format!(
         "arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:{}*",
-        alarm_name_prefix()
+        ALARM_NAME_PREFIX
     ))
-}
-
-/// The health rule's pattern: the stack's alarms entering ALARM, or returning
-/// to OK from ALARM (not the OK every new alarm reaches from INSUFFICIENT_DATA).
-pub fn pattern() -> Json {
-    json!({
-        "source": ["aws.cloudwatch"],
-        "detail-type": ["CloudWatch Alarm State Change"],
-        "detail": {
-            "alarmName": [{"prefix": Value::sub(alarm_name_prefix())}],
-            "$or": [
-                {"state": {"value": ["ALARM"]}},
-                {"state": {"value": ["OK"]}, "previousState": {"value": ["ALARM"]}},
-            ],
-        },
-    })
 }
 
 /// What the alarms watch.
@@ -230,7 +210,7 @@ fn rule_watch(props: &HealthProps, rule: &LogicalId, on_custom_bus: bool) -> Wat
 
 fn alarm(props: &HealthProps, watch: Watch) -> Alarm {
     Alarm {
-        alarm_name: Value::sub(format!("{}{}", alarm_name_prefix(), watch.name)),
+        alarm_name: Value::sub(format!("{}{}", ALARM_NAME_PREFIX, watch.name)),
         alarm_description: Value::sub(format!(
             "trailwatch health (${{AWS::StackName}}): {}",
             watch.description

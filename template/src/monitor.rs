@@ -104,6 +104,9 @@ pub struct SecurityMonitorProps {
     pub forwarding: bool,
     /// Thresholds of the alarms on the monitor's own failures.
     pub health: HealthProps,
+    /// The pattern selecting the state changes of those alarms (names under
+    /// [`health::ALARM_NAME_PREFIX`]) for the handler.
+    pub health_pattern: Json,
     /// When set, a second topic for Amazon Q Developer in chat applications
     /// receives alerts of at least this severity (`HIGH`, ...) in its custom
     /// notification format.
@@ -130,6 +133,7 @@ impl Default for SecurityMonitorProps {
             digest_window_seconds: None,
             forwarding: false,
             health: HealthProps::default(),
+            health_pattern: Json::Null,
             chat_min_severity: None,
         }
     }
@@ -283,7 +287,7 @@ impl SecurityMonitor {
         let mut health_rule = Rule::new(
             "HealthRule",
             "trailwatch: state changes of the monitor's own health alarms",
-            health::pattern(),
+            props.health_pattern.clone(),
             ENABLED,
         );
         health_rule.add_target(&function, &dead_letters);
@@ -472,6 +476,9 @@ fn validate(props: &SecurityMonitorProps) -> Result<Vec<(RuleKind, Vec<Json>)>, 
         ));
     }
     problems.extend(props.health.problems());
+    if !props.health_pattern.is_object() {
+        problems.push("health_pattern: the health rule needs an event pattern".to_owned());
+    }
     if let Some(severity) = props
         .chat_min_severity
         .as_deref()
@@ -584,6 +591,6 @@ fn skip_function_checks(stack: &mut Stack, function: &Function) {
     stack.skip_checkov(
         &function.id,
         "CKV_AWS_173",
-        "its environment holds only the topic ARN and the enabled monitor ids, neither secret",
+        "its environment holds only topic ARNs, the digest queue URL, the organization id and the chat threshold, none secret",
     );
 }

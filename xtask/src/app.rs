@@ -17,9 +17,11 @@ const DESCRIPTION: &str =
 /// everything else.
 pub fn props(detection: &Detection) -> SecurityMonitorProps {
     let (patterns, read_only_patterns) = detection.patterns();
+    let alarms = serde_json::json!({"Fn::Sub": template::health::ALARM_NAME_PREFIX});
     SecurityMonitorProps {
         patterns,
         read_only_patterns,
+        health_pattern: handler::health::pattern(alarms),
         ..SecurityMonitorProps::default()
     }
 }

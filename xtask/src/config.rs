@@ -465,6 +465,42 @@ mod tests {
     }
 
     #[test]
+    fn chat_defaults_to_high_and_health_keys_override_only_themselves() {
+        let config = load_toml(
+            "operations",
+            "[chat]\n[health]\nperiod_seconds = 60\ndead_letters = 10\n",
+            ConfigArgs::default(),
+        )
+        .expect("valid");
+        let props = config.props();
+        assert_eq!(props.chat_min_severity.as_deref(), Some("HIGH"));
+        assert_eq!(
+            props.health,
+            HealthProps {
+                period_seconds: 60,
+                dead_letters: 10,
+                ..HealthProps::default()
+            }
+        );
+    }
+
+    #[test]
+    fn an_unknown_chat_or_health_key_is_named() {
+        let message = error(
+            "chat_key",
+            "[chat]\nwebhook = \"x\"\n",
+            ConfigArgs::default(),
+        );
+        assert!(message.contains("unknown field `webhook`"), "{message}");
+        let message = error(
+            "health_key",
+            "[health]\nerrors = 1\n",
+            ConfigArgs::default(),
+        );
+        assert!(message.contains("unknown field `errors`"), "{message}");
+    }
+
+    #[test]
     fn an_unknown_key_is_named() {
         let message = error("unknown_key", "stack = \"x\"\n", ConfigArgs::default());
         assert!(message.contains("unknown field `stack`"), "{message}");

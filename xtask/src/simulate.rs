@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use handler::Detection;
 use handler::alert;
 use handler::event::Event;
+use handler::health;
 use handler::render::{self, Message, document};
 use handler::text::needs_escape;
 use serde::Serialize;
@@ -123,9 +124,16 @@ pub enum Request {
     Render,
 }
 
-/// Runs one event through the rules the configuration generates and the
-/// handler core, with the suppressions in force `today`.
-pub fn simulate(input: &Input, detection: &Detection, today: Date, request: Request) -> Simulated {
+/// Runs one event through the rules the configuration generates for stack
+/// `stack` and the handler core, with the suppressions in force `today`. An
+/// alarm state change goes through the stack's health rule instead.
+pub fn simulate(
+    input: &Input,
+    detection: &Detection,
+    stack: &str,
+    today: Date,
+    request: Request,
+) -> Simulated {
     let mut simulated = Simulated {
         file: input.file.clone(),
         index: input.index,
@@ -144,7 +152,14 @@ pub fn simulate(input: &Input, detection: &Detection, today: Date, request: Requ
     let Ok(raw) = serde_json::value::to_raw_value(&input.envelope) else {
         return simulated;
     };
-    if let Ok(event) = Event::parse(&raw) {
+    if let Ok(event) = Event::parse(&raw)
+        && health::is_alarm_change(&event)
+    {
+        simulated.matched_rule = health::delivered(&event, stack);
+        if simulated.matched_rule {
+            simulated.monitors = vec![health::MONITOR.to_owned()];
+        }
+    } else if let Ok(event) = Event::parse(&raw) {
         simulated.monitors = detection
             .selection
             .matching(&event)

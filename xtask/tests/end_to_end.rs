@@ -175,7 +175,8 @@ fn the_rules_deliver_no_foreign_pair() {
 
 #[test]
 fn simulate_agrees_with_the_emulators_matcher_on_every_sample_and_probe() {
-    let detection = tuning_config().detection;
+    let config = tuning_config();
+    let detection = config.detection;
     let today = time::OffsetDateTime::now_utc().date();
     let mut samples = demo::samples().expect("samples");
     samples.push((HUGE.to_owned(), huge_event()));
@@ -188,7 +189,14 @@ fn simulate_agrees_with_the_emulators_matcher_on_every_sample_and_probe() {
             envelope: event.clone(),
         };
         assert_eq!(
-            simulate::simulate(&input, &detection, today, simulate::Request::Skip).matched_rule,
+            simulate::simulate(
+                &input,
+                &detection,
+                &config.stack_name,
+                today,
+                simulate::Request::Skip
+            )
+            .matched_rule,
             run.matched,
             "{name}"
         );

@@ -32,6 +32,7 @@ fn run(config: &Config, sample: &str) -> Simulated {
     simulate::simulate(
         &inputs[0],
         &config.detection,
+        &config.stack_name,
         today,
         simulate::Request::Render,
     )
@@ -104,4 +105,44 @@ fn with_digests_an_alert_below_the_threshold_waits_and_one_above_does_not() {
     .expect("valid configuration");
     assert!(run(&config, "tuning/ci-role-adds-route").deferred);
     assert!(!run(&config, "iam-create-access-key-root-self").deferred);
+}
+
+fn defaults() -> Config {
+    config::load(&ConfigArgs {
+        config: Some("/dev/null".into()),
+        ..ConfigArgs::default()
+    })
+    .expect("defaults")
+}
+
+#[test]
+fn an_alarm_state_change_of_the_stacks_health_alarm_shows_the_health_alert() {
+    let simulated = run(&defaults(), "health-handler-errors-alarm");
+    assert!(simulated.matched_rule);
+    assert_eq!(simulated.monitors, ["trailwatch-health"]);
+    assert_eq!(
+        simulate::describe(&simulated),
+        format!(
+            "{}: [HIGH] ALARM: trailwatch-health-handler-errors (111122223333/us-east-1)\n    monitor trailwatch-health: trailwatch health (trailwatch): the handler failed on events (Lambda retries twice, then keeps them in the dead-letter queue): read /trailwatch/trailwatch/handler; CloudWatch: Threshold Crossed: 1 out of the last 1 datapoints [3.0 (30/11/26 09:10:00)] was greater than or equal to the threshold (1.0) (minimum 1 datapoint for OK -> ALARM transition).; previous state OK since 2026-11-30T09:10:40.984+0000",
+            simulated.file
+        )
+    );
+    let line = json(&simulated);
+    assert_eq!(
+        line["publish"]["message_attributes"]["monitor"]["StringValue"],
+        "trailwatch-health"
+    );
+}
+
+#[test]
+fn another_stacks_alarm_is_not_delivered_by_this_stacks_health_rule() {
+    let config = config::load(&ConfigArgs {
+        config: Some("/dev/null".into()),
+        stack_name: Some("staging".into()),
+        ..ConfigArgs::default()
+    })
+    .expect("valid");
+    let simulated = run(&config, "health-handler-errors-alarm");
+    assert!(!simulated.matched_rule);
+    assert_eq!(simulated.subject, None);
 }

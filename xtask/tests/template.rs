@@ -812,3 +812,88 @@ fn cloudwatch_may_use_the_key_only_for_the_stacks_health_alarms() {
         })]
     );
 }
+
+fn chat_template() -> Value {
+    let props = template::SecurityMonitorProps {
+        chat_min_severity: Some("MEDIUM".to_owned()),
+        ..app::default_props()
+    };
+    app::stack(&props)
+        .expect("synth")
+        .to_json()
+        .expect("valid stack")
+}
+
+#[test]
+fn chat_adds_an_encrypted_topic_the_handler_alone_publishes_to_with_its_arn_as_output() {
+    let template = chat_template();
+    let resources = &template["Resources"];
+    assert_eq!(
+        resources["ChatTopic"]["Properties"]["KmsMasterKeyId"],
+        json!({"Fn::GetAtt": ["AlertKey", "Arn"]})
+    );
+    assert_eq!(
+        resources["HandlerRolePublishChatPolicy"]["Properties"]["PolicyDocument"]["Statement"][0],
+        json!({"Effect": "Allow", "Action": ["sns:Publish"], "Resource": [{"Ref": "ChatTopic"}]})
+    );
+    let denies = &resources["ChatTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"][1];
+    assert_eq!(denies["Sid"], "DenyPublishByOthers");
+    assert_eq!(
+        template["Outputs"]["ChatTopicArn"]["Value"],
+        json!({"Ref": "ChatTopic"})
+    );
+    let environment = &resources["Handler"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(
+        (
+            &environment["CHAT_TOPIC_ARN"],
+            &environment["CHAT_MIN_SEVERITY"]
+        ),
+        (
+            &json!({"Ref": "ChatTopic"}),
+            &json!({"Ref": "ChatMinSeverity"})
+        )
+    );
+    assert_eq!(
+        template["Parameters"]["ChatMinSeverity"]["Default"],
+        "MEDIUM"
+    );
+}
+
+#[test]
+fn with_chat_the_fallback_alarms_also_notify_the_chat_topic() {
+    let template = chat_template();
+    assert_eq!(
+        template["Resources"]["HandlerErrorsAlarm"]["Properties"]["AlarmActions"],
+        json!([{"Ref": "AlertTopic"}, {"Ref": "ChatTopic"}])
+    );
+}
+
+#[test]
+fn no_chat_topic_unless_configured() {
+    let template = template();
+    assert!(template["Resources"].get("ChatTopic").is_none());
+    assert!(template["Parameters"].get("ChatMinSeverity").is_none());
+}
+
+#[test]
+fn bad_health_thresholds_and_chat_severity_are_rejected_naming_each_key() {
+    let props = template::SecurityMonitorProps {
+        health: template::HealthProps {
+            period_seconds: 90,
+            evaluation_periods: 0,
+            dead_letters: 0,
+            ..template::HealthProps::default()
+        },
+        chat_min_severity: Some("URGENT".to_owned()),
+        ..app::default_props()
+    };
+    let error = app::stack(&props).expect_err("invalid props").to_string();
+    for expected in [
+        "health.period_seconds: 90 is not a multiple of 60 from 60 to 86400",
+        "health.evaluation_periods: 0 periods of 90 s must be at least 1 and span at most a day",
+        "health.dead_letters: 0 would keep the alarm firing; use 1 or more",
+        "chat.min_severity: \"URGENT\" is not one of INFO, LOW, MEDIUM, HIGH, CRITICAL",
+    ] {
+        assert!(error.contains(expected), "{expected}\n{error}");
+    }
+}

@@ -194,8 +194,14 @@ fn events(config: &Config) -> Result<Vec<Value>> {
                 envelope: event.clone(),
             };
             !name.starts_with("malformed-")
-                && simulate::simulate(&input, &config.detection, today, simulate::Request::Skip)
-                    .matched_rule
+                && simulate::simulate(
+                    &input,
+                    &config.detection,
+                    &config.stack_name,
+                    today,
+                    simulate::Request::Skip,
+                )
+                .matched_rule
         })
         .map(|(_, event)| event)
         .collect())

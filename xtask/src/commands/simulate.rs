@@ -21,7 +21,8 @@ pub enum Format {
 /// could not be read, after judging every record that could. A closed output
 /// (`| head -1`) ends it quietly.
 pub fn run(files: &[String], format: Format, config: &ConfigArgs) -> Result<()> {
-    let detection = config::load(config)?.detection;
+    let config = config::load(config)?;
+    let (detection, stack) = (&config.detection, config.stack_name.as_str());
     let today = time::OffsetDateTime::now_utc().date();
     let mut out = std::io::stdout().lock();
     let request = match format {
@@ -33,7 +34,7 @@ pub fn run(files: &[String], format: Format, config: &ConfigArgs) -> Result<()> 
         let mut each = |item: Result<Input, BadRecord>| -> Result<()> {
             match item {
                 Ok(input) => {
-                    let simulated = simulate::simulate(&input, &detection, today, request);
+                    let simulated = simulate::simulate(&input, detection, stack, today, request);
                     match format {
                         Format::Text => writeln!(out, "{}", simulate::describe(&simulated))?,
                         Format::Json => writeln!(out, "{}", simulate::json_line(&simulated))?,

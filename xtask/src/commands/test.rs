@@ -119,11 +119,13 @@ fn arm64_build() -> Result<bool> {
 fn linted_templates(dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let every = Detection::from(Selection::every());
-    // Digests and forwarding on, so the linters also see the digest queue,
-    // its mapping, and the forwarding bus with its rules and policy.
+    // Digests, forwarding and chat on, so the linters also see the digest
+    // queue, its mapping, the forwarding bus with its rules and policy, and
+    // the chat topic.
     let every_monitor = template::SecurityMonitorProps {
         digest_window_seconds: Some(template::MAX_DIGEST_WINDOW_SECONDS),
         forwarding: true,
+        chat_min_severity: Some("HIGH".to_owned()),
         ..app::props(&every)
     };
     let mut paths = Vec::new();
