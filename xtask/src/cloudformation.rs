@@ -369,7 +369,11 @@ impl Driver {
             .and_then(|s| s.stack_status().cloned()))
     }
 
-    async fn describe(&self, name: &str) -> Result<Option<aws_sdk_cloudformation::types::Stack>> {
+    /// The stack as DescribeStacks returns it; none when it does not exist.
+    pub async fn describe(
+        &self,
+        name: &str,
+    ) -> Result<Option<aws_sdk_cloudformation::types::Stack>> {
         match self.client.describe_stacks().stack_name(name).send().await {
             Ok(output) => Ok(output.stacks().first().cloned()),
             Err(error) if message(&error).contains("does not exist") => Ok(None),

@@ -5,7 +5,9 @@ mod demo;
 mod fuzz;
 pub mod monitors;
 mod simulate;
+mod smoke;
 mod stack;
+mod status;
 mod synth;
 pub mod test;
 
@@ -51,6 +53,26 @@ pub enum Command {
     Diff(crate::config::ConfigArgs),
     /// Delete the stack and wait (an absent stack is success).
     Destroy(stack::DestroyArgs),
+    /// Prove the deployed monitor end to end in its account and region: a
+    /// temporary subscriber, one harmless monitored call (versioning on a new
+    /// empty bucket), the alert's latency; removes everything it created.
+    Smoke {
+        #[command(flatten)]
+        config: crate::config::ConfigArgs,
+        /// How long to wait for the alert.
+        #[arg(long, default_value_t = 10)]
+        timeout_minutes: u64,
+    },
+    /// Report the deployed monitor's state in each region: stack and drift,
+    /// trail, rules, last 24 hours, queues, alarms, subscriptions. Exits
+    /// non-zero when something needs attention.
+    Status {
+        #[command(flatten)]
+        config: crate::config::ConfigArgs,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: status::Format,
+    },
     /// Run CloudTrail files (events, records, log files, gzipped or not; - for stdin)
     /// through the monitors' selectors (what the rules select) and the handler core, offline.
     Simulate {
@@ -133,6 +155,11 @@ impl Command {
             Command::Bench { config, .. } => crate::bench::run(&config),
             Command::Diff(args) => stack::diff(args),
             Command::Destroy(args) => stack::destroy(args),
+            Command::Status { config, format } => status::run(&config, format),
+            Command::Smoke {
+                config,
+                timeout_minutes,
+            } => smoke::run(&config, timeout_minutes),
         }
     }
 }

@@ -1,0 +1,544 @@
+//! `cargo xtask status`: what state the deployed monitor is in, one report
+//! per region (home, then each forwarder region), and what needs attention.
+
+
+use anyhow::Result;
+use aws_config::{Region, SdkConfig};
+use aws_sdk_cloudformation::types::StackResourceSummary;
+use aws_sdk_cloudwatch::primitives::DateTime;
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, StateValue};
+use aws_sdk_sqs::types::QueueAttributeName;
+use serde::Serialize;
+use template::FORWARDER_REGIONS_PARAMETER;
+
+use crate::aws::explain;
+use crate::cloudformation::Driver;
+use crate::terminal;
+use crate::trail;
+
+/// The state of trailwatch in one region.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RegionStatus {
+    pub region: String,
+    pub stack: String,
+    /// Whether this is the home stack (handler and topics), not a forwarder.
+    pub home: bool,
+    /// CloudFormation's status; none when the stack does not exist.
+    pub stack_status: Option<String>,
+    /// The last drift detection's result (`IN_SYNC`, `DRIFTED`, `NOT_CHECKED`).
+    pub drift: Option<String>,
+    /// Whether a logging trail records write (and read-only) management events.
+    pub trail: Option<TrailStatus>,
+    /// Each rule and its state.
+    pub rules: Vec<RuleStatus>,
+    /// Handler invocations and errors, rule failures, over the last 24 hours.
+    pub last_24_hours: Counts,
+    /// Messages waiting in each queue (the dead-letter queue, the digest queue).
+    pub queues: Vec<QueueStatus>,
+    /// The stack's alarms now in ALARM.
+    pub alarms_firing: Vec<String>,
+    /// Each subscription of the stack's topics.
+    pub subscriptions: Vec<SubscriptionStatus>,
+    /// What needs attention; empty when all is well.
+    pub attention: Vec<String>,
+}
+
+/// The management events logging trails record in the region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TrailStatus {
+    pub write: bool,
+    pub read: bool,
+}
+
+/// One rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleStatus {
+    pub name: String,
+    pub state: String,
+}
+
+/// Sums over the last 24 hours (none where the region has no handler).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Counts {
+    pub invocations: Option<f64>,
+    pub errors: Option<f64>,
+    pub failed_rule_invocations: f64,
+}
+
+/// One queue's depth.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueueStatus {
+    /// The queue's logical id in the stack (`DeadLetterQueue`, ...).
+    pub name: String,
+    pub url: String,
+    pub messages: u64,
+}
+
+/// One subscription of a topic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubscriptionStatus {
+    /// The topic's logical id (`AlertTopic`, `ChatTopic`).
+    pub topic: String,
+    pub protocol: String,
+    pub endpoint: String,
+    /// Not yet confirmed: it receives nothing until it is.
+    pub pending: bool,
+}
+
+impl RegionStatus {
+    /// Whether anything needs attention.
+    pub fn needs_attention(&self) -> bool {
+        !self.attention.is_empty()
+    }
+}
+
+/// The stack's resources of one type: (logical id, physical id).
+fn of_type<'a>(
+    resources: &'a [StackResourceSummary],
+    kind: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+    resources
+        .iter()
+        .filter(move |r| r.resource_type() == Some(kind))
+        .filter_map(|r| Some((r.logical_resource_id()?, r.physical_resource_id()?)))
+}
+
+/// The report of every region: home first, then the forwarder regions the home
+/// stack records.
+pub async fn collect(sdk: &SdkConfig, stack: &str) -> Result<Vec<RegionStatus>> {
+    let home = crate::aws::region(sdk);
+    let parameters = driver(sdk).current(stack).await?.parameters;
+    let mut reports = vec![region_status(sdk, stack).await?];
+    let forwarder = crate::forwarders::stack_name(stack);
+    let regions = parameters
+        .get(FORWARDER_REGIONS_PARAMETER)
+        .map(String::as_str)
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|r| !r.is_empty() && *r != home);
+    for region in regions {
+        let regional = sdk
+            .to_builder()
+            .region(Region::new(region.to_owned()))
+            .build();
+        reports.push(region_status(&regional, &forwarder).await?);
+    }
+    Ok(reports)
+}
+
+fn driver(sdk: &SdkConfig) -> Driver {
+    Driver::new(
+        aws_sdk_cloudformation::Client::new(sdk),
+        std::time::Duration::from_secs(3),
+    )
+}
+
+/// The state of stack `stack` in the configuration's region.
+pub async fn region_status(sdk: &SdkConfig, stack: &str) -> Result<RegionStatus> {
+    let mut status = RegionStatus {
+        region: crate::aws::region(sdk),
+        stack: stack.to_owned(),
+        ..RegionStatus::default()
+    };
+    let cloudformation = aws_sdk_cloudformation::Client::new(sdk);
+    let Some(found) = driver(sdk).describe(stack).await? else {
+        status
+            .attention
+            .push(format!("stack {stack} is not deployed here"));
+        return Ok(status);
+    };
+    status.stack_status = found.stack_status().map(|s| s.as_str().to_owned());
+    status.drift = found
+        .drift_information()
+        .and_then(|d| d.stack_drift_status())
+        .map(|d| d.as_str().to_owned());
+    let resources = stack_resources(&cloudformation, stack).await?;
+    status.home = of_type(&resources, "AWS::Lambda::Function")
+        .next()
+        .is_some();
+    let logged = trail::coverage(&aws_sdk_cloudtrail::Client::new(sdk)).await?;
+    status.trail = Some(TrailStatus {
+        write: logged.write,
+        read: logged.read,
+    });
+    status.rules = rules(sdk, &resources).await?;
+    status.last_24_hours = counts(sdk, &resources, &status.rules).await?;
+    status.queues = queues(sdk, &resources).await?;
+    status.alarms_firing = alarms_firing(sdk, &resources).await?;
+    status.subscriptions = subscriptions(sdk, &resources).await?;
+    status.attention = attention(&status);
+    Ok(status)
+}
+
+async fn stack_resources(
+    client: &aws_sdk_cloudformation::Client,
+    stack: &str,
+) -> Result<Vec<StackResourceSummary>> {
+    let pages: Vec<_> = client
+        .list_stack_resources()
+        .stack_name(stack)
+        .into_paginator()
+        .send()
+        .collect()
+        .await;
+    let mut all = Vec::new();
+    for page in pages {
+        let page = page.map_err(|e| explain("ListStackResources", e))?;
+        all.extend(page.stack_resource_summaries().iter().cloned());
+    }
+    Ok(all)
+}
+
+/// Each rule of the stack (its physical id is `NAME`, or `BUS|NAME` on a
+/// custom bus) and its state.
+async fn rules(sdk: &SdkConfig, resources: &[StackResourceSummary]) -> Result<Vec<RuleStatus>> {
+    let client = aws_sdk_eventbridge::Client::new(sdk);
+    let mut rules = Vec::new();
+    for (_, id) in of_type(resources, "AWS::Events::Rule") {
+        let (bus, name) = id.split_once('|').map_or((None, id), |(b, n)| (Some(b), n));
+        let rule = client
+            .describe_rule()
+            .name(name)
+            .set_event_bus_name(bus.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| explain("DescribeRule", e))?;
+        rules.push(RuleStatus {
+            name: name.to_owned(),
+            state: rule
+                .state()
+                .map_or_else(|| "UNKNOWN".to_owned(), |s| s.as_str().to_owned()),
+        });
+    }
+    Ok(rules)
+}
+
+/// Sums of the handler's invocations and errors and the rules' failed
+/// invocations over the last 24 hours, in one GetMetricData request.
+async fn counts(
+    sdk: &SdkConfig,
+    resources: &[StackResourceSummary],
+    rules: &[RuleStatus],
+) -> Result<Counts> {
+    let function = of_type(resources, "AWS::Lambda::Function")
+        .map(|(_, name)| name.to_owned())
+        .next();
+    let mut queries = Vec::new();
+    if let Some(function) = &function {
+        for (id, metric) in [("invocations", "Invocations"), ("errors", "Errors")] {
+            queries.push(query(id, "AWS/Lambda", metric, "FunctionName", function));
+        }
+    }
+    for (index, rule) in rules.iter().enumerate() {
+        queries.push(query(
+            &format!("rule{index}"),
+            "AWS/Events",
+            "FailedInvocations",
+            "RuleName",
+            &rule.name,
+        ));
+    }
+    let mut counts = Counts {
+        invocations: function.as_ref().map(|_| 0.0),
+        errors: function.as_ref().map(|_| 0.0),
+        ..Counts::default()
+    };
+    if queries.is_empty() {
+        return Ok(counts);
+    }
+    let now = std::time::SystemTime::now();
+    let day_ago = now - std::time::Duration::from_secs(DAY_SECONDS);
+    let output = aws_sdk_cloudwatch::Client::new(sdk)
+        .get_metric_data()
+        .set_metric_data_queries(Some(queries))
+        .start_time(DateTime::from(day_ago))
+        .end_time(DateTime::from(now))
+        .send()
+        .await
+        .map_err(|e| explain("GetMetricData", e))?;
+    for result in output.metric_data_results() {
+        let sum: f64 = result.values().iter().sum();
+        match result.id() {
+            Some("invocations") => counts.invocations = Some(sum),
+            Some("errors") => counts.errors = Some(sum),
+            _ => counts.failed_rule_invocations += sum,
+        }
+    }
+    Ok(counts)
+}
+
+/// The span `status` sums over.
+const DAY_SECONDS: u64 = 86_400;
+
+fn query(id: &str, namespace: &str, metric: &str, dimension: &str, value: &str) -> MetricDataQuery {
+    let metric = Metric::builder()
+        .namespace(namespace)
+        .metric_name(metric)
+        .dimensions(Dimension::builder().name(dimension).value(value).build())
+        .build();
+    MetricDataQuery::builder()
+        .id(id)
+        .metric_stat(
+            MetricStat::builder()
+                .metric(metric)
+                .period(DAY_SECONDS as i32)
+                .stat("Sum")
+                .build(),
+        )
+        .return_data(true)
+        .build()
+}
+
+async fn queues(sdk: &SdkConfig, resources: &[StackResourceSummary]) -> Result<Vec<QueueStatus>> {
+    let client = aws_sdk_sqs::Client::new(sdk);
+    let mut queues = Vec::new();
+    for (name, url) in of_type(resources, "AWS::SQS::Queue") {
+        let attributes = client
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .map_err(|e| explain("GetQueueAttributes", e))?;
+        let messages = attributes
+            .attributes()
+            .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessages))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        queues.push(QueueStatus {
+            name: name.to_owned(),
+            url: url.to_owned(),
+            messages,
+        });
+    }
+    Ok(queues)
+}
+
+async fn alarms_firing(sdk: &SdkConfig, resources: &[StackResourceSummary]) -> Result<Vec<String>> {
+    let names: Vec<String> = of_type(resources, "AWS::CloudWatch::Alarm")
+        .map(|(_, name)| name.to_owned())
+        .collect();
+    let client = aws_sdk_cloudwatch::Client::new(sdk);
+    let mut firing = Vec::new();
+    // DescribeAlarms takes at most 100 names.
+    for chunk in names.chunks(100) {
+        let output = client
+            .describe_alarms()
+            .set_alarm_names(Some(chunk.to_vec()))
+            .state_value(StateValue::Alarm)
+            .send()
+            .await
+            .map_err(|e| explain("DescribeAlarms", e))?;
+        firing.extend(
+            output
+                .metric_alarms()
+                .iter()
+                .filter_map(|a| a.alarm_name().map(str::to_owned)),
+        );
+    }
+    Ok(firing)
+}
+
+/// SNS's subscription ARN of a subscription awaiting confirmation.
+const PENDING: &str = "PendingConfirmation";
+
+async fn subscriptions(
+    sdk: &SdkConfig,
+    resources: &[StackResourceSummary],
+) -> Result<Vec<SubscriptionStatus>> {
+    let client = aws_sdk_sns::Client::new(sdk);
+    let mut all = Vec::new();
+    for (topic, arn) in of_type(resources, "AWS::SNS::Topic") {
+        let pages: Vec<_> = client
+            .list_subscriptions_by_topic()
+            .topic_arn(arn)
+            .into_paginator()
+            .send()
+            .collect()
+            .await;
+        for page in pages {
+            let page = page.map_err(|e| explain("ListSubscriptionsByTopic", e))?;
+            all.extend(page.subscriptions().iter().map(|s| SubscriptionStatus {
+                topic: topic.to_owned(),
+                protocol: s.protocol().unwrap_or_default().to_owned(),
+                endpoint: s.endpoint().unwrap_or_default().to_owned(),
+                pending: s.subscription_arn() == Some(PENDING),
+            }));
+        }
+    }
+    Ok(all)
+}
+
+/// What needs attention in a region's state.
+pub fn attention(status: &RegionStatus) -> Vec<String> {
+    let mut found = Vec::new();
+    if let Some(stack_status) = &status.stack_status
+        && (!stack_status.ends_with("_COMPLETE") || stack_status.contains("ROLLBACK"))
+    {
+        found.push(format!("stack {} is {stack_status}", status.stack));
+    }
+    if status.drift.as_deref() == Some("DRIFTED") {
+        found.push(format!(
+            "stack {} has drifted from its template: run cargo xtask deploy to restore it",
+            status.stack
+        ));
+    }
+    if status.trail.is_some_and(|t| !t.write) {
+        found.push("no logging CloudTrail trail records write management events here: EventBridge receives none".to_owned());
+    }
+    for rule in status
+        .rules
+        .iter()
+        .filter(|r| !r.state.starts_with("ENABLED"))
+    {
+        found.push(format!("rule {} is {}", rule.name, rule.state));
+    }
+    let counts = &status.last_24_hours;
+    if counts.errors.is_some_and(|e| e > 0.0) {
+        found.push(format!(
+            "the handler failed {} times in the last 24 hours",
+            counts.errors.unwrap_or_default()
+        ));
+    }
+    if counts.failed_rule_invocations > 0.0 {
+        found.push(format!(
+            "rules failed to invoke their target {} times in the last 24 hours",
+            counts.failed_rule_invocations
+        ));
+    }
+    for queue in status
+        .queues
+        .iter()
+        .filter(|q| q.name.contains("DeadLetter") && q.messages > 0)
+    {
+        found.push(format!(
+            "{} messages wait in {} ({}): events that were not alerted or forwarded",
+            queue.messages, queue.name, queue.url
+        ));
+    }
+    for alarm in &status.alarms_firing {
+        found.push(format!("alarm {alarm} is in ALARM"));
+    }
+    for subscription in status.subscriptions.iter().filter(|s| s.pending) {
+        found.push(format!(
+            "{} subscription {} to {} is pending confirmation: it receives nothing until confirmed",
+            subscription.protocol, subscription.endpoint, subscription.topic
+        ));
+    }
+    let reached = status
+        .subscriptions
+        .iter()
+        .any(|s| s.topic == ALERT_TOPIC && !s.pending);
+    if status.home && !reached {
+        found.push("no confirmed subscription on the alert topic: alerts reach no one".to_owned());
+    }
+    found
+}
+
+/// The alert topic's logical id.
+const ALERT_TOPIC: &str = "AlertTopic";
+
+/// The report as text, one block per region; values from AWS escaped.
+pub fn describe(status: &RegionStatus) -> String {
+    let v = |s: &str| terminal::value(s);
+    let mut out = format!("{} ({})\n", v(&status.stack), v(&status.region));
+    let line = |out: &mut String, label: &str, value: String| {
+        out.push_str(&format!("  {label:<14}{value}\n"));
+    };
+    line(
+        &mut out,
+        "stack",
+        match &status.stack_status {
+            Some(s) => format!(
+                "{} (drift: {})",
+                v(s),
+                v(status.drift.as_deref().unwrap_or("unknown"))
+            ),
+            None => "not deployed".to_owned(),
+        },
+    );
+    if let Some(trail) = status.trail {
+        line(
+            &mut out,
+            "trail",
+            match (trail.write, trail.read) {
+                (true, true) => "logging write and read-only management events".to_owned(),
+                (true, false) => "logging write management events".to_owned(),
+                (false, true) => "logging read-only management events only".to_owned(),
+                (false, false) => "none logging management events".to_owned(),
+            },
+        );
+    }
+    for rule in &status.rules {
+        line(
+            &mut out,
+            "rule",
+            format!("{} {}", v(&rule.name), v(&rule.state)),
+        );
+    }
+    let counts = &status.last_24_hours;
+    if let (Some(invocations), Some(errors)) = (counts.invocations, counts.errors) {
+        line(
+            &mut out,
+            "24 hours",
+            format!(
+                "{invocations} invocations, {errors} errors, {} failed rule invocations",
+                counts.failed_rule_invocations
+            ),
+        );
+    } else {
+        line(
+            &mut out,
+            "24 hours",
+            format!("{} failed rule invocations", counts.failed_rule_invocations),
+        );
+    }
+    for queue in &status.queues {
+        line(
+            &mut out,
+            "queue",
+            format!("{} {} messages", v(&queue.name), queue.messages),
+        );
+    }
+    line(
+        &mut out,
+        "alarms",
+        if status.alarms_firing.is_empty() {
+            "none in ALARM".to_owned()
+        } else {
+            status
+                .alarms_firing
+                .iter()
+                .map(|a| v(a))
+                .collect::<Vec<_>>()
+                .join(", ")
+        },
+    );
+    for s in &status.subscriptions {
+        let state = if s.pending {
+            "PENDING CONFIRMATION"
+        } else {
+            "confirmed"
+        };
+        line(
+            &mut out,
+            "subscription",
+            format!(
+                "{} {} {} ({state})",
+                v(&s.topic),
+                v(&s.protocol),
+                v(&s.endpoint)
+            ),
+        );
+    }
+    if status.attention.is_empty() {
+        out.push_str("  all well\n");
+    } else {
+        out.push_str("  needs attention:\n");
+        for item in &status.attention {
+            out.push_str(&format!("    - {}\n", v(item)));
+        }
+    }
+    out
+}
