@@ -56,6 +56,18 @@ pub async fn template(s3: &Client, bucket: &str, region: &str, yaml: &str) -> Re
     if yaml.len() <= MAX_TEMPLATE_BODY_BYTES {
         return Ok(Template::Body(yaml.to_owned()));
     }
+    upload_template(s3, bucket, region, yaml)
+        .await
+        .map(Template::Url)
+}
+
+/// Uploads the template under its sha256 (unless already there); its URL.
+pub async fn upload_template(
+    s3: &Client,
+    bucket: &str,
+    region: &str,
+    yaml: &str,
+) -> Result<String> {
     let key = format!("templates/{}.yaml", hex::encode(Sha256::digest(yaml)));
     if !exists(s3, bucket, &key).await? {
         s3.put_object()
@@ -71,9 +83,7 @@ pub async fn template(s3: &Client, bucket: &str, region: &str, yaml: &str) -> Re
     } else {
         "amazonaws.com"
     };
-    Ok(Template::Url(format!(
-        "https://{bucket}.s3.{region}.{suffix}/{key}"
-    )))
+    Ok(format!("https://{bucket}.s3.{region}.{suffix}/{key}"))
 }
 
 async fn exists(s3: &Client, bucket: &str, key: &str) -> Result<bool> {

@@ -89,7 +89,8 @@ impl Delivery for CloudTrail {
 /// The alert received, and how long after the call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Proof {
-    pub subject: String,
+    /// The alert's title.
+    pub title: String,
     pub latency: Duration,
     pub document: Value,
 }
@@ -157,12 +158,9 @@ async fn prove(
             return Ok(proof);
         }
     }
-    let findings = crate::smoke_diagnosis::diagnose(
-        &crate::smoke_diagnosis::Clients::new(sdk),
-        target,
-        action.at,
-    )
-    .await;
+    let findings =
+        crate::smoke_diagnosis::diagnose(&crate::clients::Clients::new(sdk), target, action.at)
+            .await;
     bail!(
         "no alert for the {EVENT_NAME} call on {} within {} s; what may be wrong:\n  - {}",
         action.bucket,
@@ -344,9 +342,9 @@ async fn receive(
         };
         if is_alert_of(&document, action) {
             let latency = action.at.elapsed().unwrap_or_default();
-            let subject = document["title"].as_str().unwrap_or_default().to_owned();
+            let title = document["title"].as_str().unwrap_or_default().to_owned();
             return Ok(Some(Proof {
-                subject,
+                title,
                 latency,
                 document,
             }));

@@ -3,34 +3,12 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_config::SdkConfig;
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 
+use crate::clients::Clients;
 use crate::smoke::{SEVERITY, Target};
 use crate::trail;
-
-/// The clients the diagnosis asks.
-pub struct Clients {
-    pub cloudtrail: aws_sdk_cloudtrail::Client,
-    pub eventbridge: aws_sdk_eventbridge::Client,
-    pub logs: aws_sdk_cloudwatchlogs::Client,
-    pub sqs: aws_sdk_sqs::Client,
-    pub sns: aws_sdk_sns::Client,
-}
-
-impl Clients {
-    /// Clients for the configuration's account and region.
-    pub fn new(sdk: &SdkConfig) -> Self {
-        Self {
-            cloudtrail: aws_sdk_cloudtrail::Client::new(sdk),
-            eventbridge: aws_sdk_eventbridge::Client::new(sdk),
-            logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
-            sqs: aws_sdk_sqs::Client::new(sdk),
-            sns: aws_sdk_sns::Client::new(sdk),
-        }
-    }
-}
 
 /// Most handler log lines shown.
 const MAX_LOG_LINES: i32 = 5;
@@ -64,15 +42,11 @@ async fn trail_finding(clients: &Clients, target: &Target) -> Option<String> {
     }
 }
 
-/// Rules that are not enabled. An ARN ends `rule/NAME` (default bus) or
-/// `rule/BUS/NAME`.
+/// Rules that are not enabled.
 async fn rule_findings(clients: &Clients, target: &Target) -> Vec<String> {
     let mut findings = Vec::new();
     for arn in &target.rule_arns {
-        let path = arn.split_once(":rule/").map_or(arn.as_str(), |(_, p)| p);
-        let (bus, name) = path
-            .rsplit_once('/')
-            .map_or((None, path), |(b, n)| (Some(b), n));
+        let (bus, name) = crate::status::rule_location(arn);
         let answer = clients
             .eventbridge
             .describe_rule()

@@ -1,7 +1,6 @@
 //! `cargo xtask status`: what state the deployed monitor is in, one report
 //! per region (home, then each forwarder region), and what needs attention.
 
-
 use anyhow::Result;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_cloudformation::types::StackResourceSummary;
@@ -12,6 +11,7 @@ use serde::Serialize;
 use template::FORWARDER_REGIONS_PARAMETER;
 
 use crate::aws::explain;
+use crate::clients::Clients;
 use crate::cloudformation::Driver;
 use crate::terminal;
 use crate::trail;
@@ -106,9 +106,9 @@ fn of_type<'a>(
 /// The report of every region: home first, then the forwarder regions the home
 /// stack records.
 pub async fn collect(sdk: &SdkConfig, stack: &str) -> Result<Vec<RegionStatus>> {
-    let home = crate::aws::region(sdk);
-    let parameters = driver(sdk).current(stack).await?.parameters;
-    let mut reports = vec![region_status(sdk, stack).await?];
+    let home = Clients::new(sdk);
+    let parameters = driver(&home).current(stack).await?.parameters;
+    let mut reports = vec![region_status(&home, stack).await?];
     let forwarder = crate::forwarders::stack_name(stack);
     let regions = parameters
         .get(FORWARDER_REGIONS_PARAMETER)
@@ -116,33 +116,34 @@ pub async fn collect(sdk: &SdkConfig, stack: &str) -> Result<Vec<RegionStatus>> 
         .unwrap_or_default()
         .split(',')
         .map(str::trim)
-        .filter(|r| !r.is_empty() && *r != home);
+        .filter(|r| !r.is_empty() && *r != home.region);
     for region in regions {
         let regional = sdk
             .to_builder()
             .region(Region::new(region.to_owned()))
             .build();
-        reports.push(region_status(&regional, &forwarder).await?);
+        reports.push(region_status(&Clients::new(&regional), &forwarder).await?);
     }
     Ok(reports)
 }
 
-fn driver(sdk: &SdkConfig) -> Driver {
+fn driver(clients: &Clients) -> Driver {
     Driver::new(
-        aws_sdk_cloudformation::Client::new(sdk),
+        clients.cloudformation.clone(),
         std::time::Duration::from_secs(3),
     )
 }
 
-/// The state of stack `stack` in the configuration's region.
-pub async fn region_status(sdk: &SdkConfig, stack: &str) -> Result<RegionStatus> {
+/// The state of stack `stack` in the clients' region. Only reading the stack
+/// itself must succeed: a part AWS will not show (permissions, an emulator
+/// without the API) is named as needing attention, and the rest reported.
+pub async fn region_status(clients: &Clients, stack: &str) -> Result<RegionStatus> {
     let mut status = RegionStatus {
-        region: crate::aws::region(sdk),
+        region: clients.region.clone(),
         stack: stack.to_owned(),
         ..RegionStatus::default()
     };
-    let cloudformation = aws_sdk_cloudformation::Client::new(sdk);
-    let Some(found) = driver(sdk).describe(stack).await? else {
+    let Some(found) = driver(clients).describe(stack).await? else {
         status
             .attention
             .push(format!("stack {stack} is not deployed here"));
@@ -153,21 +154,70 @@ pub async fn region_status(sdk: &SdkConfig, stack: &str) -> Result<RegionStatus>
         .drift_information()
         .and_then(|d| d.stack_drift_status())
         .map(|d| d.as_str().to_owned());
-    let resources = stack_resources(&cloudformation, stack).await?;
+    let resources = stack_resources(&clients.cloudformation, stack).await?;
     status.home = of_type(&resources, "AWS::Lambda::Function")
         .next()
         .is_some();
-    let logged = trail::coverage(&aws_sdk_cloudtrail::Client::new(sdk)).await?;
-    status.trail = Some(TrailStatus {
-        write: logged.write,
-        read: logged.read,
-    });
-    status.rules = rules(sdk, &resources).await?;
-    status.last_24_hours = counts(sdk, &resources, &status.rules).await?;
-    status.queues = queues(sdk, &resources).await?;
-    status.alarms_firing = alarms_firing(sdk, &resources).await?;
-    status.subscriptions = subscriptions(sdk, &resources).await?;
+    let mut unreadable = Vec::new();
+    let mut read = |what: &str, result: Result<()>| {
+        if let Err(error) = result {
+            unreadable.push(format!("could not read {what}: {error:#}"));
+        }
+    };
+    read(
+        "the trails",
+        async {
+            let logged = trail::coverage(&clients.cloudtrail).await?;
+            status.trail = Some(TrailStatus {
+                write: logged.write,
+                read: logged.read,
+            });
+            Ok(())
+        }
+        .await,
+    );
+    read(
+        "the rules",
+        async {
+            status.rules = rules(&clients.eventbridge, &resources).await?;
+            Ok(())
+        }
+        .await,
+    );
+    read(
+        "the last 24 hours' metrics",
+        async {
+            status.last_24_hours = counts(&clients.cloudwatch, &resources, &status.rules).await?;
+            Ok(())
+        }
+        .await,
+    );
+    read(
+        "the queues",
+        async {
+            status.queues = queues(&clients.sqs, &resources).await?;
+            Ok(())
+        }
+        .await,
+    );
+    read(
+        "the alarms",
+        async {
+            status.alarms_firing = alarms_firing(&clients.cloudwatch, &resources).await?;
+            Ok(())
+        }
+        .await,
+    );
+    read(
+        "the subscriptions",
+        async {
+            status.subscriptions = subscriptions(&clients.sns, &resources).await?;
+            Ok(())
+        }
+        .await,
+    );
     status.attention = attention(&status);
+    status.attention.extend(unreadable);
     Ok(status)
 }
 
@@ -192,11 +242,13 @@ async fn stack_resources(
 
 /// Each rule of the stack (its physical id is `NAME`, or `BUS|NAME` on a
 /// custom bus) and its state.
-async fn rules(sdk: &SdkConfig, resources: &[StackResourceSummary]) -> Result<Vec<RuleStatus>> {
-    let client = aws_sdk_eventbridge::Client::new(sdk);
+async fn rules(
+    client: &aws_sdk_eventbridge::Client,
+    resources: &[StackResourceSummary],
+) -> Result<Vec<RuleStatus>> {
     let mut rules = Vec::new();
     for (_, id) in of_type(resources, "AWS::Events::Rule") {
-        let (bus, name) = id.split_once('|').map_or((None, id), |(b, n)| (Some(b), n));
+        let (bus, name) = rule_location(id);
         let rule = client
             .describe_rule()
             .name(name)
@@ -214,10 +266,19 @@ async fn rules(sdk: &SdkConfig, resources: &[StackResourceSummary]) -> Result<Ve
     Ok(rules)
 }
 
+/// A rule's bus (none: the default bus) and name, from its ARN
+/// (`...:rule/NAME`, `...:rule/BUS/NAME`) or CloudFormation's physical id
+/// (`NAME`, `BUS|NAME`).
+pub fn rule_location(id: &str) -> (Option<&str>, &str) {
+    let path = id.split_once(":rule/").map_or(id, |(_, path)| path);
+    path.rsplit_once(['/', '|'])
+        .map_or((None, path), |(bus, name)| (Some(bus), name))
+}
+
 /// Sums of the handler's invocations and errors and the rules' failed
 /// invocations over the last 24 hours, in one GetMetricData request.
 async fn counts(
-    sdk: &SdkConfig,
+    client: &aws_sdk_cloudwatch::Client,
     resources: &[StackResourceSummary],
     rules: &[RuleStatus],
 ) -> Result<Counts> {
@@ -249,7 +310,7 @@ async fn counts(
     }
     let now = std::time::SystemTime::now();
     let day_ago = now - std::time::Duration::from_secs(DAY_SECONDS);
-    let output = aws_sdk_cloudwatch::Client::new(sdk)
+    let output = client
         .get_metric_data()
         .set_metric_data_queries(Some(queries))
         .start_time(DateTime::from(day_ago))
@@ -290,8 +351,10 @@ fn query(id: &str, namespace: &str, metric: &str, dimension: &str, value: &str) 
         .build()
 }
 
-async fn queues(sdk: &SdkConfig, resources: &[StackResourceSummary]) -> Result<Vec<QueueStatus>> {
-    let client = aws_sdk_sqs::Client::new(sdk);
+async fn queues(
+    client: &aws_sdk_sqs::Client,
+    resources: &[StackResourceSummary],
+) -> Result<Vec<QueueStatus>> {
     let mut queues = Vec::new();
     for (name, url) in of_type(resources, "AWS::SQS::Queue") {
         let attributes = client
@@ -315,11 +378,13 @@ async fn queues(sdk: &SdkConfig, resources: &[StackResourceSummary]) -> Result<V
     Ok(queues)
 }
 
-async fn alarms_firing(sdk: &SdkConfig, resources: &[StackResourceSummary]) -> Result<Vec<String>> {
+async fn alarms_firing(
+    client: &aws_sdk_cloudwatch::Client,
+    resources: &[StackResourceSummary],
+) -> Result<Vec<String>> {
     let names: Vec<String> = of_type(resources, "AWS::CloudWatch::Alarm")
         .map(|(_, name)| name.to_owned())
         .collect();
-    let client = aws_sdk_cloudwatch::Client::new(sdk);
     let mut firing = Vec::new();
     // DescribeAlarms takes at most 100 names.
     for chunk in names.chunks(100) {
@@ -344,10 +409,9 @@ async fn alarms_firing(sdk: &SdkConfig, resources: &[StackResourceSummary]) -> R
 const PENDING: &str = "PendingConfirmation";
 
 async fn subscriptions(
-    sdk: &SdkConfig,
+    client: &aws_sdk_sns::Client,
     resources: &[StackResourceSummary],
 ) -> Result<Vec<SubscriptionStatus>> {
-    let client = aws_sdk_sns::Client::new(sdk);
     let mut all = Vec::new();
     for (topic, arn) in of_type(resources, "AWS::SNS::Topic") {
         let pages: Vec<_> = client
@@ -541,4 +605,29 @@ pub fn describe(status: &RegionStatus) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rule_location;
+
+    #[test]
+    fn a_rule_is_located_from_its_arn_or_physical_id_on_either_bus() {
+        assert_eq!(
+            rule_location("tw-SecurityEventRule1-ABC"),
+            (None, "tw-SecurityEventRule1-ABC")
+        );
+        assert_eq!(
+            rule_location("tw-forwarded|tw-Forwarded1-ABC"),
+            (Some("tw-forwarded"), "tw-Forwarded1-ABC")
+        );
+        assert_eq!(
+            rule_location("arn:aws:events:us-east-1:111122223333:rule/tw-R1"),
+            (None, "tw-R1")
+        );
+        assert_eq!(
+            rule_location("arn:aws:events:us-east-1:111122223333:rule/tw-forwarded/tw-R1"),
+            (Some("tw-forwarded"), "tw-R1")
+        );
+    }
 }

@@ -53,6 +53,9 @@ pub enum Command {
     Diff(crate::config::ConfigArgs),
     /// Delete the stack and wait (an absent stack is success).
     Destroy(stack::DestroyArgs),
+    /// Upload the template and handler zip to the assets bucket and print a
+    /// CloudFormation quick-create link: a console launch without Rust.
+    Publish(stack::PublishArgs),
     /// Prove the deployed monitor end to end in its account and region: a
     /// temporary subscriber, one harmless monitored call (versioning on a new
     /// empty bucket), the alert's latency; removes everything it created.
@@ -155,6 +158,7 @@ impl Command {
             Command::Bench { config, .. } => crate::bench::run(&config),
             Command::Diff(args) => stack::diff(args),
             Command::Destroy(args) => stack::destroy(args),
+            Command::Publish(args) => stack::publish(args),
             Command::Status { config, format } => status::run(&config, format),
             Command::Smoke {
                 config,

@@ -38,7 +38,7 @@ pub fn run(args: &ConfigArgs, timeout_minutes: u64) -> Result<()> {
         println!(
             "smoke: the alert arrived {:.1} s after the call: {}",
             proof.latency.as_secs_f64(),
-            terminal::value(&proof.subject)
+            terminal::value(&proof.title)
         );
         println!("smoke: removed the queue, subscription and bucket it created");
         Ok(())

@@ -33,6 +33,20 @@ pub struct DeployArgs {
     pub from: Option<PathBuf>,
 }
 
+/// Options of `publish`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PublishArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Approve creating the assets stack (a bucket and its policy) without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// Publish this synth output (a `cargo xtask synth --out` directory) as it
+    /// is, instead of building and synthesising.
+    #[arg(long)]
+    pub from: Option<PathBuf>,
+}
+
 /// Options of `destroy`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DestroyArgs {
@@ -67,13 +81,7 @@ async fn load(args: &ConfigArgs) -> Result<(Config, SdkConfig)> {
 pub fn deploy(args: DeployArgs) -> Result<()> {
     let runtime = runtime()?;
     let (config, sdk) = runtime.block_on(load(&args.config))?;
-    let assembly = match &args.from {
-        Some(dir) => assembly::read(dir)?,
-        None => {
-            let binary = artifact::build()?;
-            assembly::write(&assembly::default_dir(), &config, Some(&binary))?
-        }
-    };
+    let assembly = assembled(&config, args.from.as_deref())?;
     let approval = if args.yes {
         Approval::Given
     } else {
@@ -95,6 +103,47 @@ pub fn deploy(args: DeployArgs) -> Result<()> {
         }
         conclude(&config.stack_name, &report.forwarders, "deploy")
     })
+}
+
+/// Runs `publish`: build and synth (or take `--from`), upload the template
+/// and zip, print the quick-create link.
+pub fn publish(args: PublishArgs) -> Result<()> {
+    let runtime = runtime()?;
+    let (config, sdk) = runtime.block_on(load(&args.config))?;
+    let assembly = assembled(&config, args.from.as_deref())?;
+    let approval = if args.yes {
+        Approval::Given
+    } else {
+        Approval::Ask
+    };
+    runtime.block_on(async {
+        let session = Session::new(&sdk, POLL);
+        let launch =
+            crate::console::publish(&session, &config.stack_name, &assembly, approval).await?;
+        eprintln!(
+            "publish: template {} and handler s3://{}/{}",
+            launch.template_url, launch.bucket, launch.key
+        );
+        if config.forwards() {
+            eprintln!(
+                "publish: this link creates the home stack only; forwarders in other regions and accounts need cargo xtask deploy"
+            );
+        }
+        println!("{}", launch.link);
+        Ok(())
+    })
+}
+
+/// The synth output to deploy or publish: `from` as it is, else a fresh
+/// build and synth into target/synth.
+fn assembled(config: &Config, from: Option<&std::path::Path>) -> Result<assembly::Assembly> {
+    match from {
+        Some(dir) => assembly::read(dir),
+        None => {
+            let binary = artifact::build()?;
+            assembly::write(&assembly::default_dir(), config, Some(&binary))
+        }
+    }
 }
 
 /// Prints the forwarders' summary table; fails naming the regions that failed.
