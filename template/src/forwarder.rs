@@ -151,6 +151,7 @@ fn home_bus_parameter(stack: &mut Stack) -> LogicalId {
             constraint_description: Some(
                 "the ARN of the home stack's ForwardingBusArn output".into(),
             ),
+            group: "Home region".into(),
             ..parameter(
                 "ARN of the home stack's forwarding bus (its ForwardingBusArn output)",
                 "Home event bus",

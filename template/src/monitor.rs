@@ -153,18 +153,6 @@ impl SecurityMonitor {
     /// Adds the monitor to `stack` after checking `props`.
     pub fn new(stack: &mut Stack, props: &SecurityMonitorProps) -> Result<Self, SynthError> {
         let rules = validate(props)?;
-        let bucket = stack.add_parameter(
-            ARTIFACT_BUCKET_PARAMETER,
-            parameter(
-                "S3 bucket holding the handler zip",
-                "Handler code bucket",
-                None,
-            ),
-        );
-        let object = stack.add_parameter(
-            ARTIFACT_KEY_PARAMETER,
-            parameter("S3 key of the handler zip", "Handler code key", None),
-        );
         let email = stack.add_parameter(
             "AlertEmail",
             Parameter {
@@ -179,12 +167,39 @@ impl SecurityMonitor {
         );
         let has_email =
             stack.add_condition("HasAlertEmail", Condition::NotEmpty(email.reference()));
+        let chat = props
+            .chat_min_severity
+            .as_deref()
+            .map(|severity| chat_parameter(stack, severity));
+        let bucket = stack.add_parameter(
+            ARTIFACT_BUCKET_PARAMETER,
+            Parameter {
+                group: HANDLER_GROUP.into(),
+                ..parameter(
+                    "S3 bucket holding the handler zip (cargo xtask deploy and publish fill it in)",
+                    "Handler code bucket",
+                    None,
+                )
+            },
+        );
+        let object = stack.add_parameter(
+            ARTIFACT_KEY_PARAMETER,
+            Parameter {
+                group: HANDLER_GROUP.into(),
+                ..parameter(
+                    "S3 key of the handler zip (cargo xtask deploy and publish fill it in)",
+                    "Handler code key",
+                    None,
+                )
+            },
+        );
         let reservation = props.reserved_concurrency.to_string();
         let reserved = stack.add_parameter(
             RESERVED_CONCURRENCY_PARAMETER,
             Parameter {
                 allowed_pattern: Some("^(0|[1-9][0-9]{0,2}|1000)$".into()),
                 constraint_description: Some("0 to 1000".into()),
+                group: HANDLER_GROUP.into(),
                 ..parameter(
                     "Executions reserved for the handler; 0 for none (it then shares the account's unreserved concurrency)",
                     "Reserved concurrency",
@@ -201,8 +216,7 @@ impl SecurityMonitor {
         let alarms = health::alarm_arns();
         let key = Key::new(stack, "AlertKey", log_prefix, &alarms);
         let topic = Topic::new(stack, "AlertTopic", "trailwatch security alerts", &key);
-        let chat = props.chat_min_severity.as_deref().map(|severity| {
-            let minimum = chat_parameter(stack, severity);
+        let chat = chat.map(|minimum| {
             let topic = Topic::new(stack, "ChatTopic", "trailwatch chat notifications", &key);
             (topic, minimum)
         });
@@ -253,11 +267,14 @@ impl SecurityMonitor {
         let forwarding = organization.map(|(organization, admits)| {
             let regions = stack.add_parameter(
                 FORWARDER_REGIONS_PARAMETER,
-                parameter(
-                    "Regions holding this stack's forwarder stacks, comma-separated (kept by cargo xtask deploy, which removes forwarders of regions dropped from it)",
-                    "Forwarder regions",
-                    Some(""),
-                ),
+                Parameter {
+                    group: FORWARDING_GROUP.into(),
+                    ..parameter(
+                        "Regions holding this stack's forwarder stacks, comma-separated (kept by cargo xtask deploy, which removes forwarders of regions dropped from it)",
+                        "Forwarder regions",
+                        Some(""),
+                    )
+                },
             );
             output(
                 stack,
@@ -414,6 +431,7 @@ fn organization_parameter(stack: &mut Stack) -> (LogicalId, LogicalId) {
             constraint_description: Some(
                 "an organization id (o-...), or empty for this account only".into(),
             ),
+            group: FORWARDING_GROUP.into(),
             ..parameter(
                 "Organization whose accounts may forward events here (empty: this account only)",
                 "Organization id",
@@ -559,6 +577,12 @@ pub(crate) fn pack_rules(
     rules
 }
 
+/// The console form's groups, in the order the form shows them.
+const ALERTS_GROUP: &str = "Alerts";
+const HANDLER_GROUP: &str = "Handler";
+const FORWARDING_GROUP: &str = "Other regions and accounts";
+
+/// A string parameter in the Alerts group of the console form.
 pub(crate) fn parameter(description: &str, label: &str, default: Option<&str>) -> Parameter {
     Parameter {
         kind: "String",
@@ -567,7 +591,7 @@ pub(crate) fn parameter(description: &str, label: &str, default: Option<&str>) -
         allowed_pattern: None,
         constraint_description: None,
         label: label.into(),
-        group: "trailwatch".into(),
+        group: ALERTS_GROUP.into(),
     }
 }
 

@@ -897,3 +897,24 @@ fn bad_health_thresholds_and_chat_severity_are_rejected_naming_each_key() {
         assert!(error.contains(expected), "{expected}\n{error}");
     }
 }
+
+#[test]
+fn the_console_form_groups_alerts_first_then_the_handler_then_other_regions() {
+    let props = template::SecurityMonitorProps {
+        chat_min_severity: Some("HIGH".to_owned()),
+        forwarding: true,
+        ..app::default_props()
+    };
+    let template = app::stack(&props)
+        .expect("synth")
+        .to_json()
+        .expect("valid stack");
+    assert_eq!(
+        template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"],
+        json!([
+            {"Label": {"default": "Alerts"}, "Parameters": ["AlertEmail", "ChatMinSeverity"]},
+            {"Label": {"default": "Handler"}, "Parameters": ["ArtifactBucket", "ArtifactKey", "ReservedConcurrency"]},
+            {"Label": {"default": "Other regions and accounts"}, "Parameters": ["OrganizationId", "ForwarderRegions"]},
+        ])
+    );
+}
