@@ -1,16 +1,19 @@
-//! Chat notifications: an alert in the custom notification format of Amazon Q
-//! Developer in chat applications (formerly AWS Chatbot), which posts it to
-//! Slack, Microsoft Teams or Amazon Chime. That service drops any message on
-//! its topic that is not in this format, silently.
+//! Chat messages: an alert summed up for people in a chat channel, in the
+//! custom notification format of Amazon Q Developer in chat applications
+//! (formerly AWS Chatbot, which posts to Slack, Microsoft Teams or Amazon
+//! Chime and silently drops any other format on its topic), as a Slack
+//! incoming-webhook message, or as a Teams Workflows Adaptive Card.
 //!
-//! Every value taken from the event is shown inside an inline code span, with
-//! backticks and the characters Slack treats as markup (`<`, `>`, `&`)
-//! replaced, so no event can mention `@channel`, forge a link or break the
-//! layout; control characters are escaped as everywhere else.
+//! Every value taken from the event is shown inside an inline code span (a
+//! fact's value in Teams), with backticks and the characters chat applications
+//! read as markup (`<`, `>`, `&`, `[`) replaced by look-alikes, so no event can
+//! mention `@channel`, forge a link or break the layout; control characters
+//! are escaped as everywhere else.
 
 use serde::Serialize;
+use serde_json::{Value, json};
 
-use crate::alert::Alert;
+use crate::alert::{Alert, MAX_FIELD_BYTES};
 use crate::severity::Severity;
 use crate::text::{clip, escape_controls};
 
@@ -24,7 +27,122 @@ const MAX_VALUE_BYTES: usize = 256;
 /// Most reasons and next steps listed.
 const MAX_ITEMS: usize = 5;
 
-/// A custom notification (`version` 1.0, `source` custom).
+/// An alert summed up for chat: every text already cut and made markup-safe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub severity: Severity,
+    pub monitor: &'static str,
+    pub event_id: Option<String>,
+    /// `[SEVERITY] title`.
+    pub title: String,
+    pub reasons: Vec<String>,
+    /// Labelled values: who, target, call, where, when, event.
+    pub facts: Vec<(&'static str, String)>,
+    pub console_url: Option<String>,
+    pub next_steps: Vec<String>,
+    pub keywords: Vec<String>,
+    pub target: Option<String>,
+}
+
+impl Summary {
+    /// The summary of `alert`.
+    pub fn of(alert: &Alert<'_>) -> Self {
+        let value = |v: &Option<String>| {
+            v.as_deref().map_or_else(
+                || "not recorded".to_owned(),
+                |v| plain(&clip(v, MAX_VALUE_BYTES)),
+            )
+        };
+        let actor = &alert.actor;
+        let account = match &alert.account_name {
+            Some(name) => format!("{} ({})", value(&alert.account), value(&Some(name.clone()))),
+            None => value(&alert.account),
+        };
+        let facts = vec![
+            (
+                "Who",
+                format!(
+                    "{} ({})",
+                    plain(&clip(&actor.name, MAX_VALUE_BYTES)),
+                    value(&actor.arn)
+                ),
+            ),
+            ("Target", value(&alert.target)),
+            (
+                "Call",
+                format!(
+                    "{} ({})",
+                    value(&alert.event_name),
+                    value(&alert.event_source)
+                ),
+            ),
+            ("Where", format!("{account} / {}", value(&alert.region))),
+            ("When", value(&alert.time)),
+            ("Event", value(&alert.event_id)),
+        ];
+        Self {
+            severity: alert.severity,
+            monitor: alert.monitor,
+            event_id: alert.event_id.as_deref().map(plain),
+            title: clip(
+                &format!("[{}] {}", alert.severity, plain(&alert.title)),
+                MAX_TITLE_BYTES,
+            ),
+            reasons: alert
+                .reasons
+                .iter()
+                .take(MAX_ITEMS)
+                .map(|r| plain(&clip(r, MAX_VALUE_BYTES)))
+                .collect(),
+            facts,
+            console_url: alert.console_url.clone(),
+            next_steps: alert
+                .next_steps
+                .iter()
+                .take(MAX_ITEMS)
+                .map(|s| plain(&clip(s, MAX_FIELD_BYTES)))
+                .collect(),
+            keywords: [
+                Some(alert.severity.as_str().to_owned()),
+                Some(alert.monitor.to_owned()),
+                alert.account.clone(),
+                alert.region.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .map(|k| plain(&k))
+            .collect(),
+            target: alert.target.as_deref().map(plain),
+        }
+    }
+
+    /// Reasons and facts as Slack-style markdown, cut to fit one section.
+    fn markdown(&self) -> String {
+        let mut lines = vec!["*Why*".to_owned()];
+        lines.extend(self.reasons.iter().map(|r| format!("• `{r}`")));
+        lines.extend(
+            self.facts
+                .iter()
+                .map(|(label, value)| format!("*{label}*: `{value}`")),
+        );
+        lines.push(format!("*Monitor*: {}", self.monitor));
+        clip(&lines.join("\n"), MAX_DESCRIPTION_BYTES)
+    }
+
+    /// The console link, then each next step as code.
+    fn steps(&self) -> Vec<String> {
+        let mut steps: Vec<String> = self
+            .console_url
+            .iter()
+            .map(|url| format!("Open in the AWS console: {url}"))
+            .collect();
+        steps.extend(self.next_steps.iter().map(|s| format!("`{s}`")));
+        steps
+    }
+}
+
+/// A custom notification (`version` 1.0, `source` custom) of Amazon Q
+/// Developer in chat applications.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Notification {
     version: &'static str,
@@ -60,108 +178,93 @@ impl Notification {
     }
 }
 
-/// The chat notification for `alert`: title, why, who, what and where, a
-/// console link and the commands to check or revert, keywords to search on.
-pub fn notification(alert: &Alert<'_>) -> Notification {
-    let title = clip(
-        &format!(
-            "{} [{}] {}",
-            emoji(alert.severity),
-            alert.severity,
-            plain(&alert.title)
-        ),
-        MAX_TITLE_BYTES,
-    );
-    let mut steps = Vec::new();
-    if let Some(url) = &alert.console_url {
-        steps.push(format!("Open in the AWS console: {url}"));
-    }
-    steps.extend(
-        alert
-            .next_steps
-            .iter()
-            .take(MAX_ITEMS)
-            .map(|step| code(step, crate::alert::MAX_FIELD_BYTES)),
-    );
-    let keywords = [
-        Some(alert.severity.as_str().to_owned()),
-        Some(alert.monitor.to_owned()),
-        alert.account.clone(),
-        alert.region.clone(),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|k| plain(&k))
-    .collect();
+/// The custom notification of `summary`.
+pub fn notification(summary: &Summary) -> Notification {
+    let title = format!("{} {}", emoji(summary.severity), summary.title);
     Notification {
         version: "1.0",
         source: "custom",
-        id: alert.event_id.as_deref().map(plain),
+        id: summary.event_id.clone(),
         content: Content {
             text_type: "client-markdown",
             title: title.clone(),
-            description: description(alert),
-            next_steps: steps,
-            keywords,
+            description: summary.markdown(),
+            next_steps: summary.steps(),
+            keywords: summary.keywords.clone(),
         },
         metadata: Metadata {
             summary: title,
-            event_type: alert.monitor,
-            related_resources: alert.target.iter().map(|t| plain(t)).collect(),
+            event_type: summary.monitor,
+            related_resources: summary.target.iter().cloned().collect(),
         },
     }
 }
 
-fn description(alert: &Alert<'_>) -> String {
-    let value = |v: &Option<String>| {
-        v.as_deref()
-            .map_or_else(|| "not recorded".to_owned(), |v| code(v, MAX_VALUE_BYTES))
+/// A Slack incoming-webhook message: `text` (the notification's fallback) and
+/// blocks for the title, the details and the next steps.
+pub fn slack(summary: &Summary) -> Value {
+    let section =
+        |text: String| json!({"type": "section", "text": {"type": "mrkdwn", "text": text}});
+    let mut blocks = vec![section(format!(
+        "{} *{}*",
+        emoji(summary.severity),
+        summary.title
+    ))];
+    blocks.push(section(summary.markdown()));
+    let steps = summary.steps();
+    if !steps.is_empty() {
+        blocks.push(section(clip(&steps.join("\n"), MAX_DESCRIPTION_BYTES)));
+    }
+    json!({"text": summary.title, "blocks": blocks})
+}
+
+/// A Microsoft Teams Workflows message: one Adaptive Card with the title, the
+/// reasons, the facts and the console link.
+pub fn teams(summary: &Summary) -> Value {
+    let text = |text: &str, extra: Value| {
+        let mut block = json!({"type": "TextBlock", "text": text, "wrap": true});
+        if let (Some(block), Some(extra)) = (block.as_object_mut(), extra.as_object()) {
+            block.extend(extra.clone());
+        }
+        block
     };
-    let mut lines = vec!["*Why*".to_owned()];
-    lines.extend(
-        alert
+    let mut body = vec![text(
+        &summary.title,
+        json!({"weight": "Bolder", "size": "Medium", "color": if summary.severity >= Severity::High { "Attention" } else { "Default" }}),
+    )];
+    body.extend(
+        summary
             .reasons
             .iter()
-            .take(MAX_ITEMS)
-            .map(|r| format!("• {}", code(r, MAX_VALUE_BYTES))),
+            .map(|r| text(&format!("- {r}"), json!({}))),
     );
-    let actor = &alert.actor;
-    lines.push(format!(
-        "*Who*: {} ({})",
-        code(&actor.name, MAX_VALUE_BYTES),
-        value(&actor.arn)
-    ));
-    lines.push(format!("*Target*: {}", value(&alert.target)));
-    lines.push(format!(
-        "*Call*: {} ({})",
-        value(&alert.event_name),
-        value(&alert.event_source)
-    ));
-    let account = match &alert.account_name {
-        Some(name) => format!(
-            "{} ({})",
-            value(&alert.account),
-            code(name, MAX_VALUE_BYTES)
-        ),
-        None => value(&alert.account),
-    };
-    lines.push(format!("*Where*: {account} / {}", value(&alert.region)));
-    lines.push(format!("*When*: {}", value(&alert.time)));
-    lines.push(format!(
-        "*Monitor*: {} · event {}",
-        alert.monitor,
-        value(&alert.event_id)
-    ));
-    clip(&lines.join("\n"), MAX_DESCRIPTION_BYTES)
+    body.push(json!({
+        "type": "FactSet",
+        "facts": summary.facts.iter().map(|(title, value)| json!({"title": title, "value": value})).collect::<Vec<_>>(),
+    }));
+    body.extend(
+        summary
+            .next_steps
+            .iter()
+            .map(|s| text(s, json!({"fontType": "Monospace"}))),
+    );
+    let mut card = json!({
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": "1.4",
+        "body": body,
+    });
+    if let Some(url) = &summary.console_url {
+        card["actions"] =
+            json!([{"type": "Action.OpenUrl", "title": "Open in the AWS console", "url": url}]);
+    }
+    json!({
+        "type": "message",
+        "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}],
+    })
 }
 
-/// `value` as an inline code span: cut, control characters escaped, and the
-/// characters that could end the span or act as chat markup replaced.
-fn code(value: &str, max: usize) -> String {
-    format!("`{}`", plain(&clip(value, max)))
-}
-
-/// `value` with control characters escaped and `` ` < > & `` replaced by
+/// `value` with control characters escaped and `` ` < > & [ `` replaced by
 /// look-alikes that no chat application reads as markup.
 fn plain(value: &str) -> String {
     escape_controls(value)
@@ -171,6 +274,7 @@ fn plain(value: &str) -> String {
             '<' => '‹',
             '>' => '›',
             '&' => '＆',
+            '[' => '［',
             c => c,
         })
         .collect()

@@ -22,6 +22,7 @@ pub mod selector;
 pub mod severity;
 pub mod text;
 pub mod tuning;
+pub mod webhook;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -136,11 +137,11 @@ pub async fn deliver<P: Publisher>(
     let chat = publisher
         .chat_threshold()
         .filter(|threshold| alert.severity >= *threshold)
-        .map(|_| chat::notification(&alert).to_json());
+        .map(|_| chat::Summary::of(&alert));
     let message = render::render(alert);
     publisher.publish(&message).await?;
-    if let Some(notification) = chat
-        && let Err(error) = publisher.chat(&notification).await
+    if let Some(summary) = chat
+        && let Err(error) = publisher.chat(&summary).await
     {
         tracing::error!(%error, error_type = error.error_type(), "chat notification not published; the alert was");
         metrics::chat_failed();

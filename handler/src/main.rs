@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use aws_config::BehaviorVersion;
 use handler::accounts::AccountNames;
 use handler::batch::{self, BatchResponse, SqsBatch};
+use handler::publish::ChatTargets;
 use handler::tuning::SETTINGS_FILE;
+use handler::webhook::{Secret, Webhook, WebhookKind};
 use handler::{Context, Detection, Handled, Severity, SnsPublisher, handle};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde::Serialize;
@@ -24,6 +26,11 @@ const ORGANIZATION_VAR: &str = "ORGANIZATION_ID";
 const CHAT_TOPIC_VAR: &str = "CHAT_TOPIC_ARN";
 /// Environment variable holding the least severity sent to chat.
 const CHAT_MIN_SEVERITY_VAR: &str = "CHAT_MIN_SEVERITY";
+/// Environment variable naming the Secrets Manager secret that holds the
+/// chat webhook's URL (set by the template when a webhook is configured).
+const WEBHOOK_SECRET_VAR: &str = "WEBHOOK_SECRET_ARN";
+/// Environment variable naming the webhook's application: slack or teams.
+const WEBHOOK_KIND_VAR: &str = "WEBHOOK_KIND";
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -42,8 +49,8 @@ async fn main() -> Result<(), Error> {
     if let Some(url) = digest_queue {
         publisher = publisher.with_digest_queue(aws_sdk_sqs::Client::new(&config), url);
     }
-    if let Some((topic, threshold)) = chat()? {
-        publisher = publisher.with_chat(topic, threshold);
+    if let Some((targets, threshold)) = chat(&config)? {
+        publisher = publisher.with_chat(targets, threshold);
     }
     let context = Context {
         accounts: match std::env::var(ORGANIZATION_VAR) {
@@ -75,15 +82,30 @@ async fn main() -> Result<(), Error> {
     .await
 }
 
-/// The chat topic and the least severity sent there, when the template set them.
-fn chat() -> Result<Option<(String, Severity)>, Error> {
-    let Ok(topic) = std::env::var(CHAT_TOPIC_VAR) else {
-        return Ok(None);
+/// The chat destinations and the least severity sent there, when the
+/// template set any.
+fn chat(config: &aws_config::SdkConfig) -> Result<Option<(ChatTargets, Severity)>, Error> {
+    let topic_arn = std::env::var(CHAT_TOPIC_VAR).ok();
+    let webhook = match std::env::var(WEBHOOK_SECRET_VAR) {
+        Ok(id) => {
+            let kind = std::env::var(WEBHOOK_KIND_VAR).unwrap_or_default();
+            let kind = WebhookKind::parse(&kind)
+                .ok_or_else(|| format!("{WEBHOOK_KIND_VAR} {kind:?} is not slack or teams"))?;
+            let secret = Secret {
+                client: aws_sdk_secretsmanager::Client::new(config),
+                id,
+            };
+            Some(Webhook::new(kind, secret)?)
+        }
+        Err(_) => None,
     };
+    if topic_arn.is_none() && webhook.is_none() {
+        return Ok(None);
+    }
     let threshold = std::env::var(CHAT_MIN_SEVERITY_VAR).unwrap_or_default();
     let threshold = serde_json::from_value(serde_json::Value::String(threshold.clone()))
         .map_err(|_| format!("{CHAT_MIN_SEVERITY_VAR} {threshold:?} is not a severity (INFO, LOW, MEDIUM, HIGH, CRITICAL)"))?;
-    Ok(Some((topic, threshold)))
+    Ok(Some((ChatTargets { topic_arn, webhook }, threshold)))
 }
 
 /// What an invocation returns: one event's outcome, or a batch's failures.

@@ -7,8 +7,10 @@ use std::time::Duration;
 use aws_sdk_sns::types::MessageAttributeValue;
 use tokio::time::Instant;
 
+use crate::chat::{self, Summary};
 use crate::render::{ATTRIBUTE_TYPE, Message};
 use crate::severity::Severity;
+use crate::webhook::{Secret, Webhook};
 
 /// Least time between two chat notifications from one execution environment:
 /// Amazon Q Developer in chat applications accepts 10 events a second.
@@ -65,24 +67,29 @@ pub trait Publisher {
         None
     }
 
-    /// Publishes one chat notification (its JSON text).
-    fn chat(&self, notification: &str) -> impl Future<Output = Result<(), PublishError>> + Send {
-        let _ = notification;
+    /// Sends one alert's chat message to every chat destination.
+    fn chat(&self, summary: &Summary) -> impl Future<Output = Result<(), PublishError>> + Send {
+        let _ = summary;
         async { Ok(()) }
     }
 }
 
-/// The chat topic, its threshold, and when the next notification may go.
-#[derive(Debug)]
+/// Where chat messages go: the chat topic (Amazon Q Developer), a webhook,
+/// or both.
+pub struct ChatTargets {
+    pub topic_arn: Option<String>,
+    pub webhook: Option<Webhook<Secret>>,
+}
+
+/// The chat destinations, their threshold, and when the next message may go.
 struct Chat {
-    topic_arn: String,
+    targets: ChatTargets,
     threshold: Severity,
     next: Mutex<Instant>,
 }
 
 /// Publishes to one SNS topic with `MessageStructure=json`, and defers events
 /// to the digest queue when there is one.
-#[derive(Debug)]
 pub struct SnsPublisher {
     client: aws_sdk_sns::Client,
     topic_arn: String,
@@ -102,11 +109,11 @@ impl SnsPublisher {
     }
 
     /// The same publisher, also sending alerts of at least `threshold` to the
-    /// chat topic `topic_arn`.
-    pub fn with_chat(self, topic_arn: String, threshold: Severity) -> Self {
+    /// chat destinations.
+    pub fn with_chat(self, targets: ChatTargets, threshold: Severity) -> Self {
         Self {
             chat: Some(Chat {
-                topic_arn,
+                targets,
                 threshold,
                 next: Mutex::new(Instant::now()),
             }),
@@ -128,7 +135,7 @@ impl Publisher for SnsPublisher {
         self.chat.as_ref().map(|chat| chat.threshold)
     }
 
-    async fn chat(&self, notification: &str) -> Result<(), PublishError> {
+    async fn chat(&self, summary: &Summary) -> Result<(), PublishError> {
         let Some(chat) = &self.chat else {
             return Ok(());
         };
@@ -140,14 +147,24 @@ impl Publisher for SnsPublisher {
             slot
         };
         tokio::time::sleep_until(slot).await;
-        self.client
-            .publish()
-            .topic_arn(&chat.topic_arn)
-            .message(notification)
-            .send()
-            .await
-            .map_err(|e| PublishError::Chat(Box::new(aws_sdk_sns::Error::from(e))))?;
-        Ok(())
+        // Both destinations are tried; the first failure is reported.
+        let topic = match &chat.targets.topic_arn {
+            Some(topic_arn) => self
+                .client
+                .publish()
+                .topic_arn(topic_arn)
+                .message(chat::notification(summary).to_json())
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| PublishError::Chat(Box::new(aws_sdk_sns::Error::from(e)))),
+            None => Ok(()),
+        };
+        let webhook = match &chat.targets.webhook {
+            Some(webhook) => webhook.post(summary).await,
+            None => Ok(()),
+        };
+        topic.and(webhook)
     }
 
     async fn defer(&self, event: &str) -> Result<(), PublishError> {

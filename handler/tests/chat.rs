@@ -6,7 +6,7 @@ mod common;
 use std::sync::Mutex;
 
 use common::{TODAY, judge, raw, sample};
-use handler::chat::notification;
+use handler::chat::{Summary, notification, slack, teams};
 use handler::render::Message;
 use handler::{Context, Detection, PublishError, Publisher, Selection, Severity, handle};
 use serde_json::Value;
@@ -45,14 +45,14 @@ impl Publisher for WithChat {
         Some(self.threshold)
     }
 
-    async fn chat(&self, notification: &str) -> Result<(), PublishError> {
+    async fn chat(&self, summary: &Summary) -> Result<(), PublishError> {
         if self.chat_fails {
             return Err(PublishError::Chat("the chat topic is unreachable".into()));
         }
         self.chats
             .lock()
             .expect("lock")
-            .push(notification.to_owned());
+            .push(notification(summary).to_json());
         Ok(())
     }
 }
@@ -73,14 +73,16 @@ async fn deliver(publisher: &WithChat, sample_name: &str) {
 #[test]
 fn a_notification_is_in_the_custom_format_amazon_q_developer_accepts() {
     let event = raw(&sample("ec2-ingress-legacy-ssh-from-internet"));
-    let json: Value = serde_json::from_str(&notification(&judge(&event)).to_json()).expect("JSON");
+    let json: Value =
+        serde_json::from_str(&notification(&Summary::of(&judge(&event))).to_json()).expect("JSON");
     insta::assert_json_snapshot!("chat.ec2-ingress-legacy-ssh-from-internet", json);
 }
 
 #[test]
 fn a_health_alert_reaches_chat_in_the_same_format() {
     let event = raw(&sample("health-handler-errors-alarm"));
-    let json: Value = serde_json::from_str(&notification(&judge(&event)).to_json()).expect("JSON");
+    let json: Value =
+        serde_json::from_str(&notification(&Summary::of(&judge(&event))).to_json()).expect("JSON");
     insta::assert_json_snapshot!("chat.health-handler-errors-alarm", json);
 }
 
@@ -91,7 +93,8 @@ fn event_values_cannot_mention_link_or_break_out_of_their_code_span() {
         "`<!channel> [click](https://evil.example) <https://evil.example|login> &amp;\u{1b}[2J";
     event["detail"]["userIdentity"]["userName"] = hostile.into();
     event["detail"]["requestParameters"]["userName"] = hostile.into();
-    let text = notification(&judge(&raw(&event))).to_json();
+    let summary = Summary::of(&judge(&raw(&event)));
+    let text = notification(&summary).to_json();
     let json: Value = serde_json::from_str(&text).expect("JSON");
     let content = &json["content"];
     for field in [&content["title"], &content["description"]] {
@@ -107,7 +110,7 @@ fn event_values_cannot_mention_link_or_break_out_of_their_code_span() {
         content["description"]
             .as_str()
             .expect("text")
-            .contains("`'‹!channel› [click](https://evil.example)"),
+            .contains("`'‹!channel› ［click](https://evil.example)"),
         "{content}"
     );
 }
@@ -141,4 +144,37 @@ async fn a_failed_chat_notification_does_not_fail_the_published_alert() {
     deliver(&publisher, "cloudtrail-change-stop-logging").await;
     assert_eq!(publisher.alerts.lock().expect("lock").len(), 1);
     assert!(publisher.chats.lock().expect("lock").is_empty());
+}
+
+#[test]
+fn a_slack_webhook_message_has_the_fallback_text_and_blocks() {
+    let event = raw(&sample("ec2-ingress-legacy-ssh-from-internet"));
+    insta::assert_json_snapshot!(
+        "slack.ec2-ingress-legacy-ssh-from-internet",
+        slack(&Summary::of(&judge(&event)))
+    );
+}
+
+#[test]
+fn a_teams_webhook_message_is_one_adaptive_card() {
+    let event = raw(&sample("ec2-ingress-legacy-ssh-from-internet"));
+    insta::assert_json_snapshot!(
+        "teams.ec2-ingress-legacy-ssh-from-internet",
+        teams(&Summary::of(&judge(&event)))
+    );
+}
+
+#[test]
+fn webhook_messages_carry_no_markup_from_the_event() {
+    let mut event = sample("iam-create-user-by-admin");
+    let hostile = "<!channel> [click](https://evil.example) &amp;\u{1b}[2J";
+    event["detail"]["userIdentity"]["userName"] = hostile.into();
+    event["detail"]["requestParameters"]["userName"] = hostile.into();
+    let summary = Summary::of(&judge(&raw(&event)));
+    for message in [slack(&summary), teams(&summary)] {
+        let text = message.to_string();
+        for forbidden in ["<!channel>", "[click]", "&amp;", "\\u001b"] {
+            assert!(!text.contains(forbidden), "{forbidden} in {text}");
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! to deterministic YAML.
 
 pub mod assets;
+pub mod chat;
 pub mod constructs;
 pub mod forwarder;
 pub mod health;
@@ -13,13 +14,13 @@ pub mod resources;
 pub mod stack;
 mod yaml;
 
+pub use chat::{CHAT_MIN_SEVERITY_PARAMETER, CHAT_TOPIC_OUTPUT, ChatProps, WebhookProps};
 pub use forwarder::ForwarderProps;
 pub use health::HealthProps;
 pub use intrinsic::{LogicalId, Pseudo, Value};
 pub use monitor::{
-    ARTIFACT_BUCKET_PARAMETER, ARTIFACT_KEY_PARAMETER, CHAT_MIN_SEVERITY_PARAMETER,
-    CHAT_TOPIC_OUTPUT, FORWARDER_REGIONS_PARAMETER, FORWARDING_BUS_OUTPUT, FUNCTION_ARN_OUTPUT,
-    MAX_DIGEST_WINDOW_SECONDS, ORGANIZATION_PARAMETER, RESERVED_CONCURRENCY_PARAMETER,
-    SecurityMonitor, SecurityMonitorProps, forwarding_bus_name,
+    ARTIFACT_BUCKET_PARAMETER, ARTIFACT_KEY_PARAMETER, FORWARDER_REGIONS_PARAMETER,
+    FORWARDING_BUS_OUTPUT, FUNCTION_ARN_OUTPUT, MAX_DIGEST_WINDOW_SECONDS, ORGANIZATION_PARAMETER,
+    RESERVED_CONCURRENCY_PARAMETER, SecurityMonitor, SecurityMonitorProps, forwarding_bus_name,
 };
 pub use stack::{Stack, SynthError};

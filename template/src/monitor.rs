@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
+use crate::chat::{CHAT_TOPIC_OUTPUT, Chat, ChatProps};
 use crate::constructs::{Bus, Function, FunctionProps, Key, Queue, Rule, Topic};
 use crate::health::{self, HealthProps, Watched};
 use crate::intrinsic::{LogicalId, Value};
@@ -107,18 +108,10 @@ pub struct SecurityMonitorProps {
     /// The pattern selecting the state changes of those alarms (names under
     /// [`health::ALARM_NAME_PREFIX`]) for the handler.
     pub health_pattern: Json,
-    /// When set, a second topic for Amazon Q Developer in chat applications
-    /// receives alerts of at least this severity (`HIGH`, ...) in its custom
-    /// notification format.
-    pub chat_min_severity: Option<String>,
+    /// Chat delivery: a topic for Amazon Q Developer in chat applications
+    /// and/or a direct webhook, receiving alerts of at least a severity.
+    pub chat: Option<ChatProps>,
 }
-
-/// Severities, least urgent first, as the handler names them.
-pub const SEVERITIES: [&str; 5] = ["INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"];
-/// Output naming the chat topic's ARN.
-pub const CHAT_TOPIC_OUTPUT: &str = "ChatTopicArn";
-/// Parameter holding the least severity sent to chat.
-pub const CHAT_MIN_SEVERITY_PARAMETER: &str = "ChatMinSeverity";
 
 impl Default for SecurityMonitorProps {
     fn default() -> Self {
@@ -134,7 +127,7 @@ impl Default for SecurityMonitorProps {
             forwarding: false,
             health: HealthProps::default(),
             health_pattern: Json::Null,
-            chat_min_severity: None,
+            chat: None,
         }
     }
 }
@@ -167,10 +160,10 @@ impl SecurityMonitor {
         );
         let has_email =
             stack.add_condition("HasAlertEmail", Condition::NotEmpty(email.reference()));
-        let chat = props
-            .chat_min_severity
-            .as_deref()
-            .map(|severity| chat_parameter(stack, severity));
+        let minimum = props
+            .chat
+            .as_ref()
+            .map(|chat| (chat, Chat::parameter(stack, chat)));
         let bucket = stack.add_parameter(
             ARTIFACT_BUCKET_PARAMETER,
             Parameter {
@@ -216,10 +209,7 @@ impl SecurityMonitor {
         let alarms = health::alarm_arns();
         let key = Key::new(stack, "AlertKey", log_prefix, &alarms);
         let topic = Topic::new(stack, "AlertTopic", "trailwatch security alerts", &key);
-        let chat = chat.map(|minimum| {
-            let topic = Topic::new(stack, "ChatTopic", "trailwatch chat notifications", &key);
-            (topic, minimum)
-        });
+        let chat = minimum.map(|(props, minimum)| Chat::new(stack, props, minimum, &key));
         let dead_letters = Queue::new(stack, "DeadLetterQueue", &key);
         // A batch may wait the whole window before the function runs; AWS asks for
         // a visibility timeout of at least six function timeouts.
@@ -238,10 +228,7 @@ impl SecurityMonitor {
         if let Some((queue, _)) = &digests {
             environment.insert("DIGEST_QUEUE_URL".to_owned(), queue.url());
         }
-        if let Some((topic, minimum)) = &chat {
-            environment.insert("CHAT_TOPIC_ARN".to_owned(), topic.arn());
-            environment.insert("CHAT_MIN_SEVERITY".to_owned(), minimum.reference());
-        }
+        environment.extend(chat.iter().flat_map(Chat::environment));
         let function = Function::new(
             stack,
             "Handler",
@@ -260,8 +247,8 @@ impl SecurityMonitor {
         );
         skip_function_checks(stack, &function);
         topic.grant_publish(stack, &function, "Publish", &alarms);
-        if let Some((chat_topic, _)) = &chat {
-            chat_topic.grant_publish(stack, &function, "PublishChat", &alarms);
+        if let Some(chat) = &chat {
+            chat.grant(stack, &function, &alarms);
         }
         function.dead_letter(stack, &dead_letters, &key, 2);
         let forwarding = organization.map(|(organization, admits)| {
@@ -323,7 +310,7 @@ impl SecurityMonitor {
         let ids: Vec<LogicalId> = rule_ids.iter().map(|(id, _)| id.clone()).collect();
         dead_letters.accept_dead_letters_from(stack, &ids);
         let mut fallback_topics = vec![topic.arn()];
-        fallback_topics.extend(chat.iter().map(|(topic, _)| topic.arn()));
+        fallback_topics.extend(chat.iter().flat_map(|c| &c.topic).map(Topic::arn));
         health::add_alarms(
             stack,
             &props.health,
@@ -367,7 +354,7 @@ impl SecurityMonitor {
             "ARNs of the EventBridge rules, comma-separated",
             Value::Join(",".into(), ids.iter().map(|id| id.get_att("Arn")).collect()),
         );
-        if let Some((chat_topic, _)) = &chat {
+        if let Some(chat_topic) = chat.as_ref().and_then(|c| c.topic.as_ref()) {
             output(
                 stack,
                 CHAT_TOPIC_OUTPUT,
@@ -399,27 +386,11 @@ impl SecurityMonitor {
         );
         Ok(Self {
             topic,
-            chat_topic: chat.map(|(topic, _)| topic),
+            chat_topic: chat.and_then(|c| c.topic),
             function,
             dead_letters,
         })
     }
-}
-
-/// The parameter holding the least severity sent to chat, `default` unless changed.
-fn chat_parameter(stack: &mut Stack, default: &str) -> LogicalId {
-    stack.add_parameter(
-        CHAT_MIN_SEVERITY_PARAMETER,
-        Parameter {
-            allowed_pattern: Some(format!("^({})$", SEVERITIES.join("|"))),
-            constraint_description: Some(format!("one of {}", SEVERITIES.join(", "))),
-            ..parameter(
-                "Least severity of the alerts sent to the chat topic",
-                "Chat minimum severity",
-                Some(default),
-            )
-        },
-    )
 }
 
 /// The `OrganizationId` parameter, and the condition that it names one.
@@ -497,16 +468,7 @@ fn validate(props: &SecurityMonitorProps) -> Result<Vec<(RuleKind, Vec<Json>)>, 
     if !props.health_pattern.is_object() {
         problems.push("health_pattern: the health rule needs an event pattern".to_owned());
     }
-    if let Some(severity) = props
-        .chat_min_severity
-        .as_deref()
-        .filter(|s| !SEVERITIES.contains(s))
-    {
-        problems.push(format!(
-            "chat.min_severity: {severity:?} is not one of {}",
-            SEVERITIES.join(", ")
-        ));
-    }
+    problems.extend(props.chat.iter().flat_map(ChatProps::problems));
     if props.reserved_concurrency == 0 {
         problems.push("reserved_concurrency: 0 would disable the handler".to_owned());
     }
@@ -615,6 +577,6 @@ fn skip_function_checks(stack: &mut Stack, function: &Function) {
     stack.skip_checkov(
         &function.id,
         "CKV_AWS_173",
-        "its environment holds only topic ARNs, the digest queue URL, the organization id and the chat threshold, none secret",
+        "its environment holds only topic ARNs, the digest queue URL, the organization id, the chat threshold and the ARN (not the value) of the webhook secret, none secret",
     );
 }

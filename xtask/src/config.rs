@@ -10,7 +10,7 @@ use handler::tuning::{CustomSpec, DigestSpec, SuppressSpec};
 use handler::{Detection, Selection, Settings, Severity};
 use serde::Deserialize;
 use template::patterns::{MAX_PATTERN_CHARS, size};
-use template::{HealthProps, SecurityMonitorProps};
+use template::{ChatProps, HealthProps, SecurityMonitorProps, WebhookProps};
 
 use crate::concurrency::Reservation;
 use crate::fleet::{Organization, OrganizationSpec, Regions, RegionsSpec, is_region_name};
@@ -80,12 +80,42 @@ impl From<HealthSpec> for HealthProps {
     }
 }
 
-/// `[chat]`: a topic for Amazon Q Developer in chat applications, receiving
-/// alerts of at least `min_severity` (default HIGH).
+/// `[chat]`: alerts of at least `min_severity` (default HIGH) to a topic for
+/// Amazon Q Developer in chat applications (unless `amazon_q = false`) and,
+/// when `webhook` is set, to a Slack or Teams webhook whose URL the secret
+/// `webhook_secret_arn` holds.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ChatSpec {
     min_severity: Option<Severity>,
+    amazon_q: Option<bool>,
+    webhook: Option<String>,
+    webhook_secret_arn: Option<String>,
+}
+
+impl ChatSpec {
+    /// The construct's props; a webhook without its secret (or the reverse)
+    /// is a problem.
+    fn props(self, problems: &mut Vec<String>) -> ChatProps {
+        let webhook = match (self.webhook, self.webhook_secret_arn) {
+            (Some(kind), Some(secret_arn)) => Some(WebhookProps { kind, secret_arn }),
+            (None, None) => None,
+            _ => {
+                problems.push(
+                    "chat: webhook and webhook_secret_arn go together (slack or teams, and the secret holding its URL)".to_owned(),
+                );
+                None
+            }
+        };
+        ChatProps {
+            min_severity: self
+                .min_severity
+                .unwrap_or(DEFAULT_CHAT_MIN_SEVERITY)
+                .to_string(),
+            topic: self.amazon_q.unwrap_or(true),
+            webhook,
+        }
+    }
 }
 
 /// Least severity sent to chat unless configured.
@@ -242,11 +272,7 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
             reserved_concurrency: reservation.executions(),
             digest_window_seconds: settings.digest.map(|d| d.window_seconds),
             health: file.health.map(HealthProps::from).unwrap_or_default(),
-            chat_min_severity: file.chat.map(|chat| {
-                chat.min_severity
-                    .unwrap_or(DEFAULT_CHAT_MIN_SEVERITY)
-                    .to_string()
-            }),
+            chat: file.chat.map(|chat| chat.props(&mut problems)),
             ..app::props(&detection)
         },
         settings,
@@ -473,7 +499,14 @@ mod tests {
         )
         .expect("valid");
         let props = config.props();
-        assert_eq!(props.chat_min_severity.as_deref(), Some("HIGH"));
+        assert_eq!(
+            props.chat,
+            Some(ChatProps {
+                min_severity: "HIGH".to_owned(),
+                topic: true,
+                webhook: None
+            })
+        );
         assert_eq!(
             props.health,
             HealthProps {
@@ -488,10 +521,10 @@ mod tests {
     fn an_unknown_chat_or_health_key_is_named() {
         let message = error(
             "chat_key",
-            "[chat]\nwebhook = \"x\"\n",
+            "[chat]\nchannel = \"x\"\n",
             ConfigArgs::default(),
         );
-        assert!(message.contains("unknown field `webhook`"), "{message}");
+        assert!(message.contains("unknown field `channel`"), "{message}");
         let message = error(
             "health_key",
             "[health]\nerrors = 1\n",

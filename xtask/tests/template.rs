@@ -815,7 +815,11 @@ fn cloudwatch_may_use_the_key_only_for_the_stacks_health_alarms() {
 
 fn chat_template() -> Value {
     let props = template::SecurityMonitorProps {
-        chat_min_severity: Some("MEDIUM".to_owned()),
+        chat: Some(template::ChatProps {
+            min_severity: "MEDIUM".to_owned(),
+            topic: true,
+            webhook: None,
+        }),
         ..app::default_props()
     };
     app::stack(&props)
@@ -884,7 +888,11 @@ fn bad_health_thresholds_and_chat_severity_are_rejected_naming_each_key() {
             dead_letters: 0,
             ..template::HealthProps::default()
         },
-        chat_min_severity: Some("URGENT".to_owned()),
+        chat: Some(template::ChatProps {
+            min_severity: "URGENT".to_owned(),
+            topic: true,
+            webhook: None,
+        }),
         ..app::default_props()
     };
     let error = app::stack(&props).expect_err("invalid props").to_string();
@@ -901,7 +909,11 @@ fn bad_health_thresholds_and_chat_severity_are_rejected_naming_each_key() {
 #[test]
 fn the_console_form_groups_alerts_first_then_the_handler_then_other_regions() {
     let props = template::SecurityMonitorProps {
-        chat_min_severity: Some("HIGH".to_owned()),
+        chat: Some(template::ChatProps {
+            min_severity: "HIGH".to_owned(),
+            topic: true,
+            webhook: None,
+        }),
         forwarding: true,
         ..app::default_props()
     };
@@ -917,4 +929,65 @@ fn the_console_form_groups_alerts_first_then_the_handler_then_other_regions() {
             {"Label": {"default": "Other regions and accounts"}, "Parameters": ["OrganizationId", "ForwarderRegions"]},
         ])
     );
+}
+
+fn webhook_template(topic: bool, secret_arn: &str) -> Result<Value, String> {
+    let props = template::SecurityMonitorProps {
+        chat: Some(template::ChatProps {
+            min_severity: "HIGH".to_owned(),
+            topic,
+            webhook: Some(template::WebhookProps {
+                kind: "teams".to_owned(),
+                secret_arn: secret_arn.to_owned(),
+            }),
+        }),
+        ..app::default_props()
+    };
+    app::stack(&props)
+        .and_then(|stack| stack.to_json())
+        .map_err(|e| e.to_string())
+}
+
+const SECRET: &str = "arn:aws:secretsmanager:us-east-1:111122223333:secret:trailwatch/teams-AbCdEf";
+
+#[test]
+fn a_webhook_lets_the_handler_read_exactly_its_secret_and_names_it_by_arn_only() {
+    let template = webhook_template(false, SECRET).expect("valid");
+    let resources = &template["Resources"];
+    assert_eq!(
+        resources["HandlerRoleReadWebhookSecretPolicy"]["Properties"]["PolicyDocument"]["Statement"],
+        json!([{"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [SECRET]}])
+    );
+    let environment = &resources["Handler"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(
+        (
+            &environment["WEBHOOK_KIND"],
+            &environment["WEBHOOK_SECRET_ARN"],
+            &environment["CHAT_MIN_SEVERITY"]
+        ),
+        (
+            &json!("teams"),
+            &json!(SECRET),
+            &json!({"Ref": "ChatMinSeverity"})
+        )
+    );
+    assert!(
+        resources.get("ChatTopic").is_none(),
+        "amazon_q = false: no topic"
+    );
+}
+
+#[test]
+fn a_webhook_secret_must_be_named_by_its_full_arn() {
+    let error = webhook_template(true, "trailwatch/teams").expect_err("refused");
+    assert!(
+        error.contains("chat.webhook_secret_arn: \"trailwatch/teams\" is not a secret's full ARN"),
+        "{error}"
+    );
+    let error = webhook_template(
+        true,
+        "arn:aws:secretsmanager:us-east-1:111122223333:secret:trailwatch/teams",
+    )
+    .expect_err("no six-character suffix: a partial ARN");
+    assert!(error.contains("is not a secret's full ARN"), "{error}");
 }

@@ -125,7 +125,16 @@ fn linted_templates(dir: &Path) -> Result<Vec<PathBuf>> {
     let every_monitor = template::SecurityMonitorProps {
         digest_window_seconds: Some(template::MAX_DIGEST_WINDOW_SECONDS),
         forwarding: true,
-        chat_min_severity: Some("HIGH".to_owned()),
+        chat: Some(template::ChatProps {
+            min_severity: "HIGH".to_owned(),
+            topic: true,
+            webhook: Some(template::WebhookProps {
+                kind: "slack".to_owned(),
+                secret_arn:
+                    "arn:aws:secretsmanager:us-east-1:111122223333:secret:trailwatch/slack-AbCdEf"
+                        .to_owned(),
+            }),
+        }),
         ..app::props(&every)
     };
     let mut paths = Vec::new();
