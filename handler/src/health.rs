@@ -21,6 +21,9 @@ pub const SOURCE: &str = "aws.cloudwatch";
 pub const DETAIL_TYPE: &str = "CloudWatch Alarm State Change";
 /// What every health alarm's name holds after the stack name.
 pub const ALARM_INFIX: &str = "-health-";
+/// What the home stack's forwarding bus, which names the forwarders' alarms,
+/// adds to the stack name.
+pub const FORWARDING_BUS_SUFFIX: &str = "-forwarded";
 
 /// The part of an alarm state change the alert reads.
 #[derive(Debug, Default, Deserialize)]
@@ -192,6 +195,16 @@ fn next_steps(alarm: &str, region: Option<&str>, state: AlarmState) -> Vec<Strin
     let Some((stack, kind)) = alarm.rsplit_once(ALARM_INFIX) else {
         return Vec::new();
     };
+    // A forwarder's alarm is named after the home stack's forwarding bus: its
+    // region's report is part of the home stack's status.
+    if let Some(home) = stack.strip_suffix(FORWARDING_BUS_SUFFIX) {
+        return shell_command(
+            "cargo xtask status --stack-name {stack}",
+            &[("stack", home)],
+        )
+        .into_iter()
+        .collect();
+    }
     let region = region.unwrap_or("us-east-1");
     let values = [("stack", stack), ("region", region)];
     let mut steps: Vec<Option<String>> = vec![shell_command(

@@ -66,3 +66,19 @@ fn an_alarm_change_without_a_readable_detail_still_alerts_and_says_so() {
         )
     );
 }
+
+#[test]
+fn a_forwarders_alarm_points_to_the_home_stacks_status() {
+    let mut event = sample("health-handler-errors-alarm");
+    event["region"] = "eu-west-1".into();
+    event["detail"]["alarmName"] = "trailwatch-forwarded-health-dead-letters".into();
+    let raw = raw(&event);
+    let alert = judge(&raw);
+    assert_eq!(
+        (alert.title.as_str(), alert.next_steps.as_slice()),
+        (
+            "ALARM: trailwatch-forwarded-health-dead-letters",
+            ["cargo xtask status --stack-name trailwatch".to_owned()].as_slice()
+        )
+    );
+}

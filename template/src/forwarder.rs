@@ -7,6 +7,7 @@
 use serde_json::{Value as Json, json};
 
 use crate::constructs::{Queue, Role, Rule};
+use crate::health;
 use crate::intrinsic::{LogicalId, Pseudo, Value};
 use crate::monitor::{ENABLED_WITH_READ_ONLY, RuleKind, pack_rules, parameter};
 use crate::patterns::MAX_RULES_PER_BUS;
@@ -58,6 +59,22 @@ pub struct ForwarderProps {
     pub global_patterns: Vec<Json>,
     /// Patterns of global services' read-only calls (us-east-1 only).
     pub global_read_only_patterns: Vec<Json>,
+    /// The pattern selecting the state changes of the forwarder's own alarms
+    /// (names under [`alarm_name_prefix`]), forwarded to the home bus.
+    pub health_pattern: Json,
+}
+
+/// The name the forwarder's health alarms start with: the home bus's name
+/// (from the `HomeBusArn` parameter, the same in every region and account,
+/// whatever the stack is called), then `-health-`.
+pub fn alarm_name_prefix() -> Value {
+    Value::Join(
+        String::new(),
+        vec![
+            Value::Ref(HOME_BUS_PARAMETER.to_owned()).part("/", 1),
+            "-health-".into(),
+        ],
+    )
 }
 
 /// Adds the forwarder to `stack`. In the home bus's own account and region it
@@ -120,6 +137,20 @@ pub fn add(stack: &mut Stack, props: &ForwarderProps) -> Result<(), SynthError> 
     // Some rules exist only in us-east-1: the policy names the account's rules
     // in this region rather than each rule.
     dead_letters.accept_dead_letters_from_rules_of_account(stack);
+    health::add_dead_letter_alarm(
+        stack,
+        "ForwarderDeadLettersAlarm",
+        alarm_name_prefix(),
+        &dead_letters,
+    );
+    let mut health_rule = Rule::new(
+        "ForwardHealthRule",
+        "trailwatch: forwards the state changes of this forwarder's health alarms to the home region",
+        props.health_pattern.clone(),
+        "ENABLED",
+    );
+    health_rule.forward_to(home.clone(), &role, &dead_letters);
+    health_rule.add_to(stack);
     for (rules, condition) in [(regional, &elsewhere), (global, &forwards_global)] {
         for (kind, patterns) in rules {
             for (index, pattern) in patterns.into_iter().enumerate() {

@@ -80,6 +80,10 @@ impl HealthProps {
 
 /// The name every health alarm of the stack starts with (a `Fn::Sub` template).
 pub const ALARM_NAME_PREFIX: &str = "${AWS::StackName}-health-";
+/// The name every health alarm of the stack's forwarders starts with, as the
+/// home stack names it (a `Fn::Sub` template): the forwarding bus's name, then
+/// `-health-` (see [`crate::forwarder::alarm_name_prefix`]).
+pub const FORWARDED_ALARM_NAME_PREFIX: &str = "${AWS::StackName}-forwarded-health-";
 
 /// The ARNs of the stack's health alarms, as an `aws:SourceArn` pattern.
 pub fn alarm_arns() -> Value {
@@ -108,9 +112,9 @@ struct Metric {
     dimensions: Vec<Dimension>,
 }
 
-/// One alarm: its name after the prefix, what it means, and when it fires.
+/// One alarm: its name, what it means, and when it fires.
 struct Watch {
-    name: String,
+    name: Value,
     description: &'static str,
     metric: Metric,
     threshold: u32,
@@ -126,7 +130,7 @@ pub fn add_alarms(stack: &mut Stack, props: &HealthProps, watched: &Watched<'_>)
         (
             "HandlerErrorsAlarm",
             Watch {
-                name: "handler-errors".into(),
+                name: named("handler-errors"),
                 description: "the handler failed on events (Lambda retries twice, then keeps them in the dead-letter queue): read /trailwatch/${AWS::StackName}/handler",
                 metric: Metric {
                     namespace: "AWS/Lambda",
@@ -141,7 +145,7 @@ pub fn add_alarms(stack: &mut Stack, props: &HealthProps, watched: &Watched<'_>)
         (
             "HandlerThrottlesAlarm",
             Watch {
-                name: "handler-throttles".into(),
+                name: named("handler-throttles"),
                 description: "the handler was throttled (Lambda retries throttled events for up to 6 hours): raise its reserved concurrency",
                 metric: Metric {
                     namespace: "AWS/Lambda",
@@ -155,21 +159,12 @@ pub fn add_alarms(stack: &mut Stack, props: &HealthProps, watched: &Watched<'_>)
         ),
         (
             "DeadLettersAlarm",
-            Watch {
-                name: "dead-letters".into(),
-                description: "events that could not be alerted wait in the dead-letter queue: read them and replay them",
-                metric: Metric {
-                    namespace: "AWS/SQS",
-                    name: "ApproximateNumberOfMessagesVisible",
-                    statistic: "Maximum",
-                    dimensions: vec![dimension(
-                        "QueueName",
-                        watched.dead_letters.id.get_att("QueueName"),
-                    )],
-                },
-                threshold: props.dead_letters,
-                actions: fallback,
-            },
+            dead_letter_watch(
+                named("dead-letters"),
+                watched.dead_letters,
+                props.dead_letters,
+                fallback,
+            ),
         ),
     ];
     for (id, watch) in alarms {
@@ -195,7 +190,7 @@ fn rule_watch(props: &HealthProps, rule: &LogicalId, on_custom_bus: bool) -> Wat
         dimensions.push(dimension("EventBusName", part(1)));
     }
     Watch {
-        name: format!("rule-failures-{}", rule.as_str()),
+        name: named(&format!("rule-failures-{}", rule.as_str())),
         description: "the rule could not invoke the handler (permission or quota): events it matched were not judged",
         metric: Metric {
             namespace: "AWS/Events",
@@ -210,7 +205,7 @@ fn rule_watch(props: &HealthProps, rule: &LogicalId, on_custom_bus: bool) -> Wat
 
 fn alarm(props: &HealthProps, watch: Watch) -> Alarm {
     Alarm {
-        alarm_name: Value::sub(format!("{}{}", ALARM_NAME_PREFIX, watch.name)),
+        alarm_name: watch.name,
         alarm_description: Value::sub(format!(
             "trailwatch health (${{AWS::StackName}}): {}",
             watch.description
@@ -226,6 +221,44 @@ fn alarm(props: &HealthProps, watch: Watch) -> Alarm {
         // Lambda and EventBridge send no data point when nothing happened.
         treat_missing_data: "notBreaching".into(),
         alarm_actions: watch.actions,
+    }
+}
+
+/// The home stack's alarm named `suffix` after the prefix.
+fn named(suffix: &str) -> Value {
+    Value::sub(format!("{ALARM_NAME_PREFIX}{suffix}"))
+}
+
+/// Adds an alarm on messages waiting in `queue`, named `prefix` then
+/// `dead-letters`, with the default thresholds (a forwarder's queue).
+pub fn add_dead_letter_alarm(stack: &mut Stack, id: &str, prefix: Value, queue: &Queue) {
+    let props = HealthProps::default();
+    let watch = dead_letter_watch(
+        Value::Join(String::new(), vec![prefix, "dead-letters".into()]),
+        queue,
+        props.dead_letters,
+        None,
+    );
+    stack.add(id, &alarm(&props, watch));
+}
+
+fn dead_letter_watch(
+    name: Value,
+    queue: &Queue,
+    threshold: u32,
+    actions: Option<Vec<Value>>,
+) -> Watch {
+    Watch {
+        name,
+        description: "events that could not be alerted or forwarded wait in the dead-letter queue: read them and replay them",
+        metric: Metric {
+            namespace: "AWS/SQS",
+            name: "ApproximateNumberOfMessagesVisible",
+            statistic: "Maximum",
+            dimensions: vec![dimension("QueueName", queue.id.get_att("QueueName"))],
+        },
+        threshold,
+        actions,
     }
 }
 

@@ -108,6 +108,9 @@ pub struct SecurityMonitorProps {
     /// The pattern selecting the state changes of those alarms (names under
     /// [`health::ALARM_NAME_PREFIX`]) for the handler.
     pub health_pattern: Json,
+    /// The pattern selecting, on the forwarding bus, the state changes of the
+    /// forwarders' alarms (names under [`health::FORWARDED_ALARM_NAME_PREFIX`]).
+    pub forwarded_health_pattern: Json,
     /// Chat delivery: a topic for Amazon Q Developer in chat applications
     /// and/or a direct webhook, receiving alerts of at least a severity.
     pub chat: Option<ChatProps>,
@@ -127,6 +130,7 @@ impl Default for SecurityMonitorProps {
             forwarding: false,
             health: HealthProps::default(),
             health_pattern: Json::Null,
+            forwarded_health_pattern: Json::Null,
             chat: None,
         }
     }
@@ -297,6 +301,15 @@ impl SecurityMonitor {
         health_rule.add_target(&function, &dead_letters);
         rule_ids.push((health_rule.add_to(stack), false));
         if let Some(bus) = &forwarding {
+            let mut health_rule = Rule::new(
+                "ForwardedHealthRule",
+                "trailwatch: state changes of the forwarders' health alarms",
+                props.forwarded_health_pattern.clone(),
+                ENABLED,
+            )
+            .on(bus);
+            health_rule.add_target(&function, &dead_letters);
+            rule_ids.push((health_rule.add_to(stack), true));
             for ((_, patterns), kind) in rules.iter().zip(FORWARDED_RULES) {
                 for (index, pattern) in patterns.iter().enumerate() {
                     let id = format!("{}{}", kind.name, index + 1);
@@ -465,8 +478,10 @@ fn validate(props: &SecurityMonitorProps) -> Result<Vec<(RuleKind, Vec<Json>)>, 
         ));
     }
     problems.extend(props.health.problems());
-    if !props.health_pattern.is_object() {
-        problems.push("health_pattern: the health rule needs an event pattern".to_owned());
+    if !props.health_pattern.is_object()
+        || (props.forwarding && !props.forwarded_health_pattern.is_object())
+    {
+        problems.push("health_pattern: the health rules need event patterns".to_owned());
     }
     problems.extend(props.chat.iter().flat_map(ChatProps::problems));
     if props.reserved_concurrency == 0 {

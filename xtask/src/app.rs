@@ -17,11 +17,14 @@ const DESCRIPTION: &str =
 /// everything else.
 pub fn props(detection: &Detection) -> SecurityMonitorProps {
     let (patterns, read_only_patterns) = detection.patterns();
-    let alarms = serde_json::json!({"Fn::Sub": template::health::ALARM_NAME_PREFIX});
+    let sub = |template: &str| serde_json::json!({ "Fn::Sub": template });
     SecurityMonitorProps {
         patterns,
         read_only_patterns,
-        health_pattern: handler::health::pattern(alarms),
+        health_pattern: handler::health::pattern(sub(template::health::ALARM_NAME_PREFIX)),
+        forwarded_health_pattern: handler::health::pattern(sub(
+            template::health::FORWARDED_ALARM_NAME_PREFIX,
+        )),
         ..SecurityMonitorProps::default()
     }
 }
@@ -33,11 +36,14 @@ pub fn forwarder_props(detection: &Detection) -> ForwarderProps {
         (patterns, read_only_patterns),
         (global_patterns, global_read_only_patterns),
     ] = detection.patterns_by_scope();
+    // Serialising a template value cannot fail.
+    let prefix = serde_json::to_value(template::forwarder::alarm_name_prefix()).unwrap_or_default();
     ForwarderProps {
         patterns,
         read_only_patterns,
         global_patterns,
         global_read_only_patterns,
+        health_pattern: handler::health::pattern(prefix),
     }
 }
 

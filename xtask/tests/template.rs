@@ -646,7 +646,7 @@ fn the_home_bus_has_the_same_rules_as_the_default_bus_invoking_the_handler() {
     let on_bus = |forwarded: bool| -> Vec<&Value> {
         rules
             .iter()
-            .filter(|(id, _)| *id != "HealthRule")
+            .filter(|(id, _)| !id.ends_with("HealthRule"))
             .filter(|(_, r)| r["Properties"].get("EventBusName").is_some() == forwarded)
             .map(|(_, r)| &r["Properties"]["EventPattern"])
             .collect()
@@ -990,4 +990,73 @@ fn a_webhook_secret_must_be_named_by_its_full_arn() {
     )
     .expect_err("no six-character suffix: a partial ARN");
     assert!(error.contains("is not a secret's full ARN"), "{error}");
+}
+
+#[test]
+fn alarm_names_agree_with_the_handlers_reading_of_them() {
+    use template::health::{ALARM_NAME_PREFIX, FORWARDED_ALARM_NAME_PREFIX};
+    assert_eq!(
+        ALARM_NAME_PREFIX,
+        format!("${{AWS::StackName}}{}", handler::health::ALARM_INFIX)
+    );
+    assert_eq!(
+        FORWARDED_ALARM_NAME_PREFIX,
+        format!(
+            "{}{}",
+            template::forwarding_bus_name("${AWS::StackName}"),
+            handler::health::ALARM_INFIX
+        )
+    );
+    assert_eq!(
+        template::forwarding_bus_name(""),
+        handler::health::FORWARDING_BUS_SUFFIX
+    );
+}
+
+#[test]
+fn a_forwarder_watches_its_dead_letters_and_forwards_the_alarms_changes_home() {
+    let template = forwarder();
+    let resources = &template["Resources"];
+    let prefix = json!({"Fn::Join": ["", [
+        {"Fn::Select": [1, {"Fn::Split": ["/", {"Ref": "HomeBusArn"}]}]},
+        "-health-",
+    ]]});
+    let alarm = &resources["ForwarderDeadLettersAlarm"];
+    assert_eq!(alarm["Condition"], "ForwardsElsewhere");
+    assert_eq!(
+        alarm["Properties"]["AlarmName"],
+        json!({"Fn::Join": ["", [prefix, "dead-letters"]]})
+    );
+    assert_eq!(
+        alarm["Properties"]["Dimensions"],
+        json!([{"Name": "QueueName", "Value": {"Fn::GetAtt": ["ForwarderDeadLetterQueue", "QueueName"]}}])
+    );
+    let rule = &resources["ForwardHealthRule"];
+    assert_eq!(rule["Condition"], "ForwardsElsewhere");
+    assert_eq!(
+        rule["Properties"]["EventPattern"]["detail"]["alarmName"],
+        json!([{"prefix": prefix}])
+    );
+    assert_eq!(
+        rule["Properties"]["Targets"][0]["Arn"],
+        json!({"Ref": "HomeBusArn"})
+    );
+}
+
+#[test]
+fn the_home_bus_sends_the_forwarders_alarm_changes_to_the_handler() {
+    let template = home();
+    let rule = &template["Resources"]["ForwardedHealthRule"]["Properties"];
+    assert_eq!(
+        rule["EventPattern"]["detail"]["alarmName"],
+        json!([{"prefix": {"Fn::Sub": "${AWS::StackName}-forwarded-health-"}}])
+    );
+    assert_eq!(
+        rule["EventBusName"],
+        json!({"Fn::GetAtt": ["ForwardingBus", "Name"]})
+    );
+    assert_eq!(
+        rule["Targets"][0]["Arn"],
+        json!({"Fn::GetAtt": ["Handler", "Arn"]})
+    );
 }
