@@ -70,6 +70,52 @@ pub struct Action {
     pub at: SystemTime,
 }
 
+/// The CloudTrail event of the smoke test's call, as EventBridge delivers it
+/// (the documented shape of a `PutBucketVersioning` management event).
+pub fn event(action: &Action, account: &str) -> Value {
+    json!({
+        "version": "0", "id": "trailwatch-smoke", "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.s3", "account": account, "region": action.region,
+        "time": "2026-11-30T10:00:00Z", "resources": [],
+        "detail": {
+            "eventVersion": "1.10", "eventSource": "s3.amazonaws.com", "eventName": EVENT_NAME,
+            "eventType": "AwsApiCall", "awsRegion": action.region, "eventID": "trailwatch-smoke",
+            "userIdentity": {"type": "IAMUser", "arn": format!("arn:aws:iam::{account}:user/operator"), "accountId": account, "userName": "operator"},
+            "requestParameters": {"bucketName": action.bucket, "VersioningConfiguration": {"Status": "Enabled"}},
+            "responseElements": null, "recipientAccountId": account
+        }
+    })
+}
+
+/// Fails, saying why, unless the configured rules and handler would alert on
+/// the smoke test's call (its monitor enabled, no suppression hiding it).
+pub fn check_alerted(detection: &handler::Detection, stack: &str) -> Result<()> {
+    let action = Action {
+        bucket: bucket_name(stack, "check"),
+        region: "us-east-1".to_owned(),
+        at: SystemTime::now(),
+    };
+    let input = crate::records::Input {
+        file: "smoke".to_owned(),
+        index: 0,
+        envelope: event(&action, "111122223333"),
+    };
+    let today = time::OffsetDateTime::now_utc().date();
+    let simulated = crate::simulate::simulate(
+        &input,
+        detection,
+        stack,
+        today,
+        crate::simulate::Request::Skip,
+    );
+    if !simulated.matched_rule || simulated.suppressed.is_some() {
+        bail!(
+            "the configuration would not alert on the smoke test's {EVENT_NAME} call (the s3-logging-versioning monitor is disabled, or a suppression hides it): enable it to run smoke"
+        );
+    }
+    Ok(())
+}
+
 /// What delivers the call's event to the monitor. In a real account that is
 /// CloudTrail; on the emulator, which has none, a test stands in for it.
 pub trait Delivery {

@@ -24,18 +24,7 @@ struct HandlerStandIn {
 
 impl Delivery for HandlerStandIn {
     async fn delivered(&self, action: &Action) -> anyhow::Result<()> {
-        let event = json!({
-            "version": "0", "id": "smoke-stand-in", "detail-type": "AWS API Call via CloudTrail",
-            "source": "aws.s3", "account": "123456789012", "region": action.region,
-            "time": "2026-11-30T10:00:00Z", "resources": [],
-            "detail": {
-                "eventVersion": "1.10", "eventSource": "s3.amazonaws.com", "eventName": "PutBucketVersioning",
-                "eventType": "AwsApiCall", "awsRegion": action.region, "eventID": "smoke-stand-in-event",
-                "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/operator", "accountId": "123456789012", "userName": "operator"},
-                "requestParameters": {"bucketName": action.bucket, "VersioningConfiguration": {"Status": "Enabled"}},
-                "responseElements": null, "recipientAccountId": "123456789012"
-            }
-        });
+        let event = smoke::event(action, "123456789012");
         let publisher =
             handler::SnsPublisher::new(aws_sdk_sns::Client::new(&self.sdk), self.topic_arn.clone());
         let raw = serde_json::value::to_raw_value(&event)?;
@@ -400,4 +389,20 @@ async fn publish_uploads_template_and_zip_and_links_a_console_form_filled_with_t
             encode(&launch.key)
         )
     );
+}
+
+#[test]
+fn smoke_refuses_to_run_when_the_configuration_would_not_alert_on_its_call() {
+    let detection = handler::Detection::from(
+        handler::Selection::resolve(Some(&["cis".to_owned()]), &[]).expect("the cis pack"),
+    );
+    let error = smoke::check_alerted(&detection, "trailwatch").expect_err("not monitored");
+    assert!(
+        error.to_string().starts_with(
+            "the configuration would not alert on the smoke test's PutBucketVersioning call"
+        ),
+        "{error}"
+    );
+    let every = handler::Detection::from(handler::Selection::default());
+    smoke::check_alerted(&every, "trailwatch").expect("the default monitors alert on it");
 }

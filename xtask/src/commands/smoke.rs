@@ -13,6 +13,7 @@ use crate::{aws, terminal};
 /// cleaning up.
 pub fn run(args: &ConfigArgs, timeout_minutes: u64) -> Result<()> {
     let config = config::load(args)?;
+    smoke::check_alerted(&config.detection, &config.stack_name)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let sdk = aws::load(config.region.as_deref()).await?;
