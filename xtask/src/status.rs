@@ -159,66 +159,35 @@ pub async fn region_status(clients: &Clients, stack: &str) -> Result<RegionStatu
         .next()
         .is_some();
     let mut unreadable = Vec::new();
-    let mut read = |what: &str, result: Result<()>| {
-        if let Err(error) = result {
-            unreadable.push(format!("could not read {what}: {error:#}"));
-        }
-    };
-    read(
-        "the trails",
-        async {
-            let logged = trail::coverage(&clients.cloudtrail).await?;
-            status.trail = Some(TrailStatus {
-                write: logged.write,
-                read: logged.read,
-            });
-            Ok(())
-        }
-        .await,
-    );
-    read(
-        "the rules",
-        async {
-            status.rules = rules(&clients.eventbridge, &resources).await?;
-            Ok(())
-        }
-        .await,
-    );
-    read(
-        "the last 24 hours' metrics",
-        async {
-            status.last_24_hours = counts(&clients.cloudwatch, &resources, &status.rules).await?;
-            Ok(())
-        }
-        .await,
-    );
-    read(
-        "the queues",
-        async {
-            status.queues = queues(&clients.sqs, &resources).await?;
-            Ok(())
-        }
-        .await,
-    );
-    read(
-        "the alarms",
-        async {
-            status.alarms_firing = alarms_firing(&clients.cloudwatch, &resources).await?;
-            Ok(())
-        }
-        .await,
-    );
-    read(
-        "the subscriptions",
-        async {
-            status.subscriptions = subscriptions(&clients.sns, &resources).await?;
-            Ok(())
-        }
-        .await,
-    );
+    let logged = trail::coverage(&clients.cloudtrail).await.map(|logged| {
+        Some(TrailStatus {
+            write: logged.write,
+            read: logged.read,
+        })
+    });
+    status.trail = part(&mut unreadable, "the trails", logged);
+    let rules = rules(&clients.eventbridge, &resources).await;
+    status.rules = part(&mut unreadable, "the rules", rules);
+    let counts = counts(&clients.cloudwatch, &resources, &status.rules).await;
+    status.last_24_hours = part(&mut unreadable, "the last 24 hours' metrics", counts);
+    let queues = queues(&clients.sqs, &resources).await;
+    status.queues = part(&mut unreadable, "the queues", queues);
+    let firing = alarms_firing(&clients.cloudwatch, &resources).await;
+    status.alarms_firing = part(&mut unreadable, "the alarms", firing);
+    let subscriptions = subscriptions(&clients.sns, &resources).await;
+    status.subscriptions = part(&mut unreadable, "the subscriptions", subscriptions);
     status.attention = attention(&status);
     status.attention.extend(unreadable);
     Ok(status)
+}
+
+/// A part's value; when it could not be read, its default, and the failure
+/// noted in `unreadable`.
+fn part<T: Default>(unreadable: &mut Vec<String>, what: &str, result: Result<T>) -> T {
+    result.unwrap_or_else(|error| {
+        unreadable.push(format!("could not read {what}: {error:#}"));
+        T::default()
+    })
 }
 
 async fn stack_resources(
