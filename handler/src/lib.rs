@@ -126,8 +126,8 @@ pub async fn handle<P: Publisher>(
     Ok(handled)
 }
 
-/// Publishes the alert, then its chat notification when the publisher has a
-/// chat topic and the severity reaches its threshold. Only the alert's publish
+/// Publishes the alert, then its chat message when the publisher has chat
+/// destinations and the severity reaches their threshold. Only the alert's publish
 /// can fail the delivery: a chat failure is logged and counted, since failing
 /// would have the alert published again.
 pub async fn deliver<P: Publisher>(

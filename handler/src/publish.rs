@@ -26,8 +26,9 @@ pub enum PublishError {
     /// The digest queue refused or could not be reached.
     #[error("queueing the event for the next digest failed: {0}")]
     Defer(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// The chat topic refused or could not be reached (logged and counted,
-    /// never failing the invocation: the alert itself was published).
+    /// A chat destination (topic or webhook) refused or could not be reached
+    /// (logged and counted, never failing the invocation: the alert itself
+    /// was published).
     #[error("publishing the chat notification failed: {0}")]
     Chat(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -62,7 +63,7 @@ pub trait Publisher {
     /// Queues an event for the next digest (its JSON text, as delivered).
     fn defer(&self, event: &str) -> impl Future<Output = Result<(), PublishError>> + Send;
 
-    /// The least severity sent to chat; none when there is no chat topic.
+    /// The least severity sent to chat; none without chat destinations.
     fn chat_threshold(&self) -> Option<Severity> {
         None
     }
