@@ -97,8 +97,8 @@ pub fn alarm_arns() -> Value {
 pub struct Watched<'a> {
     pub function: &'a Function,
     pub dead_letters: &'a Queue,
-    /// Every rule invoking the handler, with the bus it listens on (`None`:
-    /// the default bus).
+    /// Every rule invoking the handler, and whether it listens on a custom
+    /// bus (its metrics then also carry the bus's name).
     pub rules: &'a [(LogicalId, bool)],
     /// Where CloudWatch publishes directly when the handler cannot.
     pub fallback_topics: Vec<Value>,
