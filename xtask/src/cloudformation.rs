@@ -78,6 +78,13 @@ pub enum Approval {
     Ask,
 }
 
+impl Approval {
+    /// Given with `--yes`, else asked.
+    pub fn from_flag(yes: bool) -> Self {
+        if yes { Self::Given } else { Self::Ask }
+    }
+}
+
 /// One planned change, as shown before executing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlannedChange {

@@ -82,11 +82,7 @@ pub fn deploy(args: DeployArgs) -> Result<()> {
     let runtime = runtime()?;
     let (config, sdk) = runtime.block_on(load(&args.config))?;
     let assembly = assembled(&config, args.from.as_deref())?;
-    let approval = if args.yes {
-        Approval::Given
-    } else {
-        Approval::Ask
-    };
+    let approval = Approval::from_flag(args.yes);
     runtime.block_on(async {
         let session = Session::new(&sdk, POLL);
         let report = deploy::deploy(&session, &config, &assembly, approval).await?;
@@ -111,11 +107,7 @@ pub fn publish(args: PublishArgs) -> Result<()> {
     let runtime = runtime()?;
     let (config, sdk) = runtime.block_on(load(&args.config))?;
     let assembly = assembled(&config, args.from.as_deref())?;
-    let approval = if args.yes {
-        Approval::Given
-    } else {
-        Approval::Ask
-    };
+    let approval = Approval::from_flag(args.yes);
     runtime.block_on(async {
         let session = Session::new(&sdk, POLL);
         let launch =
