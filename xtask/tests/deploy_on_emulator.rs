@@ -1,9 +1,11 @@
 //! deploy, diff and destroy against the local emulator, through the same code a real account uses.
 
-use std::path::PathBuf;
+mod common;
+
 use std::time::Duration;
 
-use xtask::assembly::{self, Assembly};
+use common::{assembly, config_file, scratch};
+
 use xtask::cloudformation::Approval;
 use xtask::config::{self, Config, ConfigArgs};
 use xtask::deploy::{self, Report, Session};
@@ -12,35 +14,9 @@ use xtask::{app, workspace};
 
 const POLL: Duration = Duration::from_millis(20);
 
-/// A scratch directory for one test.
-fn scratch(test: &str) -> PathBuf {
-    let dir = workspace::target_dir().join("test-scratch").join(test);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
-/// The synth output of `config`, with a small stand-in for the handler binary
-/// (the emulator never runs it).
-fn assembly(test: &str, config: &Config) -> Assembly {
-    let dir = scratch(test);
-    std::fs::write(dir.join("bootstrap"), b"#!/bin/sh\n").expect("binary");
-    assembly::write(&dir.join("synth"), config, Some(&dir.join("bootstrap"))).expect("synth")
-}
-
 /// The configuration from flags only (an empty file, so a local trailwatch.toml cannot leak in).
 fn config(test: &str, args: ConfigArgs) -> Config {
     config_file(test, "", args)
-}
-
-/// The configuration of a trailwatch.toml holding `text`, then the flags.
-fn config_file(test: &str, text: &str, args: ConfigArgs) -> Config {
-    let file = scratch(test).join("trailwatch.toml");
-    std::fs::write(&file, text).expect("config file");
-    config::load(&ConfigArgs {
-        config: Some(file),
-        ..args
-    })
-    .expect("valid config")
 }
 
 /// Synthesises `config` into `test`'s scratch directory and deploys it, approved.

@@ -113,6 +113,10 @@ fn create_change_set(kind: ChangeSetType) -> Rule {
         .then_output(|| CreateChangeSetOutput::builder().id("cs-1").build())
 }
 
+fn delete_change_set() -> Rule {
+    mock!(Client::delete_change_set).then_output(|| DeleteChangeSetOutput::builder().build())
+}
+
 fn execute() -> Rule {
     mock!(Client::execute_change_set).then_output(|| ExecuteChangeSetOutput::builder().build())
 }
@@ -252,8 +256,7 @@ async fn an_empty_change_set_is_deleted_and_nothing_executed() {
             .status_reason("The submitted information didn't contain changes. Submit different information to create a change set.")
             .build()
     });
-    let delete =
-        mock!(Client::delete_change_set).then_output(|| DeleteChangeSetOutput::builder().build());
+    let delete = delete_change_set();
     let execute = execute();
     let client = mock_client!(
         aws_sdk_cloudformation,
@@ -373,8 +376,7 @@ async fn expired_credentials_say_how_to_refresh_them() {
 /// Deploys a change set of one change without `--yes` (tests have no terminal to ask).
 async fn deploy_unapproved(action: ChangeAction, logical_id: &str, kind: &str) -> (String, usize) {
     let describe = settled();
-    let delete =
-        mock!(Client::delete_change_set).then_output(|| DeleteChangeSetOutput::builder().build());
+    let delete = delete_change_set();
     let execute = execute();
     let client = mock_client!(
         aws_sdk_cloudformation,

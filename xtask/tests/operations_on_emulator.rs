@@ -2,15 +2,14 @@
 //! freshly deployed stack, and that smoke proves the path, times out with a
 //! diagnosis, and stops on Ctrl-C, removing everything it created each time.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use aws_sdk_cloudformation::types::{Capability, Parameter};
-use aws_sdk_s3::primitives::ByteStream;
 use serde_json::json;
-use xtask::app;
 use xtask::emulator::Emulator;
 use xtask::smoke::{self, Action, CloudTrail, Delivery, Target};
 use xtask::status;
@@ -74,7 +73,11 @@ async fn leftovers(sdk: &SdkConfig, topic_arn: &str) -> Vec<String> {
         .await
         .expect("queues");
     left.extend(queues.queue_urls().iter().cloned());
-    let buckets = s3(sdk).list_buckets().send().await.expect("buckets");
+    let buckets = common::s3(sdk)
+        .list_buckets()
+        .send()
+        .await
+        .expect("buckets");
     left.extend(
         buckets
             .buckets()
@@ -94,14 +97,6 @@ async fn leftovers(sdk: &SdkConfig, topic_arn: &str) -> Vec<String> {
             .filter_map(|s| s.subscription_arn().map(str::to_owned)),
     );
     left
-}
-
-fn s3(sdk: &SdkConfig) -> aws_sdk_s3::Client {
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(true)
-            .build(),
-    )
 }
 
 #[tokio::test]
@@ -204,42 +199,12 @@ async fn smoke_stopped_by_ctrl_c_removes_what_it_created() {
     assert_eq!(leftovers(&sdk, &topic_arn).await, Vec::<String>::new());
 }
 
-fn parameter(key: &str, value: &str) -> Parameter {
-    Parameter::builder()
-        .parameter_key(key)
-        .parameter_value(value)
-        .build()
-}
-
 #[tokio::test]
 async fn status_of_a_fresh_stack_reports_its_parts_and_names_the_missing_trail() {
     let emulator = Emulator::start().expect("emulator");
     let sdk = emulator.sdk_config().await;
-    let s3 = s3(&sdk);
-    s3.create_bucket()
-        .bucket("assets")
-        .send()
-        .await
-        .expect("bucket");
-    s3.put_object()
-        .bucket("assets")
-        .key("handler.zip")
-        .body(ByteStream::from_static(b"PK"))
-        .send()
-        .await
-        .expect("object");
-    let stack = app::stack(&app::default_props()).expect("synth");
+    common::create_default_stack(&sdk, "trailwatch").await;
     let cloudformation = aws_sdk_cloudformation::Client::new(&sdk);
-    cloudformation
-        .create_stack()
-        .stack_name("trailwatch")
-        .template_body(stack.to_yaml().expect("yaml"))
-        .parameters(parameter("ArtifactBucket", "assets"))
-        .parameters(parameter("ArtifactKey", "handler.zip"))
-        .capabilities(Capability::CapabilityIam)
-        .send()
-        .await
-        .expect("CreateStack");
     // The emulator creates no subscriptions from templates: subscribe as a user would.
     let outputs = cloudformation
         .describe_stacks()
@@ -332,20 +297,8 @@ async fn publish_uploads_template_and_zip_and_links_a_console_form_filled_with_t
     let emulator = Emulator::start().expect("emulator");
     let sdk = emulator.sdk_config().await;
     let session = xtask::deploy::Session::new(&sdk, Duration::from_millis(20));
-    let dir = xtask::workspace::target_dir()
-        .join("test-scratch")
-        .join("publish");
-    std::fs::create_dir_all(&dir).expect("scratch");
-    std::fs::write(dir.join("bootstrap"), b"#!/bin/sh\n").expect("binary");
-    std::fs::write(dir.join("trailwatch.toml"), "").expect("config");
-    let config = xtask::config::load(&xtask::config::ConfigArgs {
-        config: Some(dir.join("trailwatch.toml")),
-        ..Default::default()
-    })
-    .expect("config");
-    let assembly =
-        xtask::assembly::write(&dir.join("synth"), &config, Some(&dir.join("bootstrap")))
-            .expect("synth");
+    let config = common::config_file("publish", "", Default::default());
+    let assembly = common::assembly("publish", &config);
 
     let launch = xtask::console::publish(
         &session,
@@ -361,7 +314,7 @@ async fn publish_uploads_template_and_zip_and_links_a_console_form_filled_with_t
         .rsplit_once(".amazonaws.com/")
         .map(|(_, key)| key.to_owned())
         .expect("an S3 URL");
-    let template = s3(&sdk)
+    let template = common::s3(&sdk)
         .get_object()
         .bucket(&launch.bucket)
         .key(&template_key)
@@ -370,7 +323,7 @@ async fn publish_uploads_template_and_zip_and_links_a_console_form_filled_with_t
         .expect("template uploaded");
     let body = template.body.collect().await.expect("body").into_bytes();
     assert_eq!(body, assembly.template.as_bytes());
-    s3(&sdk)
+    common::s3(&sdk)
         .head_object()
         .bucket(&launch.bucket)
         .key(&launch.key)

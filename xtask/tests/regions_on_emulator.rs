@@ -1,15 +1,15 @@
 //! Home plus forwarders in several regions against the local emulator (one
 //! server answers every region), through the same code a real account uses.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use aws_config::{Region, SdkConfig};
 use serde_json::Value;
-use xtask::assembly;
 use xtask::cloudformation::Approval;
-use xtask::config::{self, Config, ConfigArgs};
+use xtask::config::{Config, ConfigArgs};
 use xtask::deploy::{self, Report, Session};
 use xtask::emulator::Emulator;
 use xtask::fleet::Regions;
@@ -19,32 +19,23 @@ use xtask::workspace;
 const POLL: Duration = Duration::from_millis(20);
 const HOME: &str = "us-east-1";
 
-fn scratch(test: &str) -> PathBuf {
-    let dir = workspace::target_dir().join("test-scratch").join(test);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
-}
-
 /// A home in us-east-1 with forwarders in `regions`.
 fn config(test: &str, regions: &[&str]) -> Config {
-    let file = scratch(test).join("trailwatch.toml");
-    std::fs::write(&file, "").expect("config file");
-    config::load(&ConfigArgs {
-        config: Some(file),
-        region: Some(HOME.into()),
-        regions: Some(Regions::Listed(
-            regions.iter().map(|r| (*r).to_owned()).collect(),
-        )),
-        ..ConfigArgs::default()
-    })
-    .expect("valid config")
+    common::config_file(
+        test,
+        "",
+        ConfigArgs {
+            region: Some(HOME.into()),
+            regions: Some(Regions::Listed(
+                regions.iter().map(|r| (*r).to_owned()).collect(),
+            )),
+            ..ConfigArgs::default()
+        },
+    )
 }
 
 async fn deploy(session: &Session, test: &str, config: &Config) -> Report {
-    let dir = scratch(test);
-    std::fs::write(dir.join("bootstrap"), b"#!/bin/sh\n").expect("binary");
-    let assembly =
-        assembly::write(&dir.join("synth"), config, Some(&dir.join("bootstrap"))).expect("synth");
+    let assembly = common::assembly(test, config);
     deploy::deploy(session, config, &assembly, Approval::Given)
         .await
         .expect("deploy")
@@ -166,14 +157,14 @@ async fn a_home_outside_us_east_1_forwards_global_services_from_us_east_1_only()
     let emulator = Emulator::start().expect("emulator");
     let sdk = in_region(&emulator.sdk_config().await, "eu-west-1");
     let session = Session::new(&sdk, POLL);
-    let file = scratch("home_eu").join("trailwatch.toml");
-    std::fs::write(&file, "").expect("config file");
-    let config = config::load(&ConfigArgs {
-        config: Some(file),
-        region: Some("eu-west-1".into()),
-        ..ConfigArgs::default()
-    })
-    .expect("valid");
+    let config = common::config_file(
+        "home_eu",
+        "",
+        ConfigArgs {
+            region: Some("eu-west-1".into()),
+            ..ConfigArgs::default()
+        },
+    );
 
     let report = deploy(&session, "home_eu", &config).await;
 
@@ -314,20 +305,16 @@ async fn an_organization_gets_a_service_managed_stack_set_with_automatic_deploym
     let emulator = Emulator::start().expect("emulator");
     let sdk = emulator.sdk_config().await;
     let (org_id, ou_id) = organization_with_an_ou(&sdk).await;
-    let file = scratch("organization").join("trailwatch.toml");
-    std::fs::write(
-        &file,
-        format!(
+    let config = common::config_file(
+        "organization",
+        &format!(
             "[organization]\nou_ids = [\"{ou_id}\"]\nregions = [\"us-east-1\", \"eu-west-1\"]\n"
         ),
-    )
-    .expect("config file");
-    let config = config::load(&ConfigArgs {
-        config: Some(file),
-        region: Some(HOME.into()),
-        ..ConfigArgs::default()
-    })
-    .expect("valid");
+        ConfigArgs {
+            region: Some(HOME.into()),
+            ..ConfigArgs::default()
+        },
+    );
     let session = Session::new(&sdk, POLL);
 
     let report = deploy(&session, "organization", &config).await;

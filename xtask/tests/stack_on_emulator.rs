@@ -1,51 +1,16 @@
 //! The rendered template creates a working stack on the local emulator.
 
-use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
-use aws_sdk_s3::primitives::ByteStream;
-use xtask::app;
-use xtask::emulator::Emulator;
+mod common;
 
-fn parameter(key: &str, value: &str) -> Parameter {
-    Parameter::builder()
-        .parameter_key(key)
-        .parameter_value(value)
-        .build()
-}
+use aws_sdk_cloudformation::types::StackStatus;
+use xtask::emulator::Emulator;
 
 #[tokio::test]
 async fn template_creates_topic_rule_role_function_queue_and_log_group() {
     let emulator = Emulator::start().expect("emulator");
     let config = emulator.sdk_config().await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
-    s3.create_bucket()
-        .bucket("assets")
-        .send()
-        .await
-        .expect("bucket");
-    s3.put_object()
-        .bucket("assets")
-        .key("handler.zip")
-        .body(ByteStream::from_static(b"PK"))
-        .send()
-        .await
-        .expect("object");
-    let stack = app::stack(&app::default_props()).expect("synth");
+    let stack = common::create_default_stack(&config, "trailwatch-test").await;
     let cloudformation = aws_sdk_cloudformation::Client::new(&config);
-
-    cloudformation
-        .create_stack()
-        .stack_name("trailwatch-test")
-        .template_body(stack.to_yaml().expect("yaml"))
-        .parameters(parameter("ArtifactBucket", "assets"))
-        .parameters(parameter("ArtifactKey", "handler.zip"))
-        .capabilities(Capability::CapabilityIam)
-        .send()
-        .await
-        .expect("CreateStack");
 
     let described = cloudformation
         .describe_stacks()
