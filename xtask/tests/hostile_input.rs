@@ -2,6 +2,8 @@
 //! `simulate`, and configurations that must be refused before anything touches
 //! AWS. Each test is one case found by probing.
 
+mod aws_mocks;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -421,24 +423,15 @@ async fn a_new_account_with_a_limit_of_10_gets_the_handler_without_a_reservation
 
 #[tokio::test]
 async fn a_region_without_a_logging_trail_is_warned_about_before_the_change_set() {
-    use aws_sdk_cloudtrail::operation::describe_trails::DescribeTrailsOutput;
-    use aws_sdk_cloudtrail::operation::get_trail_status::GetTrailStatusOutput;
-    use aws_sdk_cloudtrail::types::Trail;
-    use aws_smithy_mocks::{RuleMode, mock, mock_client};
-    // One trail, stopped: as good as none.
-    let trails = mock!(aws_sdk_cloudtrail::Client::describe_trails).then_output(|| {
-        DescribeTrailsOutput::builder()
-            .trail_list(
-                Trail::builder()
-                    .name("management-events")
-                    .trail_arn("arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events")
-                    .build(),
-            )
-            .build()
-    });
-    let stopped = mock!(aws_sdk_cloudtrail::Client::get_trail_status)
-        .then_output(|| GetTrailStatusOutput::builder().is_logging(false).build());
-    let client = mock_client!(aws_sdk_cloudtrail, RuleMode::MatchAny, [&trails, &stopped]);
+    use aws_sdk_cloudtrail::types::ReadWriteType;
+    use aws_smithy_mocks::{RuleMode, mock_client};
+    // One trail recording every management event, stopped: as good as none.
+    let [trails, stopped, selectors] = aws_mocks::trail(false, ReadWriteType::All);
+    let client = mock_client!(
+        aws_sdk_cloudtrail,
+        RuleMode::MatchAny,
+        [&trails, &stopped, &selectors]
+    );
 
     let covered = xtask::trail::coverage(&client).await.expect("checked");
 

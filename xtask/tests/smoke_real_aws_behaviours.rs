@@ -1,12 +1,11 @@
 //! Why a smoke alert did not come, as real AWS would answer (aws-smithy-mocks):
 //! each link of the path broken alone is named, and a healthy path says so.
 
+mod aws_mocks;
+
 use std::time::SystemTime;
 
-use aws_sdk_cloudtrail::operation::describe_trails::DescribeTrailsOutput;
-use aws_sdk_cloudtrail::operation::get_event_selectors::GetEventSelectorsOutput;
-use aws_sdk_cloudtrail::operation::get_trail_status::GetTrailStatusOutput;
-use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType, Trail};
+use aws_sdk_cloudtrail::types::ReadWriteType;
 use aws_sdk_cloudwatchlogs::operation::filter_log_events::FilterLogEventsOutput;
 use aws_sdk_cloudwatchlogs::types::FilteredLogEvent;
 use aws_sdk_eventbridge::operation::describe_rule::DescribeRuleOutput;
@@ -14,8 +13,6 @@ use aws_sdk_eventbridge::types::RuleState;
 use aws_sdk_sns::operation::get_subscription_attributes::GetSubscriptionAttributesOutput;
 use aws_sdk_sns::operation::list_subscriptions_by_topic::ListSubscriptionsByTopicOutput;
 use aws_sdk_sns::types::Subscription;
-use aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesOutput;
-use aws_sdk_sqs::types::QueueAttributeName;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use xtask::clients::Clients;
 use xtask::smoke::Target;
@@ -43,29 +40,7 @@ impl Default for Path {
 }
 
 fn clients(path: Path) -> Clients {
-    let trails = mock!(aws_sdk_cloudtrail::Client::describe_trails).then_output(|| {
-        DescribeTrailsOutput::builder()
-            .trail_list(
-                Trail::builder()
-                    .name("management-events")
-                    .trail_arn("arn:aws:cloudtrail:us-east-1:111122223333:trail/management-events")
-                    .build(),
-            )
-            .build()
-    });
-    let logging = path.trail_logging;
-    let status = mock!(aws_sdk_cloudtrail::Client::get_trail_status)
-        .then_output(move || GetTrailStatusOutput::builder().is_logging(logging).build());
-    let selectors = mock!(aws_sdk_cloudtrail::Client::get_event_selectors).then_output(|| {
-        GetEventSelectorsOutput::builder()
-            .event_selectors(
-                EventSelector::builder()
-                    .read_write_type(ReadWriteType::All)
-                    .include_management_events(true)
-                    .build(),
-            )
-            .build()
-    });
+    let [trails, status, selectors] = aws_mocks::trail(path.trail_logging, ReadWriteType::All);
     let state = path.rule_state.clone();
     let rule = mock!(aws_sdk_eventbridge::Client::describe_rule)
         .then_output(move || DescribeRuleOutput::builder().state(state.clone()).build());
@@ -77,15 +52,7 @@ fn clients(path: Path) -> Clients {
         }
         output.build()
     });
-    let depth = path.dead_letters.to_string();
-    let queue = mock!(aws_sdk_sqs::Client::get_queue_attributes).then_output(move || {
-        GetQueueAttributesOutput::builder()
-            .attributes(
-                QueueAttributeName::ApproximateNumberOfMessages,
-                depth.clone(),
-            )
-            .build()
-    });
+    let queue = aws_mocks::queue_depth(path.dead_letters);
     let subscriptions = mock!(aws_sdk_sns::Client::list_subscriptions_by_topic).then_output(|| {
         ListSubscriptionsByTopicOutput::builder()
             .subscriptions(

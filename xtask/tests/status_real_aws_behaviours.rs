@@ -2,15 +2,14 @@
 //! does not reproduce: CloudWatch metrics and alarms, drift, pending
 //! subscriptions, a disabled rule.
 
+mod aws_mocks;
+
 use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
 use aws_sdk_cloudformation::operation::list_stack_resources::ListStackResourcesOutput;
 use aws_sdk_cloudformation::types::{
     Stack, StackDriftInformation, StackDriftStatus, StackResourceSummary, StackStatus,
 };
-use aws_sdk_cloudtrail::operation::describe_trails::DescribeTrailsOutput;
-use aws_sdk_cloudtrail::operation::get_event_selectors::GetEventSelectorsOutput;
-use aws_sdk_cloudtrail::operation::get_trail_status::GetTrailStatusOutput;
-use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType, Trail};
+use aws_sdk_cloudtrail::types::ReadWriteType;
 use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
 use aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput;
 use aws_sdk_cloudwatch::types::{MetricAlarm, MetricDataResult};
@@ -18,8 +17,6 @@ use aws_sdk_eventbridge::operation::describe_rule::DescribeRuleOutput;
 use aws_sdk_eventbridge::types::RuleState;
 use aws_sdk_sns::operation::list_subscriptions_by_topic::ListSubscriptionsByTopicOutput;
 use aws_sdk_sns::types::Subscription;
-use aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesOutput;
-use aws_sdk_sqs::types::QueueAttributeName;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use xtask::clients::Clients;
 use xtask::status::{self, RegionStatus};
@@ -103,22 +100,7 @@ fn clients(account: Account) -> Clients {
             ))
             .build()
     });
-    let trails = mock!(aws_sdk_cloudtrail::Client::describe_trails).then_output(|| {
-        DescribeTrailsOutput::builder()
-            .trail_list(Trail::builder().name("management-events").build())
-            .build()
-    });
-    let logging = mock!(aws_sdk_cloudtrail::Client::get_trail_status)
-        .then_output(|| GetTrailStatusOutput::builder().is_logging(true).build());
-    let selectors = mock!(aws_sdk_cloudtrail::Client::get_event_selectors).then_output(|| {
-        GetEventSelectorsOutput::builder()
-            .event_selectors(
-                EventSelector::builder()
-                    .read_write_type(ReadWriteType::WriteOnly)
-                    .build(),
-            )
-            .build()
-    });
+    let [trails, logging, selectors] = aws_mocks::trail(true, ReadWriteType::WriteOnly);
     let state = account.rule.clone();
     let rule = mock!(aws_sdk_eventbridge::Client::describe_rule)
         .then_output(move || DescribeRuleOutput::builder().state(state.clone()).build());
@@ -140,15 +122,7 @@ fn clients(account: Account) -> Clients {
         }
         output.build()
     });
-    let depth = account.dead_letters.to_string();
-    let queue = mock!(aws_sdk_sqs::Client::get_queue_attributes).then_output(move || {
-        GetQueueAttributesOutput::builder()
-            .attributes(
-                QueueAttributeName::ApproximateNumberOfMessages,
-                depth.clone(),
-            )
-            .build()
-    });
+    let queue = aws_mocks::queue_depth(account.dead_letters);
     let email = if account.email_pending {
         "PendingConfirmation"
     } else {
