@@ -11,11 +11,29 @@ use template::resources::sns::Topic;
 use template::{Stack, Value as Cfn};
 use xtask::{app, commands, tools, workspace};
 
+/// The template of `props`, or the construct's refusal.
+fn try_render(props: &template::SecurityMonitorProps) -> Result<Value, String> {
+    app::stack(props)
+        .and_then(|stack| stack.to_json())
+        .map_err(|e| e.to_string())
+}
+
+/// The template of valid `props`.
+fn render(props: &template::SecurityMonitorProps) -> Value {
+    try_render(props).expect("valid props")
+}
+
+/// Chat through the Amazon Q Developer topic alone, from `min_severity`.
+fn chat_topic(min_severity: &str) -> Option<template::ChatProps> {
+    Some(template::ChatProps {
+        min_severity: min_severity.to_owned(),
+        topic: true,
+        webhook: None,
+    })
+}
+
 fn template() -> Value {
-    app::stack(&app::default_props())
-        .expect("synth")
-        .to_json()
-        .expect("valid stack")
+    render(&app::default_props())
 }
 
 fn resources_of_type<'a>(template: &'a Value, kind: &str) -> Vec<(&'a String, &'a Value)> {
@@ -241,11 +259,7 @@ fn topic_policy_lets_only_the_handler_role_and_the_stacks_health_alarms_publish(
 }
 
 fn every_monitor_template() -> Value {
-    let every = handler::Detection::from(Selection::every());
-    app::stack(&app::props(&every))
-        .expect("synth")
-        .to_json()
-        .expect("valid stack")
+    render(&app::props(&handler::Detection::from(Selection::every())))
 }
 
 /// The rules of a template, by logical id.
@@ -408,7 +422,7 @@ fn bad_props_are_rejected_naming_each_problem() {
         alert_emails: vec!["not an address".into()],
         ..app::default_props()
     };
-    let error = app::stack(&props).expect_err("invalid props").to_string();
+    let error = try_render(&props).expect_err("invalid props");
     assert!(
         error.contains("monitors: enable at least one monitor"),
         "{error}"
@@ -442,9 +456,7 @@ fn digest_template(window: u32) -> Result<Value, String> {
         digest_window_seconds: Some(window),
         ..app::default_props()
     };
-    app::stack(&props)
-        .map(|stack| stack.to_json().expect("valid stack"))
-        .map_err(|e| e.to_string())
+    try_render(&props)
 }
 
 #[test]
@@ -522,14 +534,10 @@ fn forwarder() -> Value {
 }
 
 fn home() -> Value {
-    let props = template::SecurityMonitorProps {
+    render(&template::SecurityMonitorProps {
         forwarding: true,
         ..app::default_props()
-    };
-    app::stack(&props)
-        .expect("synth")
-        .to_json()
-        .expect("valid stack")
+    })
 }
 
 #[test]
@@ -814,18 +822,10 @@ fn cloudwatch_may_use_the_key_only_for_the_stacks_health_alarms() {
 }
 
 fn chat_template() -> Value {
-    let props = template::SecurityMonitorProps {
-        chat: Some(template::ChatProps {
-            min_severity: "MEDIUM".to_owned(),
-            topic: true,
-            webhook: None,
-        }),
+    render(&template::SecurityMonitorProps {
+        chat: chat_topic("MEDIUM"),
         ..app::default_props()
-    };
-    app::stack(&props)
-        .expect("synth")
-        .to_json()
-        .expect("valid stack")
+    })
 }
 
 #[test]
@@ -888,14 +888,10 @@ fn bad_health_thresholds_and_chat_severity_are_rejected_naming_each_key() {
             dead_letters: 0,
             ..template::HealthProps::default()
         },
-        chat: Some(template::ChatProps {
-            min_severity: "URGENT".to_owned(),
-            topic: true,
-            webhook: None,
-        }),
+        chat: chat_topic("URGENT"),
         ..app::default_props()
     };
-    let error = app::stack(&props).expect_err("invalid props").to_string();
+    let error = try_render(&props).expect_err("invalid props");
     for expected in [
         "health.period_seconds: 90 is not a multiple of 60 from 60 to 86400",
         "health.evaluation_periods: 0 periods of 90 s must be at least 1 and span at most a day",
@@ -908,19 +904,11 @@ fn bad_health_thresholds_and_chat_severity_are_rejected_naming_each_key() {
 
 #[test]
 fn the_console_form_groups_alerts_first_then_the_handler_then_other_regions() {
-    let props = template::SecurityMonitorProps {
-        chat: Some(template::ChatProps {
-            min_severity: "HIGH".to_owned(),
-            topic: true,
-            webhook: None,
-        }),
+    let template = render(&template::SecurityMonitorProps {
+        chat: chat_topic("HIGH"),
         forwarding: true,
         ..app::default_props()
-    };
-    let template = app::stack(&props)
-        .expect("synth")
-        .to_json()
-        .expect("valid stack");
+    });
     assert_eq!(
         template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"],
         json!([
@@ -943,9 +931,7 @@ fn webhook_template(topic: bool, secret_arn: &str) -> Result<Value, String> {
         }),
         ..app::default_props()
     };
-    app::stack(&props)
-        .and_then(|stack| stack.to_json())
-        .map_err(|e| e.to_string())
+    try_render(&props)
 }
 
 const SECRET: &str = "arn:aws:secretsmanager:us-east-1:111122223333:secret:trailwatch/teams-AbCdEf";
