@@ -36,6 +36,20 @@ pub struct Assembly {
     pub handler: Option<Artifact>,
 }
 
+impl Assembly {
+    /// The handler zip, which deploy and publish upload; an error saying how
+    /// to build it when absent.
+    pub fn handler_zip(&self) -> Result<&Artifact> {
+        match &self.handler {
+            Some(handler) => Ok(handler),
+            None => bail!(
+                "{} has no handler zip: build the handler (cargo xtask build) and synth again",
+                self.dir.display()
+            ),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct Manifest {
     template: String,

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use template::{ARTIFACT_BUCKET_PARAMETER, ARTIFACT_KEY_PARAMETER};
 
@@ -31,12 +31,7 @@ pub async fn publish(
     assembly: &Assembly,
     approval: Approval,
 ) -> Result<Launch> {
-    let Some(handler) = &assembly.handler else {
-        bail!(
-            "{} has no handler zip: build the handler (cargo xtask build) and synth again",
-            assembly.dir.display()
-        );
-    };
+    let handler = assembly.handler_zip()?;
     let bucket = assets::bucket(&session.driver, approval).await?;
     let zip = assets::publish(&session.s3, &bucket, handler).await?;
     let template_url =

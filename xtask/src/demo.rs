@@ -351,17 +351,8 @@ async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<(String, String)
         .queue_url()
         .unwrap_or_default()
         .to_owned();
-    let attributes = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .context("reading the queue ARN")?;
-    let arn = attributes
-        .attributes()
-        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
-        .cloned()
+    let arn = crate::queues::attribute(sqs, &url, aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .await?
         .unwrap_or_default();
     Ok((url, arn))
 }

@@ -165,12 +165,7 @@ pub async fn deploy(
     assembly: &Assembly,
     approval: Approval,
 ) -> Result<Report> {
-    let Some(handler) = &assembly.handler else {
-        bail!(
-            "{} has no handler zip: build the handler (cargo xtask build) and synth again",
-            assembly.dir.display()
-        );
-    };
+    let handler = assembly.handler_zip()?;
     let home = session.driver.current(&config.stack_name).await?;
     let reservation = reservation(session, config, &home).await?;
     let mut wanted = wanted_regions(session, config).await?;

@@ -18,6 +18,7 @@ pub mod deploy;
 pub mod emulator;
 pub mod fleet;
 pub mod forwarders;
+pub mod queues;
 pub mod records;
 pub mod runtime_api;
 pub mod simulate;

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use aws_config::SdkConfig;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
@@ -249,7 +249,7 @@ async fn subscriber_queue(
         .unwrap_or_default()
         .to_owned();
     lock(created).queue_url = Some(url.clone());
-    let arn = queue_arn(sqs, &url).await?;
+    let arn = crate::queues::arn(sqs, &url).await?;
     let policy = json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -270,21 +270,6 @@ async fn subscriber_queue(
     Ok(url)
 }
 
-async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String> {
-    let attributes = sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .map_err(|e| explain("GetQueueAttributes", e))?;
-    attributes
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
-        .cloned()
-        .context("SQS returned no queue ARN")
-}
-
 /// Subscribes the queue to the alert topic, delivering the alert document as is.
 async fn subscribe(
     sdk: &SdkConfig,
@@ -293,7 +278,7 @@ async fn subscribe(
     queue_url: &str,
     created: &Mutex<Created>,
 ) -> Result<()> {
-    let arn = queue_arn(sqs, queue_url).await?;
+    let arn = crate::queues::arn(sqs, queue_url).await?;
     let subscription = aws_sdk_sns::Client::new(sdk)
         .subscribe()
         .topic_arn(&target.topic_arn)

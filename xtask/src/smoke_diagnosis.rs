@@ -3,7 +3,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
 
 use crate::clients::Clients;
@@ -115,30 +114,12 @@ async fn handler_errors(clients: &Clients, target: &Target, since: SystemTime) -
 
 async fn dead_letters(clients: &Clients, target: &Target) -> Option<String> {
     let url = target.dead_letter_url.as_deref()?;
-    let answer = clients
-        .sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .send()
-        .await;
-    match answer {
-        Ok(output) => {
-            let messages: u64 = output
-                .attributes()
-                .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessages))
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0);
-            (messages > 0).then(|| {
-                format!(
-                    "{messages} events wait in the dead-letter queue {url}: the handler or a rule failed on them"
-                )
-            })
-        }
-        Err(error) => Some(format!(
-            "could not read the dead-letter queue: {:#}",
-            crate::aws::explain("GetQueueAttributes", error)
+    match crate::queues::messages(&clients.sqs, url).await {
+        Ok(0) => None,
+        Ok(messages) => Some(format!(
+            "{messages} events wait in the dead-letter queue {url}: the handler or a rule failed on them"
         )),
+        Err(error) => Some(format!("could not read the dead-letter queue: {error:#}")),
     }
 }
 

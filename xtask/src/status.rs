@@ -6,7 +6,6 @@ use aws_config::{Region, SdkConfig};
 use aws_sdk_cloudformation::types::StackResourceSummary;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, StateValue};
-use aws_sdk_sqs::types::QueueAttributeName;
 use serde::Serialize;
 use template::FORWARDER_REGIONS_PARAMETER;
 
@@ -326,18 +325,7 @@ async fn queues(
 ) -> Result<Vec<QueueStatus>> {
     let mut queues = Vec::new();
     for (name, url) in of_type(resources, "AWS::SQS::Queue") {
-        let attributes = client
-            .get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .send()
-            .await
-            .map_err(|e| explain("GetQueueAttributes", e))?;
-        let messages = attributes
-            .attributes()
-            .and_then(|a| a.get(&QueueAttributeName::ApproximateNumberOfMessages))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
+        let messages = crate::queues::messages(client, url).await?;
         queues.push(QueueStatus {
             name: name.to_owned(),
             url: url.to_owned(),
