@@ -709,7 +709,7 @@ fn planned(change: &Change) -> Option<PlannedChange> {
 }
 
 /// A described stack's parameters, by key.
-fn parameter_values(stack: &aws_sdk_cloudformation::types::Stack) -> BTreeMap<String, String> {
+pub fn parameter_values(stack: &aws_sdk_cloudformation::types::Stack) -> BTreeMap<String, String> {
     stack
         .parameters()
         .iter()

@@ -1,6 +1,8 @@
 //! `cargo xtask status`: what state the deployed monitor is in, one report
 //! per region (home, then each forwarder region), and what needs attention.
 
+use std::collections::BTreeMap;
+
 use anyhow::Result;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_cloudformation::types::StackResourceSummary;
@@ -11,7 +13,7 @@ use template::FORWARDER_REGIONS_PARAMETER;
 
 use crate::aws::explain;
 use crate::clients::Clients;
-use crate::cloudformation::Driver;
+use crate::cloudformation::{Driver, parameter_values};
 use crate::terminal;
 use crate::trail;
 
@@ -106,8 +108,8 @@ fn of_type<'a>(
 /// stack records.
 pub async fn collect(sdk: &SdkConfig, stack: &str) -> Result<Vec<RegionStatus>> {
     let home = Clients::new(sdk);
-    let parameters = driver(&home).current(stack).await?.parameters;
-    let mut reports = vec![region_status(&home, stack).await?];
+    let (report, parameters) = report(&home, stack).await?;
+    let mut reports = vec![report];
     let forwarder = crate::forwarders::stack_name(stack);
     let regions = parameters
         .get(FORWARDER_REGIONS_PARAMETER)
@@ -137,6 +139,15 @@ fn driver(clients: &Clients) -> Driver {
 /// itself must succeed: a part AWS will not show (permissions, an emulator
 /// without the API) is named as needing attention, and the rest reported.
 pub async fn region_status(clients: &Clients, stack: &str) -> Result<RegionStatus> {
+    Ok(report(clients, stack).await?.0)
+}
+
+/// The region's state, and the stack's parameters (empty when it does not
+/// exist), from one DescribeStacks.
+async fn report(
+    clients: &Clients,
+    stack: &str,
+) -> Result<(RegionStatus, BTreeMap<String, String>)> {
     let mut status = RegionStatus {
         region: clients.region.clone(),
         stack: stack.to_owned(),
@@ -146,7 +157,7 @@ pub async fn region_status(clients: &Clients, stack: &str) -> Result<RegionStatu
         status
             .attention
             .push(format!("stack {stack} is not deployed here"));
-        return Ok(status);
+        return Ok((status, BTreeMap::new()));
     };
     status.stack_status = found.stack_status().map(|s| s.as_str().to_owned());
     status.drift = found
@@ -177,7 +188,7 @@ pub async fn region_status(clients: &Clients, stack: &str) -> Result<RegionStatu
     status.subscriptions = part(&mut unreadable, "the subscriptions", subscriptions);
     status.attention = attention(&status);
     status.attention.extend(unreadable);
-    Ok(status)
+    Ok((status, parameter_values(&found)))
 }
 
 /// A part's value; when it could not be read, its default, and the failure
