@@ -520,14 +520,23 @@ fn actor(identity: &UserIdentity, event: &Event<'_>) -> Actor {
     }
 }
 
+/// Letters, digits and hyphens only: safe in a console host name and path.
+fn is_plain_token(s: &&str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// The region of a console link: the event's when it is a plain token, else
+/// us-east-1, so no event can steer the link to another host.
+pub(crate) fn console_region(region: Option<&str>) -> &str {
+    region.filter(is_plain_token).unwrap_or("us-east-1")
+}
+
 /// A link to the event in the CloudTrail console (event history), or to the
 /// region's event history when the record has no id.
 /// Region and id are checked to be plain tokens so no event can steer the link elsewhere.
 fn console_url(region: Option<&str>, event_id: Option<&str>) -> String {
-    let is_token =
-        |s: &&str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    let region = region.filter(is_token).unwrap_or("us-east-1");
-    let event_id = event_id.filter(is_token);
+    let region = console_region(region);
+    let event_id = event_id.filter(is_plain_token);
     let base = format!(
         "https://{region}.console.aws.amazon.com/cloudtrailv2/home?region={region}#/events"
     );

@@ -224,16 +224,16 @@ fn next_steps(alarm: &str, region: Option<&str>, state: AlarmState) -> Vec<Strin
 /// The alarm in the CloudWatch console; the alarm list when the name or
 /// region is not a plain token (no event can steer the link elsewhere).
 fn console_url(region: Option<&str>, alarm: &str) -> String {
-    let is_token = |s: &&str| {
+    let is_name = |s: &&str| {
         !s.is_empty()
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
     };
-    let region = region.filter(is_token).unwrap_or("us-east-1");
+    let region = crate::alert::console_region(region);
     let base = format!(
         "https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#alarmsV2:"
     );
-    match Some(alarm).filter(is_token) {
+    match Some(alarm).filter(is_name) {
         Some(name) => format!("{base}alarm/{name}"),
         None => base,
     }
