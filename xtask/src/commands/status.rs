@@ -30,9 +30,9 @@ pub fn run(args: &ConfigArgs, format: Format) -> Result<()> {
         }
         Format::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
     }
-    let attention: usize = reports.iter().map(|r| r.attention.len()).sum();
-    if attention > 0 {
-        bail!("{attention} things need attention (listed above)");
+    if reports.iter().any(status::RegionStatus::needs_attention) {
+        let count: usize = reports.iter().map(|r| r.attention.len()).sum();
+        bail!("{count} things need attention (listed above)");
     }
     Ok(())
 }
