@@ -2,8 +2,16 @@
 //! Lambda's SQS event source after its batching window. Duplicates (the same
 //! CloudTrail `eventID`) count once; the alerts of one caller and monitor
 //! become one digest; a failed publish returns only its messages to the queue.
+//!
+//! One invocation publishes what fits before its deadline: a group is started
+//! only while [`RESERVE`] is left, and the groups not started return to the
+//! queue for the next batch. Lambda redelivers a timed-out batch whole, so
+//! running out of time would publish the finished groups again.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -54,28 +62,83 @@ pub struct ItemFailure {
     pub message_id: String,
 }
 
+/// Time one group may take: an Organizations lookup (up to 2 s, see
+/// [`crate::accounts`]) and an SNS publish with the SDK's retries.
+pub const RESERVE: Duration = Duration::from_secs(4);
+
 /// Alerts of one caller and monitor, with the messages they came from.
 struct Group<'a> {
-    key: (&'static str, String),
     alerts: Vec<Alert<'a>>,
     messages: Vec<String>,
 }
 
 /// Judges every event of the batch and publishes one alert per caller and
-/// monitor (a digest when there are several).
+/// monitor (a digest when there are several), starting no group after
+/// `deadline` less [`RESERVE`]; the messages of groups not published return
+/// to the queue.
 pub async fn handle<P: Publisher>(
     publisher: &P,
     detection: &Detection,
     context: &Context,
     batch: SqsBatch,
     today: Date,
+    deadline: Instant,
 ) -> BatchResponse {
     let events = events(batch);
-    // EventBridge and Lambda deliver at least once: the first of each
-    // CloudTrail `eventID` counts, later copies are acknowledged and dropped.
+    let groups = group(&events, detection, today);
+    let mut response = BatchResponse::default();
+    let mut returned = 0;
+    for group in groups {
+        if Instant::now() + RESERVE > deadline {
+            returned += 1;
+            response.fail(group.messages);
+            continue;
+        }
+        let mut alerts = group.alerts.into_iter();
+        let Some(mut first) = alerts.next() else {
+            continue;
+        };
+        if let Some(account) = &first.account {
+            first.account_name = context.accounts.name(account).await;
+        }
+        if let Err(error) = crate::deliver(publisher, Alert::digest(first, alerts.collect())).await
+        {
+            tracing::error!(%error, messages = group.messages.len(), "digest not published; its messages return to the queue");
+            response.fail(group.messages);
+        }
+    }
+    if returned > 0 {
+        tracing::warn!(
+            groups = returned,
+            "the invocation's time ran out; these digests' messages return to the queue"
+        );
+    }
+    response
+}
+
+impl BatchResponse {
+    fn fail(&mut self, messages: Vec<String>) {
+        self.failures.extend(
+            messages
+                .into_iter()
+                .map(|message_id| ItemFailure { message_id }),
+        );
+    }
+}
+
+/// The batch's alerts grouped by caller and monitor (when they merge), in
+/// the order of their first message. EventBridge and Lambda deliver at least
+/// once: the first of each CloudTrail `eventID` counts, later copies are
+/// acknowledged and dropped.
+fn group<'a>(
+    events: &'a [(String, Box<RawValue>)],
+    detection: &Detection,
+    today: Date,
+) -> Vec<Group<'a>> {
     let mut seen = HashSet::new();
-    let mut groups: Vec<Group<'_>> = Vec::new();
-    for (message_id, raw) in &events {
+    let mut groups: Vec<Group<'a>> = Vec::new();
+    let mut index: HashMap<(&'static str, String), usize> = HashMap::new();
+    for (message_id, raw) in events {
         let verdict = alert::judge(raw, detection, today);
         let event_id = match &verdict {
             Verdict::Raise(alert) | Verdict::Suppressed { alert, .. } => alert.event_id.clone(),
@@ -93,39 +156,21 @@ pub async fn handle<P: Publisher>(
         };
         let key = (alert.monitor, caller(&alert));
         let merges = detection.digest.is_some_and(|d| d.defers(alert.severity));
-        match groups.iter_mut().find(|g| merges && g.key == key) {
-            Some(group) => {
-                group.alerts.push(alert);
-                group.messages.push(message_id.clone());
+        match index.get(&key).filter(|_| merges) {
+            Some(&at) => {
+                groups[at].alerts.push(alert);
+                groups[at].messages.push(message_id.clone());
             }
-            None => groups.push(Group {
-                key,
-                alerts: vec![alert],
-                messages: vec![message_id.clone()],
-            }),
+            None => {
+                index.entry(key).or_insert(groups.len());
+                groups.push(Group {
+                    alerts: vec![alert],
+                    messages: vec![message_id.clone()],
+                });
+            }
         }
     }
-    let mut response = BatchResponse::default();
-    for group in groups {
-        let mut alerts = group.alerts.into_iter();
-        let Some(mut first) = alerts.next() else {
-            continue;
-        };
-        if let Some(account) = &first.account {
-            first.account_name = context.accounts.name(account).await;
-        }
-        if let Err(error) = crate::deliver(publisher, Alert::digest(first, alerts.collect())).await
-        {
-            tracing::error!(%error, messages = group.messages.len(), "digest not published; its messages return to the queue");
-            response.failures.extend(
-                group
-                    .messages
-                    .into_iter()
-                    .map(|message_id| ItemFailure { message_id }),
-            );
-        }
-    }
-    response
+    groups
 }
 
 /// The batch's events. A body that is not JSON is kept as a JSON string, to

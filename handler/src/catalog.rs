@@ -89,8 +89,10 @@ pub struct Monitor {
     /// Judges events the selector takes without naming a call (root usage, denied calls).
     pub assess: Option<Judge>,
     pub failure: Failure,
-    /// Read-only calls: they reach a rule only in the read-only rule's state.
-    pub read_only: bool,
+    /// Selects read-only calls too: they reach a rule only in the state
+    /// `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`, so its pattern goes to
+    /// a rule in that state.
+    pub reads: bool,
     /// Controls it implements, such as `CIS CloudWatch.4`.
     pub controls: &'static [&'static str],
     /// Stratus Red Team ids and MITRE ATT&CK ids it detects.
@@ -190,7 +192,7 @@ const fn calls(
         selects: Selects::Calls(selector),
         assess: None,
         failure: Failure::Attempt,
-        read_only: false,
+        reads: false,
         controls,
         techniques,
     }
@@ -198,7 +200,7 @@ const fn calls(
 
 const fn read_only(monitor: Monitor) -> Monitor {
     Monitor {
-        read_only: true,
+        reads: true,
         ..monitor
     }
 }
@@ -303,7 +305,8 @@ pub const CATALOG: &[Monitor] = &[
         assess: Some(sign_in::ROOT_USAGE),
         // The root credentials were used whether or not the call succeeded.
         failure: Failure::Finding,
-        read_only: false,
+        // Root reading is root use: CIS's metric filter sees every event.
+        reads: true,
         controls: &["CIS CloudWatch.1"],
         techniques: &["T1078.004"],
     },
@@ -320,7 +323,9 @@ pub const CATALOG: &[Monitor] = &[
         }),
         assess: Some(services::UNAUTHORIZED),
         failure: Failure::Finding,
-        read_only: false,
+        // A denied List or Describe call is the classic reconnaissance signal,
+        // and CIS's metric filter sees reads too.
+        reads: true,
         controls: &["CIS CloudWatch.2"],
         techniques: &[],
     },
@@ -340,7 +345,7 @@ pub const CATALOG: &[Monitor] = &[
         ])),
         assess: None,
         failure: Failure::Attempt,
-        read_only: false,
+        reads: false,
         controls: &["CIS CloudWatch.3"],
         techniques: &["aws.initial-access.console-login-without-mfa", "T1078.004"],
     },
@@ -433,7 +438,7 @@ pub const CATALOG: &[Monitor] = &[
         .when(&[Condition { field: Field::SignInResult, any_of: &[Test::Exact("Failure")] }])),
         assess: None,
         failure: Failure::Finding,
-        read_only: false,
+        reads: false,
         controls: &["CIS CloudWatch.6"],
         techniques: &["T1110"],
     },
@@ -1517,14 +1522,16 @@ mod tests {
     }
 
     #[test]
-    fn read_only_monitors_are_exactly_the_read_only_pack() {
-        for monitor in CATALOG {
-            assert_eq!(
-                monitor.read_only,
-                monitor.in_pack(Pack::ReadOnly),
-                "{}",
-                monitor.id
-            );
-        }
+    fn read_only_monitors_and_the_cis_filters_of_every_event_see_reads() {
+        let reading: Vec<&str> = CATALOG.iter().filter(|m| m.reads).map(|m| m.id).collect();
+        let expected: Vec<&str> = CATALOG
+            .iter()
+            .filter(|m| {
+                m.in_pack(Pack::ReadOnly)
+                    || ["root-account-usage", "unauthorized-api-calls"].contains(&m.id)
+            })
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(reading, expected);
     }
 }

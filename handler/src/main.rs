@@ -70,9 +70,12 @@ async fn main() -> Result<(), Error> {
                 .digest
                 .and_then(|_| SqsBatch::read(&event.payload));
             match batch {
-                Some(batch) => Ok(Response::Batch(
-                    batch::handle(publisher, detection, context, batch, today).await,
-                )),
+                Some(batch) => {
+                    let deadline = deadline(event.context.deadline);
+                    Ok(Response::Batch(
+                        batch::handle(publisher, detection, context, batch, today, deadline).await,
+                    ))
+                }
                 None => handle(publisher, detection, context, &event.payload, today)
                     .await
                     .map(Response::Event),
@@ -106,6 +109,16 @@ fn chat(config: &aws_config::SdkConfig) -> Result<Option<(ChatTargets, Severity)
     let threshold = serde_json::from_value(serde_json::Value::String(threshold.clone()))
         .map_err(|_| format!("{CHAT_MIN_SEVERITY_VAR} {threshold:?} is not a severity (INFO, LOW, MEDIUM, HIGH, CRITICAL)"))?;
     Ok(Some((ChatTargets { topic_arn, webhook }, threshold)))
+}
+
+/// The invocation's deadline (Lambda gives milliseconds since the epoch) on
+/// the monotonic clock.
+fn deadline(epoch_millis: u64) -> tokio::time::Instant {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let left = std::time::Duration::from_millis(epoch_millis).saturating_sub(now);
+    tokio::time::Instant::now() + left
 }
 
 /// What an invocation returns: one event's outcome, or a batch's failures.

@@ -4,7 +4,9 @@
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use common::{TODAY, sample};
 use handler::batch::{self, ItemFailure, SqsBatch};
@@ -12,17 +14,21 @@ use handler::render::Message;
 use handler::tuning::DigestSpec;
 use handler::{Context, Detection, PublishError, Publisher, Settings, Severity, handle};
 use serde_json::{Value, json};
+use tokio::time::Instant;
 
-/// Records published messages and deferred events; fails publishing when told.
+/// Records published messages and deferred events; fails publishing when
+/// told; each publish takes `latency` (of tokio's clock).
 #[derive(Default)]
 struct Outbox {
     published: Mutex<Vec<Message>>,
     deferred: Mutex<Vec<String>>,
     failing: bool,
+    latency: Duration,
 }
 
 impl Publisher for Outbox {
     async fn publish(&self, message: &Message) -> Result<(), PublishError> {
+        tokio::time::sleep(self.latency).await;
         if self.failing {
             return Err(PublishError::Publish("SNS is unreachable".into()));
         }
@@ -71,14 +77,24 @@ fn batch(events: &[Value]) -> SqsBatch {
     SqsBatch::read(&payload).expect("an SQS batch")
 }
 
-/// Hands `events` to the handler as one digest batch.
+/// Hands `events` to the handler as one digest batch, with the default
+/// function timeout (10 s) to run.
 async fn digest(outbox: &Outbox, events: &[Value]) -> batch::BatchResponse {
+    digest_until(outbox, events, Instant::now() + Duration::from_secs(10)).await
+}
+
+async fn digest_until(
+    outbox: &Outbox,
+    events: &[Value],
+    deadline: Instant,
+) -> batch::BatchResponse {
     batch::handle(
         outbox,
         &digesting(),
         &Context::default(),
         batch(events),
         TODAY,
+        deadline,
     )
     .await
 }
@@ -190,4 +206,82 @@ async fn a_failed_publish_returns_exactly_its_messages_to_the_queue() {
 #[test]
 fn an_eventbridge_event_is_not_read_as_a_batch() {
     assert!(SqsBatch::read(&common::raw(&route("e1", "rtb-1", "ci"))).is_none());
+}
+
+/// A full batch (10,000 messages, the mapping's batch size) of 10,000
+/// callers: one digest each, 50 ms per publish, with a 10 s timeout.
+fn full_batch_of_callers() -> Vec<Value> {
+    (0..10_000)
+        .map(|i| route(&format!("e{i}"), "rtb-1", &format!("caller-{i}")))
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_full_batch_stops_publishing_before_the_deadline_and_returns_the_rest() {
+    let outbox = Outbox {
+        latency: Duration::from_millis(50),
+        ..Outbox::default()
+    };
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(10);
+
+    let response = digest_until(&outbox, &full_batch_of_callers(), deadline).await;
+
+    let published = outbox.published.lock().expect("lock").len();
+    // (10 s - 4 s reserve) / 50 ms: the groups started while the reserve was left.
+    assert_eq!(published, 121);
+    assert_eq!(response.failures.len(), 10_000 - published);
+    assert!(Instant::now() <= deadline - batch::RESERVE + Duration::from_millis(50));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_cut_short_returns_exactly_the_messages_it_did_not_publish() {
+    let outbox = Outbox {
+        latency: Duration::from_millis(50),
+        ..Outbox::default()
+    };
+    let events = full_batch_of_callers();
+
+    let response = digest_until(&outbox, &events, Instant::now() + Duration::from_secs(10)).await;
+
+    let published: BTreeSet<String> = outbox
+        .published
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|message| {
+            document(message)["event_id"]
+                .as_str()
+                .expect("id")
+                .to_owned()
+        })
+        .collect();
+    let returned: BTreeSet<String> = response
+        .failures
+        .iter()
+        .map(|failure| format!("e{}", &failure.message_id[1..]))
+        .collect();
+    assert!(published.is_disjoint(&returned));
+    assert_eq!(published.len() + returned.len(), events.len());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_with_no_time_left_publishes_nothing_and_returns_everything() {
+    let outbox = Outbox::default();
+    let events = [route("e1", "rtb-1", "ci"), route("e2", "rtb-2", "deployer")];
+
+    let response = digest_until(&outbox, &events, Instant::now() + batch::RESERVE / 2).await;
+
+    assert!(outbox.published.lock().expect("lock").is_empty());
+    assert_eq!(
+        response.failures,
+        [
+            ItemFailure {
+                message_id: "m0".into()
+            },
+            ItemFailure {
+                message_id: "m1".into()
+            }
+        ]
+    );
 }

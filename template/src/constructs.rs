@@ -37,9 +37,8 @@ pub struct Key {
 
 impl Key {
     /// Adds the key. `log_group_prefix` is the name prefix of log groups it may
-    /// encrypt; `alarms` the ARN pattern of the CloudWatch alarms that may
-    /// publish to topics it encrypts.
-    pub fn new(stack: &mut Stack, id: &str, log_group_prefix: &str, alarms: &Value) -> Self {
+    /// encrypt.
+    pub fn new(stack: &mut Stack, id: &str, log_group_prefix: &str) -> Self {
         // A key policy's Resource is always "*": it means this key, and AWS accepts nothing else.
         let this_key = || vec![Value::from("*")];
         // The account root holds every right, as AWS's default key policy gives it,
@@ -48,12 +47,16 @@ impl Key {
         let admin = Statement::allow(&["kms:*"], this_key())
             .sid("AccountAdministersKeyAndDelegatesUseToIam")
             .principal(Principal::Aws(account_root()));
+        // EventBridge troubleshooting, "My events are not delivered to the target
+        // Amazon SQS queue" (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-troubleshooting.html):
+        // "the key policy must allow EventBridge to use the key": principal
+        // events.amazonaws.com, kms:Decrypt and kms:GenerateDataKey, no
+        // condition. AWS documents no request context EventBridge sends to KMS
+        // for this call, so none is required here; the queue policy limits
+        // which rules may send.
         let events = Statement::allow(KMS_USE, this_key())
             .sid("EventBridgeWritesDeadLetters")
-            .principal(Principal::Service("events.amazonaws.com".into()))
-            // As AWS's dead-letter-queue examples: the account's rules, by ARN
-            // (any rule: naming one would make the key depend on it, a cycle).
-            .condition(json!({"ArnLike": {"aws:SourceArn": rules_of_account()}}));
+            .principal(Principal::Service("events.amazonaws.com".into()));
         let logs = Statement::allow(
             &["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
             this_key(),
@@ -67,12 +70,14 @@ impl Key {
         .condition(json!({"ArnLike": {"kms:EncryptionContext:aws:logs:arn": Value::sub(format!(
             "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{log_group_prefix}*"
         ))}}));
-        // CloudWatch publishing an alarm to an encrypted topic needs the key;
-        // CloudWatch sends the alarm as aws:SourceArn, so only these alarms may.
+        // CloudWatch publishing an alarm to an encrypted topic needs the key:
+        // AWS knowledge center, "How do I configure a CloudWatch alarm with an
+        // encrypted SNS topic" (https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns)
+        // grants cloudwatch.amazonaws.com kms:Decrypt and kms:GenerateDataKey*
+        // without a condition. The topic policy limits which alarms may publish.
         let alarms = Statement::allow(&["kms:Decrypt", "kms:GenerateDataKey*"], this_key())
             .sid("CloudWatchAlarmsPublishToTopics")
-            .principal(Principal::Service("cloudwatch.amazonaws.com".into()))
-            .condition(json!({"ArnLike": {"aws:SourceArn": alarms}}));
+            .principal(Principal::Service("cloudwatch.amazonaws.com".into()));
         let key = kms::Key {
             description: "trailwatch: encrypts alerts, dead letters and logs".into(),
             enable_key_rotation: true,
@@ -111,6 +116,18 @@ impl Role {
         description: String,
         condition: Option<serde_json::Value>,
     ) -> Self {
+        Self::at_path(stack, id, service, description, condition, None)
+    }
+
+    /// [`Role::new`], under `path` (`/a/b/`) when given.
+    pub fn at_path(
+        stack: &mut Stack,
+        id: &str,
+        service: &str,
+        description: String,
+        condition: Option<serde_json::Value>,
+        path: Option<Value>,
+    ) -> Self {
         let mut trust = Statement::allow(&["sts:AssumeRole"], Vec::new())
             .principal(Principal::Service(service.into()));
         if let Some(condition) = condition {
@@ -119,6 +136,7 @@ impl Role {
         let role = iam::Role {
             assume_role_policy_document: PolicyDocument::new(vec![trust]),
             description: Some(description),
+            path,
         };
         Self {
             id: stack.add(id, &role),
@@ -592,7 +610,7 @@ impl Rule {
     }
 
     /// Adds the rule and, per target, the `Lambda::Permission` for EventBridge
-    /// (scoped to this rule and account).
+    /// (scoped to this rule, whose ARN names the account).
     pub fn add_to(self, stack: &mut Stack) -> LogicalId {
         let id = stack.add(&self.id, &self.rule);
         for function in &self.targets {
@@ -601,7 +619,6 @@ impl Rule {
                 function_name: function.arn(),
                 principal: "events.amazonaws.com".into(),
                 source_arn: id.get_att("Arn"),
-                source_account: Value::Pseudo(Pseudo::AccountId),
             };
             stack.add(
                 &format!("{}{}Permission", self.id, function.id.as_str()),
@@ -637,25 +654,55 @@ impl Bus {
         self.id.get_att("Arn")
     }
 
-    /// Lets the accounts of the organization named by the `organization`
-    /// parameter put events on the bus, through `aws:PrincipalOrgID`; with the
-    /// parameter empty (`admits` false) there is no policy, and only the
-    /// account's own roles may.
-    pub fn admit_organization(
+    /// Lets the forwarders put events on the bus: the roles matching
+    /// `forwarder_roles` (an ARN pattern whose account part is `*`) in this
+    /// account and, when `admits` holds, in the accounts of the organization
+    /// named by the `organization` parameter (through `aws:PrincipalOrgID`).
+    ///
+    /// EventBridge's guide to sending events between buses
+    /// (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-account.html)
+    /// has the receiving bus allow the sender in its resource policy; its
+    /// cross-region page leaves that step out. Both forms accept a statement
+    /// naming the sending roles, so this account's own forwarders are named
+    /// too, not left to IAM alone.
+    pub fn admit_forwarders(
         &self,
         stack: &mut Stack,
+        forwarder_roles: &str,
         organization: &LogicalId,
         admits: &LogicalId,
     ) {
+        let roles_in = |account: &str| {
+            Value::sub(format!(
+                "arn:${{AWS::Partition}}:iam::{account}:role{forwarder_roles}*"
+            ))
+        };
+        let account = Statement::allow(&["events:PutEvents"], vec![self.arn()])
+            .principal(Principal::Aws(account_root()))
+            .condition(json!({"ArnLike": {"aws:PrincipalArn": roles_in("${AWS::AccountId}")}}));
+        self.add_policy(stack, "Account", "TrailwatchAccountForwarders", account);
         let statement = Statement::allow(&["events:PutEvents"], vec![self.arn()])
             .principal(Principal::Any)
-            .condition(json!({"StringEquals": {"aws:PrincipalOrgID": organization.reference()}}));
+            .condition(json!({
+                "StringEquals": {"aws:PrincipalOrgID": organization.reference()},
+                "ArnLike": {"aws:PrincipalArn": roles_in("*")},
+            }));
+        let id = self.add_policy(stack, "", "TrailwatchOrganizationForwarders", statement);
+        stack.set_condition(&id, admits);
+    }
+
+    fn add_policy(
+        &self,
+        stack: &mut Stack,
+        id_suffix: &str,
+        statement_id: &str,
+        statement: Statement,
+    ) -> LogicalId {
         let policy = events::EventBusPolicy {
             event_bus_name: self.name(),
-            statement_id: "TrailwatchOrganizationForwarders".into(),
+            statement_id: statement_id.into(),
             statement,
         };
-        let id = stack.add(&format!("{}Policy", self.id.as_str()), &policy);
-        stack.set_condition(&id, admits);
+        stack.add(&format!("{}{id_suffix}Policy", self.id.as_str()), &policy)
     }
 }

@@ -64,17 +64,27 @@ pub struct ForwarderProps {
     pub health_pattern: Json,
 }
 
+/// The first part of the path of every forwarder's role; the home bus's name
+/// follows (`/trailwatch-forwarder/<bus>/`), and the home bus admits the roles
+/// under that path.
+const ROLE_PATH_PREFIX: &str = "/trailwatch-forwarder/";
+
+/// The path of the forwarder roles sending to the bus named `bus_name` (a
+/// `Fn::Sub` template or a plain name).
+pub fn role_path(bus_name: &str) -> String {
+    format!("{ROLE_PATH_PREFIX}{bus_name}/")
+}
+
+/// The home bus's name, from the `HomeBusArn` parameter.
+fn home_bus_name() -> Value {
+    Value::Ref(HOME_BUS_PARAMETER.to_owned()).part("/", 1)
+}
+
 /// The name the forwarder's health alarms start with: the home bus's name
 /// (from the `HomeBusArn` parameter, the same in every region and account,
 /// whatever the stack is called), then `-health-`.
 pub fn alarm_name_prefix() -> Value {
-    Value::Join(
-        String::new(),
-        vec![
-            Value::Ref(HOME_BUS_PARAMETER.to_owned()).part("/", 1),
-            "-health-".into(),
-        ],
-    )
+    Value::Join(String::new(), vec![home_bus_name(), "-health-".into()])
 }
 
 /// Adds the forwarder to `stack`. In the home bus's own account and region it
@@ -116,12 +126,16 @@ pub fn add(stack: &mut Stack, props: &ForwarderProps) -> Result<(), SynthError> 
         "ForwardsGlobalEvents",
         Condition::All(vec![elsewhere.clone(), in_global_region]),
     );
-    let role = Role::new(
+    let role = Role::at_path(
         stack,
         "ForwarderRole",
         "events.amazonaws.com",
         "Lets this region's trailwatch rules put events on the home bus".into(),
         Some(json!({"StringEquals": {"aws:SourceAccount": Value::Pseudo(Pseudo::AccountId)}})),
+        Some(Value::Join(
+            String::new(),
+            vec![ROLE_PATH_PREFIX.into(), home_bus_name(), "/".into()],
+        )),
     );
     role.attach(
         stack,

@@ -46,7 +46,7 @@ pub(crate) struct RuleKind {
 /// State of rules that receive write management events and sign-ins.
 const ENABLED: &str = "ENABLED";
 /// State that also delivers read-only management events (free to match; set
-/// through CloudFormation or the API only, and only on the default bus).
+/// through CloudFormation or the API only), on the default or a custom bus.
 pub(crate) const ENABLED_WITH_READ_ONLY: &str = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
 
 /// Rules of write calls and sign-ins.
@@ -71,10 +71,14 @@ const FORWARDED_RULES: [RuleKind; 2] = [
         description: "trailwatch: monitored events forwarded from other regions and accounts",
         state: ENABLED,
     },
+    // EventBridge user guide, "Receiving read-only management events from AWS
+    // services" (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail-management.html):
+    // a rule on a default or custom bus receives read-only management events
+    // only in state ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS.
     RuleKind {
         name: "ForwardedReadOnlyEventRule",
         description: "trailwatch: monitored read-only calls forwarded from other regions and accounts",
-        state: ENABLED,
+        state: ENABLED_WITH_READ_ONLY,
     },
 ];
 
@@ -211,7 +215,7 @@ impl SecurityMonitor {
 
         let log_prefix = "/trailwatch/";
         let alarms = health::alarm_arns();
-        let key = Key::new(stack, "AlertKey", log_prefix, &alarms);
+        let key = Key::new(stack, "AlertKey", log_prefix);
         let topic = Topic::new(stack, "AlertTopic", "trailwatch security alerts", &key);
         let chat = minimum.map(|(props, minimum)| Chat::new(stack, props, minimum, &key));
         let dead_letters = Queue::new(stack, "DeadLetterQueue", &key);
@@ -278,7 +282,12 @@ impl SecurityMonitor {
                 "ForwardingBus",
                 Value::sub(forwarding_bus_name("${AWS::StackName}")),
             );
-            bus.admit_organization(stack, &organization, &admits);
+            bus.admit_forwarders(
+                stack,
+                &crate::forwarder::role_path(&forwarding_bus_name("${AWS::StackName}")),
+                &organization,
+                &admits,
+            );
             function.grant_account_names(stack, &organization, &admits);
             bus
         });

@@ -67,10 +67,12 @@ struct HandlerAsset {
 }
 
 /// Largest template CloudFormation takes in a request body (`TemplateBody`);
-/// deploy uploads a larger home template to the assets bucket.
+/// deploy uploads a larger one to an assets bucket.
 pub const MAX_TEMPLATE_BODY_BYTES: usize = 51_200;
-/// Largest template CloudFormation reads from S3 (the quotas page's figure).
-pub const MAX_TEMPLATE_URL_BYTES: usize = 460_800;
+/// Largest template CloudFormation reads from S3: "max size: 1 MB" in the
+/// `TemplateURL` of CreateStack, CreateChangeSet and CreateStackSet (API
+/// reference), counted here as 1,000,000 bytes.
+pub const MAX_TEMPLATE_URL_BYTES: usize = 1_000_000;
 
 /// Refuses a template over `limit` bytes, the most CloudFormation takes the
 /// way it will be passed.
@@ -98,8 +100,8 @@ pub fn write(dir: &Path, config: &Config, binary: Option<&Path>) -> Result<Assem
     let settings = serde_json::to_string_pretty(&config.settings)? + "\n";
     let forwarder = if config.forwards() {
         let yaml = app::forwarder_stack(&app::forwarder_props(&config.detection))?.to_yaml()?;
-        // Forwarder regions have no assets bucket, and StackSets take it in the request.
-        check_size(FORWARDER_TEMPLATE_FILE, &yaml, MAX_TEMPLATE_BODY_BYTES)?;
+        // A forwarder region or a StackSet reads a large template from an assets bucket.
+        check_size(FORWARDER_TEMPLATE_FILE, &yaml, MAX_TEMPLATE_URL_BYTES)?;
         let path = dir.join(FORWARDER_TEMPLATE_FILE);
         fs::write(&path, &yaml).with_context(|| format!("writing {}", path.display()))?;
         Some(yaml)

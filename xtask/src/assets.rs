@@ -61,6 +61,41 @@ pub async fn template(s3: &Client, bucket: &str, region: &str, yaml: &str) -> Re
         .map(Template::Url)
 }
 
+/// The template as CloudFormation takes it for a stack in `driver`'s region:
+/// in the request when it fits, else by URL from that region's own assets
+/// bucket. Older CloudFormation references ask for the template's bucket to
+/// be in the stack's region, current ones name no region: a bucket in the
+/// stack's region satisfies both. `approval` allows deploying the region's
+/// assets stack; without it (diff) only an existing bucket is used.
+pub async fn regional_template(
+    driver: &Driver,
+    s3: &Client,
+    region: &str,
+    yaml: &str,
+    approval: Option<Approval>,
+) -> Result<Template> {
+    if yaml.len() <= MAX_TEMPLATE_BODY_BYTES {
+        return Ok(Template::Body(yaml.to_owned()));
+    }
+    let bucket = match approval {
+        Some(approval) => bucket(driver, approval).await?,
+        None => driver
+            .outputs(ASSETS_STACK)
+            .await?
+            .remove(BUCKET_OUTPUT)
+            .with_context(|| {
+                format!(
+                    "the forwarder template is {} bytes, over the {MAX_TEMPLATE_BODY_BYTES} a request holds, \
+                     and {region} has no {ASSETS_STACK} bucket to read it from yet: deploy creates it",
+                    yaml.len()
+                )
+            })?,
+    };
+    upload_template(s3, &bucket, region, yaml)
+        .await
+        .map(Template::Url)
+}
+
 /// Uploads the template under its sha256 (unless already there); its URL.
 pub async fn upload_template(
     s3: &Client,

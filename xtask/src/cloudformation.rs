@@ -60,6 +60,24 @@ pub enum Template {
     Url(String),
 }
 
+impl Template {
+    /// The body, for a request's `TemplateBody`.
+    pub fn body(&self) -> Option<String> {
+        match self {
+            Template::Body(body) => Some(body.clone()),
+            Template::Url(_) => None,
+        }
+    }
+
+    /// The URL, for a request's `TemplateURL`.
+    pub fn url(&self) -> Option<String> {
+        match self {
+            Template::Url(url) => Some(url.clone()),
+            Template::Body(_) => None,
+        }
+    }
+}
+
 /// What to deploy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackSpec {
@@ -443,14 +461,8 @@ impl Driver {
             .stack_name(&spec.name)
             .change_set_name(&name)
             .change_set_type(kind)
-            .set_template_body(match &spec.template {
-                Template::Body(body) => Some(body.clone()),
-                Template::Url(_) => None,
-            })
-            .set_template_url(match &spec.template {
-                Template::Url(url) => Some(url.clone()),
-                Template::Body(_) => None,
-            })
+            .set_template_body(spec.template.body())
+            .set_template_url(spec.template.url())
             .set_parameters(Some(parameters(&spec.parameters)))
             .set_tags(Some(tags(&spec.tags)))
             .capabilities(Capability::CapabilityIam)

@@ -173,10 +173,11 @@ pub async fn deploy(
         Some(settings) => Some(OrganizationStackSet::new(session, settings, &wanted).await?),
         None => None,
     };
-    if let Some(organization) = organization
-        .as_ref()
-        .filter(|o| o.facts.in_management_account())
-    {
+    // The deploying account has plain forwarder stacks in the StackSet's
+    // regions: StackSets never deploy to the management account, and leave
+    // a delegated administrator's account out (one forwarder per account
+    // and region).
+    if let Some(organization) = &organization {
         let home = &session.region;
         wanted.extend(organization.regions.iter().filter(|r| *r != home).cloned());
     }
@@ -211,7 +212,7 @@ pub async fn deploy(
             let bus = home_bus(&stack.outputs)?;
             Some(
                 organization
-                    .deploy(session, config, assembly, bus, approval)
+                    .deploy(session, config, assembly, (&bucket, bus), approval)
                     .await?,
             )
         }
@@ -310,14 +311,17 @@ impl<'a> OrganizationStackSet<'a> {
         })
     }
 
-    /// Deploys the forwarder StackSet targeting `bus`; from outside the
-    /// management account, says how to cover that account.
+    /// Deploys the forwarder StackSet targeting `bus` (its template, when
+    /// too large for the request, read from the home region's assets
+    /// `bucket`, where the StackSet is administered); from outside the
+    /// management account, leaves this account out (it has plain forwarder
+    /// stacks) and says how to cover the management account.
     async fn deploy(
         self,
         session: &Session,
         config: &Config,
         assembly: &Assembly,
-        bus: String,
+        (bucket, bus): (&str, String),
         approval: Approval,
     ) -> Result<StackSetReport> {
         let template = assembly
@@ -329,20 +333,22 @@ impl<'a> OrganizationStackSet<'a> {
         } else {
             self.settings.ou_ids.clone()
         };
+        let member = !self.facts.in_management_account();
         let spec = StackSetSpec {
             name: forwarders::stack_name(&config.stack_name),
-            template_body: template,
+            template: assets::template(&session.s3, bucket, &session.region, &template).await?,
             parameters: BTreeMap::from([(HOME_BUS_PARAMETER.to_owned(), bus)]),
             tags: stack_tags(config),
             ou_ids,
             regions: self.regions,
+            excluded_account: member.then(|| self.facts.caller_account.clone()),
         };
         let report = session
             .stack_sets(self.settings)
             .deploy(&spec, approval)
             .await
             .context("the home stack and this account's forwarders are deployed, but the organization's StackSet is not")?;
-        if !self.facts.in_management_account() {
+        if member {
             eprintln!(
                 "NOTE: StackSets never deploy to the management account ({}): deploy its forwarders with its credentials, \
                  in each region: aws cloudformation deploy --template-file {} --stack-name {} \
@@ -374,8 +380,10 @@ async fn deploy_with_forwarders(
         .driver
         .clone()
         .reporting_to(forwarders.progress(&session.region));
-    let (home_plan, plans) =
-        tokio::join!(driver.plan(home), forwarders.plan(regions, forwarder, bus));
+    let (home_plan, plans) = tokio::join!(
+        driver.plan(home),
+        forwarders.plan(regions, forwarder, bus, approval)
+    );
     let home_plan = match home_plan {
         Ok(plan) => plan,
         Err(error) => {

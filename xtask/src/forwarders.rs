@@ -12,7 +12,8 @@ use indicatif::MultiProgress;
 use template::forwarder::HOME_BUS_PARAMETER;
 use tokio::task::JoinSet;
 
-use crate::cloudformation::{Driver, Plan, PlannedChange, Progress, StackSpec};
+use crate::assets;
+use crate::cloudformation::{Approval, Driver, Plan, PlannedChange, Progress, StackSpec, Template};
 
 /// The forwarder stack's name for a home stack.
 pub fn stack_name(home_stack: &str) -> String {
@@ -98,13 +99,27 @@ impl Forwarders {
     }
 
     fn driver(&self, region: &str) -> Driver {
-        let sdk = self
-            .sdk
+        Driver::new(
+            aws_sdk_cloudformation::Client::new(&self.sdk_in(region)),
+            self.poll,
+        )
+        .reporting_to(Progress::labelled(&self.bars, region))
+    }
+
+    fn sdk_in(&self, region: &str) -> SdkConfig {
+        self.sdk
             .to_builder()
             .region(Region::new(region.to_owned()))
+            .build()
+    }
+
+    /// The region's S3 client (buckets by path on an emulator, as at home).
+    fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        let sdk = self.sdk_in(region);
+        let config = aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(sdk.endpoint_url().is_some())
             .build();
-        Driver::new(aws_sdk_cloudformation::Client::new(&sdk), self.poll)
-            .reporting_to(Progress::labelled(&self.bars, region))
+        aws_sdk_s3::Client::from_conf(config)
     }
 
     /// Where one more stack (the home one) reports alongside the regions.
@@ -113,18 +128,24 @@ impl Forwarders {
     }
 
     /// Computes the forwarder `spec`'s change set in every region at once,
-    /// targeting `home_bus`, and prints each.
+    /// targeting `home_bus`, and prints each. A template too large for the
+    /// request goes through each region's assets bucket (`approval` lets
+    /// deploy create it).
     pub async fn plan(
         &self,
         regions: &BTreeSet<String>,
         spec: &StackSpec,
         home_bus: &str,
+        approval: Approval,
     ) -> Plans {
         let spec = targeting(spec, home_bus);
         let planned = self
-            .each(regions, move |driver| {
+            .each(regions, move |region, driver, s3| {
                 let spec = spec.clone();
-                async move { driver.plan(&spec).await }
+                async move {
+                    let spec = in_region(&driver, &s3, &region, spec, Some(approval)).await?;
+                    driver.plan(&spec).await
+                }
             })
             .await;
         let mut plans = Plans::default();
@@ -180,9 +201,12 @@ impl Forwarders {
     ) -> Vec<RegionOutcome> {
         let spec = targeting(spec, home_bus);
         let diffs = self
-            .each(regions, move |driver| {
+            .each(regions, move |region, driver, s3| {
                 let spec = spec.clone();
-                async move { driver.diff(&spec).await }
+                async move {
+                    let spec = in_region(&driver, &s3, &region, spec, None).await?;
+                    driver.diff(&spec).await
+                }
             })
             .await;
         outcomes(diffs, Outcome::Planned)
@@ -192,7 +216,7 @@ impl Forwarders {
     pub async fn destroy(&self, regions: &BTreeSet<String>, stack: &str) -> Vec<RegionOutcome> {
         let stack = stack.to_owned();
         let deleted = self
-            .each(regions, move |driver| {
+            .each(regions, move |_, driver, _| {
                 let stack = stack.clone();
                 async move { driver.destroy(&stack).await }
             })
@@ -200,21 +224,36 @@ impl Forwarders {
         outcomes(deleted, |_| Outcome::Deleted)
     }
 
-    /// Runs `work` with each region's driver at once; results by region.
+    /// Runs `work` with each region's name, driver and S3 client at once;
+    /// results by region.
     async fn each<T, F, Fut>(&self, regions: &BTreeSet<String>, work: F) -> Vec<(String, Result<T>)>
     where
         T: Send + 'static,
-        F: Fn(Driver) -> Fut,
+        F: Fn(String, Driver, aws_sdk_s3::Client) -> Fut,
         Fut: Future<Output = Result<T>> + Send + 'static,
     {
         let mut running = JoinSet::new();
         for region in regions {
-            let job = work(self.driver(region));
+            let job = work(region.clone(), self.driver(region), self.s3(region));
             let region = region.clone();
             running.spawn(async move { (region, job.await) });
         }
         running.join_all().await
     }
+}
+
+/// The spec with its template as `region` takes it (see [`assets::regional_template`]).
+async fn in_region(
+    driver: &Driver,
+    s3: &aws_sdk_s3::Client,
+    region: &str,
+    mut spec: StackSpec,
+    approval: Option<Approval>,
+) -> Result<StackSpec> {
+    if let Template::Body(yaml) = &spec.template {
+        spec.template = assets::regional_template(driver, s3, region, yaml, approval).await?;
+    }
+    Ok(spec)
 }
 
 /// The forwarder spec with its home bus parameter.

@@ -11,12 +11,13 @@ use aws_sdk_cloudformation::Client;
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudformation::operation::list_stack_set_operation_results::ListStackSetOperationResultsError;
 use aws_sdk_cloudformation::types::{
-    AutoDeployment, CallAs, Capability, ConcurrencyMode, DeploymentTargets, ManagedExecution,
-    PermissionModels, RegionConcurrencyType, StackSetOperationPreferences, StackSetOperationStatus,
+    AccountFilterType, AutoDeployment, CallAs, Capability, ConcurrencyMode, DeploymentTargets,
+    ManagedExecution, PermissionModels, RegionConcurrencyType, StackSetOperationPreferences,
+    StackSetOperationStatus,
 };
 
 use crate::aws::explain;
-use crate::cloudformation::{Approval, Progress, confirm, parameters, tags};
+use crate::cloudformation::{Approval, Progress, Template, confirm, parameters, tags};
 use crate::fleet::{Organization, Preferences};
 use crate::terminal;
 
@@ -27,12 +28,19 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackSetSpec {
     pub name: String,
-    pub template_body: String,
+    /// The forwarder template, in the request or by URL (a StackSet reads it
+    /// once, in the region it is administered from).
+    pub template: Template,
     pub parameters: BTreeMap<String, String>,
     pub tags: BTreeMap<String, String>,
     /// Target OUs (or the root).
     pub ou_ids: Vec<String>,
     pub regions: BTreeSet<String>,
+    /// An account of the OUs the StackSet leaves out: the deploying account
+    /// when it is a member account (a delegated administrator's), which has
+    /// plain forwarder stacks of its own, so that each account and region
+    /// has exactly one forwarder.
+    pub excluded_account: Option<String>,
 }
 
 /// An account and region where an operation failed, and CloudFormation's reason.
@@ -82,7 +90,13 @@ impl StackSets {
     pub async fn deploy(&self, spec: &StackSetSpec, approval: Approval) -> Result<StackSetReport> {
         let mut report = StackSetReport::default();
         let existing = self.instances(&spec.name).await?;
-        let pairs = existing.clone().unwrap_or_default();
+        let excluded = spec.excluded_account.as_deref();
+        let doubled = regions_of(existing.as_ref(), excluded);
+        let pairs: BTreeSet<(String, String)> = existing
+            .iter()
+            .flatten()
+            .map(|i| (i.ou.clone(), i.region.clone()))
+            .collect();
         let ous: BTreeSet<&str> = pairs.iter().map(|(ou, _)| ou.as_str()).collect();
         let regions: BTreeSet<&str> = pairs.iter().map(|(_, r)| r.as_str()).collect();
         let wanted_ous: BTreeSet<&str> = spec.ou_ids.iter().map(String::as_str).collect();
@@ -114,7 +128,8 @@ impl StackSets {
         let all_regions: Vec<&str> = wanted_regions.iter().copied().collect();
         for (ous, regions) in [(&new_ous, &all_regions), (&kept_ous, &new_regions)] {
             if !ous.is_empty() && !regions.is_empty() {
-                let operation = self.create_instances(&spec.name, ous, regions).await?;
+                let targets = targets(ous, excluded.map(|a| (AccountFilterType::Difference, a)));
+                let operation = self.create_instances(&spec.name, targets, regions).await?;
                 self.wait(&spec.name, "add instances", &operation, &mut report)
                     .await?;
             }
@@ -122,10 +137,27 @@ impl StackSets {
         let every_region: Vec<&str> = regions.iter().copied().collect();
         for (ous, regions) in [(&gone_ous, &every_region), (&kept_ous, &gone_regions)] {
             if !ous.is_empty() && !regions.is_empty() {
-                let operation = self.delete_instances(&spec.name, ous, regions).await?;
+                let operation = self
+                    .delete_instances(&spec.name, targets(ous, None), regions)
+                    .await?;
                 self.wait(&spec.name, "remove instances", &operation, &mut report)
                     .await?;
             }
+        }
+        // Instances an earlier deploy put into the excluded account doubled
+        // its own forwarders: removed.
+        if let (Some(account), false) = (excluded, doubled.is_empty()) {
+            let ous: Vec<&str> = wanted_ous.iter().copied().collect();
+            let doubled: Vec<&str> = doubled.iter().map(String::as_str).collect();
+            let targets = targets(&ous, Some((AccountFilterType::Intersection, account)));
+            let operation = self.delete_instances(&spec.name, targets, &doubled).await?;
+            self.wait(
+                &spec.name,
+                "remove the deploying account's instances",
+                &operation,
+                &mut report,
+            )
+            .await?;
         }
         Ok(report)
     }
@@ -136,12 +168,14 @@ impl StackSets {
         let Some(existing) = self.instances(name).await? else {
             return Ok(false);
         };
-        let ous: BTreeSet<&str> = existing.iter().map(|(ou, _)| ou.as_str()).collect();
-        let regions: BTreeSet<&str> = existing.iter().map(|(_, r)| r.as_str()).collect();
+        let ous: BTreeSet<&str> = existing.iter().map(|i| i.ou.as_str()).collect();
+        let regions: BTreeSet<&str> = existing.iter().map(|i| i.region.as_str()).collect();
         if !existing.is_empty() {
             let ous: Vec<&str> = ous.into_iter().collect();
             let regions: Vec<&str> = regions.into_iter().collect();
-            let operation = self.delete_instances(name, &ous, &regions).await?;
+            let operation = self
+                .delete_instances(name, targets(&ous, None), &regions)
+                .await?;
             self.wait(
                 name,
                 "remove instances",
@@ -160,8 +194,8 @@ impl StackSets {
         Ok(true)
     }
 
-    /// The (OU, region) pairs with instances, or None when there is no StackSet.
-    async fn instances(&self, name: &str) -> Result<Option<BTreeSet<(String, String)>>> {
+    /// The StackSet's instances, or None when there is no StackSet.
+    async fn instances(&self, name: &str) -> Result<Option<Vec<Instance>>> {
         let described = self
             .client
             .describe_stack_set()
@@ -187,17 +221,18 @@ impl StackSets {
             .call_as(self.call_as.clone())
             .into_paginator()
             .send();
-        let mut pairs = BTreeSet::new();
+        let mut instances = Vec::new();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| explain("ListStackInstances", e))?;
-            pairs.extend(page.summaries().iter().filter_map(|s| {
-                Some((
-                    s.organizational_unit_id()?.to_owned(),
-                    s.region()?.to_owned(),
-                ))
+            instances.extend(page.summaries().iter().filter_map(|s| {
+                Some(Instance {
+                    ou: s.organizational_unit_id()?.to_owned(),
+                    region: s.region()?.to_owned(),
+                    account: s.account().unwrap_or_default().to_owned(),
+                })
             }));
         }
-        Ok(Some(pairs))
+        Ok(Some(instances))
     }
 
     async fn create(&self, spec: &StackSetSpec) -> Result<()> {
@@ -205,7 +240,8 @@ impl StackSets {
             .create_stack_set()
             .stack_set_name(&spec.name)
             .description("trailwatch forwarders: send each account's monitored CloudTrail events to the home bus")
-            .template_body(&spec.template_body)
+            .set_template_body(spec.template.body())
+            .set_template_url(spec.template.url())
             .set_parameters(Some(parameters(&spec.parameters)))
             .set_tags(Some(tags(&spec.tags)))
             .capabilities(Capability::CapabilityIam)
@@ -226,7 +262,8 @@ impl StackSets {
             .client
             .update_stack_set()
             .stack_set_name(&spec.name)
-            .template_body(&spec.template_body)
+            .set_template_body(spec.template.body())
+            .set_template_url(spec.template.url())
             .set_parameters(Some(parameters(&spec.parameters)))
             .set_tags(Some(tags(&spec.tags)))
             .capabilities(Capability::CapabilityIam)
@@ -240,12 +277,17 @@ impl StackSets {
         Ok(output.operation_id().unwrap_or_default().to_owned())
     }
 
-    async fn create_instances(&self, name: &str, ous: &[&str], regions: &[&str]) -> Result<String> {
+    async fn create_instances(
+        &self,
+        name: &str,
+        targets: DeploymentTargets,
+        regions: &[&str],
+    ) -> Result<String> {
         let output = self
             .client
             .create_stack_instances()
             .stack_set_name(name)
-            .deployment_targets(targets(ous))
+            .deployment_targets(targets)
             .set_regions(Some(regions.iter().map(|r| (*r).to_owned()).collect()))
             .operation_preferences(self.operation_preferences())
             .call_as(self.call_as.clone())
@@ -255,12 +297,17 @@ impl StackSets {
         Ok(output.operation_id().unwrap_or_default().to_owned())
     }
 
-    async fn delete_instances(&self, name: &str, ous: &[&str], regions: &[&str]) -> Result<String> {
+    async fn delete_instances(
+        &self,
+        name: &str,
+        targets: DeploymentTargets,
+        regions: &[&str],
+    ) -> Result<String> {
         let output = self
             .client
             .delete_stack_instances()
             .stack_set_name(name)
-            .deployment_targets(targets(ous))
+            .deployment_targets(targets)
             .set_regions(Some(regions.iter().map(|r| (*r).to_owned()).collect()))
             .retain_stacks(false)
             .operation_preferences(self.operation_preferences())
@@ -426,8 +473,35 @@ fn auto_deployment() -> AutoDeployment {
         .build()
 }
 
-fn targets(ous: &[&str]) -> DeploymentTargets {
-    DeploymentTargets::builder()
-        .set_organizational_unit_ids(Some(ous.iter().map(|o| (*o).to_owned()).collect()))
-        .build()
+/// One stack instance: its OU, region and account.
+#[derive(Debug, Clone)]
+struct Instance {
+    ou: String,
+    region: String,
+    account: String,
+}
+
+/// The regions where `account` has instances.
+fn regions_of(instances: Option<&Vec<Instance>>, account: Option<&str>) -> BTreeSet<String> {
+    instances
+        .into_iter()
+        .flatten()
+        .filter(|i| Some(i.account.as_str()) == account)
+        .map(|i| i.region.clone())
+        .collect()
+}
+
+/// The accounts of `ous`, filtered by one account: `Difference` leaves it
+/// out, `Intersection` takes it alone (DeploymentTargets, CloudFormation API
+/// reference: AccountFilterType with Accounts).
+fn targets(ous: &[&str], account: Option<(AccountFilterType, &str)>) -> DeploymentTargets {
+    let builder = DeploymentTargets::builder()
+        .set_organizational_unit_ids(Some(ous.iter().map(|o| (*o).to_owned()).collect()));
+    match account {
+        Some((filter, account)) => builder
+            .account_filter_type(filter)
+            .accounts(account.to_owned())
+            .build(),
+        None => builder.build(),
+    }
 }

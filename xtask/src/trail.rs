@@ -116,7 +116,7 @@ pub async fn coverage(client: &Client) -> Result<Logged> {
 }
 
 /// A warning for each region of `regions` where no logging trail records the
-/// management events the rules select (`read`: read-only monitors are enabled).
+/// management events the rules select (`read`: some rule selects read-only calls).
 pub async fn warnings(sdk: &SdkConfig, regions: &BTreeSet<String>, read: bool) -> Vec<String> {
     let mut checks = tokio::task::JoinSet::new();
     for region in regions {
@@ -149,7 +149,7 @@ fn warning(region: &str, covered: Result<Logged>, read: bool) -> Option<String> 
             "WARNING: no CloudTrail trail is logging write management events in {region}{global}: EventBridge receives no API calls from there and trailwatch cannot alert on them. Create a multi-region trail (aws cloudtrail create-trail --is-multi-region-trail, then start-logging)"
         )),
         Ok(logged) if read && !logged.read => Some(format!(
-            "WARNING: no CloudTrail trail is logging read-only management events in {region}{global}: the read-only monitors cannot alert there. Log all management events (ReadWriteType All)"
+            "WARNING: no CloudTrail trail is logging read-only management events in {region}{global}: trailwatch cannot alert on read-only calls there (root use and denied calls that only read, and the read-only monitors). Log all management events (ReadWriteType All)"
         )),
         Ok(_) => None,
     }

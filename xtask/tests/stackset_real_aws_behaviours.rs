@@ -20,7 +20,7 @@ use aws_sdk_cloudformation::types::{
     StackSetOperationResultSummary, StackSetOperationStatus,
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
-use xtask::cloudformation::Approval;
+use xtask::cloudformation::{Approval, Template};
 use xtask::fleet::{Organization, Preferences};
 use xtask::stackset::{AccountFailure, StackSetReport, StackSetSpec, StackSets};
 
@@ -209,7 +209,7 @@ async fn a_new_stack_set_is_service_managed_with_automatic_deployment_to_the_ous
     );
     let spec = StackSetSpec {
         name: "trailwatch-forwarder".into(),
-        template_body: "Resources: {}".into(),
+        template: Template::Body("Resources: {}".into()),
         parameters: BTreeMap::from([(
             "HomeBusArn".into(),
             "arn:aws:events:us-east-1:111122223333:event-bus/trailwatch-forwarded".into(),
@@ -217,6 +217,7 @@ async fn a_new_stack_set_is_service_managed_with_automatic_deployment_to_the_ous
         tags: BTreeMap::new(),
         ou_ids: vec!["ou-ab12-cdef3456".into()],
         regions: BTreeSet::from(["eu-west-1".to_owned(), "us-east-1".to_owned()]),
+        excluded_account: None,
     };
 
     let report = stack_sets(client, true)
@@ -258,11 +259,12 @@ async fn removing_an_ou_from_the_stack_set_needs_approval_and_changes_nothing_wi
     );
     let spec = StackSetSpec {
         name: "trailwatch-forwarder".into(),
-        template_body: "Resources: {}".into(),
+        template: Template::Body("Resources: {}".into()),
         parameters: BTreeMap::new(),
         tags: BTreeMap::new(),
         ou_ids: vec!["ou-ab12-cdef3456".into()],
         regions: BTreeSet::from(["eu-west-1".to_owned()]),
+        excluded_account: None,
     };
 
     let error = stack_sets(client, false)
@@ -276,5 +278,136 @@ async fn removing_an_ou_from_the_stack_set_needs_approval_and_changes_nothing_wi
             "Remove the organization's forwarders from OUs [ou-ab12-oldoldol] and regions []?"
         ),
         "{error}"
+    );
+}
+
+/// The delegated administrator's own account, a member of the target OU.
+const HOME_ACCOUNT: &str = "111122223333";
+
+fn delegated_spec() -> StackSetSpec {
+    StackSetSpec {
+        name: "trailwatch-forwarder".into(),
+        template: Template::Url(
+            "https://trailwatch-assets.s3.us-east-1.amazonaws.com/templates/abc.yaml".into(),
+        ),
+        parameters: BTreeMap::new(),
+        tags: BTreeMap::new(),
+        ou_ids: vec!["ou-ab12-cdef3456".into()],
+        regions: BTreeSet::from(["eu-west-1".to_owned()]),
+        excluded_account: Some(HOME_ACCOUNT.into()),
+    }
+}
+
+#[tokio::test]
+async fn a_delegated_administrators_stack_set_leaves_its_own_account_out_and_reads_the_template_by_url()
+ {
+    use aws_sdk_cloudformation::types::AccountFilterType;
+    let absent = mock!(Client::describe_stack_set).then_error(|| {
+        DescribeStackSetError::StackSetNotFoundException(
+            StackSetNotFoundException::builder()
+                .message("not found")
+                .build(),
+        )
+    });
+    let create = mock!(Client::create_stack_set)
+        .match_requests(|request| {
+            request.template_url()
+                == Some("https://trailwatch-assets.s3.us-east-1.amazonaws.com/templates/abc.yaml")
+                && request.template_body().is_none()
+        })
+        .then_output(|| CreateStackSetOutput::builder().stack_set_id("ss-1").build());
+    let instances = mock!(Client::create_stack_instances)
+        .match_requests(|request| {
+            let targets = request.deployment_targets().expect("targets");
+            targets.organizational_unit_ids() == ["ou-ab12-cdef3456"]
+                && targets.account_filter_type() == Some(&AccountFilterType::Difference)
+                && targets.accounts() == [HOME_ACCOUNT]
+        })
+        .then_output(|| {
+            CreateStackInstancesOutput::builder()
+                .operation_id("op-5")
+                .build()
+        });
+    let describe = mock!(Client::describe_stack_set_operation)
+        .then_output(|| operation(StackSetOperationStatus::Succeeded));
+    let results = results(Vec::new());
+    let client = mock_client!(
+        aws_sdk_cloudformation,
+        RuleMode::MatchAny,
+        [&absent, &create, &instances, &describe, &results]
+    );
+
+    stack_sets(client, true)
+        .deploy(&delegated_spec(), Approval::Given)
+        .await
+        .expect("deployed");
+
+    assert_eq!((create.num_calls(), instances.num_calls()), (1, 1));
+}
+
+#[tokio::test]
+async fn instances_an_earlier_deploy_put_into_the_delegated_administrators_account_are_removed() {
+    use aws_sdk_cloudformation::operation::delete_stack_instances::DeleteStackInstancesOutput;
+    use aws_sdk_cloudformation::operation::describe_stack_set::DescribeStackSetOutput;
+    use aws_sdk_cloudformation::operation::list_stack_instances::ListStackInstancesOutput;
+    use aws_sdk_cloudformation::operation::update_stack_set::UpdateStackSetOutput;
+    use aws_sdk_cloudformation::types::{AccountFilterType, StackInstanceSummary};
+    let present =
+        mock!(Client::describe_stack_set).then_output(|| DescribeStackSetOutput::builder().build());
+    let instance = |account: &str| {
+        StackInstanceSummary::builder()
+            .organizational_unit_id("ou-ab12-cdef3456")
+            .region("eu-west-1")
+            .account(account)
+            .build()
+    };
+    let listed = mock!(Client::list_stack_instances).then_output(move || {
+        ListStackInstancesOutput::builder()
+            .summaries(instance(HOME_ACCOUNT))
+            .summaries(instance("444455556666"))
+            .build()
+    });
+    let update = mock!(Client::update_stack_set)
+        .then_output(|| UpdateStackSetOutput::builder().operation_id("op-6").build());
+    let delete = mock!(Client::delete_stack_instances)
+        .match_requests(|request| {
+            let targets = request.deployment_targets().expect("targets");
+            targets.account_filter_type() == Some(&AccountFilterType::Intersection)
+                && targets.accounts() == [HOME_ACCOUNT]
+                && request.regions() == ["eu-west-1"]
+                && request.retain_stacks() == Some(false)
+        })
+        .then_output(|| {
+            DeleteStackInstancesOutput::builder()
+                .operation_id("op-7")
+                .build()
+        });
+    let describe = mock!(Client::describe_stack_set_operation)
+        .sequence()
+        .output(|| operation(StackSetOperationStatus::Succeeded))
+        .repeatedly()
+        .build();
+    let results = results(Vec::new());
+    let client = mock_client!(
+        aws_sdk_cloudformation,
+        RuleMode::MatchAny,
+        [&present, &listed, &update, &delete, &describe, &results]
+    );
+
+    let report = stack_sets(client, true)
+        .deploy(&delegated_spec(), Approval::Given)
+        .await
+        .expect("deployed");
+
+    assert_eq!(delete.num_calls(), 1);
+    assert_eq!(
+        report.operations,
+        [
+            ("update".to_owned(), "SUCCEEDED".to_owned()),
+            (
+                "remove the deploying account's instances".to_owned(),
+                "SUCCEEDED".to_owned()
+            )
+        ]
     );
 }

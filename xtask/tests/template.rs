@@ -2,6 +2,7 @@
 //! privilege, encrypted, TLS-only, and deployable; forwarders deliver to the
 //! home bus, and only the account or the organization may put events there.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -268,7 +269,7 @@ fn rules(template: &Value) -> Vec<(&String, &Value)> {
 }
 
 #[test]
-fn each_rule_lets_only_itself_invoke_the_function() {
+fn each_rule_lets_only_itself_invoke_the_function_by_its_arn_without_source_account() {
     let template = every_monitor_template();
     for (id, _) in rules(&template) {
         assert_eq!(
@@ -278,7 +279,6 @@ fn each_rule_lets_only_itself_invoke_the_function() {
                 "FunctionName": {"Fn::GetAtt": ["Handler", "Arn"]},
                 "Principal": "events.amazonaws.com",
                 "SourceArn": {"Fn::GetAtt": [id, "Arn"]},
-                "SourceAccount": {"Ref": "AWS::AccountId"},
             }),
             "{id}"
         );
@@ -352,14 +352,28 @@ fn read_only_calls_get_their_own_rule_in_the_all_management_events_state() {
 }
 
 #[test]
-fn no_read_only_rule_without_a_read_only_monitor() {
+fn by_default_the_only_rule_receiving_reads_selects_root_use_and_denied_calls() {
     let template = template();
-    let ids: Vec<&String> = rules(&template).iter().map(|(id, _)| *id).collect();
-    assert!(
-        ids.iter()
-            .all(|id| id.starts_with("SecurityEventRule") || *id == "HealthRule"),
-        "{ids:?}"
-    );
+    let read_only: Vec<&Value> = rules(&template)
+        .iter()
+        .filter(|(_, rule)| {
+            rule["Properties"]["State"] == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
+        })
+        .map(|(_, rule)| &rule["Properties"]["EventPattern"])
+        .collect();
+    assert!(!read_only.is_empty());
+    let alternatives = read_only
+        .iter()
+        .flat_map(|pattern| match pattern["$or"].as_array() {
+            Some(alternatives) => alternatives.iter().collect(),
+            None => vec![*pattern],
+        });
+    for pattern in alternatives {
+        let detail = &pattern["detail"];
+        let root = detail["userIdentity"]["type"] == json!(["Root"]);
+        let denied = detail.get("errorCode").is_some();
+        assert!(root != denied, "{pattern}");
+    }
 }
 
 #[test]
@@ -625,25 +639,63 @@ fn global_service_rules_exist_only_in_us_east_1_and_nothing_in_the_home_buss_own
 }
 
 #[test]
-fn the_home_bus_admits_the_organization_only_through_principal_org_id_and_only_when_named() {
+fn the_home_bus_admits_only_the_forwarder_roles_of_this_account_and_of_the_organization_when_named()
+{
     let template = home();
-    let policies = resources_of_type(&template, "AWS::Events::EventBusPolicy");
-    assert_eq!(policies.len(), 1);
-    let (_, policy) = policies[0];
-    assert_eq!(policy["Condition"], "AdmitsOrganization");
+    let policies: BTreeMap<&str, &Value> =
+        resources_of_type(&template, "AWS::Events::EventBusPolicy")
+            .into_iter()
+            .map(|(id, policy)| (id.as_str(), policy))
+            .collect();
+    let roles = |account: &str| {
+        json!({"Fn::Sub": format!(
+            "arn:${{AWS::Partition}}:iam::{account}:role/trailwatch-forwarder/${{AWS::StackName}}-forwarded/*"
+        )})
+    };
+    let account = policies["ForwardingBusAccountPolicy"];
+    assert_eq!(account.get("Condition"), None);
+    assert_eq!(
+        account["Properties"]["Statement"],
+        json!({
+            "Effect": "Allow",
+            "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
+            "Action": ["events:PutEvents"],
+            "Resource": [{"Fn::GetAtt": ["ForwardingBus", "Arn"]}],
+            "Condition": {"ArnLike": {"aws:PrincipalArn": roles("${AWS::AccountId}")}}
+        })
+    );
+    let organization = policies["ForwardingBusPolicy"];
+    assert_eq!(organization["Condition"], "AdmitsOrganization");
     assert_eq!(
         template["Conditions"]["AdmitsOrganization"],
         json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "OrganizationId"}, ""]}]})
     );
     assert_eq!(
-        policy["Properties"]["Statement"],
+        organization["Properties"]["Statement"],
         json!({
             "Effect": "Allow",
             "Principal": "*",
             "Action": ["events:PutEvents"],
             "Resource": [{"Fn::GetAtt": ["ForwardingBus", "Arn"]}],
-            "Condition": {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}}}
+            "Condition": {
+                "StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrganizationId"}},
+                "ArnLike": {"aws:PrincipalArn": roles("*")}
+            }
         })
+    );
+    assert_eq!(policies.len(), 2);
+}
+
+#[test]
+fn the_forwarder_role_lives_under_the_path_the_home_bus_admits() {
+    let template = forwarder();
+    assert_eq!(
+        template["Resources"]["ForwarderRole"]["Properties"]["Path"],
+        json!({"Fn::Join": ["", [
+            "/trailwatch-forwarder/",
+            {"Fn::Select": [1, {"Fn::Split": ["/", {"Ref": "HomeBusArn"}]}]},
+            "/"
+        ]]})
     );
 }
 
@@ -799,7 +851,7 @@ fn the_health_rule_sends_the_stacks_alarms_entering_alarm_or_leaving_it_to_the_h
 }
 
 #[test]
-fn cloudwatch_may_use_the_key_only_for_the_stacks_health_alarms() {
+fn cloudwatch_may_use_the_key_as_aws_documents_for_alarms_notifying_an_encrypted_topic() {
     let template = template();
     let statements = template["Resources"]["AlertKey"]["Properties"]["KeyPolicy"]["Statement"]
         .as_array()
@@ -816,7 +868,6 @@ fn cloudwatch_may_use_the_key_only_for_the_stacks_health_alarms() {
             "Principal": {"Service": "cloudwatch.amazonaws.com"},
             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
             "Resource": ["*"],
-            "Condition": {"ArnLike": {"aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-health-*"}}},
         })]
     );
 }
@@ -1045,4 +1096,23 @@ fn the_home_bus_sends_the_forwarders_alarm_changes_to_the_handler() {
         rule["Targets"][0]["Arn"],
         json!({"Fn::GetAtt": ["Handler", "Arn"]})
     );
+}
+
+#[test]
+fn read_only_rules_on_the_forwarding_bus_are_in_the_all_management_events_state_too() {
+    let template = render(&template::SecurityMonitorProps {
+        forwarding: true,
+        ..app::props(&Detection::from(Selection::every()))
+    });
+    let forwarded: Vec<(&String, &Value)> = rules(&template)
+        .into_iter()
+        .filter(|(id, _)| id.starts_with("ForwardedReadOnlyEventRule"))
+        .collect();
+    assert!(!forwarded.is_empty());
+    for (id, rule) in forwarded {
+        assert_eq!(
+            rule["Properties"]["State"], "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS",
+            "{id}"
+        );
+    }
 }

@@ -147,7 +147,7 @@ impl CustomSpec {
             }),
             assess: None,
             failure,
-            read_only: may_select_read_only(detail),
+            reads: may_select_read_only(detail),
             controls: leak(&self.controls),
             techniques: leak(&self.techniques),
         })))
@@ -289,7 +289,7 @@ mod tests {
             monitor.pattern(),
             json!({"source": ["aws.ec2"], "detail": {"eventName": ["ImportKeyPair"]}})
         );
-        assert!(!monitor.read_only);
+        assert!(!monitor.reads);
     }
 
     #[test]
@@ -357,7 +357,7 @@ mod tests {
             spec(json!({"source": ["aws.ssm"], "detail": detail}))
                 .build()
                 .expect("valid")
-                .read_only
+                .reads
         };
         assert!(!read_only(
             json!({"eventName": ["SendCommand", "StartSession"]})

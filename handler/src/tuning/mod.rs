@@ -169,7 +169,7 @@ impl Detection {
         for monitor in self
             .selection
             .monitors()
-            .filter(|m| m.read_only == read_only && keep(m))
+            .filter(|m| m.reads == read_only && keep(m))
         {
             let excluded = self.suppressions.excluded_principals(monitor);
             match groups.iter_mut().find(|(e, _)| *e == excluded) {

@@ -118,6 +118,9 @@ fn principal<S: serde::Serializer>(
 pub struct Role {
     pub assume_role_policy_document: PolicyDocument,
     pub description: Option<String>,
+    /// The role's path (`/a/b/`): part of its ARN, so policies elsewhere can
+    /// name the roles under it.
+    pub path: Option<Value>,
 }
 
 impl Resource for Role {

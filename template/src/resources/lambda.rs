@@ -54,7 +54,14 @@ pub struct LoggingConfig {
     pub log_group: Value,
 }
 
-/// `AWS::Lambda::Permission`.
+/// `AWS::Lambda::Permission`: a service may invoke the function on behalf of
+/// one resource (`SourceArn`). There is no `SourceAccount`: EventBridge's
+/// troubleshooting guide ("My rule ran but my Lambda function wasn't
+/// invoked", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-troubleshooting.html)
+/// shows the permission with `SourceArn` alone, and a `SourceAccount` there is
+/// reported to make EventBridge's invocations fail silently
+/// (awsdocs/aws-cloudformation-user-guide#481). The rule's ARN already names
+/// the account.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Permission {
@@ -62,7 +69,6 @@ pub struct Permission {
     pub function_name: Value,
     pub principal: String,
     pub source_arn: Value,
-    pub source_account: Value,
 }
 
 impl Resource for Permission {

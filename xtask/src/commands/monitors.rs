@@ -72,7 +72,7 @@ pub fn json() -> Value {
                     "title": m.title,
                     "packs": m.packs,
                     "default": defaults.contains(&m.id),
-                    "read_only": m.read_only,
+                    "reads": m.reads,
                     "selects": selects(m),
                     "pattern": m.pattern(),
                     "severity": severity(m),
