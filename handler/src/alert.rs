@@ -8,6 +8,7 @@ use time::Date;
 use crate::assess::{self, Finding, Reason};
 use crate::catalog::{Failure, Monitor};
 use crate::event::{Event, UserIdentity};
+use crate::own::Arrival;
 use crate::severity::Severity;
 use crate::text::clip;
 use crate::tuning::Detection;
@@ -232,13 +233,21 @@ pub enum Verdict<'a> {
     Raise(Alert<'a>),
     /// Every finding was suppressed: the alert it would have raised, and why not.
     Suppressed { alert: Alert<'a>, reason: String },
+    /// A closer look found nothing (a tamper call on someone else's
+    /// resource): the alert it would have been, and why it is none.
+    Dismissed { alert: Alert<'a>, reason: String },
+    /// The deployment's own canary arrived: it is recorded, never alerted.
+    Canary(Arrival),
 }
 
 impl<'a> Verdict<'a> {
-    /// The alert, raised or suppressed.
-    pub fn alert(self) -> Alert<'a> {
+    /// The alert, raised, suppressed or dismissed; none for a canary.
+    pub fn alert(self) -> Option<Alert<'a>> {
         match self {
-            Verdict::Raise(alert) | Verdict::Suppressed { alert, .. } => alert,
+            Verdict::Raise(alert)
+            | Verdict::Suppressed { alert, .. }
+            | Verdict::Dismissed { alert, .. } => Some(alert),
+            Verdict::Canary(_) => None,
         }
     }
 }
@@ -253,6 +262,9 @@ pub fn judge<'a>(raw: &'a RawValue, detection: &Detection, today: Date) -> Verdi
     };
     if crate::health::is_alarm_change(&event) {
         return Verdict::Raise(crate::health::alert(&event));
+    }
+    if let Some(arrival) = detection.own.canary(&event) {
+        return Verdict::Canary(arrival);
     }
     let monitors = detection.selection.matching(&event);
     if monitors.is_empty() {
@@ -278,8 +290,10 @@ pub fn judge<'a>(raw: &'a RawValue, detection: &Detection, today: Date) -> Verdi
         |monitor: &Monitor, severity| holding.iter().find(|s| s.covers(monitor, severity));
     let mut judged = Vec::with_capacity(monitors.len());
     let mut suppressed = Vec::new();
+    let mut dismissed = Vec::new();
     for monitor in monitors {
-        match assess::judge(monitor, &event) {
+        match assess::judge(monitor, &event, &detection.own) {
+            Ok(finding) if finding.dismissed.is_some() => dismissed.push((monitor, finding)),
             Ok(finding) => match suppressing(monitor, finding.severity) {
                 Some(by) => suppressed.push((monitor, finding, by)),
                 None => judged.push((monitor, finding)),
@@ -296,6 +310,16 @@ pub fn judge<'a>(raw: &'a RawValue, detection: &Detection, today: Date) -> Verdi
                 return Verdict::Raise(review);
             }
         }
+    }
+    if judged.is_empty()
+        && suppressed.is_empty()
+        && let Some((_, finding)) = dismissed.first()
+    {
+        let reason = finding.dismissed.clone().unwrap_or_default();
+        return Verdict::Dismissed {
+            alert: Alert::assessed(&event, dismissed),
+            reason,
+        };
     }
     if !judged.is_empty() || suppressed.is_empty() {
         return Verdict::Raise(Alert::assessed(&event, judged));

@@ -141,18 +141,24 @@ fn group<'a>(
     for (message_id, raw) in events {
         let verdict = alert::judge(raw, detection, today);
         let event_id = match &verdict {
-            Verdict::Raise(alert) | Verdict::Suppressed { alert, .. } => alert.event_id.clone(),
+            Verdict::Raise(alert)
+            | Verdict::Suppressed { alert, .. }
+            | Verdict::Dismissed { alert, .. } => alert.event_id.clone(),
+            Verdict::Canary(_) => None,
         };
         if event_id.is_some_and(|id| !seen.insert(id)) {
             tracing::info!(message_id, "duplicate event dropped from the digest");
             continue;
         }
+        // Only alerts are deferred: a dismissed event or a canary never
+        // reaches the queue, and is acknowledged should it arrive.
         let alert = match verdict {
             Verdict::Suppressed { alert, reason } => {
                 metrics::suppressed(&alert, &reason);
                 continue;
             }
             Verdict::Raise(alert) => alert,
+            Verdict::Dismissed { .. } | Verdict::Canary(_) => continue,
         };
         let key = (alert.monitor, caller(&alert));
         let merges = detection.digest.is_some_and(|d| d.defers(alert.severity));

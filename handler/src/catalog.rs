@@ -8,8 +8,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::assess::{
-    Judge, Rule, Verb, bucket_acl, bucket_policy, iam, public_access_block, security_group,
-    services, sharing, sign_in,
+    Judge, OwnJudge, Rule, Verb, bucket_acl, bucket_policy, iam, public_access_block,
+    security_group, services, sharing, sign_in, tamper,
 };
 use crate::event::Event;
 use crate::matcher::Matcher;
@@ -66,6 +66,8 @@ pub enum Failure {
 pub enum Selects {
     /// A built-in monitor's typed selector, with a rule per named call.
     Calls(Selector),
+    /// A built-in monitor of calls to several services: a selector each.
+    Services(&'static [Selector]),
     /// A custom monitor's EventBridge pattern, judged with a fixed severity.
     Pattern(Pattern),
 }
@@ -88,6 +90,8 @@ pub struct Monitor {
     pub selects: Selects,
     /// Judges events the selector takes without naming a call (root usage, denied calls).
     pub assess: Option<Judge>,
+    /// Judges what the call did to trailwatch's own resources.
+    pub own: Option<OwnJudge>,
     pub failure: Failure,
     /// Selects read-only calls too: they reach a rule only in the state
     /// `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`, so its pattern goes to
@@ -100,24 +104,28 @@ pub struct Monitor {
 }
 
 impl Monitor {
-    /// The typed selector of a built-in monitor.
-    pub fn selector(&self) -> Option<&Selector> {
+    /// The typed selectors of a built-in monitor (none for a custom one).
+    pub fn selectors(&self) -> &[Selector] {
         match &self.selects {
-            Selects::Calls(selector) => Some(selector),
-            Selects::Pattern(_) => None,
+            Selects::Calls(selector) => std::slice::from_ref(selector),
+            Selects::Services(selectors) => selectors,
+            Selects::Pattern(_) => &[],
         }
     }
 
     /// Whether the monitor watches named calls (rather than every call of a
     /// kind, like root use or denied calls): such a monitor titles an alert.
     pub fn names_calls(&self) -> bool {
-        self.selector().is_none_or(|s| !s.calls.is_empty())
+        self.selectors().iter().all(|s| !s.calls.is_empty())
     }
 
-    /// The monitor's EventBridge pattern.
+    /// The monitor's EventBridge pattern (several services' as one `$or`).
     pub fn pattern(&self) -> Value {
         match &self.selects {
             Selects::Calls(selector) => selector.pattern(),
+            Selects::Services(selectors) => {
+                serde_json::json!({"$or": selectors.iter().map(Selector::pattern).collect::<Vec<_>>()})
+            }
             // Checked when the custom monitor was built.
             Selects::Pattern(pattern) => serde_json::from_str(pattern.json).unwrap_or_default(),
         }
@@ -126,17 +134,17 @@ impl Monitor {
     /// The highest severity the monitor can give: a custom monitor's own, a
     /// plain call's rule, or CRITICAL where code judges (it may raise).
     pub fn ceiling(&self) -> Severity {
-        let selector = match &self.selects {
-            Selects::Pattern(pattern) => return pattern.severity,
-            Selects::Calls(selector) => selector,
-        };
-        let judged = self.assess.is_some() || selector.calls.iter().any(|c| c.refine.is_some());
-        if judged || selector.calls.is_empty() {
+        if let Selects::Pattern(pattern) = &self.selects {
+            return pattern.severity;
+        }
+        let calls = self.selectors().iter().flat_map(|s| s.calls);
+        let judged = self.assess.is_some()
+            || self.own.is_some()
+            || calls.clone().any(|c| c.refine.is_some());
+        if judged || !self.names_calls() {
             return Severity::Critical;
         }
-        selector
-            .calls
-            .iter()
+        calls
             .map(|call| call.rule.severity)
             .max()
             .unwrap_or(Severity::Critical)
@@ -146,9 +154,11 @@ impl Monitor {
     /// in [`GLOBAL_REGION`] alone.
     pub fn global(&self) -> bool {
         match &self.selects {
-            Selects::Calls(selector) => selector
-                .event_source
-                .is_some_and(|source| GLOBAL_EVENT_SOURCES.contains(&source)),
+            Selects::Calls(_) | Selects::Services(_) => self.selectors().iter().all(|selector| {
+                selector
+                    .event_source
+                    .is_some_and(|source| GLOBAL_EVENT_SOURCES.contains(&source))
+            }),
             Selects::Pattern(_) => {
                 let global: Vec<String> = GLOBAL_EVENT_SOURCES
                     .iter()
@@ -191,6 +201,7 @@ const fn calls(
         packs,
         selects: Selects::Calls(selector),
         assess: None,
+        own: None,
         failure: Failure::Attempt,
         reads: false,
         controls,
@@ -212,6 +223,16 @@ const IAM: &str = "iam.amazonaws.com";
 const EC2: &str = "ec2.amazonaws.com";
 const S3: &str = "s3.amazonaws.com";
 const LAMBDA: &str = "lambda.amazonaws.com";
+
+/// Id of the monitor of changes to trailwatch itself.
+pub const TAMPER: &str = "trailwatch-tamper";
+
+/// Calls made by a person or a program, not by an AWS service on their behalf
+/// (`invokedBy` absent): CloudFormation's changes to the stack are not tampering.
+const NOT_BY_A_SERVICE: &[Condition] = &[Condition {
+    field: Field::InvokedBy,
+    any_of: &[Test::Exists(false)],
+}];
 
 const CHECK_CALLER: &str = "Confirm with the caller that the change was planned; if not, treat the caller's credentials as compromised";
 const CHECK_NETWORK: &str = "Compare the change with your infrastructure code; an unplanned network change can open or hide a path";
@@ -303,6 +324,7 @@ pub const CATALOG: &[Monitor] = &[
             ..Selector::any(Kind::Any)
         }),
         assess: Some(sign_in::ROOT_USAGE),
+        own: None,
         // The root credentials were used whether or not the call succeeded.
         failure: Failure::Finding,
         // Root reading is root use: CIS's metric filter sees every event.
@@ -322,6 +344,7 @@ pub const CATALOG: &[Monitor] = &[
             ..Selector::any(Kind::ApiCall)
         }),
         assess: Some(services::UNAUTHORIZED),
+        own: None,
         failure: Failure::Finding,
         // A denied List or Describe call is the classic reconnaissance signal,
         // and CIS's metric filter sees reads too.
@@ -344,6 +367,7 @@ pub const CATALOG: &[Monitor] = &[
             Condition { field: Field::MfaUsed, any_of: &[Test::Exact("No")] },
         ])),
         assess: None,
+        own: None,
         failure: Failure::Attempt,
         reads: false,
         controls: &["CIS CloudWatch.3"],
@@ -437,6 +461,7 @@ pub const CATALOG: &[Monitor] = &[
         .refine(sign_in::FAILURE)])
         .when(&[Condition { field: Field::SignInResult, any_of: &[Test::Exact("Failure")] }])),
         assess: None,
+        own: None,
         failure: Failure::Finding,
         reads: false,
         controls: &["CIS CloudWatch.6"],
@@ -1205,6 +1230,115 @@ pub const CATALOG: &[Monitor] = &[
         &[],
         &["T1562.008", "T1490"],
     ),
+    // trailwatch watching itself: changes to its own resources.
+    Monitor {
+        id: TAMPER,
+        title: "trailwatch tampered with",
+        packs: &[],
+        selects: Selects::Services(&[
+            Selector::calls(
+                "events.amazonaws.com",
+                &[
+                    Call::named("DisableRule", rule(TurnedOff, "EventBridge rule", Medium).target(&["name"])
+                        .why("a disabled rule delivers nothing: events it selected go unseen")
+                        .revert("aws events enable-rule --name {target} --region {region}")),
+                    Call::named("DeleteRule", rule(Deleted, "EventBridge rule", Medium).target(&["name"])
+                        .why("a deleted rule delivers nothing: events it selected go unseen")),
+                    Call::named("RemoveTargets", rule(Removed, "targets of EventBridge rule", Low).target(&["rule"])),
+                    Call::named("PutRule", rule(Changed, "EventBridge rule", Low).target(&["name"])),
+                    Call::named("PutTargets", rule(Changed, "targets of EventBridge rule", Low).target(&["rule"])),
+                ],
+            )
+            .when(NOT_BY_A_SERVICE),
+            Selector::calls(
+                LAMBDA,
+                &[
+                    Call::prefixed("UpdateFunctionCode", rule(Changed, "the code of Lambda function", Low).target(&["functionName"])),
+                    Call::prefixed("UpdateFunctionConfiguration", rule(Changed, "the configuration of Lambda function", Low).target(&["functionName"])),
+                    Call::prefixed("PutFunctionConcurrency", rule(Changed, "the concurrency of Lambda function", Low).target(&["functionName"])),
+                    Call::prefixed("DeleteFunction", rule(Deleted, "Lambda function or its settings", Low).target(&["functionName"])),
+                    Call::prefixed("AddPermission", rule(Added, "a permission to Lambda function", Low).target(&["functionName"])),
+                    Call::prefixed("RemovePermission", rule(Removed, "a permission of Lambda function", Low).target(&["functionName"])),
+                ],
+            )
+            .when(NOT_BY_A_SERVICE),
+            Selector::calls(
+                "sns.amazonaws.com",
+                &[
+                    Call::named("SetTopicAttributes", rule(Changed, "attributes of SNS topic", Low).target(&["topicArn"])),
+                    Call::named("DeleteTopic", rule(Deleted, "SNS topic", Low).target(&["topicArn"])),
+                    Call::named("Unsubscribe", rule(Removed, "subscription", Low).target(&["subscriptionArn"])),
+                    Call::named("SetSubscriptionAttributes", rule(Changed, "attributes of subscription", Low).target(&["subscriptionArn"])),
+                    Call::named("RemovePermission", rule(Removed, "a permission of SNS topic", Low).target(&["topicArn"])),
+                ],
+            )
+            .when(NOT_BY_A_SERVICE),
+            Selector::calls(
+                "kms.amazonaws.com",
+                &[
+                    Call::named("DisableKey", rule(TurnedOff, "KMS key", Low).target(&["keyId"])),
+                    Call::named("ScheduleKeyDeletion", rule(ScheduledDeletion, "KMS key", Low).target(&["keyId"])),
+                    Call::named("PutKeyPolicy", rule(Changed, "the policy of KMS key", Low).target(&["keyId"])),
+                ],
+            )
+            .when(NOT_BY_A_SERVICE),
+            Selector::calls(
+                "logs.amazonaws.com",
+                &[
+                    Call::named("DeleteLogGroup", rule(Deleted, "log group", Low).target(&["logGroupName"])),
+                    Call::named("PutRetentionPolicy", rule(Changed, "the retention of log group", Low).target(&["logGroupName"])),
+                    Call::named("DisassociateKmsKey", rule(Removed, "the KMS key of log group", Low).target(&["logGroupName"])),
+                ],
+            )
+            .when(NOT_BY_A_SERVICE),
+            Selector::calls(
+                "sqs.amazonaws.com",
+                &[
+                    Call::named("DeleteQueue", rule(Deleted, "SQS queue", Low).target(&["queueUrl"])),
+                    Call::named("SetQueueAttributes", rule(Changed, "attributes of SQS queue", Low).target(&["queueUrl"])),
+                    Call::named("PurgeQueue", rule(Deleted, "the messages of SQS queue", Low).target(&["queueUrl"])),
+                ],
+            )
+            .when(NOT_BY_A_SERVICE),
+            Selector::calls(
+                crate::own::CANARY_EVENT_SOURCE,
+                &[
+                    Call::named("DisableAlarmActions", rule(TurnedOff, "the actions of CloudWatch alarms", Medium)
+                        .why("an alarm without actions notifies no one")),
+                    Call::named("DeleteAlarms", rule(Deleted, "CloudWatch alarms", Low)),
+                    Call::named("SetAlarmState", rule(Changed, "the state of CloudWatch alarm", Low).target(&["alarmName"])),
+                    Call::named("PutMetricAlarm", rule(Changed, "CloudWatch alarm", Low).target(&["alarmName"])),
+                ],
+            )
+            .when(NOT_BY_A_SERVICE),
+            Selector::calls(
+                "scheduler.amazonaws.com",
+                &[
+                    Call::named("DeleteSchedule", rule(Deleted, "EventBridge Scheduler schedule", Low).target(&["name"])),
+                    Call::named("UpdateSchedule", rule(Changed, "EventBridge Scheduler schedule", Low).target(&["name"])),
+                ],
+            )
+            .when(NOT_BY_A_SERVICE),
+            Selector::calls(
+                "cloudformation.amazonaws.com",
+                &[
+                    Call::named("DeleteStack", rule(Deleted, "CloudFormation stack", Low).target(&["stackName"])),
+                    Call::named("UpdateStack", rule(Changed, "CloudFormation stack", Low).target(&["stackName"])),
+                    Call::named("ExecuteChangeSet", rule(Changed, "CloudFormation stack", Low).target(&["stackName"])),
+                    Call::named("DeleteStackSet", rule(Deleted, "CloudFormation StackSet", Low).target(&["stackSetName"])),
+                    Call::named("UpdateStackSet", rule(Changed, "CloudFormation StackSet", Low).target(&["stackSetName"])),
+                    Call::named("DeleteStackInstances", rule(Deleted, "instances of CloudFormation StackSet", Low).target(&["stackSetName"])),
+                ],
+            )
+            .when(NOT_BY_A_SERVICE),
+        ]),
+        assess: None,
+        own: Some(tamper::JUDGE),
+        failure: Failure::Attempt,
+        reads: false,
+        controls: &[],
+        techniques: &["T1562.001"],
+    },
     // Read-only calls (pack `read-only`, off by default).
     read_only(calls(
         "secrets-retrieved",
@@ -1397,7 +1531,7 @@ impl Selection {
         }
         let patterns = custom.iter().filter_map(|m| match m.selects {
             Selects::Pattern(pattern) => Some((m.id, pattern.json)),
-            Selects::Calls(_) => None,
+            Selects::Calls(_) | Selects::Services(_) => None,
         });
         let matcher = Matcher::new(patterns)?;
         for monitor in &custom {
@@ -1448,9 +1582,9 @@ impl Selection {
             .map(|m| m.matches(event.raw.get()))
             .unwrap_or_default();
         self.monitors()
-            .filter(|m| match m.selector() {
-                Some(selector) => selector.matches(event),
-                None => custom.contains(&m.id),
+            .filter(|m| match &m.selects {
+                Selects::Pattern(_) => custom.contains(&m.id),
+                _ => m.selectors().iter().any(|s| s.matches(event)),
             })
             .collect()
     }

@@ -15,8 +15,11 @@ use crate::text::{clip, shell_command};
 pub const MONITOR: &str = "trailwatch-health";
 /// Title of the health monitor.
 pub const MONITOR_TITLE: &str = "trailwatch health";
-/// EventBridge source of alarm state changes.
-pub const SOURCE: &str = "aws.cloudwatch";
+/// EventBridge sources of alarm state changes: CloudWatch's guide ("Alarm
+/// events and EventBridge") shows `aws.cloudwatch`, EventBridge's events
+/// reference lists them under both `aws.cloudwatch` and `aws.monitoring`.
+/// Both are taken, so the health rule hears either.
+pub const SOURCES: [&str; 2] = ["aws.cloudwatch", "aws.monitoring"];
 /// EventBridge detail-type of alarm state changes.
 pub const DETAIL_TYPE: &str = "CloudWatch Alarm State Change";
 /// What every health alarm's name holds after the stack name.
@@ -82,7 +85,7 @@ impl AlarmState {
 /// from ALARM; not the OK every new alarm reaches from INSUFFICIENT_DATA.
 pub fn pattern(prefix: Value) -> Value {
     json!({
-        "source": [SOURCE],
+        "source": SOURCES,
         "detail-type": [DETAIL_TYPE],
         "detail": {
             "alarmName": [{"prefix": prefix}],
@@ -115,7 +118,11 @@ pub fn delivered(event: &Event<'_>, stack: &str) -> bool {
 /// Whether `event` is an alarm state change (only the health rule delivers them;
 /// no one may put events with an `aws.` source on a bus).
 pub fn is_alarm_change(event: &Event<'_>) -> bool {
-    event.envelope.source.as_deref() == Some(SOURCE)
+    event
+        .envelope
+        .source
+        .as_deref()
+        .is_some_and(|source| SOURCES.contains(&source))
         && event.envelope.detail_type.as_deref() == Some(DETAIL_TYPE)
 }
 
@@ -170,7 +177,7 @@ pub fn alert<'a>(event: &Event<'a>) -> Alert<'a> {
             ..Actor::default()
         },
         target: Some(name.to_owned()),
-        event_source: Some(SOURCE.to_owned()),
+        event_source: Some(SOURCES[0].to_owned()),
         event_name: Some(DETAIL_TYPE.to_owned()),
         account: field(envelope.account.as_deref()),
         account_name: None,

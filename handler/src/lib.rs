@@ -15,6 +15,7 @@ pub mod event;
 pub mod health;
 mod matcher;
 mod metrics;
+pub mod own;
 pub mod publish;
 pub mod recent;
 pub mod render;
@@ -62,12 +63,36 @@ pub struct Handled {
     /// (same CloudTrail `eventID`): nothing was published.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub duplicate: bool,
+    /// Why a closer look found no alert in the event, when it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dismissed: Option<String>,
+    /// Where the deployment's canary was made, when the event is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary: Option<own::Arrival>,
+}
+
+impl Handled {
+    /// The canary's arrival: recorded, nothing published.
+    fn canary(arrival: own::Arrival) -> Self {
+        Self {
+            event_id: None,
+            monitor: own::CANARY_MONITOR,
+            severity: Severity::Info,
+            subject: None,
+            suppressed_by: None,
+            deferred: false,
+            duplicate: false,
+            dismissed: None,
+            canary: Some(arrival),
+        }
+    }
 }
 
 /// Judges one event and publishes its alert, unless suppressions in force
 /// `today` hide every finding (then the event is logged with the reason and
-/// counted in a metric) or the alert is below the digest threshold (then the
-/// event waits in the digest queue). A repeat of an event in `context.recent` is
+/// counted in a metric), a closer look dismisses it (logged), it is the
+/// deployment's canary (counted in a metric) or the alert is below the digest
+/// threshold (then the event waits in the digest queue). A repeat of an event in `context.recent` is
 /// acknowledged without a second alert. The only error is a failed publish or
 /// deferral, which must fail the invocation.
 pub async fn handle<P: Publisher>(
@@ -78,11 +103,24 @@ pub async fn handle<P: Publisher>(
     today: Date,
 ) -> Result<Handled, PublishError> {
     let recent = &context.recent;
-    let (mut alert, suppressed_by) = match alert::judge(raw, detection, today) {
-        alert::Verdict::Raise(alert) => (alert, None),
+    let (mut alert, suppressed_by, dismissed) = match alert::judge(raw, detection, today) {
+        alert::Verdict::Raise(alert) => (alert, None, None),
         alert::Verdict::Suppressed { alert, reason } => {
             metrics::suppressed(&alert, &reason);
-            (alert, Some(reason))
+            (alert, Some(reason), None)
+        }
+        alert::Verdict::Dismissed { alert, reason } => {
+            tracing::info!(
+                event_id = alert.event_id.as_deref().unwrap_or("none"),
+                monitor = alert.monitor,
+                reason,
+                "no alert"
+            );
+            (alert, None, Some(reason))
+        }
+        alert::Verdict::Canary(arrival) => {
+            metrics::canary_received(&arrival);
+            return Ok(Handled::canary(arrival));
         }
     };
     let mut handled = Handled {
@@ -93,8 +131,10 @@ pub async fn handle<P: Publisher>(
         deferred: false,
         duplicate: false,
         suppressed_by,
+        dismissed,
+        canary: None,
     };
-    if handled.suppressed_by.is_some() {
+    if handled.suppressed_by.is_some() || handled.dismissed.is_some() {
         return Ok(handled);
     }
     if let Some(id) = handled.event_id.as_deref().filter(|id| recent.contains(id)) {

@@ -15,6 +15,9 @@ use serde_json::value::RawValue;
 
 /// Environment variable holding the alert topic's ARN (set by the template).
 const TOPIC_ARN_VAR: &str = "TOPIC_ARN";
+/// Environment variable holding the alert key's ARN (set by the template):
+/// a change to that key is a change to trailwatch itself.
+const KEY_ARN_VAR: &str = "KEY_ARN";
 /// Environment variable holding the digest queue's URL (set by the template
 /// when digests are configured).
 const DIGEST_QUEUE_VAR: &str = "DIGEST_QUEUE_URL";
@@ -38,7 +41,10 @@ async fn main() -> Result<(), Error> {
     let topic_arn = std::env::var(TOPIC_ARN_VAR).map_err(|_| {
         format!("environment variable {TOPIC_ARN_VAR} (the alert topic ARN) is not set")
     })?;
-    let detection = Detection::load(&settings_path())?;
+    let mut detection = Detection::load(&settings_path())?;
+    if let Ok(key) = std::env::var(KEY_ARN_VAR) {
+        detection = detection.with_key(&key);
+    }
     let digest_queue = std::env::var(DIGEST_QUEUE_VAR).ok();
     if detection.digest.is_some() && digest_queue.is_none() {
         return Err(format!("digests are configured but {DIGEST_QUEUE_VAR} is not set").into());

@@ -6,6 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::json;
 
 use crate::alert::Alert;
+use crate::own::Arrival;
 
 /// Namespace of trailwatch's metrics.
 pub const NAMESPACE: &str = "trailwatch";
@@ -37,9 +38,43 @@ pub fn chat_failed() {
     );
 }
 
-/// One embedded-metric log line counting `metric` once, with `fields`.
+/// Metric counting the canaries that arrived, by region (and by account and region).
+pub const CANARY_RECEIVED: &str = "CanaryReceived";
+
+/// Counts an arrived canary under its region, and its account and region
+/// (the alarms watch the home account's regions).
+pub fn canary_received(arrival: &Arrival) {
+    println!(
+        "{}",
+        line(
+            CANARY_RECEIVED,
+            json!([["Region"], ["Account", "Region"]]),
+            json!({
+                "message": "canary received",
+                "Region": arrival.region,
+                "Account": arrival.account,
+            }),
+        )
+    );
+}
+
+/// One embedded-metric log line counting `metric` once per function, with `fields`.
 fn count(metric: &str, fields: serde_json::Value) {
     let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".into());
+    let mut fields = fields;
+    if let Some(fields) = fields.as_object_mut() {
+        fields.insert("FunctionName".into(), function.into());
+    }
+    println!("{}", line(metric, json!([["FunctionName"]]), fields));
+}
+
+/// The embedded-metric line counting `metric` once under `dimensions`, whose
+/// values `fields` holds beside the rest of the record.
+fn line(
+    metric: &str,
+    dimensions: serde_json::Value,
+    fields: serde_json::Value,
+) -> serde_json::Value {
     let millis = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
@@ -48,15 +83,14 @@ fn count(metric: &str, fields: serde_json::Value) {
             "Timestamp": millis,
             "CloudWatchMetrics": [{
                 "Namespace": NAMESPACE,
-                "Dimensions": [["FunctionName"]],
+                "Dimensions": dimensions,
                 "Metrics": [{"Name": metric, "Unit": "Count"}],
             }],
         },
-        "FunctionName": function,
         metric: 1,
     });
     if let (Some(line), Some(fields)) = (line.as_object_mut(), fields.as_object()) {
         line.extend(fields.clone());
     }
-    println!("{line}");
+    line
 }

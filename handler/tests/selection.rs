@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use handler::Selection;
-use handler::catalog::CATALOG;
+use handler::catalog::{CATALOG, TAMPER};
 use handler::event::Event;
 use handler::selector::Test;
 use serde_json::json;
@@ -28,9 +28,10 @@ fn call(event_source: &str, event_name: &str) -> serde_json::Value {
 fn selected_pairs() -> BTreeSet<(&'static str, &'static str)> {
     CATALOG
         .iter()
-        .flat_map(|m| {
-            let source = selector(m).event_source.unwrap_or_default();
-            selector(m).calls.iter().filter_map(move |c| match c.name {
+        .flat_map(|m| m.selectors())
+        .flat_map(|s| {
+            let source = s.event_source.unwrap_or_default();
+            s.calls.iter().filter_map(move |c| match c.name {
                 Test::Exact(name) => Some((source, name)),
                 _ => None,
             })
@@ -56,26 +57,67 @@ fn no_monitor_selects_a_selected_name_in_another_service() {
     assert!(probes > 1000, "{probes} probes");
 }
 
+/// The monitors selecting a call besides its own: the tamper monitor also
+/// watches some calls other monitors judge (on trailwatch's own resources).
+fn others(selecting: &[&str], own: &str) -> Vec<String> {
+    selecting
+        .iter()
+        .filter(|id| **id != own && **id != TAMPER)
+        .map(|id| (*id).to_owned())
+        .collect()
+}
+
 #[test]
 fn every_selected_call_is_selected_by_its_monitor_alone_among_named_call_monitors() {
     let every = Selection::every();
-    for monitor in CATALOG
-        .iter()
-        .filter(|m| !selector(m).calls.is_empty() && selector(m).when.is_empty())
-    {
-        for call_rule in selector(monitor).calls {
-            let Test::Exact(name) = call_rule.name else {
-                continue;
-            };
-            let raw = common::raw(&call(
-                selector(monitor).event_source.unwrap_or_default(),
-                name,
-            ));
-            let event = Event::parse(&raw).expect("well-formed");
-            let selecting: Vec<&str> = every.matching(&event).iter().map(|m| m.id).collect();
-            assert_eq!(selecting, [monitor.id], "{name}");
+    for monitor in CATALOG.iter().filter(|m| m.id != TAMPER) {
+        for selector in monitor
+            .selectors()
+            .iter()
+            .filter(|s| !s.calls.is_empty() && s.when.is_empty())
+        {
+            for call_rule in selector.calls {
+                let Test::Exact(name) = call_rule.name else {
+                    continue;
+                };
+                let raw = common::raw(&call(selector.event_source.unwrap_or_default(), name));
+                let event = Event::parse(&raw).expect("well-formed");
+                let selecting: Vec<&str> = every.matching(&event).iter().map(|m| m.id).collect();
+                assert!(selecting.contains(&monitor.id), "{name}: {selecting:?}");
+                assert_eq!(
+                    others(&selecting, monitor.id),
+                    Vec::<String>::new(),
+                    "{name}"
+                );
+            }
         }
     }
+}
+
+#[test]
+fn the_tamper_monitor_selects_its_calls_unless_an_aws_service_made_them() {
+    let every = Selection::every();
+    let mut probes = 0;
+    for selector in handler::catalog::by_id(TAMPER).expect("tamper").selectors() {
+        for call_rule in selector.calls {
+            let name = match call_rule.name {
+                Test::Exact(name) => name.to_owned(),
+                Test::Prefix(prefix) => format!("{prefix}20150331"),
+                other => panic!("{other:?}"),
+            };
+            let mut made = call(selector.event_source.unwrap_or_default(), &name);
+            let selects = |made: &serde_json::Value| {
+                let raw = common::raw(made);
+                let event = Event::parse(&raw).expect("well-formed");
+                every.matching(&event).iter().any(|m| m.id == TAMPER)
+            };
+            assert!(selects(&made), "{name}");
+            made["detail"]["userIdentity"]["invokedBy"] = json!("cloudformation.amazonaws.com");
+            assert!(!selects(&made), "{name} by CloudFormation");
+            probes += 1;
+        }
+    }
+    assert!(probes >= 35, "{probes}");
 }
 
 #[test]
@@ -100,7 +142,7 @@ fn lambda_names_are_selected_by_their_versioned_prefix() {
     let raw = common::raw(&call("lambda.amazonaws.com", "AddPermission20150331v2"));
     let event = Event::parse(&raw).expect("well-formed");
     let ids: Vec<&str> = every.matching(&event).iter().map(|m| m.id).collect();
-    assert_eq!(ids, ["lambda-permission-added"]);
+    assert_eq!(ids, ["lambda-permission-added", TAMPER]);
 }
 
 #[test]
@@ -113,19 +155,13 @@ fn a_forged_source_is_never_selected() {
     assert!(every.matching(&event).is_empty());
 }
 
-/// A built-in monitor's selector.
-fn selector(monitor: &handler::catalog::Monitor) -> &handler::selector::Selector {
-    monitor
-        .selector()
-        .expect("built-in monitors have typed selectors")
-}
-
 #[test]
 fn global_monitors_are_exactly_those_of_iam_and_organizations_calls() {
     let global: Vec<&str> = CATALOG
         .iter()
         .filter(|m| m.global())
-        .filter_map(|m| m.selector()?.event_source)
+        .flat_map(|m| m.selectors())
+        .filter_map(|s| s.event_source)
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();

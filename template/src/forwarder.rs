@@ -6,6 +6,7 @@
 
 use serde_json::{Value as Json, json};
 
+use crate::canary;
 use crate::constructs::{Queue, Role, Rule};
 use crate::health;
 use crate::intrinsic::{LogicalId, Pseudo, Value};
@@ -62,6 +63,10 @@ pub struct ForwarderProps {
     /// The pattern selecting the state changes of the forwarder's own alarms
     /// (names under [`alarm_name_prefix`]), forwarded to the home bus.
     pub health_pattern: Json,
+    /// Hours between the forwarder's canaries; none without a canary.
+    pub canary_every_hours: Option<u32>,
+    /// The pattern selecting this forwarder's canary calls.
+    pub canary_pattern: Json,
 }
 
 /// The first part of the path of every forwarder's role; the home bus's name
@@ -91,8 +96,12 @@ pub fn alarm_name_prefix() -> Value {
 /// creates nothing (the home stack's rules see those events already).
 pub fn add(stack: &mut Stack, props: &ForwarderProps) -> Result<(), SynthError> {
     let mut problems = Vec::new();
+    let mut patterns = props.patterns.clone();
+    if props.canary_every_hours.is_some() {
+        patterns.push(props.canary_pattern.clone());
+    }
     let regional = pack_rules(
-        &props.patterns,
+        &patterns,
         &props.read_only_patterns,
         REGIONAL_RULES,
         &mut problems,
@@ -157,6 +166,20 @@ pub fn add(stack: &mut Stack, props: &ForwarderProps) -> Result<(), SynthError> 
         alarm_name_prefix(),
         &dead_letters,
     );
+    if let Some(every_hours) = props.canary_every_hours {
+        canary::add_schedule(
+            stack,
+            every_hours,
+            Value::Join(
+                String::new(),
+                vec![alarm_name_prefix(), health::DEAD_LETTERS.into()],
+            ),
+            Value::Join(
+                String::new(),
+                vec![canary::ROLE_PATH_PREFIX.into(), home_bus_name(), "/".into()],
+            ),
+        );
+    }
     let mut health_rule = Rule::new(
         "ForwardHealthRule",
         "trailwatch: forwards the state changes of this forwarder's health alarms to the home region",

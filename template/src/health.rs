@@ -85,6 +85,9 @@ pub const ALARM_NAME_PREFIX: &str = "${AWS::StackName}-health-";
 /// `-health-` (see [`crate::forwarder::alarm_name_prefix`]).
 pub const FORWARDED_ALARM_NAME_PREFIX: &str = "${AWS::StackName}-forwarded-health-";
 
+/// What the dead-letter alarms' names end with (the canary untags them).
+pub const DEAD_LETTERS: &str = "dead-letters";
+
 /// The ARNs of the stack's health alarms, as an `aws:SourceArn` pattern.
 pub fn alarm_arns() -> Value {
     Value::sub(format!(
@@ -160,7 +163,7 @@ pub fn add_alarms(stack: &mut Stack, props: &HealthProps, watched: &Watched<'_>)
         (
             "DeadLettersAlarm",
             dead_letter_watch(
-                named("dead-letters"),
+                named(DEAD_LETTERS),
                 watched.dead_letters,
                 props.dead_letters,
                 fallback,
@@ -234,7 +237,7 @@ fn named(suffix: &str) -> Value {
 pub fn add_dead_letter_alarm(stack: &mut Stack, id: &str, prefix: Value, queue: &Queue) {
     let props = HealthProps::default();
     let watch = dead_letter_watch(
-        Value::Join(String::new(), vec![prefix, "dead-letters".into()]),
+        Value::Join(String::new(), vec![prefix, DEAD_LETTERS.into()]),
         queue,
         props.dead_letters,
         None,

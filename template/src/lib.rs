@@ -3,6 +3,7 @@
 //! to deterministic YAML.
 
 pub mod assets;
+pub mod canary;
 pub mod chat;
 pub mod constructs;
 pub mod forwarder;
@@ -14,6 +15,7 @@ pub mod resources;
 pub mod stack;
 mod yaml;
 
+pub use canary::CanaryProps;
 pub use chat::{CHAT_MIN_SEVERITY_PARAMETER, CHAT_TOPIC_OUTPUT, ChatProps, WebhookProps};
 pub use forwarder::ForwarderProps;
 pub use health::HealthProps;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
+use crate::canary::{self, CanaryProps};
 use crate::chat::{CHAT_TOPIC_OUTPUT, Chat, ChatProps};
 use crate::constructs::{Bus, Function, FunctionProps, Key, Queue, Rule, Topic};
 use crate::health::{self, HealthProps, Watched};
@@ -118,6 +119,11 @@ pub struct SecurityMonitorProps {
     /// Chat delivery: a topic for Amazon Q Developer in chat applications
     /// and/or a direct webhook, receiving alerts of at least a severity.
     pub chat: Option<ChatProps>,
+    /// The canary proving the path every few hours, and its alarms.
+    pub canary: Option<CanaryProps>,
+    /// The pattern selecting the canary's calls (at home and forwarded),
+    /// added to the rules when there is a canary.
+    pub canary_pattern: Json,
 }
 
 impl Default for SecurityMonitorProps {
@@ -136,6 +142,11 @@ impl Default for SecurityMonitorProps {
             health_pattern: Json::Null,
             forwarded_health_pattern: Json::Null,
             chat: None,
+            canary: Some(CanaryProps {
+                every_hours: 6,
+                regions: Vec::new(),
+            }),
+            canary_pattern: Json::Null,
         }
     }
 }
@@ -210,7 +221,7 @@ impl SecurityMonitor {
         );
         let reserves = stack.add_condition(
             "ReservesConcurrency",
-            Condition::Differs(reserved.reference(), "0"),
+            Condition::Differs(reserved.reference(), "0".into()),
         );
 
         let log_prefix = "/trailwatch/";
@@ -229,7 +240,10 @@ impl SecurityMonitor {
             )
         });
         let organization = props.forwarding.then(|| organization_parameter(stack));
-        let mut environment = BTreeMap::from([("TOPIC_ARN".to_owned(), topic.arn())]);
+        let mut environment = BTreeMap::from([
+            ("TOPIC_ARN".to_owned(), topic.arn()),
+            ("KEY_ARN".to_owned(), key.arn()),
+        ]);
         if let Some((organization, _)) = &organization {
             environment.insert(ORGANIZATION_VARIABLE.to_owned(), organization.reference());
         }
@@ -333,6 +347,23 @@ impl SecurityMonitor {
         dead_letters.accept_dead_letters_from(stack, &ids);
         let mut fallback_topics = vec![topic.arn()];
         fallback_topics.extend(chat.iter().flat_map(|c| &c.topic).map(Topic::arn));
+        if let Some(canary) = &props.canary {
+            canary::add_schedule(
+                stack,
+                canary.every_hours,
+                Value::sub(format!(
+                    "{}{}",
+                    health::ALARM_NAME_PREFIX,
+                    health::DEAD_LETTERS
+                )),
+                Value::sub(format!(
+                    "{}{}/",
+                    canary::ROLE_PATH_PREFIX,
+                    forwarding_bus_name("${AWS::StackName}")
+                )),
+            );
+            canary::add_alarms(stack, canary, health::ALARM_NAME_PREFIX, &fallback_topics);
+        }
         health::add_alarms(
             stack,
             &props.health,
@@ -462,8 +493,15 @@ fn validate(props: &SecurityMonitorProps) -> Result<Vec<(RuleKind, Vec<Json>)>, 
             "digest.window_seconds: {window} is not within 1-{MAX_DIGEST_WINDOW_SECONDS} (Lambda's batching window)"
         ));
     }
+    let mut patterns = props.patterns.clone();
+    if props.canary.is_some() {
+        if !props.canary_pattern.is_object() {
+            problems.push("canary_pattern: the canary needs its event pattern".to_owned());
+        }
+        patterns.push(props.canary_pattern.clone());
+    }
     let rules = pack_rules(
-        &props.patterns,
+        &patterns,
         &props.read_only_patterns,
         [WRITE_RULES, READ_ONLY_RULES],
         &mut problems,
@@ -493,6 +531,7 @@ fn validate(props: &SecurityMonitorProps) -> Result<Vec<(RuleKind, Vec<Json>)>, 
         problems.push("health_pattern: the health rules need event patterns".to_owned());
     }
     problems.extend(props.chat.iter().flat_map(ChatProps::problems));
+    problems.extend(props.canary.iter().flat_map(CanaryProps::problems));
     if props.reserved_concurrency == 0 {
         problems.push("reserved_concurrency: 0 would disable the handler".to_owned());
     }
@@ -601,6 +640,6 @@ fn skip_function_checks(stack: &mut Stack, function: &Function) {
     stack.skip_checkov(
         &function.id,
         "CKV_AWS_173",
-        "its environment holds only topic ARNs, the digest queue URL, the organization id, the chat threshold and the ARN (not the value) of the webhook secret, none secret",
+        "its environment holds only topic and key ARNs, the digest queue URL, the organization id, the chat threshold and the ARN (not the value) of the webhook secret, none secret",
     );
 }

@@ -65,7 +65,7 @@ pub enum Condition {
     /// True when every named condition holds.
     All(Vec<LogicalId>),
     /// True when the value is not this literal.
-    Differs(Value, &'static str),
+    Differs(Value, String),
 }
 
 impl Serialize for Condition {

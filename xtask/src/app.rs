@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use handler::{Detection, Selection};
-use template::{ForwarderProps, SecurityMonitor, SecurityMonitorProps, Stack, SynthError};
+use template::{
+    CanaryProps, ForwarderProps, SecurityMonitor, SecurityMonitorProps, Stack, SynthError,
+};
 
 /// Description of the forwarder stacks.
 const FORWARDER_DESCRIPTION: &str = "trailwatch forwarder: sends this region's monitored CloudTrail events to the home region's trailwatch bus";
@@ -18,6 +20,7 @@ const DESCRIPTION: &str =
 pub fn props(detection: &Detection) -> SecurityMonitorProps {
     let (patterns, read_only_patterns) = detection.patterns();
     let sub = |template: &str| serde_json::json!({ "Fn::Sub": template });
+    let dead_letters = |prefix: &str| sub(&format!("{prefix}{}", template::health::DEAD_LETTERS));
     SecurityMonitorProps {
         patterns,
         read_only_patterns,
@@ -25,25 +28,36 @@ pub fn props(detection: &Detection) -> SecurityMonitorProps {
         forwarded_health_pattern: handler::health::pattern(sub(
             template::health::FORWARDED_ALARM_NAME_PREFIX,
         )),
+        canary_pattern: handler::own::canary_pattern(vec![
+            dead_letters(template::health::ALARM_NAME_PREFIX),
+            dead_letters(template::health::FORWARDED_ALARM_NAME_PREFIX),
+        ]),
         ..SecurityMonitorProps::default()
     }
 }
 
 /// The forwarder's props: the same monitors and suppressions, split by where
 /// their events occur.
-pub fn forwarder_props(detection: &Detection) -> ForwarderProps {
+pub fn forwarder_props(detection: &Detection, canary: Option<&CanaryProps>) -> ForwarderProps {
     let [
         (patterns, read_only_patterns),
         (global_patterns, global_read_only_patterns),
     ] = detection.patterns_by_scope();
     // Serialising a template value cannot fail.
-    let prefix = serde_json::to_value(template::forwarder::alarm_name_prefix()).unwrap_or_default();
+    let json = |value: template::Value| serde_json::to_value(value).unwrap_or_default();
+    let prefix = template::forwarder::alarm_name_prefix();
+    let dead_letters = template::Value::Join(
+        String::new(),
+        vec![prefix.clone(), template::health::DEAD_LETTERS.into()],
+    );
     ForwarderProps {
         patterns,
         read_only_patterns,
         global_patterns,
         global_read_only_patterns,
-        health_pattern: handler::health::pattern(prefix),
+        health_pattern: handler::health::pattern(json(prefix)),
+        canary_every_hours: canary.map(|c| c.every_hours),
+        canary_pattern: handler::own::canary_pattern(vec![json(dead_letters)]),
     }
 }
 

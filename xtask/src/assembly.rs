@@ -99,7 +99,11 @@ pub fn write(dir: &Path, config: &Config, binary: Option<&Path>) -> Result<Assem
     check_size(TEMPLATE_FILE, &template, MAX_TEMPLATE_URL_BYTES)?;
     let settings = serde_json::to_string_pretty(&config.settings)? + "\n";
     let forwarder = if config.forwards() {
-        let yaml = app::forwarder_stack(&app::forwarder_props(&config.detection))?.to_yaml()?;
+        let yaml = app::forwarder_stack(&app::forwarder_props(
+            &config.detection,
+            config.props().canary.as_ref(),
+        ))?
+        .to_yaml()?;
         // A forwarder region or a StackSet reads a large template from an assets bucket.
         check_size(FORWARDER_TEMPLATE_FILE, &yaml, MAX_TEMPLATE_URL_BYTES)?;
         let path = dir.join(FORWARDER_TEMPLATE_FILE);

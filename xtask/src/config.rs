@@ -1,7 +1,7 @@
 //! Deployment configuration: `trailwatch.toml` (optional) overridden by CLI flags,
 //! checked completely before anything touches AWS.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -10,7 +10,7 @@ use handler::tuning::{CustomSpec, DigestSpec, SuppressSpec};
 use handler::{Detection, Selection, Settings, Severity};
 use serde::Deserialize;
 use template::patterns::{MAX_PATTERN_CHARS, size};
-use template::{ChatProps, HealthProps, SecurityMonitorProps, WebhookProps};
+use template::{CanaryProps, ChatProps, HealthProps, SecurityMonitorProps, WebhookProps};
 
 use crate::concurrency::Reservation;
 use crate::fleet::{Organization, OrganizationSpec, Regions, RegionsSpec, is_region_name};
@@ -47,6 +47,30 @@ struct FileConfig {
     health: Option<HealthSpec>,
     /// Alerts in chat through Amazon Q Developer (`[chat]`).
     chat: Option<ChatSpec>,
+    /// The daily proof of the path (`[canary]`).
+    canary: Option<CanarySpec>,
+}
+
+/// `[canary]`: on unless `enabled = false`; `every_hours` (default 6)
+/// between canaries.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CanarySpec {
+    enabled: Option<bool>,
+    every_hours: Option<u32>,
+}
+
+/// Hours between canaries unless configured.
+const DEFAULT_CANARY_EVERY_HOURS: u32 = 6;
+
+impl CanarySpec {
+    /// The construct's props, expecting canaries from `regions` besides home.
+    fn props(self, regions: Vec<String>) -> Option<CanaryProps> {
+        (self.enabled != Some(false)).then(|| CanaryProps {
+            every_hours: self.every_hours.unwrap_or(DEFAULT_CANARY_EVERY_HOURS),
+            regions,
+        })
+    }
 }
 
 /// `[health]`: when the alarms on trailwatch's own failures fire; each key
@@ -229,9 +253,22 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
     exclude.extend(args.exclude_monitors.iter().cloned());
     let mut tags = file.tags.unwrap_or_default();
     tags.extend(args.tags.iter().cloned());
+    let stack_name = args
+        .stack_name
+        .clone()
+        .or(file.stack_name)
+        .unwrap_or_else(|| DEFAULT_STACK_NAME.to_owned());
     let (detection, settings, mut problems) =
         match Selection::resolve(monitors.as_deref(), &exclude) {
-            Ok(selection) => tune(selection, file.monitor, file.suppress, file.digest),
+            Ok(selection) => tune(
+                selection,
+                file.monitor,
+                file.suppress,
+                Tuning {
+                    digest: file.digest,
+                    stack_name: &stack_name,
+                },
+            ),
             Err(problems) => (Detection::default(), Settings::default(), problems),
         };
     let regions = match (&args.regions, file.regions) {
@@ -251,18 +288,20 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
             .map_err(|mut more| problems.append(&mut more))
             .ok()
     });
+    let region = args.region.clone().or(file.region);
+    let canary = file.canary.unwrap_or_default().props(canary_regions(
+        region.as_deref(),
+        regions.as_ref(),
+        organization.as_ref(),
+    ));
     let reservation = match args.reserved_concurrency.or(file.reserved_concurrency) {
         Some(executions) => Reservation::Configured(executions),
         None => Reservation::Default(DEFAULT_RESERVED_CONCURRENCY),
     };
     let config = Config {
         reservation,
-        stack_name: args
-            .stack_name
-            .clone()
-            .or(file.stack_name)
-            .unwrap_or_else(|| DEFAULT_STACK_NAME.to_owned()),
-        region: args.region.clone().or(file.region),
+        stack_name,
+        region,
         monitor: SecurityMonitorProps {
             alert_emails: pick(args.alert_emails.clone(), file.alert_emails).unwrap_or_default(),
             log_retention_days: args
@@ -273,6 +312,7 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
             digest_window_seconds: settings.digest.map(|d| d.window_seconds),
             health: file.health.map(HealthProps::from).unwrap_or_default(),
             chat: file.chat.map(|chat| chat.props(&mut problems)),
+            canary,
             ..app::props(&detection)
         },
         settings,
@@ -284,13 +324,46 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
     check(config, problems).with_context(|| format!("invalid configuration ({origin})"))
 }
 
+/// The regions of the home account's forwarders known before deploy, whose
+/// canaries the home stack has alarms for: the listed regions (of
+/// `regions` and the organization's), and us-east-1, which always forwards
+/// when home is elsewhere. Home itself is left out (its alarm is always
+/// there); with `regions = "all"` the rest are known only at deploy.
+fn canary_regions(
+    home: Option<&str>,
+    regions: Option<&Regions>,
+    organization: Option<&Organization>,
+) -> Vec<String> {
+    let mut known = BTreeSet::from([GLOBAL_REGION.to_owned()]);
+    let listed = regions
+        .into_iter()
+        .chain(organization.and_then(|o| o.regions.as_ref()));
+    for regions in listed {
+        if let Regions::Listed(names) = regions {
+            known.extend(names.iter().cloned());
+        }
+    }
+    let forwarding = regions.is_some() || organization.is_some() || home != Some(GLOBAL_REGION);
+    known
+        .into_iter()
+        .filter(|r| forwarding && Some(r.as_str()) != home)
+        .collect()
+}
+
+/// The rest of the handler's settings: digests, and the stack it is deployed
+/// in (whose resources are its own).
+struct Tuning<'a> {
+    digest: Option<DigestSpec>,
+    stack_name: &'a str,
+}
+
 /// The settings and detection of the selected built-in monitors plus the
 /// custom monitors and suppressions; every problem is reported.
 fn tune(
     selection: Selection,
     custom: Option<Vec<CustomSpec>>,
     suppress: Option<Vec<SuppressSpec>>,
-    digest: Option<DigestSpec>,
+    tuning: Tuning<'_>,
 ) -> (Detection, Settings, Vec<String>) {
     let custom = custom.unwrap_or_default();
     let mut problems: Vec<String> = custom
@@ -308,7 +381,8 @@ fn tune(
         monitors: selection.ids().map(str::to_owned).collect(),
         custom,
         suppress: suppress.unwrap_or_default(),
-        digest,
+        digest: tuning.digest,
+        stack_name: Some(tuning.stack_name.to_owned()),
     };
     match Detection::build(&settings) {
         Ok(detection) => (detection, settings, problems),

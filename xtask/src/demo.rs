@@ -541,7 +541,9 @@ fn notification_to_alert(notification: &Value) -> Result<Received> {
 pub fn samples() -> Result<Vec<(String, Value)>> {
     let root = workspace::root().join("samples");
     let mut all = samples_in(&root, "")?;
-    all.extend(samples_in(&root.join("tuning"), "tuning/")?);
+    for folder in ["tuning", "canary"] {
+        all.extend(samples_in(&root.join(folder), &format!("{folder}/"))?);
+    }
     Ok(all)
 }
 

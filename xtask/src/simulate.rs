@@ -8,6 +8,7 @@ use handler::Detection;
 use handler::alert;
 use handler::event::Event;
 use handler::health;
+use handler::own::{self, Arrival};
 use handler::render::{self, Message, document};
 use handler::text::needs_escape;
 use serde::Serialize;
@@ -37,6 +38,12 @@ pub struct Simulated {
     /// The alert waits in the digest queue for the next digest.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub deferred: bool,
+    /// Why a closer look found no alert, when it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dismissed: Option<String>,
+    /// The deployment's canary, recorded and never alerted: where it was made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary: Option<Arrival>,
     /// The alert document: published, or kept back by a suppression.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alert: Option<Value>,
@@ -144,6 +151,8 @@ pub fn simulate(
         subject: None,
         suppressed: None,
         deferred: false,
+        dismissed: None,
+        canary: None,
         alert: None,
         publish: None,
     };
@@ -159,6 +168,12 @@ pub fn simulate(
         if simulated.matched_rule {
             simulated.monitors = vec![health::MONITOR.to_owned()];
         }
+    } else if let Ok(event) = Event::parse(&raw)
+        && detection.own.canary(&event).is_some()
+    {
+        // The canary's own pattern is in the rules whenever it runs.
+        simulated.matched_rule = true;
+        simulated.monitors = vec![own::CANARY_MONITOR.to_owned()];
     } else if let Ok(event) = Event::parse(&raw) {
         simulated.monitors = detection
             .selection
@@ -172,21 +187,31 @@ pub fn simulate(
         return simulated;
     }
     let verdict = alert::judge(&raw, detection, today);
-    if let alert::Verdict::Suppressed { reason, .. } = &verdict {
-        simulated.suppressed = Some(Suppressed {
-            by: reason.clone(),
-            place: if simulated.matched_rule {
-                SuppressedIn::Handler
-            } else {
-                SuppressedIn::Rule
-            },
-        });
+    match &verdict {
+        alert::Verdict::Suppressed { reason, .. } => {
+            simulated.suppressed = Some(Suppressed {
+                by: reason.clone(),
+                place: if simulated.matched_rule {
+                    SuppressedIn::Handler
+                } else {
+                    SuppressedIn::Rule
+                },
+            });
+        }
+        alert::Verdict::Dismissed { reason, .. } => simulated.dismissed = Some(reason.clone()),
+        alert::Verdict::Canary(arrival) => {
+            simulated.monitor = Some(own::CANARY_MONITOR.to_owned());
+            simulated.canary = Some(arrival.clone());
+        }
+        alert::Verdict::Raise(_) => {}
     }
-    let alert = verdict.alert();
+    let Some(alert) = verdict.alert() else {
+        return simulated;
+    };
     simulated.monitor = Some(alert.monitor.to_owned());
     simulated.severity = Some(alert.severity.to_string());
     simulated.alert = serde_json::from_str(&document(&alert)).ok();
-    if simulated.suppressed.is_none() {
+    if simulated.suppressed.is_none() && simulated.dismissed.is_none() {
         simulated.deferred = detection.defers(alert.severity, raw.get().len());
         simulated.subject = Some(render::subject(&alert));
         if !simulated.deferred && request == Request::Render {
@@ -224,6 +249,20 @@ pub fn describe(simulated: &Simulated) -> String {
         format!("{}[{}]", terminal::value(&simulated.file), simulated.index)
     };
     let shown = |value: &Value| terminal::value(value.as_str().unwrap_or("?"));
+    if let Some(arrival) = &simulated.canary {
+        return format!(
+            "{place}: the deployment's canary from {}/{}: counted, no alert",
+            terminal::value(&arrival.account),
+            terminal::value(&arrival.region)
+        );
+    }
+    if let (Some(reason), Some(alert)) = (&simulated.dismissed, &simulated.alert) {
+        return format!(
+            "{place}: no alert ({}): {}",
+            shown(&alert["monitor"]),
+            terminal::value(reason)
+        );
+    }
     if let (Some(suppressed), Some(alert)) = (&simulated.suppressed, &simulated.alert) {
         return format!(
             "{place}: suppressed in the {} by \"{}\"; would have raised [{}] {}",

@@ -234,7 +234,9 @@ async fn subscriber_queue(
     suffix: &str,
     created: &Mutex<Created>,
 ) -> Result<String> {
-    let name: String = format!("{}-smoke-{suffix}", target.stack)
+    // Not named after the stack: trailwatch-tamper takes names starting with
+    // it for trailwatch's own resources, and deleting this queue is not tampering.
+    let name: String = format!("smoke-{}-{suffix}", target.stack)
         .chars()
         .take(80)
         .collect();
@@ -397,6 +399,9 @@ pub fn is_alert_of(document: &Value, action: &Action) -> bool {
 async fn clean_up(sdk: &SdkConfig, created: Created) -> Vec<String> {
     let mut leftovers = Vec::new();
     if let Some(arn) = created.subscription_arn {
+        eprintln!(
+            "smoke: removing the temporary subscription; trailwatch-tamper reports it (HIGH: a subscription of the alert topic removed), as it would anyone's"
+        );
         let result = aws_sdk_sns::Client::new(sdk)
             .unsubscribe()
             .subscription_arn(&arn)

@@ -73,17 +73,14 @@ fn huge_event() -> Value {
 /// CreatePolicy is not). Each name gets three foreign services, rotating, to keep
 /// the emulator run short; the handler's own test covers every pair in-process.
 fn foreign_pairs() -> Vec<(String, Value)> {
-    let mut sources: Vec<&str> = CATALOG
-        .iter()
-        .filter_map(|m| selector(m).event_source)
-        .collect();
+    let selectors = || CATALOG.iter().flat_map(|m| m.selectors());
+    let mut sources: Vec<&str> = selectors().filter_map(|s| s.event_source).collect();
     sources.sort_unstable();
     sources.dedup();
-    let selected: BTreeSet<(&str, &str)> = CATALOG
-        .iter()
-        .flat_map(|m| {
-            selector(m).calls.iter().filter_map(move |c| match c.name {
-                Test::Exact(name) => Some((selector(m).event_source.unwrap_or_default(), name)),
+    let selected: BTreeSet<(&str, &str)> = selectors()
+        .flat_map(|s| {
+            s.calls.iter().filter_map(move |c| match c.name {
+                Test::Exact(name) => Some((s.event_source.unwrap_or_default(), name)),
                 _ => None,
             })
         })
@@ -151,14 +148,62 @@ fn expected_subject(name: &str) -> String {
         .to_owned()
 }
 
+/// A negative sample the rules deliver for the tamper monitor, which dismisses it.
+const DISMISSED: &str = "negative-lambda-remove-permission";
+
 #[test]
 fn the_emulators_matcher_delivers_every_monitored_sample_and_no_negative_one() {
     for sample in &report().samples {
-        let unmonitored = sample.name.starts_with("negative-")
+        let unmonitored = (sample.name.starts_with("negative-") && sample.name != DISMISSED)
             || sample.name.starts_with(PROBE)
             || sample.name == SUPPRESSED_IN_RULE;
         assert_eq!(sample.matched, !unmonitored, "{}", sample.name);
     }
+}
+
+#[test]
+fn the_deployed_rules_deliver_the_canaries_and_the_handler_counts_them_without_an_alert() {
+    for name in ["canary/home", "canary/forwarded-eu-west-1"] {
+        let run = report()
+            .samples
+            .iter()
+            .find(|s| s.name == name)
+            .expect("the canary ran");
+        assert!(run.matched, "{name}");
+        let Some(Outcome::Response(response)) = &run.outcome else {
+            panic!("{name}: {:?}", run.outcome)
+        };
+        assert_eq!(response["monitor"], "trailwatch-canary", "{name}");
+        assert!(response.get("subject").is_none(), "{name}: {response}");
+    }
+    let log = std::fs::read_to_string(workspace::target_dir().join("demo-handler.log"))
+        .expect("the handler's log");
+    let counted: Vec<Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["CanaryReceived"] == 1)
+        .map(|l| json!([l["Account"], l["Region"]]))
+        .collect();
+    assert_eq!(
+        counted,
+        [
+            json!(["111122223333", "eu-west-1"]),
+            json!(["111122223333", "us-east-1"])
+        ]
+    );
+}
+
+#[test]
+fn the_tamper_monitor_dismisses_a_change_to_someone_elses_function() {
+    let run = report()
+        .samples
+        .iter()
+        .find(|s| s.name == DISMISSED)
+        .expect("the sample ran");
+    let Some(Outcome::Response(response)) = &run.outcome else {
+        panic!("{:?}", run.outcome)
+    };
+    assert!(response["dismissed"].is_string(), "{response}");
 }
 
 #[test]
@@ -222,7 +267,13 @@ fn the_subscriber_receives_exactly_the_reviewed_alert_of_each_monitored_sample()
     let mut expected: Vec<String> = report()
         .samples
         .iter()
-        .filter(|s| s.matched && s.name != HUGE && !s.name.starts_with("tuning/"))
+        .filter(|s| {
+            s.matched
+                && s.name != HUGE
+                && s.name != DISMISSED
+                && !s.name.starts_with("tuning/")
+                && !s.name.starts_with("canary/")
+        })
         .map(|s| expected_subject(&s.name))
         .collect();
     expected.extend(
@@ -390,11 +441,4 @@ async fn the_handler_returns_an_error_to_the_runtime_api_when_sns_is_gone() {
         "{error}"
     );
     assert_eq!(error["errorType"], "AlertPublishFailed");
-}
-
-/// A built-in monitor's selector.
-fn selector(monitor: &handler::catalog::Monitor) -> &handler::selector::Selector {
-    monitor
-        .selector()
-        .expect("built-in monitors have typed selectors")
 }

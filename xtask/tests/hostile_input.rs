@@ -219,7 +219,11 @@ fn simulate_json_shows_the_publish_request_the_handler_sends() {
     .expect("raw");
     let detection = handler::Detection::from(handler::Selection::every());
     let today = time::OffsetDateTime::now_utc().date();
-    let sent = handler::render::render(handler::alert::judge(&raw, &detection, today).alert());
+    let sent = handler::render::render(
+        handler::alert::judge(&raw, &detection, today)
+            .alert()
+            .expect("an alert"),
+    );
     assert_eq!(publish["subject"], sent.subject.as_str());
     assert_eq!(publish["message"], sent.body.as_str());
     assert_eq!(publish["bytes"], sent.size());

@@ -541,10 +541,13 @@ fn no_digest_queue_without_digests_and_a_window_beyond_lambdas_is_refused() {
 // and the home template's forwarding bus: what they deliver, where, and who may.
 
 fn forwarder() -> Value {
-    app::forwarder_stack(&app::forwarder_props(&Detection::from(Selection::every())))
-        .expect("synth")
-        .to_json()
-        .expect("valid stack")
+    app::forwarder_stack(&app::forwarder_props(
+        &Detection::from(Selection::every()),
+        template::SecurityMonitorProps::default().canary.as_ref(),
+    ))
+    .expect("synth")
+    .to_json()
+    .expect("valid stack")
 }
 
 fn home() -> Value {
@@ -743,7 +746,7 @@ fn health_alarms_watch_handler_errors_throttles_and_dead_letters_with_the_defaul
     let template = template();
     let watched: Vec<(String, &Value, &Value, &Value, &Value)> = alarms(&template)
         .into_iter()
-        .filter(|(id, _)| !id.ends_with("FailuresAlarm"))
+        .filter(|(id, _)| !id.ends_with("FailuresAlarm") && !id.starts_with("Canary"))
         .map(|(id, a)| {
             let p = &a["Properties"];
             (
@@ -800,14 +803,17 @@ fn every_rule_invoking_the_handler_has_a_failed_invocations_alarm_on_its_own_bus
 }
 
 #[test]
-fn only_the_alarms_meaning_the_handler_cannot_alert_publish_directly_to_the_topic() {
+fn only_the_alarms_meaning_alerts_cannot_arrive_publish_directly_to_the_topic() {
     let template = template();
     let direct: Vec<&String> = alarms(&template)
         .into_iter()
         .filter(|(_, a)| a["Properties"].get("AlarmActions").is_some())
         .map(|(id, _)| id)
         .collect();
-    assert_eq!(direct, ["HandlerErrorsAlarm", "DeadLettersAlarm"]);
+    assert_eq!(
+        direct,
+        ["CanaryAlarm", "HandlerErrorsAlarm", "DeadLettersAlarm"]
+    );
     for id in direct {
         assert_eq!(
             template["Resources"][id]["Properties"]["AlarmActions"],
@@ -823,7 +829,7 @@ fn the_health_rule_sends_the_stacks_alarms_entering_alarm_or_leaving_it_to_the_h
     assert_eq!(
         rule["EventPattern"],
         json!({
-            "source": ["aws.cloudwatch"],
+            "source": ["aws.cloudwatch", "aws.monitoring"],
             "detail-type": ["CloudWatch Alarm State Change"],
             "detail": {
                 "alarmName": [{"prefix": {"Fn::Sub": "${AWS::StackName}-health-"}}],
@@ -1115,4 +1121,166 @@ fn read_only_rules_on_the_forwarding_bus_are_in_the_all_management_events_state_
             "{id}"
         );
     }
+}
+
+#[test]
+fn the_canary_untags_the_dead_letter_alarm_every_six_hours_as_a_role_allowed_that_alone() {
+    let template = template();
+    let alarm = json!({"Fn::Join": ["", [
+        {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:"},
+        {"Fn::Sub": "${AWS::StackName}-health-dead-letters"}
+    ]]});
+    let schedule = &template["Resources"]["CanarySchedule"];
+    assert_eq!(schedule["Type"], "AWS::Scheduler::Schedule");
+    let properties = &schedule["Properties"];
+    assert_eq!(
+        (
+            &properties["ScheduleExpression"],
+            &properties["State"],
+            &properties["FlexibleTimeWindow"],
+            &properties["Target"]["Arn"],
+            &properties["Target"]["RoleArn"],
+        ),
+        (
+            &json!("rate(6 hours)"),
+            &json!("ENABLED"),
+            &json!({"Mode": "OFF"}),
+            &json!({"Fn::Sub": "arn:${AWS::Partition}:scheduler:::aws-sdk:cloudwatch:untagResource"}),
+            &json!({"Fn::GetAtt": ["CanaryRole", "Arn"]}),
+        )
+    );
+    assert_eq!(
+        properties["Target"]["Input"],
+        json!({"Fn::Join": ["", ["{\"ResourceARN\":\"", alarm, "\",\"TagKeys\":[\"trailwatch-canary\"]}"]]})
+    );
+    let role = &template["Resources"]["CanaryRole"]["Properties"];
+    assert_eq!(
+        role["Path"],
+        json!({"Fn::Sub": "/trailwatch-canary/${AWS::StackName}-forwarded/"})
+    );
+    assert_eq!(
+        role["AssumeRolePolicyDocument"]["Statement"],
+        json!([{
+            "Effect": "Allow",
+            "Principal": {"Service": "scheduler.amazonaws.com"},
+            "Action": ["sts:AssumeRole"],
+            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+        }])
+    );
+    assert_eq!(
+        template["Resources"]["CanaryRoleCanaryPolicy"]["Properties"]["PolicyDocument"]["Statement"],
+        json!([{"Effect": "Allow", "Action": ["cloudwatch:UntagResource"], "Resource": [alarm]}])
+    );
+}
+
+#[test]
+fn an_alarm_per_watched_region_fires_when_two_periods_pass_without_a_canary() {
+    let template = render(&template::SecurityMonitorProps {
+        canary: Some(template::CanaryProps {
+            every_hours: 4,
+            regions: vec!["eu-west-1".into()],
+        }),
+        ..app::default_props()
+    });
+    let region = |id: &str| &template["Resources"][id]["Properties"]["Dimensions"][1]["Value"];
+    assert_eq!(region("CanaryAlarm"), &json!({"Ref": "AWS::Region"}));
+    assert_eq!(region("CanaryAlarmEuWest1"), &json!("eu-west-1"));
+    assert_eq!(
+        template["Resources"]["CanaryAlarmEuWest1"]["Condition"],
+        "NotInEuWest1"
+    );
+    assert_eq!(
+        template["Conditions"]["NotInEuWest1"],
+        json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "AWS::Region"}, "eu-west-1"]}]})
+    );
+    let alarm = &template["Resources"]["CanaryAlarmEuWest1"]["Properties"];
+    assert_eq!(
+        (
+            &alarm["AlarmName"],
+            &alarm["Namespace"],
+            &alarm["MetricName"],
+            &alarm["Dimensions"][0],
+            &alarm["Statistic"],
+            &alarm["Period"],
+            &alarm["EvaluationPeriods"],
+            &alarm["Threshold"],
+            &alarm["ComparisonOperator"],
+            &alarm["TreatMissingData"],
+            &alarm["AlarmActions"],
+        ),
+        (
+            &json!({"Fn::Sub": "${AWS::StackName}-health-canary-eu-west-1"}),
+            &json!("trailwatch"),
+            &json!("CanaryReceived"),
+            &json!({"Name": "Account", "Value": {"Ref": "AWS::AccountId"}}),
+            &json!("Sum"),
+            &json!(4 * 3600),
+            &json!(2),
+            &json!(1),
+            &json!("LessThanThreshold"),
+            &json!("breaching"),
+            &json!([{"Ref": "AlertTopic"}]),
+        )
+    );
+}
+
+#[test]
+fn the_rules_select_the_canary_at_home_and_from_forwarders() {
+    let template = home();
+    let suffixes = json!([
+        {"suffix": {"Fn::Join": ["", [":alarm:", {"Fn::Sub": "${AWS::StackName}-health-dead-letters"}]]}},
+        {"suffix": {"Fn::Join": ["", [":alarm:", {"Fn::Sub": "${AWS::StackName}-forwarded-health-dead-letters"}]]}}
+    ]);
+    for bus in ["SecurityEventRule", "ForwardedEventRule"] {
+        let selects = rules(&template).iter().any(|(id, rule)| {
+            id.starts_with(bus)
+                && rule["Properties"]["EventPattern"]
+                    .to_string()
+                    .contains(&suffixes.to_string())
+        });
+        assert!(selects, "{bus}");
+    }
+}
+
+#[test]
+fn a_forwarder_runs_its_own_canary_on_its_dead_letter_alarm() {
+    let template = forwarder();
+    let name = json!({"Fn::Join": ["", [
+        {"Fn::Join": ["", [{"Fn::Select": [1, {"Fn::Split": ["/", {"Ref": "HomeBusArn"}]}]}, "-health-"]]},
+        "dead-letters"
+    ]]});
+    let properties = &template["Resources"]["CanarySchedule"]["Properties"];
+    assert!(
+        properties["Target"]["Input"]
+            .to_string()
+            .contains(&name.to_string()),
+        "{properties}"
+    );
+    assert_eq!(
+        template["Resources"]["CanarySchedule"]["Condition"],
+        "ForwardsElsewhere"
+    );
+    let canary = format!("{{\"suffix\":{{\"Fn::Join\":[\"\",[\":alarm:\",{name}]]}}}}");
+    let selects = rules(&template).iter().any(|(_, rule)| {
+        rule["Properties"]["EventPattern"]
+            .to_string()
+            .contains(&canary)
+    });
+    assert!(selects);
+}
+
+#[test]
+fn no_canary_when_it_is_turned_off() {
+    let template = render(&template::SecurityMonitorProps {
+        canary: None,
+        ..app::default_props()
+    });
+    let canary: Vec<&String> = template["Resources"]
+        .as_object()
+        .expect("resources")
+        .keys()
+        .filter(|id| id.starts_with("Canary"))
+        .collect();
+    assert!(canary.is_empty(), "{canary:?}");
+    assert!(!template.to_string().contains("UntagResource"));
 }

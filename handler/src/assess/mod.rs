@@ -13,6 +13,7 @@ pub mod security_group;
 pub mod services;
 pub mod sharing;
 pub mod sign_in;
+pub mod tamper;
 mod verdict;
 
 use std::borrow::Cow;
@@ -24,6 +25,7 @@ use serde_json::value::RawValue;
 
 use crate::catalog::{Failure, Monitor, Selects};
 use crate::event::Event;
+use crate::own::Own;
 use crate::severity::Severity;
 use crate::text::{clip, json_error, shell_command};
 
@@ -31,6 +33,14 @@ pub use verdict::Verb;
 
 /// How a monitor refines the finding its call's rule started.
 pub type Assess = fn(&Event<'_>, &mut Finding) -> Result<(), ReadError>;
+
+/// Code that judges what a call did to trailwatch's own resources, and what
+/// it decides, in words for the catalog.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnJudge {
+    pub assess: fn(&Event<'_>, &Own, &mut Finding) -> Result<(), ReadError>,
+    pub decides: &'static str,
+}
 
 /// Code that judges closer, and what it decides, in words for the catalog.
 #[derive(Debug, Clone, Copy)]
@@ -132,6 +142,8 @@ pub struct Finding {
     pub reasons: Vec<Reason>,
     /// What to do next: checks, then commands.
     pub next_steps: Vec<String>,
+    /// Why the call is no finding of this monitor after all, when it is not.
+    pub dismissed: Option<String>,
     omitted_reasons: usize,
 }
 
@@ -145,6 +157,7 @@ impl Finding {
             target: None,
             reasons: Vec::new(),
             next_steps: Vec::new(),
+            dismissed: None,
             omitted_reasons: 0,
         }
     }
@@ -211,6 +224,11 @@ impl Finding {
         } else {
             self.omitted_reasons += 1;
         }
+    }
+
+    /// Decides the call is no finding of this monitor, for `why`.
+    pub fn dismiss(&mut self, why: &str) {
+        self.dismissed = Some(why.to_owned());
     }
 
     /// Adds a next step.
@@ -318,9 +336,14 @@ fn own_account<'e>(event: &'e Event<'_>) -> Option<&'e str> {
 }
 
 /// Judges an event with one monitor: the matched call's rule, then the
-/// monitor's code, then what a failure means to this monitor.
-pub fn judge(monitor: &Monitor, event: &Event<'_>) -> Result<Finding, ReadError> {
-    let call = monitor.selector().and_then(|s| s.call(event));
+/// monitor's code (with what `own` deploys), then what a failure means to
+/// this monitor.
+pub fn judge(monitor: &Monitor, event: &Event<'_>, own: &Own) -> Result<Finding, ReadError> {
+    let call = monitor
+        .selectors()
+        .iter()
+        .filter(|s| s.matches(event))
+        .find_map(|s| s.call(event));
     let name = event
         .record
         .event_name
@@ -336,10 +359,13 @@ pub fn judge(monitor: &Monitor, event: &Event<'_>) -> Result<Finding, ReadError>
             );
             finding
         }
-        (None, Selects::Calls(_)) => Finding::new(Verb::Called, name, Severity::Info),
+        (None, _) => Finding::new(Verb::Called, name, Severity::Info),
     };
     if let Some(judge) = call.and_then(|c| c.refine).or(monitor.assess) {
         (judge.assess)(event, &mut finding)?;
+    }
+    if let Some(judge) = monitor.own {
+        (judge.assess)(event, own, &mut finding)?;
     }
     if finding.reasons.is_empty() {
         let tracked = match monitor.controls {

@@ -146,6 +146,7 @@ impl CustomSpec {
                 severity: self.severity,
             }),
             assess: None,
+            own: None,
             failure,
             reads: may_select_read_only(detail),
             controls: leak(&self.controls),

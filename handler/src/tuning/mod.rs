@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use crate::catalog::{Monitor, Selection};
 use crate::event::Event;
+use crate::own::Own;
 use crate::selector;
 use crate::severity::Severity;
 
@@ -38,6 +39,10 @@ pub struct Settings {
     pub suppress: Vec<SuppressSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<DigestSpec>,
+    /// The stack deployed with these settings: its resources are
+    /// trailwatch's own, and its canary is recognised.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_name: Option<String>,
 }
 
 /// The `[digest]` block: findings below `below` wait up to `window_seconds` in
@@ -72,6 +77,8 @@ pub struct Detection {
     pub selection: Selection,
     pub suppressions: Suppressions,
     pub digest: Option<DigestSpec>,
+    /// trailwatch's own resources (none known without a stack name).
+    pub own: Own,
 }
 
 impl From<Selection> for Detection {
@@ -80,6 +87,7 @@ impl From<Selection> for Detection {
             selection,
             suppressions: Suppressions::default(),
             digest: None,
+            own: Own::default(),
         }
     }
 }
@@ -121,7 +129,20 @@ impl Detection {
             selection,
             suppressions,
             digest: settings.digest,
+            own: settings
+                .stack_name
+                .as_deref()
+                .map(Own::new)
+                .unwrap_or_default(),
         })
+    }
+
+    /// The same detection, also owning the KMS key with this ARN.
+    pub fn with_key(self, arn: &str) -> Self {
+        Self {
+            own: self.own.with_key(arn),
+            ..self
+        }
     }
 
     /// Whether an alert of `severity` for an event of `event_bytes` waits in
@@ -180,11 +201,11 @@ impl Detection {
         groups
             .into_iter()
             .flat_map(|(excluded, monitors)| {
-                let mut patterns = selector::patterns(monitors.iter().filter_map(|m| m.selector()));
+                let mut patterns = selector::patterns(monitors.iter().flat_map(|m| m.selectors()));
                 patterns.extend(
                     monitors
                         .iter()
-                        .filter(|m| m.selector().is_none())
+                        .filter(|m| m.selectors().is_empty())
                         .map(|m| m.pattern()),
                 );
                 for pattern in &mut patterns {

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use handler::alert::Alert;
+use handler::own::Own;
 use handler::{Detection, Selection};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -45,9 +46,22 @@ pub fn raw(value: &Value) -> Box<RawValue> {
 /// A day within every expiry the tests use.
 pub const TODAY: time::Date = time::macros::date!(2026 - 11 - 30);
 
-/// Judges an event with every monitor enabled and no suppressions.
+/// The stack the samples' trailwatch resources belong to (the default name).
+pub const STACK: &str = "trailwatch";
+
+/// Every monitor enabled, no suppressions, deployed as the stack [`STACK`].
+pub fn every_monitor() -> Detection {
+    Detection {
+        own: Own::new(STACK),
+        ..Detection::from(Selection::every())
+    }
+}
+
+/// Judges an event with [`every_monitor`].
 pub fn judge(raw: &RawValue) -> Alert<'_> {
-    handler::alert::judge(raw, &Detection::from(Selection::every()), TODAY).alert()
+    handler::alert::judge(raw, &every_monitor(), TODAY)
+        .alert()
+        .expect("an alert, not a canary")
 }
 
 /// A publisher keeping every message; it has no digest queue.

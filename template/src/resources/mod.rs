@@ -9,5 +9,6 @@ pub mod kms;
 pub mod lambda;
 pub mod logs;
 pub mod s3;
+pub mod scheduler;
 pub mod sns;
 pub mod sqs;

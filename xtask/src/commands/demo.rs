@@ -73,6 +73,25 @@ fn print_report(report: &Report) {
     for sample in report.samples.iter().filter(|s| !s.matched) {
         println!("  {}: no alert", sample.name);
     }
+    println!("\nSamples delivered and judged without an alert:");
+    for sample in &report.samples {
+        let Some(Outcome::Response(response)) = &sample.outcome else {
+            continue;
+        };
+        let field = |key: &str| response[key].as_str().map(terminal::value);
+        if let Some(reason) = field("suppressed_by") {
+            println!("  {}: suppressed by \"{reason}\"", sample.name);
+        } else if let Some(reason) = field("dismissed") {
+            println!("  {}: dismissed: {reason}", sample.name);
+        } else if let Some(canary) = response.get("canary") {
+            println!(
+                "  {}: the deployment's canary from {}/{}: counted (trailwatch/CanaryReceived), no alert",
+                sample.name,
+                terminal::value(canary["account"].as_str().unwrap_or("?")),
+                terminal::value(canary["region"].as_str().unwrap_or("?"))
+            );
+        }
+    }
     let errors: Vec<_> = report
         .samples
         .iter()

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use anyhow::{Context, Result, bail};
 use handler::Selection;
 use handler::catalog::{CATALOG, Monitor};
-use handler::selector::{Call, Condition, Kind, Test};
+use handler::selector::{Call, Condition, Kind, Selector, Test};
 use serde_json::{Value, json};
 
 use crate::workspace;
@@ -124,9 +124,15 @@ pub fn markdown() -> String {
 
 /// What a monitor selects, in words.
 fn selects(monitor: &Monitor) -> String {
-    let Some(selector) = monitor.selector() else {
+    if monitor.selectors().is_empty() {
         return format!("events matching {}", monitor.pattern());
-    };
+    }
+    let described: Vec<String> = monitor.selectors().iter().map(selector).collect();
+    described.join("; ")
+}
+
+/// What one selector selects, in words.
+fn selector(selector: &Selector) -> String {
     let kind = match selector.kind {
         Kind::ApiCall => "API calls",
         Kind::SignIn => "console sign-ins",
@@ -173,11 +179,11 @@ fn condition(condition: &Condition) -> String {
 /// severity, with what code decides beyond it.
 fn severity(monitor: &Monitor) -> String {
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
-    let Some(selector) = monitor.selector() else {
+    if monitor.selectors().is_empty() {
         // A custom monitor's one fixed severity.
         return monitor.ceiling().to_string();
-    };
-    for call in selector.calls {
+    }
+    for call in monitor.selectors().iter().flat_map(|s| s.calls) {
         let mut rule = call.rule.severity.to_string();
         if let Some(judge) = call.refine.filter(|j| !j.decides.is_empty()) {
             let _ = write!(rule, " ({})", judge.decides);
@@ -192,6 +198,9 @@ fn severity(monitor: &Monitor) -> String {
         .map(|(rule, calls)| format!("{}: {rule}", calls.join(", ")))
         .collect();
     if let Some(judge) = monitor.assess {
+        parts.push(judge.decides.to_owned());
+    }
+    if let Some(judge) = monitor.own {
         parts.push(judge.decides.to_owned());
     }
     parts.join("; ")

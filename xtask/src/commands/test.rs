@@ -145,7 +145,10 @@ fn linted_templates(dir: &Path) -> Result<Vec<PathBuf>> {
         // Also the StackSet's template: one template serves every region and account.
         (
             FORWARDER_TEMPLATE_FILE,
-            app::forwarder_stack(&app::forwarder_props(&every))?,
+            app::forwarder_stack(&app::forwarder_props(
+                &every,
+                template::SecurityMonitorProps::default().canary.as_ref(),
+            ))?,
         ),
     ] {
         let path = dir.join(file);
