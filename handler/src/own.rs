@@ -148,15 +148,15 @@ impl Own {
     }
 }
 
-/// The pattern selecting the canary calls on the alarms whose names the
-/// `alarms` hold (JSON strings, or the template's functions giving them): the
-/// call, by its exact alarm ARN suffix (`:alarm:<name>`). The handler then
-/// checks the whole shape ([`Own::canary`]); a canary it does not recognise
-/// (a failed call, say) is judged like any event.
-pub fn canary_pattern(alarms: Vec<Value>) -> Value {
-    let suffixes: Vec<Value> = alarms
+/// The pattern selecting the canary calls on the alarms whose ARNs end with
+/// the `suffixes` (`:alarm:<name>`, as JSON strings or the template's
+/// functions giving them). The handler then checks the whole shape
+/// ([`Own::canary`]); a canary it does not recognise (a failed call, say) is
+/// judged like any event.
+pub fn canary_pattern(suffixes: Vec<Value>) -> Value {
+    let suffixes: Vec<Value> = suffixes
         .into_iter()
-        .map(|name| json!({"suffix": {"Fn::Join": ["", [":alarm:", name]]}}))
+        .map(|suffix| json!({ "suffix": suffix }))
         .collect();
     json!({
         "source": [CANARY_SOURCE],

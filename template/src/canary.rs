@@ -51,17 +51,18 @@ impl CanaryProps {
     }
 }
 
-/// Adds the schedule and its role: every `every_hours`, untag `alarm` (its
-/// name, a template value) in this account and region, as a role under
+/// The ARN of the alarm named `name` (a `Fn::Sub` template) in the stack's
+/// account and region.
+pub fn alarm_arn(name: &str) -> Value {
+    Value::sub(format!(
+        "arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:{name}"
+    ))
+}
+
+/// Adds the schedule and its role: every `every_hours`, untag the alarm
+/// `alarm_arn` (from [`alarm_arn`], or a template value), as a role under
 /// `role_path`.
-pub fn add_schedule(stack: &mut Stack, every_hours: u32, alarm: Value, role_path: Value) {
-    let alarm_arn = Value::Join(
-        String::new(),
-        vec![
-            Value::sub("arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:"),
-            alarm,
-        ],
-    );
+pub fn add_schedule(stack: &mut Stack, every_hours: u32, alarm_arn: Value, role_path: Value) {
     // EventBridge Scheduler's execution role ("Set up the execution role",
     // https://docs.aws.amazon.com/scheduler/latest/UserGuide/setting-up.html#setting-up-execution-role):
     // trust scheduler.amazonaws.com, with aws:SourceAccount against the
@@ -82,14 +83,19 @@ pub fn add_schedule(stack: &mut Stack, every_hours: u32, alarm: Value, role_path
             vec![alarm_arn.clone()],
         )],
     );
-    let input = Value::Join(
-        String::new(),
-        vec![
-            r#"{"ResourceARN":""#.into(),
-            alarm_arn,
-            format!(r#"","TagKeys":["{TAG_KEY}"]}}"#).into(),
-        ],
-    );
+    let input = match &alarm_arn {
+        Value::Sub(arn) => Value::sub(format!(
+            r#"{{"ResourceARN":"{arn}","TagKeys":["{TAG_KEY}"]}}"#
+        )),
+        arn => Value::Join(
+            String::new(),
+            vec![
+                r#"{"ResourceARN":""#.into(),
+                arn.clone(),
+                format!(r#"","TagKeys":["{TAG_KEY}"]}}"#).into(),
+            ],
+        ),
+    };
     let schedule = Schedule {
         description: "trailwatch canary: a harmless monitored call proving CloudTrail, EventBridge, the rules and the handler".into(),
         schedule_expression: format!("rate({every_hours} {})", if every_hours == 1 { "hour" } else { "hours" }),

@@ -172,7 +172,11 @@ pub fn add(stack: &mut Stack, props: &ForwarderProps) -> Result<(), SynthError> 
             every_hours,
             Value::Join(
                 String::new(),
-                vec![alarm_name_prefix(), health::DEAD_LETTERS.into()],
+                vec![
+                    canary::alarm_arn(""),
+                    alarm_name_prefix(),
+                    health::DEAD_LETTERS.into(),
+                ],
             ),
             Value::Join(
                 String::new(),

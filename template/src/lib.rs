@@ -7,6 +7,7 @@ pub mod canary;
 pub mod chat;
 pub mod constructs;
 pub mod forwarder;
+pub mod grants;
 pub mod health;
 pub mod intrinsic;
 pub mod monitor;

@@ -351,7 +351,7 @@ impl SecurityMonitor {
             canary::add_schedule(
                 stack,
                 canary.every_hours,
-                Value::sub(format!(
+                canary::alarm_arn(&format!(
                     "{}{}",
                     health::ALARM_NAME_PREFIX,
                     health::DEAD_LETTERS

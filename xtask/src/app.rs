@@ -20,7 +20,12 @@ const DESCRIPTION: &str =
 pub fn props(detection: &Detection) -> SecurityMonitorProps {
     let (patterns, read_only_patterns) = detection.patterns();
     let sub = |template: &str| serde_json::json!({ "Fn::Sub": template });
-    let dead_letters = |prefix: &str| sub(&format!("{prefix}{}", template::health::DEAD_LETTERS));
+    let dead_letters = |prefix: &str| {
+        sub(&format!(
+            ":alarm:{prefix}{}",
+            template::health::DEAD_LETTERS
+        ))
+    };
     SecurityMonitorProps {
         patterns,
         read_only_patterns,
@@ -48,7 +53,11 @@ pub fn forwarder_props(detection: &Detection, canary: Option<&CanaryProps>) -> F
     let prefix = template::forwarder::alarm_name_prefix();
     let dead_letters = template::Value::Join(
         String::new(),
-        vec![prefix.clone(), template::health::DEAD_LETTERS.into()],
+        vec![
+            ":alarm:".into(),
+            prefix.clone(),
+            template::health::DEAD_LETTERS.into(),
+        ],
     );
     ForwarderProps {
         patterns,

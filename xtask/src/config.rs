@@ -518,7 +518,8 @@ mod tests {
         let config = load_toml("defaults", "", ConfigArgs::default()).expect("valid");
         assert_eq!(config.stack_name, "trailwatch");
         assert_eq!(config.detection.selection, Selection::default());
-        assert!(config.props().read_only_patterns.is_empty());
+        // Root use and denied calls, which CIS counts for reads too.
+        assert_eq!(config.props().read_only_patterns.len(), 2);
         assert_eq!(config.props().log_retention_days, 90);
     }
 

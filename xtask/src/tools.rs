@@ -3,7 +3,8 @@
 //!
 //! Python tools live in one project-local virtualenv whose pinned requirement list
 //! is recorded in a stamp file; when the stamp matches, nothing runs and the check
-//! costs a file read. The Rust cross target is added through rustup.
+//! costs a file read. The Rust cross target is added through rustup, and
+//! cfn-guard is installed from crates.io.
 
 use std::fs;
 use std::path::PathBuf;
@@ -16,15 +17,19 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::workspace;
 
 /// Pinned Python tools: the Lambda cross-builder (brings zig), the local AWS
-/// emulator and the two template linters.
+/// emulator, the two template linters and the IAM policy linter.
 const PYTHON_REQUIREMENTS: &[&str] = &[
     "cargo-lambda==1.9.2",
     "moto[server]==5.2.1",
     "cfn-lint==1.58.0",
     "checkov==3.3.30",
+    "parliament==1.6.4",
     // The runtime client of the Python reference handler that `cargo xtask bench` compares against.
     "awslambdaric==4.2.2",
 ];
+
+/// CloudFormation Guard, from crates.io, installed under `.tools/cfn-guard`.
+const CFN_GUARD_VERSION: &str = "3.2.1";
 
 /// The Rust target of the Lambda (Graviton, provided.al2023).
 pub const LAMBDA_TARGET: &str = "aarch64-unknown-linux-gnu";
@@ -32,7 +37,49 @@ pub const LAMBDA_TARGET: &str = "aarch64-unknown-linux-gnu";
 /// Makes sure every external tool is installed; cheap when they already are.
 pub fn ensure() -> Result<()> {
     ensure_venv()?;
-    ensure_rust_target()
+    ensure_rust_target()?;
+    ensure_cfn_guard()
+}
+
+/// The cfn-guard executable.
+pub fn cfn_guard() -> PathBuf {
+    workspace::tools_dir().join("cfn-guard/bin/cfn-guard")
+}
+
+fn ensure_cfn_guard() -> Result<()> {
+    let installed = Command::new(cfn_guard())
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| {
+            String::from_utf8_lossy(&o.stdout).trim() == format!("cfn-guard {CFN_GUARD_VERSION}")
+        });
+    if installed {
+        return Ok(());
+    }
+    let log_path = workspace::tools_dir().join("cfn-guard-install.log");
+    let log = fs::File::create(&log_path).context("creating the cfn-guard install log")?;
+    let spinner = spinner(&format!(
+        "cargo install cfn-guard {CFN_GUARD_VERSION} into .tools/cfn-guard (first run only, a few minutes)"
+    ));
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["install", "--locked", "--quiet"])
+        .arg(format!("cfn-guard@{CFN_GUARD_VERSION}"))
+        .arg("--root")
+        .arg(workspace::tools_dir().join("cfn-guard"))
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .status()
+        .context("running cargo install")?;
+    spinner.finish_and_clear();
+    if !status.success() {
+        bail!(
+            "cargo install cfn-guard@{CFN_GUARD_VERSION} failed; its output is in {} (it needs crates.io)",
+            log_path.display()
+        );
+    }
+    eprintln!("tools: installed cfn-guard {CFN_GUARD_VERSION}");
+    Ok(())
 }
 
 /// Path of an executable inside the project virtualenv (`python`, `cfn-lint`, ...).

@@ -1126,10 +1126,7 @@ fn read_only_rules_on_the_forwarding_bus_are_in_the_all_management_events_state_
 #[test]
 fn the_canary_untags_the_dead_letter_alarm_every_six_hours_as_a_role_allowed_that_alone() {
     let template = template();
-    let alarm = json!({"Fn::Join": ["", [
-        {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:"},
-        {"Fn::Sub": "${AWS::StackName}-health-dead-letters"}
-    ]]});
+    let alarm = json!({"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-health-dead-letters"});
     let schedule = &template["Resources"]["CanarySchedule"];
     assert_eq!(schedule["Type"], "AWS::Scheduler::Schedule");
     let properties = &schedule["Properties"];
@@ -1151,7 +1148,7 @@ fn the_canary_untags_the_dead_letter_alarm_every_six_hours_as_a_role_allowed_tha
     );
     assert_eq!(
         properties["Target"]["Input"],
-        json!({"Fn::Join": ["", ["{\"ResourceARN\":\"", alarm, "\",\"TagKeys\":[\"trailwatch-canary\"]}"]]})
+        json!({"Fn::Sub": "{\"ResourceARN\":\"arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-health-dead-letters\",\"TagKeys\":[\"trailwatch-canary\"]}"})
     );
     let role = &template["Resources"]["CanaryRole"]["Properties"];
     assert_eq!(
@@ -1228,8 +1225,8 @@ fn an_alarm_per_watched_region_fires_when_two_periods_pass_without_a_canary() {
 fn the_rules_select_the_canary_at_home_and_from_forwarders() {
     let template = home();
     let suffixes = json!([
-        {"suffix": {"Fn::Join": ["", [":alarm:", {"Fn::Sub": "${AWS::StackName}-health-dead-letters"}]]}},
-        {"suffix": {"Fn::Join": ["", [":alarm:", {"Fn::Sub": "${AWS::StackName}-forwarded-health-dead-letters"}]]}}
+        {"suffix": {"Fn::Sub": ":alarm:${AWS::StackName}-health-dead-letters"}},
+        {"suffix": {"Fn::Sub": ":alarm:${AWS::StackName}-forwarded-health-dead-letters"}}
     ]);
     for bus in ["SecurityEventRule", "ForwardedEventRule"] {
         let selects = rules(&template).iter().any(|(id, rule)| {
@@ -1245,22 +1242,26 @@ fn the_rules_select_the_canary_at_home_and_from_forwarders() {
 #[test]
 fn a_forwarder_runs_its_own_canary_on_its_dead_letter_alarm() {
     let template = forwarder();
-    let name = json!({"Fn::Join": ["", [
-        {"Fn::Join": ["", [{"Fn::Select": [1, {"Fn::Split": ["/", {"Ref": "HomeBusArn"}]}]}, "-health-"]]},
-        "dead-letters"
-    ]]});
+    let prefix = json!({"Fn::Join": ["", [{"Fn::Select": [1, {"Fn::Split": ["/", {"Ref": "HomeBusArn"}]}]}, "-health-"]]});
     let properties = &template["Resources"]["CanarySchedule"]["Properties"];
-    assert!(
-        properties["Target"]["Input"]
-            .to_string()
-            .contains(&name.to_string()),
-        "{properties}"
+    assert_eq!(
+        properties["Target"]["Input"],
+        json!({"Fn::Join": ["", [
+            "{\"ResourceARN\":\"",
+            {"Fn::Join": ["", [
+                {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:"},
+                prefix,
+                "dead-letters"
+            ]]},
+            "\",\"TagKeys\":[\"trailwatch-canary\"]}"
+        ]]})
     );
     assert_eq!(
         template["Resources"]["CanarySchedule"]["Condition"],
         "ForwardsElsewhere"
     );
-    let canary = format!("{{\"suffix\":{{\"Fn::Join\":[\"\",[\":alarm:\",{name}]]}}}}");
+    let canary =
+        json!({"suffix": {"Fn::Join": ["", [":alarm:", prefix, "dead-letters"]]}}).to_string();
     let selects = rules(&template).iter().any(|(_, rule)| {
         rule["Properties"]["EventPattern"]
             .to_string()

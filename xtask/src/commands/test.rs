@@ -54,6 +54,14 @@ const STEPS: &[Step] = &[
         name: "checkov",
         run: checkov,
     },
+    Step {
+        name: "cfn-guard",
+        run: cfn_guard,
+    },
+    Step {
+        name: "parliament",
+        run: parliament,
+    },
 ];
 
 /// Installs missing tools, then runs every step (all of them, even after a
@@ -118,6 +126,19 @@ fn arm64_build() -> Result<bool> {
 /// resource shape.
 fn linted_templates(dir: &Path) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut paths = Vec::new();
+    for (file, stack) in linted_stacks()? {
+        let path = dir.join(file);
+        std::fs::write(&path, stack.to_yaml()?)
+            .with_context(|| format!("writing {}", path.display()))?;
+        paths.push(path);
+    }
+    Ok(paths)
+}
+
+/// The stacks the linters and the grant check read, by file name: the
+/// defaults, every monitor with every feature, the forwarder and the assets.
+pub fn linted_stacks() -> Result<Vec<(&'static str, template::Stack)>> {
     let every = Detection::from(Selection::every());
     // Digests, forwarding and chat on, so the linters also see the digest
     // queue, its mapping, the forwarding bus with its rules and policy, and
@@ -135,10 +156,13 @@ fn linted_templates(dir: &Path) -> Result<Vec<PathBuf>> {
                         .to_owned(),
             }),
         }),
+        canary: Some(template::CanaryProps {
+            every_hours: 6,
+            regions: vec!["eu-west-1".to_owned(), "us-east-1".to_owned()],
+        }),
         ..app::props(&every)
     };
-    let mut paths = Vec::new();
-    for (file, stack) in [
+    Ok(vec![
         (TEMPLATE_FILE, app::stack(&app::default_props())?),
         (ASSETS_TEMPLATE_FILE, template::assets::assets_stack()),
         (EVERY_MONITOR_FILE, app::stack(&every_monitor)?),
@@ -150,13 +174,7 @@ fn linted_templates(dir: &Path) -> Result<Vec<PathBuf>> {
                 template::SecurityMonitorProps::default().canary.as_ref(),
             ))?,
         ),
-    ] {
-        let path = dir.join(file);
-        std::fs::write(&path, stack.to_yaml()?)
-            .with_context(|| format!("writing {}", path.display()))?;
-        paths.push(path);
-    }
-    Ok(paths)
+    ])
 }
 
 /// Where the linted templates are written.
@@ -242,3 +260,166 @@ pub fn checkov_in(dir: &Path) -> Result<bool> {
     }
     Ok(passed > 0 && failed == 0 && unparsed == 0)
 }
+
+/// trailwatch's Guard rules (`xtask/guard`) over the linted templates:
+/// passes only when no rule fails and each rule passed somewhere (a rule that
+/// is skipped everywhere checks nothing).
+fn cfn_guard() -> Result<bool> {
+    let rules = workspace::root().join("xtask/guard");
+    let mut command = Command::new(tools::cfn_guard());
+    command
+        .args([
+            "validate",
+            "--output-format",
+            "json",
+            "--show-summary",
+            "none",
+        ])
+        .arg("--rules")
+        .arg(&rules);
+    for template in linted_templates(&lint_dir())? {
+        command.arg("--data").arg(template);
+    }
+    let output = command.output().context("running cfn-guard")?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    // One JSON report per data file, one after another.
+    let reports: Vec<Value> = serde_json::Deserializer::from_str(&text)
+        .into_iter::<Value>()
+        .collect::<Result<_, _>>()
+        .with_context(|| {
+            format!(
+                "cfn-guard printed no JSON reports: {}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })?;
+    let names = |report: &Value, key: &str| -> Vec<String> {
+        report[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|rule| rule.as_str().or_else(|| rule["name"].as_str()))
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut passed = std::collections::BTreeSet::new();
+    let mut failed = Vec::new();
+    for report in &reports {
+        let file = report["name"].as_str().unwrap_or("?");
+        passed.extend(names(report, "compliant"));
+        failed.extend(
+            names(report, "not_compliant")
+                .into_iter()
+                .map(|rule| format!("{rule} in {file}")),
+        );
+    }
+    let declared = guard_rule_names(&rules)?;
+    let never_passed: Vec<&String> = declared.iter().filter(|r| !passed.contains(*r)).collect();
+    eprintln!(
+        "cfn-guard: {} rules over {} templates, {} failed, {} never passed",
+        declared.len(),
+        reports.len(),
+        failed.len(),
+        never_passed.len()
+    );
+    for failure in &failed {
+        eprintln!("cfn-guard: FAILED {failure}");
+    }
+    for rule in &never_passed {
+        eprintln!("cfn-guard: {rule} applied to no template");
+    }
+    Ok(!reports.is_empty()
+        && failed.is_empty()
+        && never_passed.is_empty()
+        && output.status.success())
+}
+
+/// The names of the rules in the Guard files of `dir`.
+fn guard_rule_names(dir: &Path) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        names.extend(text.lines().filter_map(|line| {
+            let name = line.strip_prefix("rule ")?.split_whitespace().next()?;
+            Some(name.to_owned())
+        }));
+    }
+    Ok(names)
+}
+
+/// Findings of parliament that the check accepts, each with the reason: the
+/// policy element parliament reports, and why it is right as it is.
+const PARLIAMENT_ACCEPTED: &[(&str, &str)] = &[];
+
+/// parliament (IAM policy linter) on every policy document of the linted
+/// templates, with CloudFormation's functions resolved to example values:
+/// passes only with no finding but those [`PARLIAMENT_ACCEPTED`] explains.
+fn parliament() -> Result<bool> {
+    let dir = lint_dir();
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut documents = Vec::new();
+    for (file, stack) in linted_stacks()? {
+        let template = stack.to_json().map_err(|e| anyhow::anyhow!("{e}"))?;
+        for document in crate::policies::documents(&template) {
+            documents.push(serde_json::json!({
+                "at": format!("{file}: {}", document.at),
+                "kind": document.kind,
+                "policy": document.policy,
+            }));
+        }
+    }
+    let input = dir.join("policies.json");
+    std::fs::write(&input, serde_json::to_string(&documents)?)
+        .with_context(|| format!("writing {}", input.display()))?;
+    let output = Command::new(tools::venv_bin("python"))
+        .args(["-c", PARLIAMENT_SCRIPT])
+        .arg(&input)
+        .output()
+        .context("running parliament")?;
+    let findings: Vec<Value> = serde_json::from_slice(&output.stdout).with_context(|| {
+        format!(
+            "parliament printed no JSON: {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })?;
+    let unexplained: Vec<&Value> = findings
+        .iter()
+        .filter(|f| {
+            !PARLIAMENT_ACCEPTED
+                .iter()
+                .any(|(issue, _)| f["issue"].as_str() == Some(issue))
+        })
+        .collect();
+    eprintln!(
+        "parliament: {} policy documents, {} findings, {} unexplained",
+        documents.len(),
+        findings.len(),
+        unexplained.len()
+    );
+    for finding in &unexplained {
+        eprintln!("parliament: {finding}");
+    }
+    Ok(!documents.is_empty() && unexplained.is_empty())
+}
+
+/// Reads the documents file and prints parliament's findings as one JSON list.
+const PARLIAMENT_SCRIPT: &str = r#"
+import json, sys
+from parliament import analyze_policy_string
+findings = []
+for document in json.load(open(sys.argv[1])):
+    policy = analyze_policy_string(
+        json.dumps(document["policy"]),
+        include_community_auditors=True,
+    )
+    for finding in policy.findings:
+        findings.append({
+            "at": document["at"],
+            "kind": document["kind"],
+            "issue": finding.issue,
+            "detail": str(finding.detail),
+            "location": str(finding.location),
+        })
+print(json.dumps(findings))
+"#;
