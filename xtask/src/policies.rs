@@ -139,9 +139,17 @@ fn reference(name: &str, resources: &Map<String, Value>) -> String {
             }
             Some("AWS::KMS::Key") => "1234abcd-12ab-34cd-56ef-1234567890ab".to_owned(),
             Some(_) => format!("{STACK}-{name}"),
-            // A parameter.
-            None => format!("example-{name}"),
+            None => parameter(name),
         },
+    }
+}
+
+/// An example value of a parameter of the templates, of its documented shape.
+fn parameter(name: &str) -> String {
+    match name {
+        "HomeBusArn" => format!("arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{STACK}-forwarded"),
+        "OrganizationId" => "o-a1b2c3d4e5".to_owned(),
+        _ => format!("example-{name}"),
     }
 }
 

@@ -46,7 +46,8 @@ pub fn cfn_guard() -> PathBuf {
     workspace::tools_dir().join("cfn-guard/bin/cfn-guard")
 }
 
-fn ensure_cfn_guard() -> Result<()> {
+/// Makes sure cfn-guard is installed, installing it from crates.io when missing.
+pub fn ensure_cfn_guard() -> Result<()> {
     let installed = Command::new(cfn_guard())
         .arg("--version")
         .output()

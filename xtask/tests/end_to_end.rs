@@ -115,6 +115,53 @@ fn foreign_pairs() -> Vec<(String, Value)> {
         .collect()
 }
 
+/// The sample name of the call the deployed canary schedule makes.
+const SCHEDULED_CANARY: &str = "canary/the-deployed-schedule";
+
+/// The CloudTrail event of the call the synthesised stack's canary schedule
+/// makes, as CloudTrail records a universal target's call: its target is
+/// `cloudwatch:untagResource` (CloudTrail's `monitoring.amazonaws.com`
+/// `UntagResource`), its `Input` the request, its role the schedule's. The
+/// emulator runs no schedule and records no CloudTrail event: this is the
+/// step it cannot take, built from the template it deploys.
+fn deployed_schedule_call(config: &Config) -> Value {
+    let template = xtask::app::stack(&config.props())
+        .expect("synth")
+        .to_json()
+        .expect("render");
+    let resources = template["Resources"].as_object().expect("resources");
+    let resolve = |value: &Value| xtask::policies::resolve(value, resources);
+    let target = &template["Resources"]["CanarySchedule"]["Properties"]["Target"];
+    assert_eq!(
+        resolve(&target["Arn"]),
+        json!("arn:aws:scheduler:::aws-sdk:cloudwatch:untagResource")
+    );
+    let input: Value = serde_json::from_str(resolve(&target["Input"]).as_str().expect("input"))
+        .expect("the input is JSON");
+    let path = resolve(&template["Resources"]["CanaryRole"]["Properties"]["Path"]);
+    let role = format!(
+        "arn:aws:iam::111122223333:role{}trailwatch-CanaryRole-AbCdEf123456",
+        path.as_str().expect("path")
+    );
+    json!({
+        "version": "0", "id": "deployed-schedule", "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.monitoring", "account": "111122223333", "region": "us-east-1",
+        "time": "2026-12-02T12:00:02Z", "resources": [],
+        "detail": {
+            "eventVersion": "1.11", "eventSource": "monitoring.amazonaws.com",
+            "eventName": "UntagResource", "eventType": "AwsApiCall", "awsRegion": "us-east-1",
+            "eventTime": "2026-12-02T12:00:02Z", "eventID": "5ce6e0de-0000-4000-8000-00000000c0de",
+            "userIdentity": {
+                "type": "AssumedRole", "accountId": "111122223333",
+                "arn": "arn:aws:sts::111122223333:assumed-role/trailwatch-CanaryRole-AbCdEf123456/5ce6e0de",
+                "sessionContext": {"sessionIssuer": {"type": "Role", "arn": role, "accountId": "111122223333"}}
+            },
+            "requestParameters": {"resourceARN": input["ResourceARN"], "tagKeys": input["TagKeys"]},
+            "responseElements": null, "recipientAccountId": "111122223333"
+        }
+    })
+}
+
 /// One run of every sample (plus the huge one and the probes) shared by the tests below.
 fn report() -> &'static Report {
     static REPORT: OnceLock<Report> = OnceLock::new();
@@ -123,6 +170,7 @@ fn report() -> &'static Report {
         samples.push((HUGE.to_owned(), huge_event()));
         samples.extend(foreign_pairs());
         let config = tuning_config();
+        samples.push((SCHEDULED_CANARY.to_owned(), deployed_schedule_call(&config)));
         let handler = local_handler("end_to_end", &config);
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         runtime.block_on(async {
@@ -163,7 +211,11 @@ fn the_emulators_matcher_delivers_every_monitored_sample_and_no_negative_one() {
 
 #[test]
 fn the_deployed_rules_deliver_the_canaries_and_the_handler_counts_them_without_an_alert() {
-    for name in ["canary/home", "canary/forwarded-eu-west-1"] {
+    for name in [
+        "canary/home",
+        "canary/forwarded-eu-west-1",
+        SCHEDULED_CANARY,
+    ] {
         let run = report()
             .samples
             .iter()
@@ -188,6 +240,7 @@ fn the_deployed_rules_deliver_the_canaries_and_the_handler_counts_them_without_a
         counted,
         [
             json!(["111122223333", "eu-west-1"]),
+            json!(["111122223333", "us-east-1"]),
             json!(["111122223333", "us-east-1"])
         ]
     );
@@ -221,11 +274,12 @@ fn the_rules_deliver_no_foreign_pair() {
 #[test]
 fn simulate_agrees_with_the_emulators_matcher_on_every_sample_and_probe() {
     let config = tuning_config();
-    let detection = config.detection;
+    let detection = &config.detection;
     let today = time::OffsetDateTime::now_utc().date();
     let mut samples = demo::samples().expect("samples");
     samples.push((HUGE.to_owned(), huge_event()));
     samples.extend(foreign_pairs());
+    samples.push((SCHEDULED_CANARY.to_owned(), deployed_schedule_call(&config)));
     assert_eq!(samples.len(), report().samples.len());
     for (run, (name, event)) in report().samples.iter().zip(&samples) {
         let input = xtask::records::Input {
@@ -236,7 +290,7 @@ fn simulate_agrees_with_the_emulators_matcher_on_every_sample_and_probe() {
         assert_eq!(
             simulate::simulate(
                 &input,
-                &detection,
+                detection,
                 &config.stack_name,
                 today,
                 simulate::Request::Skip

@@ -353,3 +353,67 @@ async fn an_organization_gets_a_service_managed_stack_set_with_automatic_deploym
         org_id
     );
 }
+
+/// Every monitor, the README's custom monitor and suppressions, and more
+/// custom monitors: a configuration whose forwarder template is over the
+/// 51,200 bytes a request holds.
+fn tuned(ou_id: &str) -> String {
+    let example = std::fs::read_to_string(workspace::root().join("samples/tuning/trailwatch.toml"))
+        .expect("the tuning example");
+    let mut text = example.replace(
+        "monitors = [\"all\"]",
+        "monitors = [\"all\"]\nregion = \"us-east-1\"\nregions = [\"eu-west-1\"]",
+    );
+    for index in 0..12 {
+        text.push_str(&format!(
+            "\n[[monitor]]\nid = \"custom-{index}\"\ntitle = \"Custom monitor {index}\"\nseverity = \"LOW\"\npattern = '{{\"source\": [\"aws.ec2\"], \"detail-type\": [\"AWS API Call via CloudTrail\"], \"detail\": {{\"eventSource\": [\"ec2.amazonaws.com\"], \"eventName\": [\"CreateCustomerGatewayNumber{index}\", \"DeleteCustomerGatewayNumber{index}\", \"ModifyVpnConnectionNumber{index}\"], \"userIdentity\": {{\"type\": [\"IAMUser\", \"AssumedRole\"]}}}}}}'\n"
+        ));
+    }
+    text.push_str(&format!(
+        "\n[organization]\nou_ids = [\"{ou_id}\"]\nregions = [\"us-east-1\", \"eu-west-1\"]\n"
+    ));
+    text
+}
+
+#[tokio::test]
+async fn a_tuned_configuration_over_the_request_limit_deploys_forwarders_and_the_stack_set_by_url()
+{
+    let emulator = Emulator::start().expect("emulator");
+    let sdk = emulator.sdk_config().await;
+    let (_, ou_id) = organization_with_an_ou(&sdk).await;
+    let config = common::config_file("tuned", &tuned(&ou_id), ConfigArgs::default());
+    let assembly = common::assembly("tuned", &config);
+    let forwarder = assembly.forwarder.clone().expect("a forwarder template");
+    assert!(forwarder.len() > 51_200, "{} bytes", forwarder.len());
+    let session = Session::new(&sdk, POLL);
+
+    let report = deploy::deploy(&session, &config, &assembly, Approval::Given)
+        .await
+        .expect("deploy");
+
+    assert_eq!(results(&report), [deployed("eu-west-1")]);
+    assert_eq!(
+        report.organization.expect("organization report").operations,
+        [("add instances".to_owned(), "SUCCEEDED".to_owned())]
+    );
+    // The forwarder's template was read from the region's own assets bucket.
+    let eu = in_region(&sdk, "eu-west-1");
+    let assets = xtask::cloudformation::Driver::new(aws_sdk_cloudformation::Client::new(&eu), POLL)
+        .outputs(xtask::assets::ASSETS_STACK)
+        .await
+        .expect("outputs");
+    let bucket = &assets[template::assets::BUCKET_OUTPUT];
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&eu)
+            .force_path_style(true)
+            .build(),
+    );
+    let listed = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix("templates/")
+        .send()
+        .await
+        .expect("list");
+    assert_eq!(listed.contents().len(), 1);
+}

@@ -297,7 +297,7 @@ fn cfn_guard() -> Result<bool> {
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|rule| rule.as_str().or_else(|| rule["name"].as_str()))
+            .filter_map(|rule| rule.as_str().or_else(|| rule["Rule"]["name"].as_str()))
             .map(str::to_owned)
             .collect()
     };
@@ -348,9 +348,42 @@ fn guard_rule_names(dir: &Path) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// Findings of parliament that the check accepts, each with the reason: the
-/// policy element parliament reports, and why it is right as it is.
-const PARLIAMENT_ACCEPTED: &[(&str, &str)] = &[];
+/// A parliament finding the check accepts: its issue, a part of where it
+/// is (`<resource>/<document>`), and why the policy is right as it is.
+struct Accepted {
+    issue: &'static str,
+    at: &'static str,
+    why: &'static str,
+}
+
+/// The findings parliament reports that follow AWS's documentation.
+const PARLIAMENT_ACCEPTED: &[Accepted] = &[
+    Accepted {
+        issue: "MALFORMED",
+        at: "/AssumeRolePolicyDocument",
+        why: "a trust policy has no Resource element: the role is the resource (IAM JSON policy reference)",
+    },
+    Accepted {
+        issue: "RESOURCE_STAR",
+        at: "/KeyPolicy",
+        why: "in a key policy Resource \"*\" means this key, and KMS accepts nothing else (KMS, key policies)",
+    },
+    Accepted {
+        issue: "PERMISSIONS_MANAGEMENT_ACTIONS",
+        at: "/KeyPolicy",
+        why: "the account root's kms:* is AWS's default key policy, which keeps the key manageable through IAM",
+    },
+    Accepted {
+        issue: "UNKNOWN_CONDITION_FOR_ACTION",
+        at: "/KeyPolicy",
+        why: "CloudWatch Logs' documented key statement limits kms:Describe* with kms:EncryptionContext:aws:logs:arn",
+    },
+    Accepted {
+        issue: "MISMATCHED_TYPE",
+        at: "/KeyPolicy",
+        why: "CloudWatch Logs' documented key statement compares kms:EncryptionContext:aws:logs:arn with ArnLike",
+    },
+];
 
 /// parliament (IAM policy linter) on every policy document of the linted
 /// templates, with CloudFormation's functions resolved to example values:
@@ -383,14 +416,23 @@ fn parliament() -> Result<bool> {
             String::from_utf8_lossy(&output.stderr)
         )
     })?;
-    let unexplained: Vec<&Value> = findings
-        .iter()
-        .filter(|f| {
-            !PARLIAMENT_ACCEPTED
-                .iter()
-                .any(|(issue, _)| f["issue"].as_str() == Some(issue))
+    let accepted = |finding: &Value| {
+        PARLIAMENT_ACCEPTED.iter().find(|a| {
+            finding["issue"].as_str() == Some(a.issue)
+                && finding["at"].as_str().is_some_and(|at| at.contains(a.at))
         })
-        .collect();
+    };
+    let unexplained: Vec<&Value> = findings.iter().filter(|f| accepted(f).is_none()).collect();
+    for finding in findings.iter() {
+        if let Some(accepted) = accepted(finding) {
+            eprintln!(
+                "parliament: accepted {} at {}: {}",
+                accepted.issue,
+                finding["at"].as_str().unwrap_or("?"),
+                accepted.why
+            );
+        }
+    }
     eprintln!(
         "parliament: {} policy documents, {} findings, {} unexplained",
         documents.len(),
