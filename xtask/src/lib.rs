@@ -18,6 +18,7 @@ pub mod deploy;
 pub mod emulator;
 pub mod fleet;
 pub mod forwarders;
+pub mod guard;
 pub mod policies;
 pub mod queues;
 pub mod records;

@@ -2,11 +2,8 @@
 //! rendered template passes them, and the same template with the pitfall put
 //! back fails exactly the rule for it.
 
-use std::path::Path;
-use std::process::Command;
-
 use serde_json::Value;
-use xtask::{app, tools, workspace};
+use xtask::{app, guard, tools, workspace};
 
 /// The rules cfn-guard reports as failed for `template`.
 fn failed_rules(test: &str, template: &Value) -> Vec<String> {
@@ -15,30 +12,9 @@ fn failed_rules(test: &str, template: &Value) -> Vec<String> {
     std::fs::create_dir_all(&dir).expect("scratch");
     let path = dir.join("template.json");
     std::fs::write(&path, template.to_string()).expect("template");
-    let output = Command::new(tools::cfn_guard())
-        .args([
-            "validate",
-            "--output-format",
-            "json",
-            "--show-summary",
-            "none",
-        ])
-        .arg("--rules")
-        .arg(workspace::root().join("xtask/guard"))
-        .arg("--data")
-        .arg(Path::new(&path))
-        .output()
-        .expect("cfn-guard runs");
-    let report: Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
-    let mut failed: Vec<String> = report["not_compliant"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|rule| rule.as_str().or_else(|| rule["Rule"]["name"].as_str()))
-        .map(str::to_owned)
-        .collect();
-    failed.sort();
-    failed
+    let reports = guard::validate(&[path]).expect("cfn-guard runs");
+    assert_eq!(reports.len(), 1);
+    reports[0].failed.iter().cloned().collect()
 }
 
 fn default_template() -> Value {

@@ -146,3 +146,41 @@ fn another_stacks_alarm_is_not_delivered_by_this_stacks_health_rule() {
     assert!(!simulated.matched_rule);
     assert_eq!(simulated.subject, None);
 }
+
+#[test]
+fn the_deployments_canary_is_delivered_and_counted_without_an_alert() {
+    let simulated = run(&tuning(), "canary/home");
+    let line = json(&simulated);
+    assert_eq!(
+        (&line["matched_rule"], &line["monitor"], &line["canary"]),
+        (
+            &Value::Bool(true),
+            &Value::from("trailwatch-canary"),
+            &serde_json::json!({"account": "111122223333", "region": "us-east-1"})
+        )
+    );
+    assert!(
+        line.get("subject").is_none() && line.get("publish").is_none(),
+        "{line}"
+    );
+    assert!(
+        simulate::describe(&simulated)
+            .ends_with("canary/home.json: the deployment's canary from 111122223333/us-east-1: counted, no alert"),
+        "{}",
+        simulate::describe(&simulated)
+    );
+}
+
+#[test]
+fn a_tamper_call_on_someone_elses_function_is_delivered_and_dismissed() {
+    let simulated = run(&tuning(), "negative-lambda-remove-permission");
+    let line = json(&simulated);
+    assert_eq!(line["matched_rule"], true);
+    assert!(
+        line["dismissed"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("not trailwatch's own resource")),
+        "{line}"
+    );
+    assert!(line.get("subject").is_none(), "{line}");
+}

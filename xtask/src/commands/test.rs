@@ -265,55 +265,19 @@ pub fn checkov_in(dir: &Path) -> Result<bool> {
 /// passes only when no rule fails and each rule passed somewhere (a rule that
 /// is skipped everywhere checks nothing).
 fn cfn_guard() -> Result<bool> {
-    let rules = workspace::root().join("xtask/guard");
-    let mut command = Command::new(tools::cfn_guard());
-    command
-        .args([
-            "validate",
-            "--output-format",
-            "json",
-            "--show-summary",
-            "none",
-        ])
-        .arg("--rules")
-        .arg(&rules);
-    for template in linted_templates(&lint_dir())? {
-        command.arg("--data").arg(template);
-    }
-    let output = command.output().context("running cfn-guard")?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    // One JSON report per data file, one after another.
-    let reports: Vec<Value> = serde_json::Deserializer::from_str(&text)
-        .into_iter::<Value>()
-        .collect::<Result<_, _>>()
-        .with_context(|| {
-            format!(
-                "cfn-guard printed no JSON reports: {}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        })?;
-    let names = |report: &Value, key: &str| -> Vec<String> {
-        report[key]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|rule| rule.as_str().or_else(|| rule["Rule"]["name"].as_str()))
-            .map(str::to_owned)
-            .collect()
-    };
-    let mut passed = std::collections::BTreeSet::new();
-    let mut failed = Vec::new();
-    for report in &reports {
-        let file = report["name"].as_str().unwrap_or("?");
-        passed.extend(names(report, "compliant"));
-        failed.extend(
-            names(report, "not_compliant")
-                .into_iter()
-                .map(|rule| format!("{rule} in {file}")),
-        );
-    }
-    let declared = guard_rule_names(&rules)?;
-    let never_passed: Vec<&String> = declared.iter().filter(|r| !passed.contains(*r)).collect();
+    let reports = crate::guard::validate(&linted_templates(&lint_dir())?)?;
+    let passed: std::collections::BTreeSet<&String> =
+        reports.iter().flat_map(|r| &r.passed).collect();
+    let failed: Vec<String> = reports
+        .iter()
+        .flat_map(|r| {
+            r.failed
+                .iter()
+                .map(move |rule| format!("{rule} in {}", r.file))
+        })
+        .collect();
+    let declared = crate::guard::declared_rules(&crate::guard::rules_dir())?;
+    let never_passed: Vec<&String> = declared.iter().filter(|r| !passed.contains(r)).collect();
     eprintln!(
         "cfn-guard: {} rules over {} templates, {} failed, {} never passed",
         declared.len(),
@@ -327,25 +291,7 @@ fn cfn_guard() -> Result<bool> {
     for rule in &never_passed {
         eprintln!("cfn-guard: {rule} applied to no template");
     }
-    Ok(!reports.is_empty()
-        && failed.is_empty()
-        && never_passed.is_empty()
-        && output.status.success())
-}
-
-/// The names of the rules in the Guard files of `dir`.
-fn guard_rule_names(dir: &Path) -> Result<Vec<String>> {
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let path = entry?.path();
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        names.extend(text.lines().filter_map(|line| {
-            let name = line.strip_prefix("rule ")?.split_whitespace().next()?;
-            Some(name.to_owned())
-        }));
-    }
-    Ok(names)
+    Ok(!reports.is_empty() && failed.is_empty() && never_passed.is_empty())
 }
 
 /// A parliament finding the check accepts: its issue, a part of where it
@@ -423,13 +369,15 @@ fn parliament() -> Result<bool> {
         })
     };
     let unexplained: Vec<&Value> = findings.iter().filter(|f| accepted(f).is_none()).collect();
-    for finding in findings.iter() {
-        if let Some(accepted) = accepted(finding) {
+    for kind in PARLIAMENT_ACCEPTED {
+        let count = findings
+            .iter()
+            .filter(|f| accepted(f).is_some_and(|a| std::ptr::eq(a, kind)))
+            .count();
+        if count > 0 {
             eprintln!(
-                "parliament: accepted {} at {}: {}",
-                accepted.issue,
-                finding["at"].as_str().unwrap_or("?"),
-                accepted.why
+                "parliament: {count} x {} in {} accepted: {}",
+                kind.issue, kind.at, kind.why
             );
         }
     }
