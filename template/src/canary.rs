@@ -10,7 +10,9 @@
 use serde_json::json;
 
 use crate::constructs::Role;
+use crate::health::{ALARM_NAME_PREFIX, DEAD_LETTERS};
 use crate::intrinsic::{Pseudo, Value};
+use crate::monitor::forwarding_bus_name;
 use crate::resources::cloudwatch::{Alarm, Dimension};
 use crate::resources::iam::Statement;
 use crate::resources::scheduler::{
@@ -49,6 +51,21 @@ impl CanaryProps {
             self.every_hours
         )]
     }
+}
+
+/// Adds the home stack's canary: its schedule, on the stack's dead-letter
+/// alarm, and the alarms expecting canaries, notifying `fallback_topics`.
+pub fn add_home(stack: &mut Stack, props: &CanaryProps, fallback_topics: &[Value]) {
+    add_schedule(
+        stack,
+        props.every_hours,
+        alarm_arn(&format!("{ALARM_NAME_PREFIX}{DEAD_LETTERS}")),
+        Value::sub(format!(
+            "{ROLE_PATH_PREFIX}{}/",
+            forwarding_bus_name("${AWS::StackName}")
+        )),
+    );
+    add_alarms(stack, props, ALARM_NAME_PREFIX, fallback_topics);
 }
 
 /// The ARN of the alarm named `name` (a `Fn::Sub` template) in the stack's
@@ -121,7 +138,7 @@ pub fn add_schedule(stack: &mut Stack, every_hours: u32, alarm_arn: Value, role_
 /// canary of the home account arrived in two periods (missing data
 /// breaches), named under `name_prefix` (a `Fn::Sub` template) and notifying
 /// `fallback_topics` directly.
-pub fn add_alarms(
+fn add_alarms(
     stack: &mut Stack,
     props: &CanaryProps,
     name_prefix: &str,

@@ -348,21 +348,7 @@ impl SecurityMonitor {
         let mut fallback_topics = vec![topic.arn()];
         fallback_topics.extend(chat.iter().flat_map(|c| &c.topic).map(Topic::arn));
         if let Some(canary) = &props.canary {
-            canary::add_schedule(
-                stack,
-                canary.every_hours,
-                canary::alarm_arn(&format!(
-                    "{}{}",
-                    health::ALARM_NAME_PREFIX,
-                    health::DEAD_LETTERS
-                )),
-                Value::sub(format!(
-                    "{}{}/",
-                    canary::ROLE_PATH_PREFIX,
-                    forwarding_bus_name("${AWS::StackName}")
-                )),
-            );
-            canary::add_alarms(stack, canary, health::ALARM_NAME_PREFIX, &fallback_topics);
+            canary::add_home(stack, canary, &fallback_topics);
         }
         health::add_alarms(
             stack,
