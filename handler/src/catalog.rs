@@ -1247,6 +1247,8 @@ pub const CATALOG: &[Monitor] = &[
                     Call::named("RemoveTargets", rule(Removed, "targets of EventBridge rule", Low).target(&["rule"])),
                     Call::named("PutRule", rule(Changed, "EventBridge rule", Low).target(&["name"])),
                     Call::named("PutTargets", rule(Changed, "targets of EventBridge rule", Low).target(&["rule"])),
+                    Call::named("DeleteEventBus", rule(Deleted, "EventBridge bus", Low).target(&["name"])),
+                    Call::named("RemovePermission", rule(Removed, "a permission of EventBridge bus", Low).target(&["eventBusName"])),
                 ],
             )
             .when(NOT_BY_A_SERVICE),
@@ -1259,6 +1261,8 @@ pub const CATALOG: &[Monitor] = &[
                     Call::prefixed("DeleteFunction", rule(Deleted, "Lambda function or its settings", Low).target(&["functionName"])),
                     Call::prefixed("AddPermission", rule(Added, "a permission to Lambda function", Low).target(&["functionName"])),
                     Call::prefixed("RemovePermission", rule(Removed, "a permission of Lambda function", Low).target(&["functionName"])),
+                    Call::named("PutFunctionEventInvokeConfig", rule(Changed, "the failure destination of Lambda function", Low).target(&["functionName"])),
+                    Call::named("UpdateFunctionEventInvokeConfig", rule(Changed, "the failure destination of Lambda function", Low).target(&["functionName"])),
                 ],
             )
             .when(NOT_BY_A_SERVICE),

@@ -45,8 +45,21 @@ fn no_monitor_selects_a_selected_name_in_another_service() {
     let pairs = selected_pairs();
     let sources: BTreeSet<&str> = pairs.iter().map(|(s, _)| *s).collect();
     let mut probes = 0;
+    // A name a selector of that service takes by prefix is its own name there
+    // (Lambda's versioned names: `RemovePermission*`).
+    let by_prefix = |source: &str, name: &str| {
+        CATALOG
+            .iter()
+            .flat_map(|m| m.selectors())
+            .filter(|s| s.event_source == Some(source))
+            .flat_map(|s| s.calls)
+            .any(|c| matches!(c.name, Test::Prefix(p) if name.starts_with(p)))
+    };
     for (_, name) in &pairs {
-        for source in sources.iter().filter(|s| !pairs.contains(&(**s, *name))) {
+        for source in sources
+            .iter()
+            .filter(|s| !pairs.contains(&(**s, *name)) && !by_prefix(s, name))
+        {
             let raw = common::raw(&call(source, name));
             let event = Event::parse(&raw).expect("well-formed");
             let selecting: Vec<&str> = every.matching(&event).iter().map(|m| m.id).collect();

@@ -32,6 +32,7 @@ const RESOURCE_FIELDS: &[&str] = &[
     "alarmNames",
     "stackName",
     "stackSetName",
+    "eventBusName",
 ];
 
 /// Calls that stay alerts on anyone's resources.
