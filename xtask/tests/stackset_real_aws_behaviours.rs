@@ -69,6 +69,17 @@ fn result(
         .build()
 }
 
+/// DescribeStackSet finding no StackSet.
+fn no_stack_set() -> Rule {
+    mock!(Client::describe_stack_set).then_error(|| {
+        DescribeStackSetError::StackSetNotFoundException(
+            StackSetNotFoundException::builder()
+                .message("not found")
+                .build(),
+        )
+    })
+}
+
 fn results(summaries: Vec<StackSetOperationResultSummary>) -> Rule {
     mock!(Client::list_stack_set_operation_results)
         .sequence()
@@ -166,13 +177,7 @@ async fn throttling_while_polling_slows_down_instead_of_failing() {
 
 #[tokio::test]
 async fn a_new_stack_set_is_service_managed_with_automatic_deployment_to_the_ous_and_regions() {
-    let absent = mock!(Client::describe_stack_set).then_error(|| {
-        DescribeStackSetError::StackSetNotFoundException(
-            StackSetNotFoundException::builder()
-                .message("not found")
-                .build(),
-        )
-    });
+    let absent = no_stack_set();
     let create = mock!(Client::create_stack_set)
         .match_requests(|request| {
             let auto = request.auto_deployment().expect("auto deployment");
@@ -302,13 +307,7 @@ fn delegated_spec() -> StackSetSpec {
 async fn a_delegated_administrators_stack_set_leaves_its_own_account_out_and_reads_the_template_by_url()
  {
     use aws_sdk_cloudformation::types::AccountFilterType;
-    let absent = mock!(Client::describe_stack_set).then_error(|| {
-        DescribeStackSetError::StackSetNotFoundException(
-            StackSetNotFoundException::builder()
-                .message("not found")
-                .build(),
-        )
-    });
+    let absent = no_stack_set();
     let create = mock!(Client::create_stack_set)
         .match_requests(|request| {
             request.template_url()
