@@ -6,9 +6,9 @@ use serde_json::value::RawValue;
 use time::Date;
 
 use crate::assess::{self, Finding, Reason};
+use crate::canary::{self, Arrival};
 use crate::catalog::{Failure, Monitor};
 use crate::event::{Event, UserIdentity};
-use crate::own::Arrival;
 use crate::severity::Severity;
 use crate::text::clip;
 use crate::tuning::Detection;
@@ -263,7 +263,7 @@ pub fn judge<'a>(raw: &'a RawValue, detection: &Detection, today: Date) -> Verdi
     if crate::health::is_alarm_change(&event) {
         return Verdict::Raise(crate::health::alert(&event));
     }
-    if let Some(arrival) = detection.own.canary(&event) {
+    if let Some(arrival) = canary::recognise(&detection.own, &event) {
         return Verdict::Canary(arrival);
     }
     let monitors = detection.selection.matching(&event);

@@ -223,6 +223,7 @@ const IAM: &str = "iam.amazonaws.com";
 const EC2: &str = "ec2.amazonaws.com";
 const S3: &str = "s3.amazonaws.com";
 const LAMBDA: &str = "lambda.amazonaws.com";
+const CLOUDWATCH: &str = "monitoring.amazonaws.com";
 
 /// Id of the monitor of changes to trailwatch itself.
 pub const TAMPER: &str = "trailwatch-tamper";
@@ -1305,7 +1306,7 @@ pub const CATALOG: &[Monitor] = &[
             )
             .when(NOT_BY_A_SERVICE),
             Selector::calls(
-                crate::own::CANARY_EVENT_SOURCE,
+                CLOUDWATCH,
                 &[
                     Call::named("DisableAlarmActions", rule(TurnedOff, "the actions of CloudWatch alarms", Medium)
                         .why("an alarm without actions notifies no one")),

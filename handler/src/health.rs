@@ -22,11 +22,7 @@ pub const MONITOR_TITLE: &str = "trailwatch health";
 pub const SOURCES: [&str; 2] = ["aws.cloudwatch", "aws.monitoring"];
 /// EventBridge detail-type of alarm state changes.
 pub const DETAIL_TYPE: &str = "CloudWatch Alarm State Change";
-/// What every health alarm's name holds after the stack name.
-pub const ALARM_INFIX: &str = "-health-";
-/// What the home stack's forwarding bus, which names the forwarders' alarms,
-/// adds to the stack name.
-pub const FORWARDING_BUS_SUFFIX: &str = "-forwarded";
+pub use crate::own::{ALARM_INFIX, FORWARDING_BUS_SUFFIX};
 
 /// The part of an alarm state change the alert reads.
 #[derive(Debug, Default, Deserialize)]

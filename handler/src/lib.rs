@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod alert;
 pub mod assess;
 pub mod batch;
+pub mod canary;
 pub mod catalog;
 pub mod chat;
 pub mod event;
@@ -68,15 +69,15 @@ pub struct Handled {
     pub dismissed: Option<String>,
     /// Where the deployment's canary was made, when the event is one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub canary: Option<own::Arrival>,
+    pub canary: Option<canary::Arrival>,
 }
 
 impl Handled {
     /// The canary's arrival: recorded, nothing published.
-    fn canary(arrival: own::Arrival) -> Self {
+    fn canary(arrival: canary::Arrival) -> Self {
         Self {
             event_id: None,
-            monitor: own::CANARY_MONITOR,
+            monitor: canary::MONITOR,
             severity: Severity::Info,
             subject: None,
             suppressed_by: None,

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::json;
 
 use crate::alert::Alert;
-use crate::own::Arrival;
+use crate::canary::Arrival;
 
 /// Namespace of trailwatch's metrics.
 pub const NAMESPACE: &str = "trailwatch";

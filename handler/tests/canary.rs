@@ -5,7 +5,8 @@ mod common;
 
 use common::{Recording, TODAY, every_monitor, sample};
 use handler::alert::{self, Verdict};
-use handler::own::{Arrival, Own};
+use handler::canary::Arrival;
+use handler::own::Own;
 use handler::{Context, Detection, handle};
 use serde_json::{Value, json};
 

@@ -12,7 +12,6 @@ use serde_json::json;
 use crate::constructs::Role;
 use crate::health::{ALARM_NAME_PREFIX, DEAD_LETTERS};
 use crate::intrinsic::{Pseudo, Value};
-use crate::monitor::forwarding_bus_name;
 use crate::resources::cloudwatch::{Alarm, Dimension};
 use crate::resources::iam::Statement;
 use crate::resources::scheduler::{
@@ -54,16 +53,14 @@ impl CanaryProps {
 }
 
 /// Adds the home stack's canary: its schedule, on the stack's dead-letter
-/// alarm, and the alarms expecting canaries, notifying `fallback_topics`.
-pub fn add_home(stack: &mut Stack, props: &CanaryProps, fallback_topics: &[Value]) {
+/// alarm, as a role under the path of the bus named `bus_name` (a `Fn::Sub`
+/// template), and the alarms expecting canaries, notifying `fallback_topics`.
+pub fn add_home(stack: &mut Stack, props: &CanaryProps, bus_name: &str, fallback_topics: &[Value]) {
     add_schedule(
         stack,
         props.every_hours,
         alarm_arn(&format!("{ALARM_NAME_PREFIX}{DEAD_LETTERS}")),
-        Value::sub(format!(
-            "{ROLE_PATH_PREFIX}{}/",
-            forwarding_bus_name("${AWS::StackName}")
-        )),
+        Value::sub(format!("{ROLE_PATH_PREFIX}{bus_name}/")),
     );
     add_alarms(stack, props, ALARM_NAME_PREFIX, fallback_topics);
 }

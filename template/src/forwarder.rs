@@ -10,7 +10,9 @@ use crate::canary;
 use crate::constructs::{Queue, Role, Rule};
 use crate::health;
 use crate::intrinsic::{LogicalId, Pseudo, Value};
-use crate::monitor::{ENABLED_WITH_READ_ONLY, RuleKind, pack_rules, parameter};
+use crate::monitor::{
+    ENABLED_WITH_READ_ONLY, FORWARDER_ROLE_PATH_PREFIX, RuleKind, pack_rules, parameter,
+};
 use crate::patterns::MAX_RULES_PER_BUS;
 use crate::resources::cloudformation::WaitConditionHandle;
 use crate::resources::iam::Statement;
@@ -67,17 +69,6 @@ pub struct ForwarderProps {
     pub canary_every_hours: Option<u32>,
     /// The pattern selecting this forwarder's canary calls.
     pub canary_pattern: Json,
-}
-
-/// The first part of the path of every forwarder's role; the home bus's name
-/// follows (`/trailwatch-forwarder/<bus>/`), and the home bus admits the roles
-/// under that path.
-const ROLE_PATH_PREFIX: &str = "/trailwatch-forwarder/";
-
-/// The path of the forwarder roles sending to the bus named `bus_name` (a
-/// `Fn::Sub` template or a plain name).
-pub fn role_path(bus_name: &str) -> String {
-    format!("{ROLE_PATH_PREFIX}{bus_name}/")
 }
 
 /// The home bus's name, from the `HomeBusArn` parameter.
@@ -143,7 +134,11 @@ pub fn add(stack: &mut Stack, props: &ForwarderProps) -> Result<(), SynthError> 
         Some(json!({"StringEquals": {"aws:SourceAccount": Value::Pseudo(Pseudo::AccountId)}})),
         Some(Value::Join(
             String::new(),
-            vec![ROLE_PATH_PREFIX.into(), home_bus_name(), "/".into()],
+            vec![
+                FORWARDER_ROLE_PATH_PREFIX.into(),
+                home_bus_name(),
+                "/".into(),
+            ],
         )),
     );
     role.attach(

@@ -23,6 +23,11 @@ pub fn forwarding_bus_name(stack: &str) -> String {
     format!("{stack}-forwarded")
 }
 
+/// The first part of the path of every forwarder's role; the home bus's name
+/// follows (`/trailwatch-forwarder/<bus>/`), and the home bus admits the roles
+/// under that path.
+pub const FORWARDER_ROLE_PATH_PREFIX: &str = "/trailwatch-forwarder/";
+
 /// Output naming the forwarding bus's ARN.
 pub const FORWARDING_BUS_OUTPUT: &str = "ForwardingBusArn";
 /// The handler's environment variable naming the organization (empty for none).
@@ -298,7 +303,10 @@ impl SecurityMonitor {
             );
             bus.admit_forwarders(
                 stack,
-                &crate::forwarder::role_path(&forwarding_bus_name("${AWS::StackName}")),
+                &format!(
+                    "{FORWARDER_ROLE_PATH_PREFIX}{}/",
+                    forwarding_bus_name("${AWS::StackName}")
+                ),
                 &organization,
                 &admits,
             );
@@ -348,7 +356,8 @@ impl SecurityMonitor {
         let mut fallback_topics = vec![topic.arn()];
         fallback_topics.extend(chat.iter().flat_map(|c| &c.topic).map(Topic::arn));
         if let Some(canary) = &props.canary {
-            canary::add_home(stack, canary, &fallback_topics);
+            let bus = forwarding_bus_name("${AWS::StackName}");
+            canary::add_home(stack, canary, &bus, &fallback_topics);
         }
         health::add_alarms(
             stack,

@@ -33,7 +33,7 @@ pub fn props(detection: &Detection) -> SecurityMonitorProps {
         forwarded_health_pattern: handler::health::pattern(sub(
             template::health::FORWARDED_ALARM_NAME_PREFIX,
         )),
-        canary_pattern: handler::own::canary_pattern(vec![
+        canary_pattern: handler::canary::pattern(vec![
             dead_letters(template::health::ALARM_NAME_PREFIX),
             dead_letters(template::health::FORWARDED_ALARM_NAME_PREFIX),
         ]),
@@ -66,7 +66,7 @@ pub fn forwarder_props(detection: &Detection, canary: Option<&CanaryProps>) -> F
         global_read_only_patterns,
         health_pattern: handler::health::pattern(json(prefix)),
         canary_every_hours: canary.map(|c| c.every_hours),
-        canary_pattern: handler::own::canary_pattern(vec![json(dead_letters)]),
+        canary_pattern: handler::canary::pattern(vec![json(dead_letters)]),
     }
 }
 

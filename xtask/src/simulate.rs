@@ -6,9 +6,9 @@ use std::fmt::Write as _;
 
 use handler::Detection;
 use handler::alert;
+use handler::canary::{self, Arrival};
 use handler::event::Event;
 use handler::health;
-use handler::own::{self, Arrival};
 use handler::render::{self, Message, document};
 use handler::text::needs_escape;
 use serde::Serialize;
@@ -169,11 +169,11 @@ pub fn simulate(
             simulated.monitors = vec![health::MONITOR.to_owned()];
         }
     } else if let Ok(event) = Event::parse(&raw)
-        && detection.own.canary(&event).is_some()
+        && canary::recognise(&detection.own, &event).is_some()
     {
         // The canary's own pattern is in the rules whenever it runs.
         simulated.matched_rule = true;
-        simulated.monitors = vec![own::CANARY_MONITOR.to_owned()];
+        simulated.monitors = vec![canary::MONITOR.to_owned()];
     } else if let Ok(event) = Event::parse(&raw) {
         simulated.monitors = detection
             .selection
@@ -200,7 +200,7 @@ pub fn simulate(
         }
         alert::Verdict::Dismissed { reason, .. } => simulated.dismissed = Some(reason.clone()),
         alert::Verdict::Canary(arrival) => {
-            simulated.monitor = Some(own::CANARY_MONITOR.to_owned());
+            simulated.monitor = Some(canary::MONITOR.to_owned());
             simulated.canary = Some(arrival.clone());
         }
         alert::Verdict::Raise(_) => {}
