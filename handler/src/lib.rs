@@ -15,7 +15,7 @@ pub mod chat;
 pub mod event;
 pub mod health;
 mod matcher;
-mod metrics;
+pub mod metrics;
 pub mod own;
 pub mod publish;
 pub mod recent;

@@ -1057,6 +1057,34 @@ fn alarm_names_agree_with_the_handlers_reading_of_them() {
 }
 
 #[test]
+fn the_canary_agrees_with_the_handlers_reading_of_it() {
+    assert_eq!(
+        (
+            template::canary::TAG_KEY,
+            template::canary::ROLE_PATH_PREFIX,
+            template::health::DEAD_LETTERS,
+            template::canary::METRIC_NAMESPACE,
+            template::canary::METRIC_NAME,
+        ),
+        (
+            handler::canary::TAG_KEY,
+            handler::canary::ROLE_PATH_PREFIX,
+            handler::canary::ALARM,
+            handler::metrics::NAMESPACE,
+            handler::metrics::CANARY_RECEIVED,
+        )
+    );
+    assert_eq!(
+        format!(
+            "{}{}/",
+            template::canary::ROLE_PATH_PREFIX,
+            template::forwarding_bus_name("trailwatch")
+        ),
+        handler::canary::role_path("trailwatch")
+    );
+}
+
+#[test]
 fn a_forwarder_watches_its_dead_letters_and_forwards_the_alarms_changes_home() {
     let template = forwarder();
     let resources = &template["Resources"];
