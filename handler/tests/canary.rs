@@ -3,11 +3,11 @@
 
 mod common;
 
-use common::{Recording, TODAY, every_monitor, sample};
+use common::{TODAY, every_monitor, sample};
+use handler::Detection;
 use handler::alert::{self, Verdict};
 use handler::canary::Arrival;
 use handler::own::Own;
-use handler::{Context, Detection, handle};
 use serde_json::{Value, json};
 
 fn verdict(event: &Value, detection: &Detection) -> Verdict<'static> {
@@ -152,23 +152,12 @@ fn a_failed_canary_call_is_judged_like_any_event_and_alerts() {
 
 #[tokio::test]
 async fn the_handler_counts_the_canary_and_publishes_nothing() {
-    let publisher = Recording::default();
-    let raw = common::raw(&sample("canary/home"));
-
-    let handled = handle(
-        &publisher,
-        &every_monitor(),
-        &Context::default(),
-        &raw,
-        TODAY,
-    )
-    .await
-    .expect("handled");
+    let (handled, published) = common::handled(&sample("canary/home")).await;
 
     assert_eq!(handled.monitor, "trailwatch-canary");
     assert_eq!(
         serde_json::to_value(&handled).expect("JSON")["canary"],
         json!({"account": "111122223333", "region": "us-east-1"})
     );
-    assert!(publisher.0.lock().expect("lock").is_empty());
+    assert_eq!(published, 0);
 }

@@ -3,10 +3,9 @@
 
 mod common;
 
-use common::{Recording, TODAY, every_monitor, sample};
+use common::{TODAY, every_monitor, sample};
 use handler::alert::{self, Verdict};
 use handler::severity::Severity;
-use handler::{Context, handle};
 use serde_json::{Value, json};
 
 fn tamper_severity(event: &Value, detection: &handler::Detection) -> Option<Severity> {
@@ -83,19 +82,10 @@ fn a_deployment_of_another_name_owns_none_of_the_samples_resources() {
 
 #[tokio::test]
 async fn a_dismissed_event_publishes_nothing_and_says_why() {
-    let publisher = Recording::default();
-    let raw = common::raw(&call("PutTargets", "rule", "orders-nightly-export"));
+    let event = call("PutTargets", "rule", "orders-nightly-export");
 
-    let handled = handle(
-        &publisher,
-        &every_monitor(),
-        &Context::default(),
-        &raw,
-        TODAY,
-    )
-    .await
-    .expect("handled");
+    let (handled, published) = common::handled(&event).await;
 
     assert!(handled.dismissed.is_some());
-    assert!(publisher.0.lock().expect("lock").is_empty());
+    assert_eq!(published, 0);
 }

@@ -64,6 +64,24 @@ pub fn judge(raw: &RawValue) -> Alert<'_> {
         .expect("an alert, not a canary")
 }
 
+/// What the handler does with `event` under [`every_monitor`], and how many
+/// messages it published.
+pub async fn handled(event: &Value) -> (handler::Handled, usize) {
+    let publisher = Recording::default();
+    let raw = raw(event);
+    let handled = handler::handle(
+        &publisher,
+        &every_monitor(),
+        &handler::Context::default(),
+        &raw,
+        TODAY,
+    )
+    .await
+    .expect("the recording publisher never fails");
+    let published = publisher.0.lock().expect("lock").len();
+    (handled, published)
+}
+
 /// A publisher keeping every message; it has no digest queue.
 #[derive(Default)]
 pub struct Recording(pub std::sync::Mutex<Vec<handler::render::Message>>);
