@@ -226,3 +226,49 @@ async fn every_problem_of_a_region_is_named() {
         ]
     );
 }
+
+#[tokio::test]
+async fn each_regions_last_canary_is_read_from_the_home_region_and_a_silent_one_needs_attention() {
+    use aws_sdk_cloudwatch::primitives::DateTime;
+    let metrics = mock!(aws_sdk_cloudwatch::Client::get_metric_data).then_output(|| {
+        GetMetricDataOutput::builder()
+            .metric_data_results(
+                MetricDataResult::builder()
+                    .id("canary0")
+                    .timestamps(DateTime::from_secs(1_764_655_200))
+                    .values(1.0)
+                    .timestamps(DateTime::from_secs(1_764_676_800))
+                    .values(0.0)
+                    .build(),
+            )
+            .metric_data_results(MetricDataResult::builder().id("canary1").build())
+            .build()
+    });
+    let cloudwatch = mock_client!(aws_sdk_cloudwatch, RuleMode::MatchAny, [&metrics]);
+    let region = |name: &str| RegionStatus {
+        region: name.to_owned(),
+        canary: Some(status::CanaryStatus::default()),
+        ..RegionStatus::default()
+    };
+    let mut reports = vec![region("us-east-1"), region("eu-west-1")];
+
+    status::add_last_canaries(&cloudwatch, &mut reports).await;
+
+    assert_eq!(
+        reports[0].canary.as_ref().and_then(|c| c.last.as_deref()),
+        Some("2025-12-02T06:00:00Z")
+    );
+    assert!(reports[0].attention.is_empty());
+    assert_eq!(reports[1].canary, Some(status::CanaryStatus::default()));
+    assert_eq!(
+        reports[1].attention,
+        [
+            "no canary from eu-west-1 reached the handler in the last 48 hours: CloudTrail, a rule, forwarding or the handler is broken for this region"
+        ]
+    );
+    assert!(
+        status::describe(&reports[1]).contains("canary        none received in the last 48 hours"),
+        "{}",
+        status::describe(&reports[1])
+    );
+}

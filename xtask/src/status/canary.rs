@@ -2,12 +2,11 @@
 //! (`trailwatch/CanaryReceived` by `Region`, in the home region).
 
 use anyhow::Result;
-use aws_sdk_cloudwatch::primitives::{DateTime, DateTimeFormat};
+use aws_sdk_cloudwatch::primitives::DateTimeFormat;
 use aws_sdk_cloudwatch::types::MetricDataQuery;
 use serde::Serialize;
 
-use super::{RegionStatus, metric_query};
-use crate::aws::explain;
+use super::{RegionStatus, metric_data, metric_query};
 
 /// When the region's last canary arrived at the home handler.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -23,10 +22,7 @@ pub const CANARY_WINDOW_SECONDS: u64 = 48 * 3600;
 
 /// Notes in each report whose stack runs a canary when the home handler last
 /// counted one from its region, and what needs attention when none came.
-pub(super) async fn add_last_canaries(
-    client: &aws_sdk_cloudwatch::Client,
-    reports: &mut [RegionStatus],
-) {
+pub async fn add_last_canaries(client: &aws_sdk_cloudwatch::Client, reports: &mut [RegionStatus]) {
     let canaries = last_canaries(client, reports).await;
     for (report, last) in reports.iter_mut().zip(canaries) {
         match (&mut report.canary, last) {
@@ -73,19 +69,10 @@ async fn last_canaries(
     if queries.is_empty() {
         return reports.iter().map(|_| Ok(None)).collect();
     }
-    let now = std::time::SystemTime::now();
-    let since = now - std::time::Duration::from_secs(CANARY_WINDOW_SECONDS);
-    let output = client
-        .get_metric_data()
-        .set_metric_data_queries(Some(queries))
-        .start_time(DateTime::from(since))
-        .end_time(DateTime::from(now))
-        .send()
-        .await;
-    let output = match output {
+    let output = match metric_data(client, queries, CANARY_WINDOW_SECONDS).await {
         Ok(output) => output,
         Err(error) => {
-            let error = format!("{:#}", explain("GetMetricData", error));
+            let error = format!("{error:#}");
             return reports
                 .iter()
                 .map(|_| Err(anyhow::anyhow!("{error}")))

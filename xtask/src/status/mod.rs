@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use aws_config::{Region, SdkConfig};
 use aws_sdk_cloudformation::types::StackResourceSummary;
+use aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, StateValue};
 use serde::Serialize;
@@ -19,7 +20,7 @@ use crate::trail;
 
 mod canary;
 
-pub use canary::CanaryStatus;
+pub use canary::{CanaryStatus, add_last_canaries};
 
 /// The state of trailwatch in one region.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -297,16 +298,7 @@ async fn counts(
     if queries.is_empty() {
         return Ok(counts);
     }
-    let now = std::time::SystemTime::now();
-    let day_ago = now - std::time::Duration::from_secs(DAY_SECONDS);
-    let output = client
-        .get_metric_data()
-        .set_metric_data_queries(Some(queries))
-        .start_time(DateTime::from(day_ago))
-        .end_time(DateTime::from(now))
-        .send()
-        .await
-        .map_err(|e| explain("GetMetricData", e))?;
+    let output = metric_data(client, queries, DAY_SECONDS).await?;
     for result in output.metric_data_results() {
         let sum: f64 = result.values().iter().sum();
         match result.id() {
@@ -316,6 +308,24 @@ async fn counts(
         }
     }
     Ok(counts)
+}
+
+/// The data of `queries` over the last `seconds`, in one GetMetricData request.
+pub(super) async fn metric_data(
+    client: &aws_sdk_cloudwatch::Client,
+    queries: Vec<MetricDataQuery>,
+    seconds: u64,
+) -> Result<GetMetricDataOutput> {
+    let now = std::time::SystemTime::now();
+    let since = now - std::time::Duration::from_secs(seconds);
+    client
+        .get_metric_data()
+        .set_metric_data_queries(Some(queries))
+        .start_time(DateTime::from(since))
+        .end_time(DateTime::from(now))
+        .send()
+        .await
+        .map_err(|e| explain("GetMetricData", e))
 }
 
 /// The span `status` sums over.
