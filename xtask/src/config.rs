@@ -220,9 +220,11 @@ impl Config {
     /// configured, or home is outside us-east-1 (global services' events are
     /// forwarded from there).
     pub fn forwards(&self) -> bool {
-        self.regions.is_some()
-            || self.organization.is_some()
-            || self.region.as_deref().is_some_and(|r| r != GLOBAL_REGION)
+        forwards(
+            self.region.as_deref(),
+            self.regions.as_ref(),
+            self.organization.as_ref(),
+        )
     }
 
     /// The reasons of suppressions that have expired by `today` (no longer applied).
@@ -343,11 +345,22 @@ fn canary_regions(
             known.extend(names.iter().cloned());
         }
     }
-    let forwarding = regions.is_some() || organization.is_some() || home != Some(GLOBAL_REGION);
+    let forwarding = forwards(home, regions, organization);
     known
         .into_iter()
         .filter(|r| forwarding && Some(r.as_str()) != home)
         .collect()
+}
+
+/// Whether the home stack receives forwarded events: forwarders are
+/// configured, or home is outside us-east-1 (global services' events are
+/// forwarded from there).
+fn forwards(
+    home: Option<&str>,
+    regions: Option<&Regions>,
+    organization: Option<&Organization>,
+) -> bool {
+    regions.is_some() || organization.is_some() || home.is_some_and(|r| r != GLOBAL_REGION)
 }
 
 /// The rest of the handler's settings: digests, and the stack it is deployed

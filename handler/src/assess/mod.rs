@@ -339,11 +339,15 @@ fn own_account<'e>(event: &'e Event<'_>) -> Option<&'e str> {
 /// monitor's code (with what `own` deploys), then what a failure means to
 /// this monitor.
 pub fn judge(monitor: &Monitor, event: &Event<'_>, own: &Own) -> Result<Finding, ReadError> {
-    let call = monitor
-        .selectors()
-        .iter()
-        .filter(|s| s.matches(event))
-        .find_map(|s| s.call(event));
+    // The monitor selected the event: with one selector, that one did; of
+    // several, the call is the matching selector's.
+    let call = match monitor.selectors() {
+        [selector] => selector.call(event),
+        selectors => selectors
+            .iter()
+            .filter(|s| s.matches(event))
+            .find_map(|s| s.call(event)),
+    };
     let name = event
         .record
         .event_name
