@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use handler::tuning::{CustomSpec, SuppressSpec};
-use handler::{Detection, Selection, Settings, Severity, alert, render};
+use handler::{Detection, Selection, Settings, Severity, pipeline, render};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
@@ -44,7 +44,7 @@ fn samples() -> Vec<(String, Value)> {
 fn pipeline(text: &str, detection: &Detection) -> usize {
     let raw: Box<RawValue> = serde_json::from_str(text).expect("valid sample JSON");
     let today = time::macros::date!(2026 - 11 - 30);
-    alert::judge(&raw, detection, today)
+    pipeline::verdict(&raw, detection, today)
         .alert()
         .map_or(0, |alert| render::render(alert).size())
 }

@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use time::Date;
 
-use crate::alert::{self, Alert, Verdict};
+use crate::alert::Alert;
+use crate::pipeline::{self, Verdict};
 use crate::publish::Publisher;
 use crate::tuning::Detection;
 use crate::{Context, metrics};
@@ -139,7 +140,7 @@ fn group<'a>(
     let mut groups: Vec<Group<'a>> = Vec::new();
     let mut index: HashMap<(&'static str, String), usize> = HashMap::new();
     for (message_id, raw) in events {
-        let verdict = alert::judge(raw, detection, today);
+        let verdict = pipeline::verdict(raw, detection, today);
         let event_id = match &verdict {
             Verdict::Raise(alert)
             | Verdict::Suppressed { alert, .. }

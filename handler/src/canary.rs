@@ -10,9 +10,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::event::API_CALL;
 use crate::event::Event;
 use crate::own::{ALARM_INFIX, FORWARDING_BUS_SUFFIX, Own};
-use crate::selector::API_CALL;
 
 /// What a canary's arrival is recorded as.
 pub const MONITOR: &str = "trailwatch-canary";

@@ -15,8 +15,35 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::selector::{SIGN_IN, Scalar, first_label};
 use crate::text::json_error;
+
+/// EventBridge `detail-type` of CloudTrail management API calls.
+pub const API_CALL: &str = "AWS API Call via CloudTrail";
+/// EventBridge `detail-type` of console sign-ins; AWS documents both spellings.
+pub const SIGN_IN: &[&str] = &[
+    "AWS Console Sign In via CloudTrail",
+    "AWS Console Signin via CloudTrail",
+];
+
+/// A field's value as a condition sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scalar<'a> {
+    Absent,
+    Text(&'a str),
+    Bool(bool),
+    /// Present but neither a string nor a boolean (a number, object, list or null).
+    Other,
+}
+
+/// `aws.` and the first label of an `eventSource`, as EventBridge names sources.
+pub fn source_of(event_source: &str) -> String {
+    format!("aws.{}", first_label(event_source))
+}
+
+/// The first label of an `eventSource` (`iam` of `iam.amazonaws.com`).
+pub fn first_label(event_source: &str) -> &str {
+    event_source.split('.').next().unwrap_or(event_source)
+}
 
 /// The EventBridge envelope around a CloudTrail record.
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -1,25 +1,32 @@
 //! trailwatch alert engine: reads EventBridge `AWS API Call via CloudTrail` events,
-//! judges them with the monitor catalog, and publishes alerts.
+//! judges them with the enabled monitors, and publishes alerts.
 //!
-//! The pipeline is pure up to [`Publisher`]: parse ([`event`]), match the enabled
-//! monitors' selectors ([`catalog`], [`selector`]), assess ([`assess`]), build the
-//! alert ([`alert`]), render ([`render`]), publish.
+//! The core is layered, each module using only those below it: the event model
+//! ([`event`]), findings ([`finding`]), selectors ([`selector`]), shared judging
+//! logic ([`policy`], [`cidr`]), the monitors and their judges ([`monitors`]),
+//! the enabled set ([`selection`], [`tuning`]), the alert document ([`alert`],
+//! [`health`]), the pipeline ([`pipeline`]), rendering ([`render`], [`chat`])
+//! and publishing ([`publish`], [`webhook`]). It is pure up to [`Publisher`].
 
 pub mod accounts;
 pub mod alert;
-pub mod assess;
 pub mod batch;
 pub mod canary;
-pub mod catalog;
 pub mod chat;
+pub mod cidr;
 pub mod event;
+pub mod finding;
 pub mod health;
 mod matcher;
 pub mod metrics;
+pub mod monitors;
 pub mod own;
+pub mod pipeline;
+pub mod policy;
 pub mod publish;
 pub mod recent;
 pub mod render;
+pub mod selection;
 pub mod selector;
 pub mod severity;
 pub mod text;
@@ -30,9 +37,9 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use time::Date;
 
-pub use catalog::Selection;
 pub use publish::{PublishError, Publisher, SnsPublisher};
 pub use recent::RecentEvents;
+pub use selection::Selection;
 
 /// What an execution environment keeps between invocations.
 #[derive(Debug, Default)]
@@ -104,13 +111,13 @@ pub async fn handle<P: Publisher>(
     today: Date,
 ) -> Result<Handled, PublishError> {
     let recent = &context.recent;
-    let (mut alert, suppressed_by, dismissed) = match alert::judge(raw, detection, today) {
-        alert::Verdict::Raise(alert) => (alert, None, None),
-        alert::Verdict::Suppressed { alert, reason } => {
+    let (mut alert, suppressed_by, dismissed) = match pipeline::verdict(raw, detection, today) {
+        pipeline::Verdict::Raise(alert) => (alert, None, None),
+        pipeline::Verdict::Suppressed { alert, reason } => {
             metrics::suppressed(&alert, &reason);
             (alert, Some(reason), None)
         }
-        alert::Verdict::Dismissed { alert, reason } => {
+        pipeline::Verdict::Dismissed { alert, reason } => {
             tracing::info!(
                 event_id = alert.event_id.as_deref().unwrap_or("none"),
                 monitor = alert.monitor,
@@ -119,7 +126,7 @@ pub async fn handle<P: Publisher>(
             );
             (alert, None, Some(reason))
         }
-        alert::Verdict::Canary(arrival) => {
+        pipeline::Verdict::Canary(arrival) => {
             metrics::canary_received(&arrival);
             return Ok(Handled::canary(arrival));
         }

@@ -8,16 +8,8 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::assess::{Judge, Rule};
-use crate::event::Event;
-
-/// EventBridge `detail-type` of CloudTrail management API calls.
-pub const API_CALL: &str = "AWS API Call via CloudTrail";
-/// EventBridge `detail-type` of console sign-ins; AWS documents both spellings.
-pub const SIGN_IN: &[&str] = &[
-    "AWS Console Sign In via CloudTrail",
-    "AWS Console Signin via CloudTrail",
-];
+use crate::event::{API_CALL, Event, SIGN_IN, Scalar, first_label, source_of};
+use crate::finding::{Judge, Meaning};
 
 /// Which kind of CloudTrail event a selector takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,16 +95,6 @@ impl Field {
     }
 }
 
-/// A field's value as a condition sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scalar<'a> {
-    Absent,
-    Text(&'a str),
-    Bool(bool),
-    /// Present but neither a string nor a boolean (a number, object, list or null).
-    Other,
-}
-
 /// One test on a field value, as EventBridge writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Test {
@@ -158,27 +140,27 @@ impl Test {
 pub struct Call {
     /// Test on `eventName`.
     pub name: Test,
-    /// The judgement of a plain call.
-    pub rule: Rule,
-    /// Code that looks closer, when the rule is not enough.
+    /// What the call means when nothing more is known.
+    pub means: Meaning,
+    /// Code that looks closer, when the meaning is not enough.
     pub refine: Option<Judge>,
 }
 
 impl Call {
     /// The call with exactly this name.
-    pub const fn named(name: &'static str, rule: Rule) -> Self {
+    pub const fn named(name: &'static str, means: Meaning) -> Self {
         Self {
             name: Test::Exact(name),
-            rule,
+            means,
             refine: None,
         }
     }
 
     /// Calls whose name starts with `prefix` (Lambda writes `AddPermission20150331v2`).
-    pub const fn prefixed(prefix: &'static str, rule: Rule) -> Self {
+    pub const fn prefixed(prefix: &'static str, means: Meaning) -> Self {
         Self {
             name: Test::Prefix(prefix),
-            rule,
+            means,
             refine: None,
         }
     }
@@ -351,16 +333,6 @@ pub fn patterns<'s>(selectors: impl IntoIterator<Item = &'s Selector>) -> Vec<Va
         .collect()
 }
 
-/// `aws.` and the first label of an `eventSource`, as EventBridge names sources.
-pub fn source_of(event_source: &str) -> String {
-    format!("aws.{}", first_label(event_source))
-}
-
-/// The first label of an `eventSource` (`iam` of `iam.amazonaws.com`).
-pub fn first_label(event_source: &str) -> &str {
-    event_source.split('.').next().unwrap_or(event_source)
-}
-
 fn tests(tests: &[Test]) -> Value {
     Value::Array(tests.iter().map(|t| t.pattern()).collect())
 }
@@ -385,7 +357,7 @@ fn insert(map: &mut Map<String, Value>, path: &[&str], value: Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::assess::Verb;
+    use crate::finding::Verb;
     use crate::severity::Severity;
 
     #[test]
@@ -408,7 +380,7 @@ mod tests {
             "ec2.amazonaws.com",
             &[Call::named(
                 "ModifyInstanceAttribute",
-                Rule::new(Verb::Changed, "instance", Severity::Low),
+                Meaning::new(Verb::Changed, "instance", Severity::Low),
             )],
         )
         .when(&[Condition {

@@ -5,14 +5,14 @@ mod common;
 
 use common::{TODAY, every_monitor, sample};
 use handler::Detection;
-use handler::alert::{self, Verdict};
 use handler::canary::Arrival;
 use handler::own::Own;
+use handler::pipeline::{self, Verdict};
 use serde_json::{Value, json};
 
 fn verdict(event: &Value, detection: &Detection) -> Verdict<'static> {
     let raw: &'static serde_json::value::RawValue = Box::leak(common::raw(event));
-    alert::judge(raw, detection, TODAY)
+    pipeline::verdict(raw, detection, TODAY)
 }
 
 fn arrival(event: &Value) -> Option<Arrival> {

@@ -7,8 +7,8 @@ use common::{all_samples, sample};
 use handler::Selection;
 use handler::Severity::{self, Critical, High, Low, Medium};
 use handler::alert::Outcome;
-use handler::catalog::{Failure, TAMPER};
 use handler::event::Event;
+use handler::monitors::{Failure, TAMPER};
 use handler::render::render;
 
 /// Judges sample `name` and checks monitor, severity, outcome and title.
@@ -418,9 +418,9 @@ fn no_monitor_selects_a_negative_sample_but_the_tamper_monitor_dismissing_it() {
             .collect();
         if DISMISSED_NEGATIVES.contains(&name.as_str()) {
             assert_eq!(selecting, [TAMPER], "{name}");
-            let verdict = handler::alert::judge(&raw, &every, common::TODAY);
+            let verdict = handler::pipeline::verdict(&raw, &every, common::TODAY);
             assert!(
-                matches!(verdict, handler::alert::Verdict::Dismissed { .. }),
+                matches!(verdict, handler::pipeline::Verdict::Dismissed { .. }),
                 "{name}"
             );
         } else {

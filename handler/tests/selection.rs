@@ -6,8 +6,8 @@ mod common;
 use std::collections::BTreeSet;
 
 use handler::Selection;
-use handler::catalog::{CATALOG, TAMPER};
 use handler::event::Event;
+use handler::monitors::{CATALOG, TAMPER};
 use handler::selector::Test;
 use serde_json::json;
 
@@ -111,7 +111,10 @@ fn every_selected_call_is_selected_by_its_monitor_alone_among_named_call_monitor
 fn the_tamper_monitor_selects_its_calls_unless_an_aws_service_made_them() {
     let every = Selection::every();
     let mut probes = 0;
-    for selector in handler::catalog::by_id(TAMPER).expect("tamper").selectors() {
+    for selector in handler::monitors::by_id(TAMPER)
+        .expect("tamper")
+        .selectors()
+    {
         for call_rule in selector.calls {
             let name = match call_rule.name {
                 Test::Exact(name) => name.to_owned(),

@@ -4,13 +4,13 @@
 mod common;
 
 use common::{TODAY, every_monitor, sample};
-use handler::alert::{self, Verdict};
+use handler::pipeline::{self, Verdict};
 use handler::severity::Severity;
 use serde_json::{Value, json};
 
 fn tamper_severity(event: &Value, detection: &handler::Detection) -> Option<Severity> {
     let raw = common::raw(event);
-    match alert::judge(&raw, detection, TODAY) {
+    match pipeline::verdict(&raw, detection, TODAY) {
         Verdict::Raise(alert) => Some(alert.severity),
         _ => None,
     }
@@ -27,7 +27,7 @@ fn call(name: &str, field: &str, resource: &str) -> Value {
 #[test]
 fn a_routine_change_to_someone_elses_rule_is_dismissed() {
     let raw = common::raw(&call("PutRule", "name", "orders-nightly-export"));
-    let verdict = alert::judge(&raw, &every_monitor(), TODAY);
+    let verdict = pipeline::verdict(&raw, &every_monitor(), TODAY);
     let Verdict::Dismissed { reason, .. } = verdict else {
         panic!("dismissed")
     };

@@ -5,8 +5,8 @@
 mod common;
 
 use common::{TODAY, sample};
-use handler::alert::{self, Verdict};
 use handler::event::Event;
+use handler::pipeline::{self, Verdict};
 use handler::tuning::{CustomSpec, SuppressSpec};
 use handler::{Detection, Selection, Settings, Severity};
 use serde_json::json;
@@ -40,7 +40,7 @@ fn detection(suppress: Vec<SuppressSpec>) -> Detection {
 /// The reason of the suppression hiding sample `name`, if one does.
 fn suppressed_by(name: &str, detection: &Detection) -> Option<String> {
     let raw = common::raw(&sample(name));
-    match alert::judge(&raw, detection, TODAY) {
+    match pipeline::verdict(&raw, detection, TODAY) {
         Verdict::Suppressed { reason, .. } => Some(reason),
         Verdict::Raise(_) | Verdict::Dismissed { .. } | Verdict::Canary(_) => None,
     }
@@ -231,7 +231,7 @@ fn a_custom_monitor_judges_its_events_with_its_severity_and_mappings() {
         .collect();
     assert_eq!(ids, ["iam-create-user", "iam-user-created-anywhere"]);
 
-    let alert = alert::judge(&raw, &detection, TODAY)
+    let alert = pipeline::verdict(&raw, &detection, TODAY)
         .alert()
         .expect("an alert");
 

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use handler::catalog::GLOBAL_REGION;
+use handler::monitors::GLOBAL_REGION;
 use handler::tuning::{CustomSpec, DigestSpec, SuppressSpec};
 use handler::{Detection, Selection, Settings, Severity};
 use serde::Deserialize;

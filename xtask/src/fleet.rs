@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use handler::catalog::GLOBAL_REGION;
+use handler::monitors::GLOBAL_REGION;
 use serde::Deserialize;
 
 /// Forwarder regions as configured.

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
 use flate2::read::MultiGzDecoder;
-use handler::selector::{API_CALL, SIGN_IN};
+use handler::event::{API_CALL, SIGN_IN};
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Value, json};
 

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use handler::Detection;
-use handler::alert;
 use handler::canary::{self, Arrival};
 use handler::event::Event;
 use handler::health;
+use handler::pipeline;
 use handler::render::{self, Message, document};
 use handler::text::needs_escape;
 use serde::Serialize;
@@ -186,9 +186,9 @@ pub fn simulate(
     if simulated.monitors.is_empty() {
         return simulated;
     }
-    let verdict = alert::judge(&raw, detection, today);
+    let verdict = pipeline::verdict(&raw, detection, today);
     match &verdict {
-        alert::Verdict::Suppressed { reason, .. } => {
+        pipeline::Verdict::Suppressed { reason, .. } => {
             simulated.suppressed = Some(Suppressed {
                 by: reason.clone(),
                 place: if simulated.matched_rule {
@@ -198,12 +198,12 @@ pub fn simulate(
                 },
             });
         }
-        alert::Verdict::Dismissed { reason, .. } => simulated.dismissed = Some(reason.clone()),
-        alert::Verdict::Canary(arrival) => {
+        pipeline::Verdict::Dismissed { reason, .. } => simulated.dismissed = Some(reason.clone()),
+        pipeline::Verdict::Canary(arrival) => {
             simulated.monitor = Some(canary::MONITOR.to_owned());
             simulated.canary = Some(arrival.clone());
         }
-        alert::Verdict::Raise(_) => {}
+        pipeline::Verdict::Raise(_) => {}
     }
     let Some(alert) = verdict.alert() else {
         return simulated;

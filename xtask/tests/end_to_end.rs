@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use handler::catalog::CATALOG;
+use handler::monitors::CATALOG;
 
 use handler::selector::Test;
 use serde_json::{Value, json};

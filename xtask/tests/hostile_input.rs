@@ -220,7 +220,7 @@ fn simulate_json_shows_the_publish_request_the_handler_sends() {
     let detection = handler::Detection::from(handler::Selection::every());
     let today = time::OffsetDateTime::now_utc().date();
     let sent = handler::render::render(
-        handler::alert::judge(&raw, &detection, today)
+        handler::pipeline::verdict(&raw, &detection, today)
             .alert()
             .expect("an alert"),
     );

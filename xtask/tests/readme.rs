@@ -17,7 +17,7 @@ fn the_readme_monitor_table_is_generated_from_the_catalog() {
 fn the_catalog_as_json_names_id_packs_controls_and_techniques_of_every_monitor() {
     let catalog = monitors::json();
     let monitors = catalog.as_array().expect("a list");
-    assert_eq!(monitors.len(), handler::catalog::CATALOG.len());
+    assert_eq!(monitors.len(), handler::monitors::CATALOG.len());
     for monitor in monitors {
         for key in [
             "id",

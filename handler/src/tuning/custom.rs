@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::catalog::{self, Failure, Monitor, Pattern, Selects};
 use crate::matcher::Matcher;
+use crate::monitors::{self, Failure, Monitor, Pattern, Selects};
+use crate::selection;
 use crate::severity::Severity;
 
 /// Longest id, title, control or technique, in characters.
@@ -164,9 +165,9 @@ fn check_id(id: &str) -> Result<(), String> {
     if !well_formed {
         return Err("id must be 1-64 lowercase letters, digits and '-'".to_owned());
     }
-    let taken = catalog::by_id(id).is_some()
-        || id == catalog::ALL
-        || catalog::Pack::ALL.iter().any(|p| p.as_str() == id);
+    let taken = monitors::by_id(id).is_some()
+        || id == selection::ALL
+        || monitors::Pack::ALL.iter().any(|p| p.as_str() == id);
     if taken {
         return Err(format!("id {id:?} is a built-in monitor or pack"));
     }

@@ -12,9 +12,10 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::catalog::{Monitor, Selection};
 use crate::event::Event;
+use crate::monitors::Monitor;
 use crate::own::Own;
+use crate::selection::Selection;
 use crate::selector;
 use crate::severity::Severity;
 
@@ -173,7 +174,7 @@ impl Detection {
 
     /// The patterns of [`Detection::patterns`] split by where the events
     /// occur: monitors of regional services and sign-ins (any region), and
-    /// monitors of global services (only in [`crate::catalog::GLOBAL_REGION`]).
+    /// monitors of global services (only in [`crate::monitors::GLOBAL_REGION`]).
     pub fn patterns_by_scope(&self) -> [(Vec<Value>, Vec<Value>); 2] {
         [false, true].map(|global| {
             let scope = |m: &Monitor| m.global() == global;

@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 use time::Date;
 use time::macros::format_description;
 
-use crate::catalog::{Monitor, Selection};
 use crate::event::Event;
+use crate::monitors::Monitor;
+use crate::selection::Selection;
 use crate::severity::Severity;
 use crate::tuning::wildcard::Wildcard;
 

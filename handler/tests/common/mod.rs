@@ -59,7 +59,7 @@ pub fn every_monitor() -> Detection {
 
 /// Judges an event with [`every_monitor`].
 pub fn judge(raw: &RawValue) -> Alert<'_> {
-    handler::alert::judge(raw, &every_monitor(), TODAY)
+    handler::pipeline::verdict(raw, &every_monitor(), TODAY)
         .alert()
         .expect("an alert, not a canary")
 }

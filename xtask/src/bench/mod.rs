@@ -22,7 +22,7 @@ use crate::fleet::Regions;
 use crate::runtime_api::{HandlerEnv, HandlerProcess, RuntimeApi};
 use crate::{demo, simulate, tools, workspace};
 use figures::{Runtime, Summary, median, percentile};
-use handler::catalog::GLOBAL_REGION;
+use handler::monitors::GLOBAL_REGION;
 
 /// Cold starts per runtime.
 const COLD_RUNS: usize = 5;

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use anyhow::{Context, Result, bail};
 use handler::Selection;
-use handler::catalog::{CATALOG, Monitor};
+use handler::monitors::{CATALOG, Monitor};
 use handler::selector::{Call, Condition, Kind, Selector, Test};
 use serde_json::{Value, json};
 
@@ -184,7 +184,7 @@ fn severity(monitor: &Monitor) -> String {
         return monitor.ceiling().to_string();
     }
     for call in monitor.selectors().iter().flat_map(|s| s.calls) {
-        let mut rule = call.rule.severity.to_string();
+        let mut rule = call.means.severity.to_string();
         if let Some(judge) = call.refine.filter(|j| !j.decides.is_empty()) {
             let _ = write!(rule, " ({})", judge.decides);
         }

@@ -1,11 +1,244 @@
-//! IAM monitors: users, access keys, policies, trust policies, passwords, groups.
+//! IAM identities and their permissions: users, access keys, policies,
+//! groups, console passwords, MFA devices and the password policy.
 
 use serde::Deserialize;
 
-use super::policy::{self, Grantee};
-use super::{Finding, Judge, ReadError, Verb, own_account, request, response};
+use super::Pack::{Cis, Seed, Stratus};
+use super::{CHECK_CALLER, IAM, Monitor, calls, means};
 use crate::event::Event;
-use crate::severity::Severity;
+use crate::finding::Verb::*;
+use crate::finding::read::{request, response};
+use crate::finding::{Finding, Judge, ReadError, Verb};
+use crate::policy::{self};
+use crate::selector::{Call, Selector};
+use crate::severity::Severity::{self, Low, Medium};
+
+/// `iam-create-user`.
+pub const IAM_CREATE_USER: Monitor = calls(
+    "iam-create-user",
+    "IAM user created",
+    &[Seed, Stratus],
+    Selector::calls(
+        IAM,
+        &[Call::named(
+            "CreateUser",
+            means(Created, "IAM user", Medium)
+                .target(&["userName"])
+                .check("Confirm the new user was expected; list its keys, policies and groups")
+                .revert("aws iam delete-user --user-name {target}"),
+        )
+        .refine(CREATE_USER)],
+    ),
+    &[],
+    &["aws.persistence.iam-create-admin-user", "T1136.003"],
+);
+
+/// `iam-create-access-key`.
+pub const IAM_CREATE_ACCESS_KEY: Monitor = calls(
+    "iam-create-access-key",
+    "IAM access key created",
+    &[Seed, Stratus],
+    Selector::calls(
+        IAM,
+        &[Call::named(
+            "CreateAccessKey",
+            means(Created, "an access key", Medium)
+                .check("Confirm the key owner asked for it; keys made for others are a persistence technique"),
+        )
+        .refine(CREATE_ACCESS_KEY)],
+    ),
+    &[],
+    &["aws.persistence.iam-backdoor-user", "T1098.001"],
+);
+
+/// `iam-policy-change`.
+pub const IAM_POLICY_CHANGE: Monitor = calls(
+    "iam-policy-change",
+    "IAM policy changed",
+    &[Cis, Stratus],
+    Selector::calls(
+        IAM,
+        &[
+            Call::named(
+                "AttachUserPolicy",
+                means(Attached, "a managed policy to IAM user", Medium).target(&["userName"]),
+            )
+            .refine(POLICY_CHANGE),
+            Call::named(
+                "AttachRolePolicy",
+                means(Attached, "a managed policy to IAM role", Medium).target(&["roleName"]),
+            )
+            .refine(POLICY_CHANGE),
+            Call::named(
+                "AttachGroupPolicy",
+                means(Attached, "a managed policy to IAM group", Medium).target(&["groupName"]),
+            )
+            .refine(POLICY_CHANGE),
+            Call::named(
+                "PutUserPolicy",
+                means(Changed, "an inline policy of IAM user", Medium).target(&["userName"]),
+            )
+            .refine(POLICY_CHANGE),
+            Call::named(
+                "PutRolePolicy",
+                means(Changed, "an inline policy of IAM role", Medium).target(&["roleName"]),
+            )
+            .refine(POLICY_CHANGE),
+            Call::named(
+                "PutGroupPolicy",
+                means(Changed, "an inline policy of IAM group", Medium).target(&["groupName"]),
+            )
+            .refine(POLICY_CHANGE),
+            Call::named(
+                "CreatePolicy",
+                means(Created, "IAM policy", Medium).target(&["policyName"]),
+            )
+            .refine(POLICY_CHANGE),
+            Call::named(
+                "CreatePolicyVersion",
+                means(Created, "a new version of IAM policy", Medium).target(&["policyArn"]),
+            )
+            .refine(POLICY_CHANGE),
+            Call::named(
+                "SetDefaultPolicyVersion",
+                means(Changed, "the default version of IAM policy", Medium).target(&["policyArn"]),
+            )
+            .refine(POLICY_CHANGE),
+            Call::named(
+                "DetachUserPolicy",
+                means(Removed, "a managed policy from IAM user", Low).target(&["userName"]),
+            ),
+            Call::named(
+                "DetachRolePolicy",
+                means(Removed, "a managed policy from IAM role", Low).target(&["roleName"]),
+            ),
+            Call::named(
+                "DetachGroupPolicy",
+                means(Removed, "a managed policy from IAM group", Low).target(&["groupName"]),
+            ),
+            Call::named(
+                "DeleteUserPolicy",
+                means(Deleted, "an inline policy of IAM user", Low).target(&["userName"]),
+            ),
+            Call::named(
+                "DeleteRolePolicy",
+                means(Deleted, "an inline policy of IAM role", Low).target(&["roleName"]),
+            ),
+            Call::named(
+                "DeleteGroupPolicy",
+                means(Deleted, "an inline policy of IAM group", Low).target(&["groupName"]),
+            ),
+            Call::named(
+                "DeletePolicy",
+                means(Deleted, "IAM policy", Low).target(&["policyArn"]),
+            ),
+            Call::named(
+                "DeletePolicyVersion",
+                means(Deleted, "a version of IAM policy", Low).target(&["policyArn"]),
+            ),
+        ],
+    ),
+    &["CIS CloudWatch.4"],
+    &["aws.persistence.iam-create-admin-user", "T1098.003"],
+);
+
+/// `iam-login-profile`.
+pub const IAM_LOGIN_PROFILE: Monitor = calls(
+    "iam-login-profile",
+    "IAM console password set",
+    &[Stratus],
+    Selector::calls(
+        IAM,
+        &[
+            Call::named(
+                "CreateLoginProfile",
+                means(Created, "a console password for", Medium).target(&["userName"]),
+            )
+            .refine(LOGIN_PROFILE),
+            Call::named(
+                "UpdateLoginProfile",
+                means(Changed, "the console password of", Medium).target(&["userName"]),
+            )
+            .refine(LOGIN_PROFILE),
+        ],
+    ),
+    &[],
+    &[
+        "aws.persistence.iam-create-user-login-profile",
+        "aws.privilege-escalation.iam-update-user-login-profile",
+        "T1098.001",
+    ],
+);
+
+/// `iam-group-membership`.
+pub const IAM_GROUP_MEMBERSHIP: Monitor = calls(
+    "iam-group-membership",
+    "IAM group membership added",
+    &[],
+    Selector::calls(
+        IAM,
+        &[Call::named(
+            "AddUserToGroup",
+            means(Added, "a user to IAM group", Low).target(&["groupName"]),
+        )
+        .refine(GROUP_MEMBERSHIP)],
+    ),
+    &[],
+    &["T1098"],
+);
+
+/// `iam-mfa-removed`.
+pub const IAM_MFA_REMOVED: Monitor = calls(
+    "iam-mfa-removed",
+    "IAM MFA device removed",
+    &[],
+    Selector::calls(
+        IAM,
+        &[
+            Call::named(
+                "DeactivateMFADevice",
+                means(TurnedOff, "an MFA device of", Medium)
+                    .target(&["userName"])
+                    .why("the user can sign in with a password alone")
+                    .check(CHECK_CALLER),
+            ),
+            Call::named(
+                "DeleteVirtualMFADevice",
+                means(Deleted, "virtual MFA device", Medium)
+                    .target(&["serialNumber"])
+                    .why("its user can sign in with a password alone")
+                    .check(CHECK_CALLER),
+            ),
+        ],
+    ),
+    &[],
+    &["T1556.006"],
+);
+
+/// `iam-password-policy`.
+pub const IAM_PASSWORD_POLICY: Monitor = calls(
+    "iam-password-policy",
+    "IAM password policy changed",
+    &[],
+    Selector::calls(
+        IAM,
+        &[
+            Call::named(
+                "DeleteAccountPasswordPolicy",
+                means(Deleted, "the account password policy", Medium)
+                    .why("IAM falls back to its weakest default password rules")
+                    .check(CHECK_CALLER),
+            ),
+            Call::named(
+                "UpdateAccountPasswordPolicy",
+                means(Changed, "the account password policy", Low)
+                    .check("Check the new length, reuse and expiry rules against your standard"),
+            ),
+        ],
+    ),
+    &[],
+    &[],
+);
 
 /// AWS managed policies that give administrator access (or the power to take it).
 const ADMIN_POLICIES: &[&str] = &["AdministratorAccess", "IAMFullAccess"];
@@ -213,67 +446,6 @@ fn admin_statement(document: &str) -> Result<Option<String>, ReadError> {
                 s.actions()
             )
         }))
-}
-
-/// [`trust_policy`] and what it decides.
-pub const TRUST_POLICY: Judge = Judge {
-    assess: trust_policy,
-    decides: "CRITICAL when `*` may assume the role, HIGH for another account, MEDIUM for an identity provider",
-};
-
-/// CreateRole and UpdateAssumeRolePolicy: who may assume the role. `*` without a
-/// restricting condition is CRITICAL, another account HIGH.
-pub fn trust_policy(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
-    let request: Request = request(event)?;
-    let role = request
-        .role_name
-        .clone()
-        .unwrap_or_else(|| "(name not recorded)".to_owned());
-    let Some(document) = request
-        .policy_document
-        .or(request.assume_role_policy_document)
-    else {
-        return Ok(());
-    };
-    let statements = policy::document("the trust policy", &document)?;
-    let own = own_account(event);
-    let (mut public, mut shared) = (false, false);
-    for (index, statement) in statements.iter().enumerate() {
-        if !statement.allows() || !statement.allows_action("sts:AssumeRole") {
-            continue;
-        }
-        let name = statement.name(index);
-        for grantee in statement.grantees() {
-            match grantee {
-                Grantee::Everyone => match statement.restriction() {
-                    Some(condition) => finding.note(format!(
-                        "{name} lets anyone assume the role, restricted by condition {condition}"
-                    )),
-                    None => {
-                        public = true;
-                        finding.raise(Severity::Critical, format!("{name} lets any AWS principal assume the role"));
-                    }
-                },
-                Grantee::Account(account) if Some(account.as_str()) != own => {
-                    shared = true;
-                    finding.raise(Severity::High, format!("{name} lets another account ({account}) assume the role"));
-                }
-                Grantee::Federated(provider) => finding.raise(
-                    Severity::Medium,
-                    format!("{name} trusts identity provider {provider}: check its conditions limit which identities"),
-                ),
-                Grantee::Service(service) => finding.note(format!("{name} trusts the service {service}")),
-                Grantee::Account(_) | Grantee::Other => {}
-            }
-        }
-    }
-    let object = format!("IAM role {role}");
-    if public {
-        finding.describe(Verb::MadePublic, &object);
-    } else if shared {
-        finding.describe(Verb::Shared, &object);
-    }
-    Ok(())
 }
 
 /// [`login_profile`] and what it decides.

@@ -1,13 +1,90 @@
-//! AuthorizeSecurityGroupIngress: which ports were opened, and to whom.
+//! Security groups: which ports an ingress rule opened, and to whom; any
+//! other change to a group's rules.
 
-use ipnet::IpNet;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use super::policy::parse_net;
-use super::{Finding, Items, Judge, ReadError, Verb, request};
+use super::Pack::{Cis, Seed, Stratus};
+use super::{CHECK_NETWORK, EC2, Monitor, calls, means};
+use crate::cidr::{Peer, classify_cidrs};
 use crate::event::Event;
-use crate::severity::Severity;
+use crate::finding::Verb::*;
+use crate::finding::read::{Items, request};
+use crate::finding::{Finding, Judge, ReadError, Verb};
+use crate::selector::{Call, Selector};
+use crate::severity::Severity::{self, Low};
+
+/// `ec2-security-group-ingress`.
+pub const EC2_SECURITY_GROUP_INGRESS: Monitor = calls(
+    "ec2-security-group-ingress",
+    "Security group ingress opened",
+    &[Seed, Cis, Stratus],
+    Selector::calls(
+        EC2,
+        &[Call::named(
+            "AuthorizeSecurityGroupIngress",
+            means(Added, "ingress rules to", Low).check(
+                "Check which instances use the group and whether the port must be reachable",
+            ),
+        )
+        .refine(AUTHORIZE_INGRESS)],
+    ),
+    &["CIS CloudWatch.10"],
+    &[
+        "aws.exfiltration.ec2-security-group-open-port-22-ingress",
+        "T1562.007",
+    ],
+);
+
+/// `ec2-security-group-change`.
+pub const EC2_SECURITY_GROUP_CHANGE: Monitor = calls(
+    "ec2-security-group-change",
+    "Security group changed",
+    &[Cis],
+    Selector::calls(
+        EC2,
+        &[
+            Call::named(
+                "AuthorizeSecurityGroupEgress",
+                means(Added, "egress rules to security group", Low)
+                    .target(&["groupId"])
+                    .check(CHECK_NETWORK),
+            ),
+            Call::named(
+                "RevokeSecurityGroupIngress",
+                means(Removed, "ingress rules from security group", Low)
+                    .target(&["groupId", "groupName"])
+                    .check(CHECK_NETWORK),
+            ),
+            Call::named(
+                "RevokeSecurityGroupEgress",
+                means(Removed, "egress rules from security group", Low)
+                    .target(&["groupId"])
+                    .check(CHECK_NETWORK),
+            ),
+            Call::named(
+                "ModifySecurityGroupRules",
+                means(Changed, "rules of security group", Low)
+                    .target(&["ModifySecurityGroupRulesRequest/GroupId"])
+                    .check(CHECK_NETWORK),
+            ),
+            Call::named(
+                "CreateSecurityGroup",
+                means(Created, "security group", Low)
+                    .target(&["groupName"])
+                    .check(CHECK_NETWORK),
+            ),
+            Call::named(
+                "DeleteSecurityGroup",
+                means(Deleted, "security group", Low)
+                    .target(&["groupId", "groupName"])
+                    .check(CHECK_NETWORK),
+            ),
+        ],
+    ),
+    &["CIS CloudWatch.10"],
+    &["T1562.007"],
+);
 
 /// Ports whose exposure to the internet is CRITICAL: remote administration and data stores.
 const SENSITIVE_PORTS: &[(u16, &str)] = &[
@@ -93,35 +170,6 @@ enum Ports {
     Icmp,
     Range(i64, i64),
 }
-
-/// Where a permission lets traffic in from; CIDR peers are judged by the union
-/// of the permission's ranges, with host bits masked as EC2 masks them.
-#[derive(Debug, PartialEq, Eq)]
-enum Peer {
-    /// Ranges that together cover the internet (or an internet-scale share of it).
-    Internet(String),
-    Public(String),
-    Private(String),
-    Group(String),
-    PrefixList(String),
-    Unreadable(String),
-}
-
-/// Address space that is never routed on the internet.
-const PRIVATE: &[&str] = &[
-    "10.0.0.0/8",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "100.64.0.0/10",
-    "169.254.0.0/16",
-    "127.0.0.0/8",
-    "fc00::/7",
-    "fe80::/10",
-    "::1/128",
-];
-/// Shortest prefixes judged as a public range rather than as the internet.
-const INTERNET_SCALE_V4: u8 = 8;
-const INTERNET_SCALE_V6: u8 = 16;
 
 /// [`authorize_ingress`] and what it decides.
 pub const AUTHORIZE_INGRESS: Judge = Judge {
@@ -270,55 +318,6 @@ fn peers(permission: &Permission) -> Vec<Peer> {
         .collect()
 }
 
-/// Classifies a permission's ranges by their union: ranges that only together
-/// cover the internet are judged as the internet.
-fn classify_cidrs(cidrs: &[&str]) -> Vec<Peer> {
-    let mut peers = Vec::new();
-    let mut parsed: Vec<(IpNet, &str)> = Vec::new();
-    for cidr in cidrs {
-        match parse_net(cidr) {
-            Some(net) => parsed.push((net, cidr)),
-            None => peers.push(Peer::Unreadable((*cidr).to_owned())),
-        }
-    }
-    let nets: Vec<IpNet> = parsed.iter().map(|(net, _)| *net).collect();
-    for union in IpNet::aggregate(&nets) {
-        let members = members(
-            parsed
-                .iter()
-                .filter(|(n, _)| union.contains(n))
-                .map(|(_, c)| *c),
-        );
-        let internet_scale = match union {
-            IpNet::V4(_) => INTERNET_SCALE_V4,
-            IpNet::V6(_) => INTERNET_SCALE_V6,
-        };
-        let private = PRIVATE
-            .iter()
-            .any(|p| p.parse::<IpNet>().is_ok_and(|p| p.contains(&union)));
-        peers.push(classify(
-            union.prefix_len() <= internet_scale,
-            private,
-            members,
-        ));
-    }
-    peers
-}
-
-fn members<'a>(cidrs: impl Iterator<Item = &'a str>) -> String {
-    cidrs.collect::<Vec<_>>().join(", ")
-}
-
-fn classify(internet_scale: bool, private: bool, cidrs: String) -> Peer {
-    if private {
-        Peer::Private(cidrs)
-    } else if internet_scale {
-        Peer::Internet(cidrs)
-    } else {
-        Peer::Public(cidrs)
-    }
-}
-
 fn judge(protocol: &str, ports: Ports, peer: &Peer, finding: &mut Finding) {
     let traffic = describe_traffic(protocol, ports);
     match peer {
@@ -403,50 +402,6 @@ fn text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D:
 mod tests {
     use super::*;
 
-    fn internet(cidrs: &str) -> Peer {
-        Peer::Internet(cidrs.into())
-    }
-
-    #[test]
-    fn any_zero_prefix_is_the_internet() {
-        assert_eq!(
-            classify_cidrs(&["10.1.2.3/0"]),
-            vec![internet("10.1.2.3/0")]
-        );
-        assert_eq!(classify_cidrs(&["::/0"]), vec![internet("::/0")]);
-    }
-
-    #[test]
-    fn two_halves_are_the_internet_together() {
-        assert_eq!(
-            classify_cidrs(&["0.0.0.0/1", "128.0.0.0/1"]),
-            vec![internet("0.0.0.0/1, 128.0.0.0/1")]
-        );
-    }
-
-    #[test]
-    fn host_bits_are_masked_before_judging_a_range_private() {
-        assert_eq!(
-            classify_cidrs(&["10.0.0.0/1", "192.168.0.0/1"]),
-            vec![internet("10.0.0.0/1, 192.168.0.0/1")]
-        );
-        assert_eq!(
-            classify_cidrs(&["fc00::/1", "fe80::/1"]),
-            vec![internet("fc00::/1, fe80::/1")]
-        );
-    }
-
-    #[test]
-    fn carrier_grade_nat_and_unique_local_are_private() {
-        assert_eq!(
-            classify_cidrs(&["100.64.0.0/10", "fd00:1::/64"]),
-            vec![
-                Peer::Private("100.64.0.0/10".into()),
-                Peer::Private("fd00:1::/64".into())
-            ]
-        );
-    }
-
     #[test]
     fn tcp_zero_to_65535_is_all_ports() {
         let permission = Permission {
@@ -456,13 +411,5 @@ mod tests {
             ..Permission::default()
         };
         assert_eq!(ports(&permission), Ports::All);
-    }
-
-    #[test]
-    fn garbage_cidr_is_unreadable() {
-        assert_eq!(
-            classify_cidrs(&["everyone"]),
-            vec![Peer::Unreadable("everyone".into())]
-        );
     }
 }

@@ -3,9 +3,78 @@
 
 use serde::Deserialize;
 
-use super::{Finding, Items, Judge, ReadError, Verb, own_account, request};
+use super::Pack::Stratus;
+use super::{EC2, Monitor, calls, means};
 use crate::event::Event;
-use crate::severity::Severity;
+use crate::finding::Verb::*;
+use crate::finding::read::{Items, own_account, request};
+use crate::finding::{Finding, Judge, ReadError, Verb};
+use crate::selector::{Call, Selector};
+use crate::severity::Severity::{self, Low};
+
+/// `ec2-ami-shared`.
+pub const EC2_AMI_SHARED: Monitor = calls(
+    "ec2-ami-shared",
+    "AMI shared",
+    &[Stratus],
+    Selector::calls(
+        EC2,
+        &[Call::named(
+            "ModifyImageAttribute",
+            means(Changed, "the launch permissions of AMI", Low).target(&["imageId"]),
+        )
+        .refine(IMAGE)],
+    ),
+    &[],
+    &["aws.exfiltration.ec2-share-ami", "T1537"],
+);
+
+/// `ec2-snapshot-shared`.
+pub const EC2_SNAPSHOT_SHARED: Monitor = calls(
+    "ec2-snapshot-shared",
+    "EBS snapshot shared",
+    &[Stratus],
+    Selector::calls(
+        EC2,
+        &[Call::named(
+            "ModifySnapshotAttribute",
+            means(Changed, "the volume permissions of EBS snapshot", Low).target(&["snapshotId"]),
+        )
+        .refine(SNAPSHOT)],
+    ),
+    &[],
+    &["aws.exfiltration.ec2-share-ebs-snapshot", "T1537"],
+);
+
+/// `rds-snapshot-shared`.
+pub const RDS_SNAPSHOT_SHARED: Monitor = calls(
+    "rds-snapshot-shared",
+    "RDS snapshot shared",
+    &[Stratus],
+    Selector::calls(
+        "rds.amazonaws.com",
+        &[
+            Call::named(
+                "ModifyDBSnapshotAttribute",
+                means(Changed, "the restore permissions of RDS snapshot", Low)
+                    .target(&["dBSnapshotIdentifier"]),
+            )
+            .refine(RDS_SNAPSHOT),
+            Call::named(
+                "ModifyDBClusterSnapshotAttribute",
+                means(
+                    Changed,
+                    "the restore permissions of RDS cluster snapshot",
+                    Low,
+                )
+                .target(&["dBClusterSnapshotIdentifier"]),
+            )
+            .refine(RDS_SNAPSHOT),
+        ],
+    ),
+    &[],
+    &["aws.exfiltration.rds-share-snapshot", "T1537"],
+);
 
 /// Who a sharing call added.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,35 +1,21 @@
-//! Assessment: what a monitored call did, how severe it is, and why.
+//! Findings: what a monitored call did, how severe it is, and why.
 //!
-//! Every selected call carries a [`Rule`]: the verdict, object, target field,
+//! Every selected call carries a [`Meaning`]: the verdict, object, target field,
 //! severity, reason and runbook of a plain call. A monitor that needs more (a
-//! policy, a security group, a sign-in) refines the finding in code.
+//! policy, a security group, a sign-in) refines the finding with a [`Judge`].
+//! Nothing here knows a monitor.
 
-pub mod bucket_acl;
-pub mod bucket_policy;
-pub mod iam;
-pub mod policy;
-pub mod public_access_block;
-pub mod security_group;
-pub mod services;
-pub mod sharing;
-pub mod sign_in;
-pub mod tamper;
-mod verdict;
+pub mod read;
+mod verb;
 
-use std::borrow::Cow;
-use std::collections::HashMap;
-
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
-use serde_json::value::RawValue;
-
-use crate::catalog::{Failure, Monitor, Selects};
 use crate::event::Event;
 use crate::own::Own;
 use crate::severity::Severity;
-use crate::text::{clip, json_error, shell_command};
+use crate::text::{clip, shell_command};
+use read::request_text;
 
-pub use verdict::Verb;
+pub use read::ReadError;
+pub use verb::Verb;
 
 /// How a monitor refines the finding its call's rule started.
 pub type Assess = fn(&Event<'_>, &mut Finding) -> Result<(), ReadError>;
@@ -51,23 +37,15 @@ pub struct Judge {
 }
 
 /// Most reasons an alert lists; further ones are counted in a last line.
-const MAX_REASONS: usize = 20;
+pub const MAX_REASONS: usize = 20;
 /// Longest reason kept, in bytes.
-const MAX_REASON_BYTES: usize = 300;
+pub const MAX_REASON_BYTES: usize = 300;
 /// Longest object or target kept, in bytes.
 const MAX_OBJECT_BYTES: usize = 200;
 
-/// A record's service-specific part could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot read {field}: {message}")]
-pub struct ReadError {
-    field: &'static str,
-    message: String,
-}
-
-/// How one selected call is judged when nothing more is known.
+/// What one selected call means when nothing more is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rule {
+pub struct Meaning {
     pub verb: Verb,
     /// What the call acts on, before its name ("CloudTrail trail").
     pub object: &'static str,
@@ -82,8 +60,8 @@ pub struct Rule {
     pub revert: Option<&'static str>,
 }
 
-impl Rule {
-    /// A rule with no target, reason or runbook yet.
+impl Meaning {
+    /// A meaning with no target, reason or runbook yet.
     pub const fn new(verb: Verb, object: &'static str, severity: Severity) -> Self {
         Self {
             verb,
@@ -162,8 +140,8 @@ impl Finding {
         }
     }
 
-    /// The finding a call's rule gives before any code looks closer.
-    pub fn from_rule(rule: &Rule, event: &Event<'_>) -> Self {
+    /// The finding a call's meaning gives before any code looks closer.
+    pub fn from_meaning(rule: &Meaning, event: &Event<'_>) -> Self {
         let target = rule
             .target
             .iter()
@@ -253,174 +231,4 @@ impl Finding {
     pub fn omitted_reasons(&self) -> usize {
         self.omitted_reasons
     }
-}
-
-/// The string at a `/`-separated path in `requestParameters`, read without
-/// building a tree of the whole parameters (a policy may be 200 KB).
-pub fn request_text(event: &Event<'_>, path: &str) -> Option<String> {
-    let mut text = event.record.request_parameters?.get();
-    for key in path.split('/') {
-        let object: HashMap<Cow<'_, str>, &RawValue> = serde_json::from_str(text).ok()?;
-        text = object.get(key)?.get();
-    }
-    serde_json::from_str::<String>(text)
-        .ok()
-        .filter(|s| !s.is_empty())
-}
-
-/// Reads `requestParameters` into a monitor's own type; `null` or absent gives the default.
-fn request<T: DeserializeOwned + Default>(event: &Event<'_>) -> Result<T, ReadError> {
-    read("requestParameters", event.record.request_parameters)
-}
-
-/// Reads `responseElements` into a monitor's own type; `null` or absent gives the default.
-fn response<T: DeserializeOwned + Default>(event: &Event<'_>) -> Result<T, ReadError> {
-    read("responseElements", event.record.response_elements)
-}
-
-fn read<T: DeserializeOwned + Default>(
-    field: &'static str,
-    value: Option<&RawValue>,
-) -> Result<T, ReadError> {
-    match value.map(RawValue::get) {
-        None | Some("null") => Ok(T::default()),
-        Some(text) => parse(field, text),
-    }
-}
-
-/// Reads the raw JSON text of `field` into a monitor's own type.
-fn parse<T: DeserializeOwned>(field: &'static str, text: &str) -> Result<T, ReadError> {
-    serde_json::from_str(text).map_err(|e| ReadError {
-        field,
-        message: json_error(&e),
-    })
-}
-
-/// One value or a list of them, as IAM policies write `Statement`, `Action` and principals.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-enum OneOrMany<T> {
-    One(T),
-    Many(Vec<T>),
-}
-
-impl<T> OneOrMany<T> {
-    fn into_vec(self) -> Vec<T> {
-        match self {
-            OneOrMany::One(one) => vec![one],
-            OneOrMany::Many(many) => many,
-        }
-    }
-}
-
-/// CloudTrail writes EC2 lists as `{}` or `{"items": [...]}`.
-#[derive(Debug, Deserialize)]
-#[serde(default)]
-struct Items<T> {
-    items: Vec<T>,
-}
-
-impl<T> Default for Items<T> {
-    fn default() -> Self {
-        Self { items: Vec::new() }
-    }
-}
-
-/// The account that owns the resource: the recipient, else the caller's.
-fn own_account<'e>(event: &'e Event<'_>) -> Option<&'e str> {
-    event.record.recipient_account_id.as_deref().or(event
-        .record
-        .user_identity
-        .account_id
-        .as_deref())
-}
-
-/// Judges an event with one monitor: the matched call's rule, then the
-/// monitor's code (with what `own` deploys), then what a failure means to
-/// this monitor.
-pub fn judge(monitor: &Monitor, event: &Event<'_>, own: &Own) -> Result<Finding, ReadError> {
-    // The monitor selected the event: with one selector, that one did; of
-    // several, the call is the matching selector's.
-    let call = match monitor.selectors() {
-        [selector] => selector.call(event),
-        selectors => selectors
-            .iter()
-            .filter(|s| s.matches(event))
-            .find_map(|s| s.call(event)),
-    };
-    let name = event
-        .record
-        .event_name
-        .as_deref()
-        .unwrap_or("an unnamed call");
-    let mut finding = match (call, &monitor.selects) {
-        (Some(call), _) => Finding::from_rule(&call.rule, event),
-        (None, Selects::Pattern(pattern)) => {
-            let mut finding = Finding::new(Verb::Called, name, pattern.severity);
-            finding.raise(
-                pattern.severity,
-                format!("your monitor {}: {}", monitor.id, monitor.title),
-            );
-            finding
-        }
-        (None, _) => Finding::new(Verb::Called, name, Severity::Info),
-    };
-    if let Some(judge) = call.and_then(|c| c.refine).or(monitor.assess) {
-        (judge.assess)(event, &mut finding)?;
-    }
-    if let Some(judge) = monitor.own {
-        (judge.assess)(event, own, &mut finding)?;
-    }
-    if finding.reasons.is_empty() {
-        let tracked = match monitor.controls {
-            [] => format!("change tracked for review: {}", monitor.title),
-            controls => format!(
-                "change tracked for {}: {}",
-                controls.join(", "),
-                monitor.title
-            ),
-        };
-        finding.note(tracked);
-    }
-    if let (Failure::Attempt, Some(code)) = (monitor.failure, event.failure()) {
-        cap_attempt(&mut finding, code);
-    }
-    Ok(finding)
-}
-
-/// A failed attempt is never more severe than its success, and at most MEDIUM
-/// (LOW unless access was denied): it changed nothing.
-fn cap_attempt(finding: &mut Finding, code: &str) {
-    let cap = if is_access_denied(code) {
-        Severity::Medium
-    } else {
-        Severity::Low
-    };
-    finding.severity = finding.severity.min(cap);
-    for reason in &mut finding.reasons {
-        reason.text = clip(
-            &format!("had it succeeded: {}", reason.text),
-            MAX_REASON_BYTES,
-        );
-        reason.severity = reason.severity.min(finding.severity);
-    }
-    finding.reasons.insert(
-        0,
-        Reason {
-            severity: finding.severity,
-            text: clip(
-                &format!("the call FAILED with {code}: nothing was changed"),
-                MAX_REASON_BYTES,
-            ),
-        },
-    );
-    // The revert commands would undo nothing.
-    finding
-        .next_steps
-        .retain(|step| !step.starts_with("Revert"));
-}
-
-/// Whether an error code says the caller lacked permission.
-pub fn is_access_denied(code: &str) -> bool {
-    code.contains("AccessDenied") || code.contains("UnauthorizedOperation")
 }

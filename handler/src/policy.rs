@@ -1,13 +1,13 @@
 //! IAM policy documents (bucket policies, role trust policies): who an Allow
 //! statement grants to, and whether a condition really restricts a `*` principal.
 
-use std::net::IpAddr;
-
 use ipnet::IpNet;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{OneOrMany, ReadError};
+use crate::cidr::parse_net;
+use crate::finding::ReadError;
+use crate::finding::read::OneOrMany;
 use crate::text::json_error;
 
 /// Condition keys that pin a `*` principal to known callers, as S3 Block Public
@@ -75,26 +75,20 @@ pub enum Grantee {
 /// Reads a policy document given as an object or as a JSON string holding one.
 pub fn statements(field: &'static str, raw: &str) -> Result<Vec<Statement>, ReadError> {
     if raw.starts_with('"') {
-        let inner: String = serde_json::from_str(raw).map_err(|e| ReadError {
-            field,
-            message: json_error(&e),
-        })?;
+        let inner: String =
+            serde_json::from_str(raw).map_err(|e| ReadError::new(field, json_error(&e)))?;
         return document(field, &inner);
     }
-    let document: Document = serde_json::from_str(raw).map_err(|e| ReadError {
-        field,
-        message: json_error(&e),
-    })?;
+    let document: Document =
+        serde_json::from_str(raw).map_err(|e| ReadError::new(field, json_error(&e)))?;
     Ok(document.statement.into_vec())
 }
 
 /// Reads the text of a policy document. Positions in errors point into that
 /// text, which the reader of the alert can see, so they are kept.
 pub fn document(field: &'static str, text: &str) -> Result<Vec<Statement>, ReadError> {
-    let document: Document = serde_json::from_str(text).map_err(|e| ReadError {
-        field,
-        message: e.to_string(),
-    })?;
+    let document: Document =
+        serde_json::from_str(text).map_err(|e| ReadError::new(field, e.to_string()))?;
     Ok(document.statement.into_vec())
 }
 
@@ -226,15 +220,6 @@ fn pins(value: &str) -> bool {
 fn covers_internet(values: &[&str]) -> bool {
     let nets: Option<Vec<IpNet>> = values.iter().map(|v| parse_net(v)).collect();
     nets.is_none_or(|nets| IpNet::aggregate(&nets).iter().any(|n| n.prefix_len() == 0))
-}
-
-/// A CIDR, or a bare address as one host; host bits are masked as AWS masks them.
-pub fn parse_net(text: &str) -> Option<IpNet> {
-    let text = text.trim();
-    if let Ok(net) = text.parse::<IpNet>() {
-        return Some(net.trunc());
-    }
-    text.parse::<IpAddr>().ok().map(IpNet::from)
 }
 
 fn strings(value: &Value) -> Vec<&str> {

@@ -1,0 +1,128 @@
+//! The list of every monitor trailwatch ships, in the order alerts, rules
+//! and the README show them.
+
+use super::{
+    Monitor, access, compute, iam, logging, network, protection, read_only, s3, security_groups,
+    sharing, tamper, trust,
+};
+
+/// Every monitor trailwatch ships.
+pub static CATALOG: &[&Monitor] = &[
+    // The original design's four calls, judged closely.
+    &iam::IAM_CREATE_USER,
+    &iam::IAM_CREATE_ACCESS_KEY,
+    &s3::S3_BUCKET_POLICY,
+    &security_groups::EC2_SECURITY_GROUP_INGRESS,
+    // CIS AWS Foundations monitoring controls (Security Hub CloudWatch.1-14).
+    &access::ROOT_ACCOUNT_USAGE,
+    &access::UNAUTHORIZED_API_CALLS,
+    &access::CONSOLE_SIGN_IN_WITHOUT_MFA,
+    &iam::IAM_POLICY_CHANGE,
+    &logging::CLOUDTRAIL_CHANGE,
+    &access::CONSOLE_SIGN_IN_FAILURE,
+    &protection::KMS_KEY_DISABLED_OR_DELETED,
+    &s3::S3_BUCKET_ACL,
+    &s3::S3_BUCKET_CHANGE,
+    &logging::CONFIG_CHANGE,
+    &security_groups::EC2_SECURITY_GROUP_CHANGE,
+    &network::EC2_NETWORK_ACL_CHANGE,
+    &network::EC2_NETWORK_GATEWAY_CHANGE,
+    &network::EC2_ROUTE_TABLE_CHANGE,
+    &network::EC2_VPC_CHANGE,
+    // Attack techniques (Stratus Red Team) not covered above.
+    &logging::VPC_FLOW_LOGS_DELETED,
+    &logging::DNS_QUERY_LOGGING_DELETED,
+    &protection::ORGANIZATIONS_LEAVE,
+    &sharing::EC2_AMI_SHARED,
+    &sharing::EC2_SNAPSHOT_SHARED,
+    &sharing::RDS_SNAPSHOT_SHARED,
+    &trust::IAM_ROLE_TRUST,
+    &iam::IAM_LOGIN_PROFILE,
+    &compute::LAMBDA_PERMISSION_ADDED,
+    &compute::LAMBDA_LAYER_ADDED,
+    &compute::LAMBDA_CODE_UPDATED,
+    &trust::ROLESANYWHERE_TRUST_ANCHOR,
+    &trust::STS_FEDERATION_TOKEN,
+    &compute::EC2_INSTANCE_CONNECT,
+    &compute::EC2_SERIAL_CONSOLE_ENABLED,
+    &compute::EC2_USER_DATA_MODIFIED,
+    &compute::SSM_SEND_COMMAND,
+    &compute::SSM_START_SESSION,
+    // Well-known extras: protections and detection turned off, identities widened.
+    &s3::S3_PUBLIC_ACCESS_BLOCK,
+    &protection::GUARDDUTY_DISABLED,
+    &protection::SECURITYHUB_DISABLED,
+    &protection::ACCESS_ANALYZER_DELETED,
+    &iam::IAM_GROUP_MEMBERSHIP,
+    &trust::IAM_IDENTITY_PROVIDER,
+    &iam::IAM_MFA_REMOVED,
+    &iam::IAM_PASSWORD_POLICY,
+    &s3::S3_LOGGING_VERSIONING,
+    // trailwatch watching itself: changes to its own resources.
+    &tamper::TRAILWATCH_TAMPER,
+    // Read-only calls (pack `read-only`, off by default).
+    &read_only::SECRETS_RETRIEVED,
+    &read_only::SSM_PARAMETERS_DECRYPTED,
+    &read_only::EC2_PASSWORD_DATA,
+    &read_only::EC2_USER_DATA_READ,
+];
+
+/// The monitor with this id.
+pub fn by_id(id: &str) -> Option<&'static Monitor> {
+    CATALOG.iter().copied().find(|m| m.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::monitors::Pack;
+
+    #[test]
+    fn monitor_ids_are_unique_lowercase_words() {
+        let mut ids: Vec<_> = CATALOG.iter().map(|m| m.id).collect();
+        for id in &ids {
+            assert!(
+                id.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{id}"
+            );
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), CATALOG.len());
+    }
+
+    #[test]
+    fn every_cis_control_from_1_to_14_is_implemented() {
+        for n in 1..=14 {
+            let control = format!("CIS CloudWatch.{n}");
+            assert!(
+                CATALOG
+                    .iter()
+                    .any(|m| m.controls.contains(&control.as_str()) && m.in_pack(Pack::Cis)),
+                "{control}"
+            );
+        }
+    }
+
+    #[test]
+    fn monitors_without_named_calls_judge_in_code() {
+        for monitor in CATALOG.iter().filter(|m| !m.names_calls()) {
+            assert!(monitor.assess.is_some(), "{}", monitor.id);
+        }
+    }
+
+    #[test]
+    fn read_only_monitors_and_the_cis_filters_of_every_event_see_reads() {
+        let reading: Vec<&str> = CATALOG.iter().filter(|m| m.reads).map(|m| m.id).collect();
+        let expected: Vec<&str> = CATALOG
+            .iter()
+            .filter(|m| {
+                m.in_pack(Pack::ReadOnly)
+                    || ["root-account-usage", "unauthorized-api-calls"].contains(&m.id)
+            })
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(reading, expected);
+    }
+}
