@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use crate::chat::{self, Summary};
 use crate::render::{ATTRIBUTE_TYPE, Message};
 use crate::severity::Severity;
-use crate::webhook::{Secret, Webhook};
+use crate::webhook::{Secret, Webhook, WebhookError};
 
 /// Least time between two chat notifications from one execution environment:
 /// Amazon Q Developer in chat applications accepts 10 events a second.
@@ -31,6 +31,13 @@ pub enum PublishError {
     /// was published).
     #[error("publishing the chat notification failed: {0}")]
     Chat(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A webhook's failure is a chat failure, worded as the webhook words it.
+impl From<WebhookError> for PublishError {
+    fn from(error: WebhookError) -> Self {
+        Self::Chat(error.why.into())
+    }
 }
 
 impl PublishError {
@@ -162,7 +169,7 @@ impl Publisher for SnsPublisher {
             None => Ok(()),
         };
         let webhook = match &chat.targets.webhook {
-            Some(webhook) => webhook.post(summary).await,
+            Some(webhook) => webhook.post(summary).await.map_err(PublishError::from),
             None => Ok(()),
         };
         topic.and(webhook)

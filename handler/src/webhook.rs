@@ -14,12 +14,19 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
 use crate::chat::{self, Summary};
-use crate::publish::PublishError;
 
 /// Longest a webhook post may take, secret read included.
 const TIMEOUT: Duration = Duration::from_secs(5);
 /// Most bytes of a refusal's body quoted in the error.
 const MAX_QUOTED_BYTES: usize = 200;
+
+/// A webhook post failed: why, never the URL (it is a credential).
+#[derive(Debug, thiserror::Error)]
+#[error("publishing the chat notification failed: {why}")]
+pub struct WebhookError {
+    /// What went wrong, in words.
+    pub why: String,
+}
 
 /// Which chat application the webhook belongs to (its message format).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,8 +126,8 @@ impl<S: UrlSource> Webhook<S> {
     }
 
     /// Posts `summary`; the URL is read on first use and kept.
-    pub async fn post(&self, summary: &Summary) -> Result<(), PublishError> {
-        let fail = |why: String| PublishError::Chat(why.into());
+    pub async fn post(&self, summary: &Summary) -> Result<(), WebhookError> {
+        let fail = |why: String| WebhookError { why };
         tokio::time::timeout(TIMEOUT, self.send(summary))
             .await
             .map_err(|_| {
