@@ -7,8 +7,8 @@ use serde_json::value::RawValue;
 use crate::event::{Event, UserIdentity};
 use crate::finding::{Finding, Reason};
 use crate::monitors::{Failure, Monitor};
-use crate::severity::Severity;
 use crate::text::clip;
+use contract::Severity;
 
 /// Name of the alert JSON schema.
 pub const SCHEMA: &str = "trailwatch.alert";

@@ -12,7 +12,12 @@ use serde_json::{Value, json};
 
 use crate::event::API_CALL;
 use crate::event::Event;
-use crate::own::{ALARM_INFIX, FORWARDING_BUS_SUFFIX, Own};
+use contract::names::{
+    CANARY_TAG_KEY, DEAD_LETTERS_ALARM, alarm_name_prefix, canary_role_path,
+    forwarded_alarm_name_prefix,
+};
+
+use crate::own::Own;
 
 /// What a canary's arrival is recorded as.
 pub const MONITOR: &str = "trailwatch-canary";
@@ -23,13 +28,6 @@ pub const SOURCE: &str = "aws.monitoring";
 /// The call: `cloudwatch:UntagResource`, which changes nothing when the tag
 /// is absent.
 pub const EVENT_NAME: &str = "UntagResource";
-/// The tag the canary removes; trailwatch never sets it.
-pub const TAG_KEY: &str = "trailwatch-canary";
-/// The path of every canary role starts with this, then the home bus's name.
-pub const ROLE_PATH_PREFIX: &str = "/trailwatch-canary/";
-/// The alarm the canary untags, after the health prefix (`<stack>-health-`,
-/// or `<stack>-forwarded-health-` in a forwarder).
-pub const ALARM: &str = "dead-letters";
 
 /// Where a canary was made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -72,17 +70,17 @@ pub fn recognise(own: &Own, event: &Event<'_>) -> Option<Arrival> {
         .as_deref()?;
     let partition = canary_role_partition(issuer, account, stack)?;
     let request: CanaryRequest = serde_json::from_str(record.request_parameters?.get()).ok()?;
-    let alarm = |prefix: &str| {
-        format!("arn:{partition}:cloudwatch:{region}:{account}:alarm:{prefix}{ALARM_INFIX}{ALARM}")
+    let alarm = |prefix: String| {
+        format!("arn:{partition}:cloudwatch:{region}:{account}:alarm:{prefix}{DEAD_LETTERS_ALARM}")
     };
     let alarms = [
-        alarm(stack),
-        alarm(&format!("{stack}{FORWARDING_BUS_SUFFIX}")),
+        alarm(alarm_name_prefix(stack)),
+        alarm(forwarded_alarm_name_prefix(stack)),
     ];
     let exact = identity.kind.as_deref() == Some("AssumedRole")
         && identity.account_id.as_deref() == Some(account)
         && alarms.contains(&request.resource_arn)
-        && request.tag_keys == [TAG_KEY];
+        && request.tag_keys == [CANARY_TAG_KEY];
     exact.then(|| Arrival {
         account: account.to_owned(),
         region: region.to_owned(),
@@ -110,13 +108,6 @@ pub fn pattern(suffixes: Vec<Value>) -> Value {
     })
 }
 
-/// The path of the canary roles of the stack named `stack`:
-/// `/trailwatch-canary/<stack>-forwarded/` (the home bus's name, which a
-/// forwarder knows).
-pub fn role_path(stack: &str) -> String {
-    format!("{ROLE_PATH_PREFIX}{stack}{FORWARDING_BUS_SUFFIX}/")
-}
-
 /// The partition of `issuer` when it is a canary role of `stack` in
 /// `account`: `arn:<partition>:iam::<account>:role<path><name>`, the name
 /// holding no further `/`.
@@ -127,7 +118,7 @@ fn canary_role_partition<'a>(issuer: &'a str, account: &str, stack: &str) -> Opt
         .strip_prefix("iam::")?
         .strip_prefix(account)?
         .strip_prefix(":role")?
-        .strip_prefix(role_path(stack).as_str())?;
+        .strip_prefix(canary_role_path(stack).as_str())?;
     let valid = !partition.is_empty()
         && partition
             .bytes()

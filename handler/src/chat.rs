@@ -14,8 +14,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::alert::{Alert, MAX_FIELD_BYTES};
-use crate::severity::Severity;
 use crate::text::{clip, escape_controls};
+use contract::Severity;
 
 /// Longest title kept, in bytes.
 const MAX_TITLE_BYTES: usize = 250;

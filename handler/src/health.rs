@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 
 use crate::alert::{Actor, Alert, MAX_FIELD_BYTES, Outcome, SCHEMA, SCHEMA_VERSION};
 use crate::event::Event;
-use crate::severity::Severity;
 use crate::text::{clip, shell_command};
+use contract::Severity;
 
 /// Monitor id of health alerts.
 pub const MONITOR: &str = "trailwatch-health";
@@ -22,7 +22,7 @@ pub const MONITOR_TITLE: &str = "trailwatch health";
 pub const SOURCES: [&str; 2] = ["aws.cloudwatch", "aws.monitoring"];
 /// EventBridge detail-type of alarm state changes.
 pub const DETAIL_TYPE: &str = "CloudWatch Alarm State Change";
-pub use crate::own::{ALARM_INFIX, FORWARDING_BUS_SUFFIX};
+use contract::names::{ALARM_INFIX, FORWARDING_BUS_SUFFIX, alarm_name_prefix};
 
 /// The part of an alarm state change the alert reads.
 #[derive(Debug, Default, Deserialize)]
@@ -100,7 +100,7 @@ pub fn delivered(event: &Event<'_>, stack: &str) -> bool {
         return false;
     }
     let change: Change = serde_json::from_str(event.detail.get()).unwrap_or_default();
-    let prefix = format!("{stack}{ALARM_INFIX}");
+    let prefix = alarm_name_prefix(stack);
     let named = change
         .alarm_name
         .is_some_and(|name| name.starts_with(&prefix));

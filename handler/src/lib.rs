@@ -28,7 +28,6 @@ pub mod recent;
 pub mod render;
 pub mod selection;
 pub mod selector;
-pub mod severity;
 pub mod text;
 pub mod tuning;
 pub mod webhook;
@@ -49,7 +48,7 @@ pub struct Context {
     /// Account names, when Organizations may be asked.
     pub accounts: accounts::AccountNames,
 }
-pub use severity::Severity;
+pub use contract::Severity;
 pub use tuning::{Detection, Settings};
 
 /// What the handler did with one event (the Lambda's response).

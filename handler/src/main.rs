@@ -3,51 +3,37 @@
 use std::path::PathBuf;
 
 use aws_config::BehaviorVersion;
+use contract::{WebhookKind, env};
 use handler::accounts::AccountNames;
 use handler::batch::{self, BatchResponse, SqsBatch};
 use handler::publish::ChatTargets;
 use handler::tuning::SETTINGS_FILE;
-use handler::webhook::{Secret, Webhook, WebhookKind};
+use handler::webhook::{Secret, Webhook};
 use handler::{Context, Detection, Handled, Severity, SnsPublisher, handle};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-/// Environment variable holding the alert topic's ARN (set by the template).
-const TOPIC_ARN_VAR: &str = "TOPIC_ARN";
-/// Environment variable holding the alert key's ARN (set by the template):
-/// a change to that key is a change to trailwatch itself.
-const KEY_ARN_VAR: &str = "KEY_ARN";
-/// Environment variable holding the digest queue's URL (set by the template
-/// when digests are configured).
-const DIGEST_QUEUE_VAR: &str = "DIGEST_QUEUE_URL";
-/// Environment variable naming the organization whose account names alerts
-/// show (set by the template when forwarding; empty for none).
-const ORGANIZATION_VAR: &str = "ORGANIZATION_ID";
-/// Environment variable holding the chat topic's ARN (set by the template
-/// when chat is configured).
-const CHAT_TOPIC_VAR: &str = "CHAT_TOPIC_ARN";
-/// Environment variable holding the least severity sent to chat.
-const CHAT_MIN_SEVERITY_VAR: &str = "CHAT_MIN_SEVERITY";
-/// Environment variable naming the Secrets Manager secret that holds the
-/// chat webhook's URL (set by the template when a webhook is configured).
-const WEBHOOK_SECRET_VAR: &str = "WEBHOOK_SECRET_ARN";
-/// Environment variable naming the webhook's application: slack or teams.
-const WEBHOOK_KIND_VAR: &str = "WEBHOOK_KIND";
-
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
-    let topic_arn = std::env::var(TOPIC_ARN_VAR).map_err(|_| {
-        format!("environment variable {TOPIC_ARN_VAR} (the alert topic ARN) is not set")
+    let topic_arn = std::env::var(env::TOPIC_ARN).map_err(|_| {
+        format!(
+            "environment variable {} (the alert topic ARN) is not set",
+            env::TOPIC_ARN
+        )
     })?;
     let mut detection = Detection::load(&settings_path())?;
-    if let Ok(key) = std::env::var(KEY_ARN_VAR) {
+    if let Ok(key) = std::env::var(env::KEY_ARN) {
         detection = detection.with_key(&key);
     }
-    let digest_queue = std::env::var(DIGEST_QUEUE_VAR).ok();
+    let digest_queue = std::env::var(env::DIGEST_QUEUE_URL).ok();
     if detection.digest.is_some() && digest_queue.is_none() {
-        return Err(format!("digests are configured but {DIGEST_QUEUE_VAR} is not set").into());
+        return Err(format!(
+            "digests are configured but {} is not set",
+            env::DIGEST_QUEUE_URL
+        )
+        .into());
     }
     // One client for the life of the execution environment, never one per event.
     let config = aws_config::load_defaults(BehaviorVersion::latest()).await;
@@ -59,7 +45,7 @@ async fn main() -> Result<(), Error> {
         publisher = publisher.with_chat(targets, threshold);
     }
     let context = Context {
-        accounts: match std::env::var(ORGANIZATION_VAR) {
+        accounts: match std::env::var(env::ORGANIZATION_ID) {
             Ok(id) if !id.is_empty() => {
                 AccountNames::from_organizations(aws_sdk_organizations::Client::new(&config))
             }
@@ -94,12 +80,12 @@ async fn main() -> Result<(), Error> {
 /// The chat destinations and the least severity sent there, when the
 /// template set any.
 fn chat(config: &aws_config::SdkConfig) -> Result<Option<(ChatTargets, Severity)>, Error> {
-    let topic_arn = std::env::var(CHAT_TOPIC_VAR).ok();
-    let webhook = match std::env::var(WEBHOOK_SECRET_VAR) {
+    let topic_arn = std::env::var(env::CHAT_TOPIC_ARN).ok();
+    let webhook = match std::env::var(env::WEBHOOK_SECRET_ARN) {
         Ok(id) => {
-            let kind = std::env::var(WEBHOOK_KIND_VAR).unwrap_or_default();
+            let kind = std::env::var(env::WEBHOOK_KIND).unwrap_or_default();
             let kind = WebhookKind::parse(&kind)
-                .ok_or_else(|| format!("{WEBHOOK_KIND_VAR} {kind:?} is not slack or teams"))?;
+                .ok_or_else(|| format!("{} {kind:?} is not slack or teams", env::WEBHOOK_KIND))?;
             let secret = Secret {
                 client: aws_sdk_secretsmanager::Client::new(config),
                 id,
@@ -111,9 +97,14 @@ fn chat(config: &aws_config::SdkConfig) -> Result<Option<(ChatTargets, Severity)
     if topic_arn.is_none() && webhook.is_none() {
         return Ok(None);
     }
-    let threshold = std::env::var(CHAT_MIN_SEVERITY_VAR).unwrap_or_default();
-    let threshold = serde_json::from_value(serde_json::Value::String(threshold.clone()))
-        .map_err(|_| format!("{CHAT_MIN_SEVERITY_VAR} {threshold:?} is not a severity (INFO, LOW, MEDIUM, HIGH, CRITICAL)"))?;
+    let threshold = std::env::var(env::CHAT_MIN_SEVERITY).unwrap_or_default();
+    let threshold =
+        serde_json::from_value(serde_json::Value::String(threshold.clone())).map_err(|_| {
+            format!(
+                "{} {threshold:?} is not a severity (INFO, LOW, MEDIUM, HIGH, CRITICAL)",
+                env::CHAT_MIN_SEVERITY
+            )
+        })?;
     Ok(Some((ChatTargets { topic_arn, webhook }, threshold)))
 }
 

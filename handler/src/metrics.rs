@@ -5,11 +5,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 
+use contract::names::{CANARY_RECEIVED_METRIC, METRIC_NAMESPACE};
+
 use crate::alert::Alert;
 use crate::canary::Arrival;
 
-/// Namespace of trailwatch's metrics.
-pub const NAMESPACE: &str = "trailwatch";
 /// Metric counting events every finding of which a suppression hid.
 pub const SUPPRESSED: &str = "SuppressedEvents";
 
@@ -38,24 +38,23 @@ pub fn chat_failed() {
     );
 }
 
-/// Metric counting the canaries that arrived, by region (and by account and region).
-pub const CANARY_RECEIVED: &str = "CanaryReceived";
-
 /// Counts an arrived canary under its region, and its account and region
 /// (the alarms watch the home account's regions).
 pub fn canary_received(arrival: &Arrival) {
-    println!(
-        "{}",
-        line(
-            CANARY_RECEIVED,
-            json!([["Region"], ["Account", "Region"]]),
-            json!({
-                "message": "canary received",
-                "Region": arrival.region,
-                "Account": arrival.account,
-            }),
-        )
-    );
+    println!("{}", canary_record(arrival));
+}
+
+/// The embedded-metric record counting an arrived canary.
+pub fn canary_record(arrival: &Arrival) -> serde_json::Value {
+    line(
+        CANARY_RECEIVED_METRIC,
+        json!([["Region"], ["Account", "Region"]]),
+        json!({
+            "message": "canary received",
+            "Region": arrival.region,
+            "Account": arrival.account,
+        }),
+    )
 }
 
 /// One embedded-metric log line counting `metric` once per function, with `fields`.
@@ -82,7 +81,7 @@ fn line(
         "_aws": {
             "Timestamp": millis,
             "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
+                "Namespace": METRIC_NAMESPACE,
                 "Dimensions": dimensions,
                 "Metrics": [{"Name": metric, "Unit": "Count"}],
             }],

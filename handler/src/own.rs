@@ -4,12 +4,6 @@
 //! and trailwatch names its alarms, log group, bus and schedules after it
 //! too. The key has no name: it is recognised by its ARN.
 
-/// What every health alarm's name holds after the stack name.
-pub const ALARM_INFIX: &str = "-health-";
-/// What the home stack's forwarding bus, which names the forwarders' alarms,
-/// adds to the stack name.
-pub const FORWARDING_BUS_SUFFIX: &str = "-forwarded";
-
 /// The deployment whose resources are trailwatch's own.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Own {

@@ -9,8 +9,8 @@ use tokio::time::Instant;
 
 use crate::chat::{self, Summary};
 use crate::render::{ATTRIBUTE_TYPE, Message};
-use crate::severity::Severity;
 use crate::webhook::{Secret, Webhook, WebhookError};
+use contract::Severity;
 
 /// Least time between two chat notifications from one execution environment:
 /// Amazon Q Developer in chat applications accepts 10 events a second.

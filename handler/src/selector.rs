@@ -358,7 +358,7 @@ fn insert(map: &mut Map<String, Value>, path: &[&str], value: Value) {
 mod tests {
     use super::*;
     use crate::finding::Verb;
-    use crate::severity::Severity;
+    use contract::Severity;
 
     #[test]
     fn exists_false_passes_only_an_absent_field() {

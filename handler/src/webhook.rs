@@ -13,6 +13,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
+use contract::WebhookKind;
+
 use crate::chat::{self, Summary};
 
 /// Longest a webhook post may take, secret read included.
@@ -28,31 +30,13 @@ pub struct WebhookError {
     pub why: String,
 }
 
-/// Which chat application the webhook belongs to (its message format).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WebhookKind {
-    Slack,
-    Teams,
-}
-
-impl WebhookKind {
-    /// The kind named `slack` or `teams`.
-    pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "slack" => Some(Self::Slack),
-            "teams" => Some(Self::Teams),
-            _ => None,
-        }
+/// The message body a webhook of `kind` takes for `summary`.
+fn body(kind: WebhookKind, summary: &Summary) -> String {
+    match kind {
+        WebhookKind::Slack => chat::slack(summary),
+        WebhookKind::Teams => chat::teams(summary),
     }
-
-    /// The message body for `summary`.
-    pub fn body(self, summary: &Summary) -> String {
-        match self {
-            Self::Slack => chat::slack(summary),
-            Self::Teams => chat::teams(summary),
-        }
-        .to_string()
-    }
+    .to_string()
 }
 
 /// Somewhere a webhook's URL comes from.
@@ -143,7 +127,7 @@ impl<S: UrlSource> Webhook<S> {
         let url = self.url().await?;
         let request = http::Request::post(url.as_str())
             .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(self.kind.body(summary))))
+            .body(Full::new(Bytes::from(body(self.kind, summary))))
             // The URL is a credential: say what is wrong, never what it is.
             .map_err(|_| "the webhook secret does not hold a valid URL".to_owned())?;
         let response = self

@@ -4,8 +4,8 @@
 mod common;
 
 use common::{TODAY, every_monitor, sample};
+use contract::Severity;
 use handler::pipeline::{self, Verdict};
-use handler::severity::Severity;
 use serde_json::{Value, json};
 
 fn tamper_severity(event: &Value, detection: &handler::Detection) -> Option<Severity> {

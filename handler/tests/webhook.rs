@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{judge, raw, sample};
+use contract::WebhookKind;
 use handler::chat::{Summary, slack};
-use handler::webhook::{UrlSource, Webhook, WebhookKind};
+use handler::webhook::{UrlSource, Webhook};
 use serde_json::Value;
 
 /// A secret store holding `url`, counting reads.

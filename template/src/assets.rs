@@ -1,6 +1,8 @@
 //! The assets stack: one private bucket per account and region holding handler
 //! artifacts under content-addressed keys.
 
+use contract::outputs;
+
 use serde_json::json;
 
 use crate::intrinsic::Value;
@@ -11,9 +13,6 @@ use crate::resources::s3::{
     OwnershipControls, OwnershipRule, PublicAccessBlockConfiguration, VersioningConfiguration,
 };
 use crate::stack::{DeletionPolicy, Export, Output, Stack};
-
-/// Output naming the assets bucket.
-pub const BUCKET_OUTPUT: &str = "AssetsBucketName";
 
 /// The assets stack: encrypted, versioned, private, TLS-only, old versions expired.
 pub fn assets_stack() -> Stack {
@@ -75,12 +74,15 @@ pub fn assets_stack() -> Stack {
         },
     );
     stack.add_output(
-        BUCKET_OUTPUT,
+        outputs::ASSETS_BUCKET_NAME,
         Output {
             description: "Bucket holding trailwatch handler artifacts".into(),
             value: id.reference(),
             export: Some(Export {
-                name: Value::sub(format!("${{AWS::StackName}}-{BUCKET_OUTPUT}")),
+                name: Value::sub(format!(
+                    "${{AWS::StackName}}-{}",
+                    outputs::ASSETS_BUCKET_NAME
+                )),
             }),
         },
     );

@@ -10,7 +10,12 @@
 use serde_json::json;
 
 use crate::constructs::Role;
-use crate::health::{ALARM_NAME_PREFIX, DEAD_LETTERS};
+use contract::names::{
+    CANARY_RECEIVED_METRIC, CANARY_ROLE_PATH_PREFIX, CANARY_TAG_KEY, DEAD_LETTERS_ALARM,
+    METRIC_NAMESPACE,
+};
+
+use crate::health::alarm_name_prefix;
 use crate::intrinsic::{Pseudo, Value};
 use crate::resources::cloudwatch::{Alarm, Dimension};
 use crate::resources::iam::Statement;
@@ -19,13 +24,6 @@ use crate::resources::scheduler::{
 };
 use crate::stack::{Condition, Stack};
 
-/// The tag the canary removes (as the handler recognises it).
-pub const TAG_KEY: &str = "trailwatch-canary";
-/// Namespace and name of the metric the handler counts canaries in.
-pub const METRIC_NAMESPACE: &str = "trailwatch";
-pub const METRIC_NAME: &str = "CanaryReceived";
-/// The first part of the path of every canary role; the home bus's name follows.
-pub const ROLE_PATH_PREFIX: &str = "/trailwatch-canary/";
 /// The longest period CloudWatch allows for two evaluation periods (a day).
 pub const MAX_EVERY_HOURS: u32 = 12;
 
@@ -59,10 +57,10 @@ pub fn add_home(stack: &mut Stack, props: &CanaryProps, bus_name: &str, fallback
     add_schedule(
         stack,
         props.every_hours,
-        alarm_arn(&format!("{ALARM_NAME_PREFIX}{DEAD_LETTERS}")),
-        Value::sub(format!("{ROLE_PATH_PREFIX}{bus_name}/")),
+        alarm_arn(&format!("{}{DEAD_LETTERS_ALARM}", alarm_name_prefix())),
+        Value::sub(format!("{CANARY_ROLE_PATH_PREFIX}{bus_name}/")),
     );
-    add_alarms(stack, props, ALARM_NAME_PREFIX, fallback_topics);
+    add_alarms(stack, props, &alarm_name_prefix(), fallback_topics);
 }
 
 /// The ARN of the alarm named `name` (a `Fn::Sub` template) in the stack's
@@ -99,14 +97,14 @@ pub fn add_schedule(stack: &mut Stack, every_hours: u32, alarm_arn: Value, role_
     );
     let input = match &alarm_arn {
         Value::Sub(arn) => Value::sub(format!(
-            r#"{{"ResourceARN":"{arn}","TagKeys":["{TAG_KEY}"]}}"#
+            r#"{{"ResourceARN":"{arn}","TagKeys":["{CANARY_TAG_KEY}"]}}"#
         )),
         arn => Value::Join(
             String::new(),
             vec![
                 r#"{"ResourceARN":""#.into(),
                 arn.clone(),
-                format!(r#"","TagKeys":["{TAG_KEY}"]}}"#).into(),
+                format!(r#"","TagKeys":["{CANARY_TAG_KEY}"]}}"#).into(),
             ],
         ),
     };
@@ -178,7 +176,7 @@ fn alarm(
             "trailwatch health (${{AWS::StackName}}): no canary from {region_name} arrived in two periods: CloudTrail, a rule, a permission or the handler is broken there; run cargo xtask status"
         )),
         namespace: METRIC_NAMESPACE.into(),
-        metric_name: METRIC_NAME.into(),
+        metric_name: CANARY_RECEIVED_METRIC.into(),
         dimensions: vec![
             Dimension {
                 name: "Account".into(),

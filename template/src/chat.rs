@@ -3,20 +3,13 @@
 //! format, so alerts cannot share the alert topic), and the handler's read of
 //! a Slack or Teams webhook URL kept in Secrets Manager.
 
+use contract::{Severity, WebhookKind, env, parameters};
+
 use crate::constructs::{Function, Key, Topic};
 use crate::intrinsic::{LogicalId, Value};
 use crate::monitor::parameter;
 use crate::resources::iam::Statement;
 use crate::stack::{Parameter, Stack};
-
-/// Severities, least urgent first, as the handler names them.
-pub const SEVERITIES: [&str; 5] = ["INFO", "LOW", "MEDIUM", "HIGH", "CRITICAL"];
-/// Output naming the chat topic's ARN.
-pub const CHAT_TOPIC_OUTPUT: &str = "ChatTopicArn";
-/// Parameter holding the least severity sent to chat.
-pub const CHAT_MIN_SEVERITY_PARAMETER: &str = "ChatMinSeverity";
-/// The applications a direct webhook may belong to.
-pub const WEBHOOK_KINDS: [&str; 2] = ["slack", "teams"];
 
 /// Where chat messages go, and from which severity.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,22 +35,23 @@ impl ChatProps {
     /// What is wrong with the props, each naming its key.
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
-        if !SEVERITIES.contains(&self.min_severity.as_str()) {
+        if !severities().contains(&self.min_severity.as_str()) {
             problems.push(format!(
                 "chat.min_severity: {:?} is not one of {}",
                 self.min_severity,
-                SEVERITIES.join(", ")
+                severities().join(", ")
             ));
         }
         if !self.topic && self.webhook.is_none() {
             problems.push("chat: amazon_q = false needs a webhook".to_owned());
         }
         if let Some(webhook) = &self.webhook {
-            if !WEBHOOK_KINDS.contains(&webhook.kind.as_str()) {
+            if WebhookKind::parse(&webhook.kind).is_none() {
+                let kinds = WebhookKind::ALL.map(WebhookKind::as_str);
                 problems.push(format!(
                     "chat.webhook: {:?} is not one of {}",
                     webhook.kind,
-                    WEBHOOK_KINDS.join(", ")
+                    kinds.join(", ")
                 ));
             }
             if !is_secret_arn(&webhook.secret_arn) {
@@ -73,6 +67,11 @@ impl ChatProps {
 
 /// A full secret ARN: the name ends with `-` and the six characters Secrets
 /// Manager adds, so the grant names exactly one secret.
+/// Severities' names, least urgent first, as the handler reads them.
+fn severities() -> [&'static str; 5] {
+    Severity::ALL.map(Severity::as_str)
+}
+
 fn is_secret_arn(arn: &str) -> bool {
     let parts: Vec<&str> = arn.splitn(7, ':').collect();
     let [prefix, partition, service, region, account, kind, name] = parts[..] else {
@@ -103,10 +102,10 @@ impl Chat {
     /// The parameter holding the least severity sent to chat.
     pub fn parameter(stack: &mut Stack, props: &ChatProps) -> LogicalId {
         stack.add_parameter(
-            CHAT_MIN_SEVERITY_PARAMETER,
+            parameters::CHAT_MIN_SEVERITY,
             Parameter {
-                allowed_pattern: Some(format!("^({})$", SEVERITIES.join("|"))),
-                constraint_description: Some(format!("one of {}", SEVERITIES.join(", "))),
+                allowed_pattern: Some(format!("^({})$", severities().join("|"))),
+                constraint_description: Some(format!("one of {}", severities().join(", "))),
                 ..parameter(
                     "Least severity of the alerts sent to chat",
                     "Chat minimum severity",
@@ -130,14 +129,14 @@ impl Chat {
 
     /// The handler's environment for chat.
     pub fn environment(&self) -> Vec<(String, Value)> {
-        let mut environment = vec![("CHAT_MIN_SEVERITY".to_owned(), self.minimum.reference())];
+        let mut environment = vec![(env::CHAT_MIN_SEVERITY.to_owned(), self.minimum.reference())];
         if let Some(topic) = &self.topic {
-            environment.push(("CHAT_TOPIC_ARN".to_owned(), topic.arn()));
+            environment.push((env::CHAT_TOPIC_ARN.to_owned(), topic.arn()));
         }
         if let Some(webhook) = &self.webhook {
-            environment.push(("WEBHOOK_KIND".to_owned(), webhook.kind.as_str().into()));
+            environment.push((env::WEBHOOK_KIND.to_owned(), webhook.kind.as_str().into()));
             environment.push((
-                "WEBHOOK_SECRET_ARN".to_owned(),
+                env::WEBHOOK_SECRET_ARN.to_owned(),
                 webhook.secret_arn.as_str().into(),
             ));
         }

@@ -4,24 +4,23 @@
 //! serves every region: rules of global services exist only in us-east-1, where
 //! their events occur, so each global event is forwarded once.
 
+use contract::names::{
+    ALARM_INFIX, CANARY_ROLE_PATH_PREFIX, DEAD_LETTERS_ALARM, FORWARDER_ROLE_PATH_PREFIX,
+    GLOBAL_REGION,
+};
+use contract::parameters;
+
 use serde_json::{Value as Json, json};
 
 use crate::canary;
 use crate::constructs::{Queue, Role, Rule};
 use crate::health;
 use crate::intrinsic::{LogicalId, Pseudo, Value};
-use crate::monitor::{
-    ENABLED_WITH_READ_ONLY, FORWARDER_ROLE_PATH_PREFIX, RuleKind, pack_rules, parameter,
-};
+use crate::monitor::{ENABLED_WITH_READ_ONLY, RuleKind, pack_rules, parameter};
 use crate::patterns::MAX_RULES_PER_BUS;
 use crate::resources::cloudformation::WaitConditionHandle;
 use crate::resources::iam::Statement;
 use crate::stack::{Condition, Parameter, Stack, SynthError};
-
-/// Parameter naming the home stack's forwarding bus.
-pub const HOME_BUS_PARAMETER: &str = "HomeBusArn";
-/// The one region where global services' events reach EventBridge.
-const GLOBAL_REGION: &str = "us-east-1";
 
 /// Rules of regional services' write calls and sign-ins, and of read-only calls.
 const REGIONAL_RULES: [RuleKind; 2] = [
@@ -73,14 +72,14 @@ pub struct ForwarderProps {
 
 /// The home bus's name, from the `HomeBusArn` parameter.
 fn home_bus_name() -> Value {
-    Value::Ref(HOME_BUS_PARAMETER.to_owned()).part("/", 1)
+    Value::Ref(parameters::HOME_BUS_ARN.to_owned()).part("/", 1)
 }
 
 /// The name the forwarder's health alarms start with: the home bus's name
 /// (from the `HomeBusArn` parameter, the same in every region and account,
 /// whatever the stack is called), then `-health-`.
 pub fn alarm_name_prefix() -> Value {
-    Value::Join(String::new(), vec![home_bus_name(), "-health-".into()])
+    Value::Join(String::new(), vec![home_bus_name(), ALARM_INFIX.into()])
 }
 
 /// Adds the forwarder to `stack`. In the home bus's own account and region it
@@ -170,12 +169,12 @@ pub fn add(stack: &mut Stack, props: &ForwarderProps) -> Result<(), SynthError> 
                 vec![
                     canary::alarm_arn(""),
                     alarm_name_prefix(),
-                    health::DEAD_LETTERS.into(),
+                    DEAD_LETTERS_ALARM.into(),
                 ],
             ),
             Value::Join(
                 String::new(),
-                vec![canary::ROLE_PATH_PREFIX.into(), home_bus_name(), "/".into()],
+                vec![CANARY_ROLE_PATH_PREFIX.into(), home_bus_name(), "/".into()],
             ),
         );
     }
@@ -210,7 +209,7 @@ pub fn add(stack: &mut Stack, props: &ForwarderProps) -> Result<(), SynthError> 
 
 fn home_bus_parameter(stack: &mut Stack) -> LogicalId {
     stack.add_parameter(
-        HOME_BUS_PARAMETER,
+        parameters::HOME_BUS_ARN,
         Parameter {
             allowed_pattern: Some(
                 r"^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[A-Za-z0-9._-]+$".into(),

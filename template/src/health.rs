@@ -9,6 +9,10 @@
 //! alarm actions, so CloudWatch itself publishes its own notification when
 //! they fire, whatever state the handler is in.
 
+use contract::names::{self, DEAD_LETTERS_ALARM};
+
+use crate::intrinsic::STACK_NAME;
+
 use crate::constructs::{Function, Queue};
 use crate::intrinsic::{LogicalId, Value};
 use crate::resources::cloudwatch::{Alarm, Dimension};
@@ -79,20 +83,22 @@ impl HealthProps {
 }
 
 /// The name every health alarm of the stack starts with (a `Fn::Sub` template).
-pub const ALARM_NAME_PREFIX: &str = "${AWS::StackName}-health-";
+pub fn alarm_name_prefix() -> String {
+    names::alarm_name_prefix(STACK_NAME)
+}
+
 /// The name every health alarm of the stack's forwarders starts with, as the
 /// home stack names it (a `Fn::Sub` template): the forwarding bus's name, then
 /// `-health-` (see [`crate::forwarder::alarm_name_prefix`]).
-pub const FORWARDED_ALARM_NAME_PREFIX: &str = "${AWS::StackName}-forwarded-health-";
-
-/// What the dead-letter alarms' names end with (the canary untags them).
-pub const DEAD_LETTERS: &str = "dead-letters";
+pub fn forwarded_alarm_name_prefix() -> String {
+    names::forwarded_alarm_name_prefix(STACK_NAME)
+}
 
 /// The ARNs of the stack's health alarms, as an `aws:SourceArn` pattern.
 pub fn alarm_arns() -> Value {
     Value::sub(format!(
         "arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:{}*",
-        ALARM_NAME_PREFIX
+        alarm_name_prefix()
     ))
 }
 
@@ -163,7 +169,7 @@ pub fn add_alarms(stack: &mut Stack, props: &HealthProps, watched: &Watched<'_>)
         (
             "DeadLettersAlarm",
             dead_letter_watch(
-                named(DEAD_LETTERS),
+                named(DEAD_LETTERS_ALARM),
                 watched.dead_letters,
                 props.dead_letters,
                 fallback,
@@ -229,7 +235,7 @@ fn alarm(props: &HealthProps, watch: Watch) -> Alarm {
 
 /// The home stack's alarm named `suffix` after the prefix.
 fn named(suffix: &str) -> Value {
-    Value::sub(format!("{ALARM_NAME_PREFIX}{suffix}"))
+    Value::sub(format!("{}{suffix}", alarm_name_prefix()))
 }
 
 /// Adds an alarm on messages waiting in `queue`, named `prefix` then
@@ -237,7 +243,7 @@ fn named(suffix: &str) -> Value {
 pub fn add_dead_letter_alarm(stack: &mut Stack, id: &str, prefix: Value, queue: &Queue) {
     let props = HealthProps::default();
     let watch = dead_letter_watch(
-        Value::Join(String::new(), vec![prefix, DEAD_LETTERS.into()]),
+        Value::Join(String::new(), vec![prefix, DEAD_LETTERS_ALARM.into()]),
         queue,
         props.dead_letters,
         None,

@@ -4,6 +4,9 @@
 use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
+/// The stack's name, as a `Fn::Sub` template writes it.
+pub const STACK_NAME: &str = "${AWS::StackName}";
+
 /// The logical id of something in a stack (resource, parameter or condition).
 /// Obtained from [`crate::Stack`] when the thing is added, so references name
 /// things that exist; [`crate::Stack::render`] checks it again.

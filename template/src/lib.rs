@@ -17,13 +17,9 @@ pub mod stack;
 mod yaml;
 
 pub use canary::CanaryProps;
-pub use chat::{CHAT_MIN_SEVERITY_PARAMETER, CHAT_TOPIC_OUTPUT, ChatProps, WebhookProps};
+pub use chat::{ChatProps, WebhookProps};
 pub use forwarder::ForwarderProps;
 pub use health::HealthProps;
 pub use intrinsic::{LogicalId, Pseudo, Value};
-pub use monitor::{
-    ARTIFACT_BUCKET_PARAMETER, ARTIFACT_KEY_PARAMETER, FORWARDER_REGIONS_PARAMETER,
-    FORWARDING_BUS_OUTPUT, FUNCTION_ARN_OUTPUT, MAX_DIGEST_WINDOW_SECONDS, ORGANIZATION_PARAMETER,
-    RESERVED_CONCURRENCY_PARAMETER, SecurityMonitor, SecurityMonitorProps, forwarding_bus_name,
-};
+pub use monitor::{MAX_DIGEST_WINDOW_SECONDS, SecurityMonitor, SecurityMonitorProps};
 pub use stack::{Stack, SynthError};

@@ -6,10 +6,13 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 
 use crate::canary::{self, CanaryProps};
-use crate::chat::{CHAT_TOPIC_OUTPUT, Chat, ChatProps};
+use contract::names::{self, FORWARDER_ROLE_PATH_PREFIX};
+use contract::{env, outputs, parameters};
+
+use crate::chat::{Chat, ChatProps};
 use crate::constructs::{Bus, Function, FunctionProps, Key, Queue, Rule, Topic};
 use crate::health::{self, HealthProps, Watched};
-use crate::intrinsic::{LogicalId, Value};
+use crate::intrinsic::{LogicalId, STACK_NAME, Value};
 use crate::patterns::{self, MAX_RULES_PER_BUS};
 use crate::stack::{Condition, Export, Output, Parameter, Stack, SynthError};
 
@@ -18,24 +21,6 @@ const RETENTION_DAYS: &[u32] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
     3288, 3653,
 ];
-/// The forwarding bus's name for a stack named `stack`.
-pub fn forwarding_bus_name(stack: &str) -> String {
-    format!("{stack}-forwarded")
-}
-
-/// The first part of the path of every forwarder's role; the home bus's name
-/// follows (`/trailwatch-forwarder/<bus>/`), and the home bus admits the roles
-/// under that path.
-pub const FORWARDER_ROLE_PATH_PREFIX: &str = "/trailwatch-forwarder/";
-
-/// Output naming the forwarding bus's ARN.
-pub const FORWARDING_BUS_OUTPUT: &str = "ForwardingBusArn";
-/// The handler's environment variable naming the organization (empty for none).
-const ORGANIZATION_VARIABLE: &str = "ORGANIZATION_ID";
-/// Parameter listing the regions of the home account's forwarder stacks.
-pub const FORWARDER_REGIONS_PARAMETER: &str = "ForwarderRegions";
-/// Parameter naming the organization whose accounts may forward events.
-pub const ORGANIZATION_PARAMETER: &str = "OrganizationId";
 /// Most messages one digest batch holds (the SQS maximum for standard queues).
 const DIGEST_BATCH_SIZE: u32 = 10_000;
 /// Longest batching window Lambda accepts, in seconds.
@@ -171,7 +156,7 @@ impl SecurityMonitor {
     pub fn new(stack: &mut Stack, props: &SecurityMonitorProps) -> Result<Self, SynthError> {
         let rules = validate(props)?;
         let email = stack.add_parameter(
-            "AlertEmail",
+            parameters::ALERT_EMAIL,
             Parameter {
                 allowed_pattern: Some(r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$".into()),
                 constraint_description: Some("an e-mail address, or empty for none".into()),
@@ -189,7 +174,7 @@ impl SecurityMonitor {
             .as_ref()
             .map(|chat| (chat, Chat::parameter(stack, chat)));
         let bucket = stack.add_parameter(
-            ARTIFACT_BUCKET_PARAMETER,
+            parameters::ARTIFACT_BUCKET,
             Parameter {
                 group: HANDLER_GROUP.into(),
                 ..parameter(
@@ -200,7 +185,7 @@ impl SecurityMonitor {
             },
         );
         let object = stack.add_parameter(
-            ARTIFACT_KEY_PARAMETER,
+            parameters::ARTIFACT_KEY,
             Parameter {
                 group: HANDLER_GROUP.into(),
                 ..parameter(
@@ -212,7 +197,7 @@ impl SecurityMonitor {
         );
         let reservation = props.reserved_concurrency.to_string();
         let reserved = stack.add_parameter(
-            RESERVED_CONCURRENCY_PARAMETER,
+            parameters::RESERVED_CONCURRENCY,
             Parameter {
                 allowed_pattern: Some("^(0|[1-9][0-9]{0,2}|1000)$".into()),
                 constraint_description: Some("0 to 1000".into()),
@@ -231,8 +216,13 @@ impl SecurityMonitor {
 
         let log_prefix = "/trailwatch/";
         let alarms = health::alarm_arns();
-        let key = Key::new(stack, "AlertKey", log_prefix);
-        let topic = Topic::new(stack, "AlertTopic", "trailwatch security alerts", &key);
+        let key = Key::new(stack, parameters::ALERT_KEY_RESOURCE, log_prefix);
+        let topic = Topic::new(
+            stack,
+            parameters::ALERT_TOPIC_RESOURCE,
+            "trailwatch security alerts",
+            &key,
+        );
         let chat = minimum.map(|(props, minimum)| Chat::new(stack, props, minimum, &key));
         let dead_letters = Queue::new(stack, "DeadLetterQueue", &key);
         // A batch may wait the whole window before the function runs; AWS asks for
@@ -246,19 +236,19 @@ impl SecurityMonitor {
         });
         let organization = props.forwarding.then(|| organization_parameter(stack));
         let mut environment = BTreeMap::from([
-            ("TOPIC_ARN".to_owned(), topic.arn()),
-            ("KEY_ARN".to_owned(), key.arn()),
+            (env::TOPIC_ARN.to_owned(), topic.arn()),
+            (env::KEY_ARN.to_owned(), key.arn()),
         ]);
         if let Some((organization, _)) = &organization {
-            environment.insert(ORGANIZATION_VARIABLE.to_owned(), organization.reference());
+            environment.insert(env::ORGANIZATION_ID.to_owned(), organization.reference());
         }
         if let Some((queue, _)) = &digests {
-            environment.insert("DIGEST_QUEUE_URL".to_owned(), queue.url());
+            environment.insert(env::DIGEST_QUEUE_URL.to_owned(), queue.url());
         }
         environment.extend(chat.iter().flat_map(Chat::environment));
         let function = Function::new(
             stack,
-            "Handler",
+            parameters::HANDLER_RESOURCE,
             &key,
             FunctionProps {
                 description: "trailwatch: judges CloudTrail events and publishes alerts".into(),
@@ -280,7 +270,7 @@ impl SecurityMonitor {
         function.dead_letter(stack, &dead_letters, &key, 2);
         let forwarding = organization.map(|(organization, admits)| {
             let regions = stack.add_parameter(
-                FORWARDER_REGIONS_PARAMETER,
+                parameters::FORWARDER_REGIONS,
                 Parameter {
                     group: FORWARDING_GROUP.into(),
                     ..parameter(
@@ -299,13 +289,13 @@ impl SecurityMonitor {
             let bus = Bus::new(
                 stack,
                 "ForwardingBus",
-                Value::sub(forwarding_bus_name("${AWS::StackName}")),
+                Value::sub(names::forwarding_bus_name(STACK_NAME)),
             );
             bus.admit_forwarders(
                 stack,
                 &format!(
                     "{FORWARDER_ROLE_PATH_PREFIX}{}/",
-                    forwarding_bus_name("${AWS::StackName}")
+                    names::forwarding_bus_name(STACK_NAME)
                 ),
                 &organization,
                 &admits,
@@ -356,7 +346,7 @@ impl SecurityMonitor {
         let mut fallback_topics = vec![topic.arn()];
         fallback_topics.extend(chat.iter().flat_map(|c| &c.topic).map(Topic::arn));
         if let Some(canary) = &props.canary {
-            let bus = forwarding_bus_name("${AWS::StackName}");
+            let bus = names::forwarding_bus_name(STACK_NAME);
             canary::add_home(stack, canary, &bus, &fallback_topics);
         }
         health::add_alarms(
@@ -386,26 +376,26 @@ impl SecurityMonitor {
 
         output(
             stack,
-            "TopicArn",
+            outputs::TOPIC_ARN,
             "ARN of the alert topic: subscribe here",
             topic.arn(),
         );
         output(
             stack,
-            FUNCTION_ARN_OUTPUT,
+            outputs::FUNCTION_ARN,
             "ARN of the handler function",
             function.arn(),
         );
         output(
             stack,
-            "RuleArns",
+            outputs::RULE_ARNS,
             "ARNs of the EventBridge rules, comma-separated",
             Value::Join(",".into(), ids.iter().map(|id| id.get_att("Arn")).collect()),
         );
         if let Some(chat_topic) = chat.as_ref().and_then(|c| c.topic.as_ref()) {
             output(
                 stack,
-                CHAT_TOPIC_OUTPUT,
+                outputs::CHAT_TOPIC_ARN,
                 "ARN of the chat topic: attach an Amazon Q Developer chat channel here",
                 chat_topic.arn(),
             );
@@ -413,7 +403,7 @@ impl SecurityMonitor {
         if let Some(bus) = &forwarding {
             output(
                 stack,
-                FORWARDING_BUS_OUTPUT,
+                outputs::FORWARDING_BUS_ARN,
                 "ARN of the bus forwarders send events to",
                 bus.arn(),
             );
@@ -421,14 +411,14 @@ impl SecurityMonitor {
         if let Some((queue, _)) = &digests {
             output(
                 stack,
-                "DigestQueueUrl",
+                outputs::DIGEST_QUEUE_URL,
                 "URL of the queue holding events until their digest",
                 queue.url(),
             );
         }
         output(
             stack,
-            "DeadLetterQueueUrl",
+            outputs::DEAD_LETTER_QUEUE_URL,
             "URL of the queue keeping events that could not be alerted",
             dead_letters.url(),
         );
@@ -444,7 +434,7 @@ impl SecurityMonitor {
 /// The `OrganizationId` parameter, and the condition that it names one.
 fn organization_parameter(stack: &mut Stack) -> (LogicalId, LogicalId) {
     let organization = stack.add_parameter(
-        ORGANIZATION_PARAMETER,
+        parameters::ORGANIZATION_ID,
         Parameter {
             allowed_pattern: Some("^$|^o-[a-z0-9]{10,32}$".into()),
             constraint_description: Some(
@@ -464,15 +454,6 @@ fn organization_parameter(stack: &mut Stack) -> (LogicalId, LogicalId) {
     );
     (organization, admits)
 }
-
-/// The parameter naming the bucket of the handler zip.
-pub const ARTIFACT_BUCKET_PARAMETER: &str = "ArtifactBucket";
-/// The parameter naming the handler zip's key.
-pub const ARTIFACT_KEY_PARAMETER: &str = "ArtifactKey";
-/// The output holding the handler's ARN.
-pub const FUNCTION_ARN_OUTPUT: &str = "FunctionArn";
-/// The parameter holding the handler's reserved concurrency (0: none).
-pub const RESERVED_CONCURRENCY_PARAMETER: &str = "ReservedConcurrency";
 
 /// Checks the props; returns the rule patterns (and whether each is read-only).
 fn validate(props: &SecurityMonitorProps) -> Result<Vec<(RuleKind, Vec<Json>)>, SynthError> {

@@ -1,6 +1,7 @@
 //! The composition root: the handler's monitor catalog feeds the construct
 //! library, so the rule patterns and the handler can never disagree.
 
+use contract::names::DEAD_LETTERS_ALARM;
 use std::collections::BTreeMap;
 
 use handler::{Detection, Selection};
@@ -20,22 +21,17 @@ const DESCRIPTION: &str =
 pub fn props(detection: &Detection) -> SecurityMonitorProps {
     let (patterns, read_only_patterns) = detection.patterns();
     let sub = |template: &str| serde_json::json!({ "Fn::Sub": template });
-    let dead_letters = |prefix: &str| {
-        sub(&format!(
-            ":alarm:{prefix}{}",
-            template::health::DEAD_LETTERS
-        ))
-    };
+    let dead_letters = |prefix: &str| sub(&format!(":alarm:{prefix}{}", DEAD_LETTERS_ALARM));
     SecurityMonitorProps {
         patterns,
         read_only_patterns,
-        health_pattern: handler::health::pattern(sub(template::health::ALARM_NAME_PREFIX)),
+        health_pattern: handler::health::pattern(sub(&template::health::alarm_name_prefix())),
         forwarded_health_pattern: handler::health::pattern(sub(
-            template::health::FORWARDED_ALARM_NAME_PREFIX,
+            &template::health::forwarded_alarm_name_prefix(),
         )),
         canary_pattern: handler::canary::pattern(vec![
-            dead_letters(template::health::ALARM_NAME_PREFIX),
-            dead_letters(template::health::FORWARDED_ALARM_NAME_PREFIX),
+            dead_letters(&template::health::alarm_name_prefix()),
+            dead_letters(&template::health::forwarded_alarm_name_prefix()),
         ]),
         ..SecurityMonitorProps::default()
     }
@@ -53,11 +49,7 @@ pub fn forwarder_props(detection: &Detection, canary: Option<&CanaryProps>) -> F
     let prefix = template::forwarder::alarm_name_prefix();
     let dead_letters = template::Value::Join(
         String::new(),
-        vec![
-            ":alarm:".into(),
-            prefix.clone(),
-            template::health::DEAD_LETTERS.into(),
-        ],
+        vec![":alarm:".into(), prefix.clone(), DEAD_LETTERS_ALARM.into()],
     );
     ForwarderProps {
         patterns,

@@ -1,6 +1,7 @@
 //! Asset publishing: the assets stack (one bucket per account and region) and the
 //! handler zip uploaded under its sha256 key only when that key is absent.
 
+use contract::outputs;
 use std::collections::BTreeSet;
 
 use anyhow::{Context, Result, bail};
@@ -9,7 +10,7 @@ use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
 use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use sha2::{Digest, Sha256};
-use template::assets::{BUCKET_OUTPUT, assets_stack};
+use template::assets::assets_stack;
 
 use crate::assembly::MAX_TEMPLATE_BODY_BYTES;
 
@@ -45,9 +46,14 @@ pub async fn bucket(driver: &Driver, approval: Approval) -> Result<String> {
     let deployed = driver.deploy(&spec, approval).await?;
     deployed
         .outputs
-        .get(BUCKET_OUTPUT)
+        .get(outputs::ASSETS_BUCKET_NAME)
         .cloned()
-        .with_context(|| format!("the {ASSETS_STACK} stack has no {BUCKET_OUTPUT} output"))
+        .with_context(|| {
+            format!(
+                "the {ASSETS_STACK} stack has no {} output",
+                outputs::ASSETS_BUCKET_NAME
+            )
+        })
 }
 
 /// The template as CloudFormation should take it: in the request when it
@@ -82,7 +88,7 @@ pub async fn regional_template(
         None => driver
             .outputs(ASSETS_STACK)
             .await?
-            .remove(BUCKET_OUTPUT)
+            .remove(outputs::ASSETS_BUCKET_NAME)
             .with_context(|| {
                 format!(
                     "the forwarder template is {} bytes, over the {MAX_TEMPLATE_BODY_BYTES} a request holds, \

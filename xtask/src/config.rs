@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use handler::monitors::GLOBAL_REGION;
+use contract::names::GLOBAL_REGION;
 use handler::tuning::{CustomSpec, DigestSpec, SuppressSpec};
 use handler::{Detection, Selection, Settings, Severity};
 use serde::Deserialize;
@@ -296,9 +296,10 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
         regions.as_ref(),
         organization.as_ref(),
     ));
+    let defaults = SecurityMonitorProps::default();
     let reservation = match args.reserved_concurrency.or(file.reserved_concurrency) {
         Some(executions) => Reservation::Configured(executions),
-        None => Reservation::Default(DEFAULT_RESERVED_CONCURRENCY),
+        None => Reservation::Default(defaults.reserved_concurrency),
     };
     let config = Config {
         reservation,
@@ -309,7 +310,7 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
             log_retention_days: args
                 .log_retention_days
                 .or(file.log_retention_days)
-                .unwrap_or(90),
+                .unwrap_or(defaults.log_retention_days),
             reserved_concurrency: reservation.executions(),
             digest_window_seconds: settings.digest.map(|d| d.window_seconds),
             health: file.health.map(HealthProps::from).unwrap_or_default(),
@@ -428,9 +429,6 @@ fn read_file(explicit: Option<&Path>) -> Result<(FileConfig, String)> {
 /// Longest stack name: CloudFormation allows 128 characters, and the forwarder
 /// stacks and StackSet are named after the home stack with `-forwarder`.
 pub const MAX_STACK_NAME_CHARS: usize = 128 - "-forwarder".len();
-/// Executions reserved for the handler unless configured (dropped, with a
-/// warning, when the account has no room for them).
-const DEFAULT_RESERVED_CONCURRENCY: u32 = 5;
 /// Most tags a CloudFormation stack may carry.
 const MAX_TAGS: usize = 50;
 /// Largest reservation accepted: the default account quota of concurrent

@@ -2,11 +2,11 @@
 //! handler zip in the assets bucket, and a CloudFormation quick-create link
 //! whose form is filled with them.
 
+use contract::parameters;
 use std::collections::BTreeMap;
 
 use anyhow::Result;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
-use template::{ARTIFACT_BUCKET_PARAMETER, ARTIFACT_KEY_PARAMETER};
 
 use crate::assembly::Assembly;
 use crate::assets;
@@ -37,8 +37,8 @@ pub async fn publish(
     let template_url =
         assets::upload_template(&session.s3, &bucket, &session.region, &assembly.template).await?;
     let parameters = BTreeMap::from([
-        (ARTIFACT_BUCKET_PARAMETER, zip.bucket.as_str()),
-        (ARTIFACT_KEY_PARAMETER, zip.key.as_str()),
+        (parameters::ARTIFACT_BUCKET, zip.bucket.as_str()),
+        (parameters::ARTIFACT_KEY, zip.key.as_str()),
     ]);
     let link = quick_create_link(&session.region, &template_url, stack, &parameters);
     Ok(Launch {
@@ -79,8 +79,11 @@ mod tests {
     #[test]
     fn the_link_opens_the_review_page_with_every_value_percent_encoded() {
         let parameters = BTreeMap::from([
-            ("ArtifactBucket", "trailwatch-assets-bucket-1a2b"),
-            ("ArtifactKey", "handler/3f.zip"),
+            (
+                contract::parameters::ARTIFACT_BUCKET,
+                "trailwatch-assets-bucket-1a2b",
+            ),
+            (contract::parameters::ARTIFACT_KEY, "handler/3f.zip"),
         ]);
         assert_eq!(
             quick_create_link(

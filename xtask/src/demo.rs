@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use aws_config::SdkConfig;
+use contract::outputs::{self, FORWARDING_BUS_ARN};
 use serde_json::{Value, json};
-use template::FORWARDING_BUS_OUTPUT;
 
 use crate::assembly::{self, Assembly};
 use crate::cloudformation::Approval;
@@ -114,8 +114,11 @@ pub async fn run(
             .cloned()
             .with_context(|| format!("the stack has no {key} output"))
     };
-    let topic = output("TopicArn")?;
-    let rule_arns: Vec<String> = output("RuleArns")?.split(',').map(str::to_owned).collect();
+    let topic = output(outputs::TOPIC_ARN)?;
+    let rule_arns: Vec<String> = output(outputs::RULE_ARNS)?
+        .split(',')
+        .map(str::to_owned)
+        .collect();
 
     let sqs = aws_sdk_sqs::Client::new(sdk);
     let subscriber = subscribe(sdk, &sqs, &topic, "trailwatch-demo-subscriber", None).await?;
@@ -135,11 +138,14 @@ pub async fn run(
     let matched = match_with_eventbridge(sdk, &sqs, &rule_arns, samples).await?;
 
     let api = RuntimeApi::start()?;
-    let digest_queue = deployed.stack.outputs.get("DigestQueueUrl").cloned();
+    let digest_queue = deployed
+        .stack
+        .outputs
+        .get(outputs::DIGEST_QUEUE_URL)
+        .cloned();
     let env = HandlerEnv {
-        topic_arn: topic,
+        variables: deployed_variables(sdk, &output(outputs::FUNCTION_ARN)?).await?,
         task_root: handler.task_root.clone(),
-        digest_queue_url: digest_queue.clone(),
         endpoint: endpoint.to_owned(),
         region: session.region.clone(),
     };
@@ -179,7 +185,7 @@ pub async fn run(
         .filter(|a| a.attributes.get("severity").map(String::as_str) == Some(FILTERED_SEVERITY))
         .count();
     let filtered = receive(&sqs, &filtered, critical).await?;
-    let forwarded = match deployed.stack.outputs.get(FORWARDING_BUS_OUTPUT) {
+    let forwarded = match deployed.stack.outputs.get(FORWARDING_BUS_ARN) {
         Some(bus) => {
             let regions: Vec<String> = deployed
                 .forwarders
@@ -659,4 +665,23 @@ pub async fn put(sdk: &SdkConfig, event: &Value) -> Result<()> {
         .await
         .context("PutEvents")?;
     Ok(())
+}
+
+/// The deployed handler's environment variables, as CloudFormation set them
+/// from the template: the local handler runs with exactly these.
+async fn deployed_variables(
+    sdk: &SdkConfig,
+    function_arn: &str,
+) -> Result<BTreeMap<String, String>> {
+    let configuration = aws_sdk_lambda::Client::new(sdk)
+        .get_function_configuration()
+        .function_name(function_arn)
+        .send()
+        .await
+        .context("reading the deployed handler's configuration")?;
+    Ok(configuration
+        .environment()
+        .and_then(|environment| environment.variables())
+        .map(|variables| variables.clone().into_iter().collect())
+        .unwrap_or_default())
 }

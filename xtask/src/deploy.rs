@@ -1,19 +1,15 @@
 //! Deploy, diff and destroy of the trailwatch stack, composed from the config,
 //! the assets, the template and the CloudFormation driver.
 
+use contract::names;
+use contract::outputs;
+use contract::parameters;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use aws_config::SdkConfig;
-use template::assets::BUCKET_OUTPUT;
-use template::forwarder::HOME_BUS_PARAMETER;
-use template::{
-    ARTIFACT_BUCKET_PARAMETER, ARTIFACT_KEY_PARAMETER, FORWARDER_REGIONS_PARAMETER,
-    FORWARDING_BUS_OUTPUT, FUNCTION_ARN_OUTPUT, ORGANIZATION_PARAMETER,
-    RESERVED_CONCURRENCY_PARAMETER, forwarding_bus_name,
-};
 
 use crate::app;
 use crate::assembly::Assembly;
@@ -31,9 +27,6 @@ use crate::fleet::{self, Organization, Regions};
 use crate::forwarders::{self, Forwarders, Outcome, RegionOutcome};
 use crate::stackset::{StackSetReport, StackSetSpec, StackSets};
 use crate::{terminal, trail};
-
-/// Template parameter keeping the console-set alert address across deploys.
-const ALERT_EMAIL_PARAMETER: &str = "AlertEmail";
 
 /// What a deploy did: the asset, the home stack, and the forwarders.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,10 +187,12 @@ pub async fn deploy(
     let mut spec = spec(session, config, assembly, code, &home).await?;
     if config.forwards() {
         spec.parameters
-            .insert(FORWARDER_REGIONS_PARAMETER.to_owned(), joined(&wanted));
+            .insert(parameters::FORWARDER_REGIONS.to_owned(), joined(&wanted));
         let id = organization.as_ref().map(|o| o.facts.id.clone());
-        spec.parameters
-            .insert(ORGANIZATION_PARAMETER.to_owned(), id.unwrap_or_default());
+        spec.parameters.insert(
+            parameters::ORGANIZATION_ID.to_owned(),
+            id.unwrap_or_default(),
+        );
     }
     let (stack, forwarded) = match &forwarder {
         None => (session.driver.deploy(&spec, approval).await?, Vec::new()),
@@ -240,8 +235,8 @@ async fn prune_artifacts(session: &Session, bucket: &str) {
             .parameters_of_every_stack()
             .await?
             .into_iter()
-            .filter(|p| p.get(ARTIFACT_BUCKET_PARAMETER).map(String::as_str) == Some(bucket))
-            .filter_map(|mut p| p.remove(ARTIFACT_KEY_PARAMETER))
+            .filter(|p| p.get(parameters::ARTIFACT_BUCKET).map(String::as_str) == Some(bucket))
+            .filter_map(|mut p| p.remove(parameters::ARTIFACT_KEY))
             .collect();
         let cutoff = std::time::SystemTime::now() - UNREFERENCED_ARTIFACT_GRACE;
         assets::prune(&session.s3, bucket, &in_use, cutoff.into()).await
@@ -275,7 +270,7 @@ async fn reservation(session: &Session, config: &Config, home: &Current) -> Resu
     let lambda = aws_sdk_lambda::Client::new(&session.sdk);
     concurrency::reservation(
         &lambda,
-        home.outputs.get(FUNCTION_ARN_OUTPUT).map(String::as_str),
+        home.outputs.get(outputs::FUNCTION_ARN).map(String::as_str),
         config.reservation,
     )
     .await
@@ -337,7 +332,7 @@ impl<'a> OrganizationStackSet<'a> {
         let spec = StackSetSpec {
             name: forwarders::stack_name(&config.stack_name),
             template: assets::template(&session.s3, bucket, &session.region, &template).await?,
-            parameters: BTreeMap::from([(HOME_BUS_PARAMETER.to_owned(), bus)]),
+            parameters: BTreeMap::from([(parameters::HOME_BUS_ARN.to_owned(), bus)]),
             tags: stack_tags(config),
             ou_ids,
             regions: self.regions,
@@ -352,11 +347,12 @@ impl<'a> OrganizationStackSet<'a> {
             eprintln!(
                 "NOTE: StackSets never deploy to the management account ({}): deploy its forwarders with its credentials, \
                  in each region: aws cloudformation deploy --template-file {} --stack-name {} \
-                 --capabilities CAPABILITY_IAM --parameter-overrides {HOME_BUS_PARAMETER}={} --region REGION",
+                 --capabilities CAPABILITY_IAM --parameter-overrides {}={} --region REGION",
                 self.facts.management_account,
                 assembly.dir.join(FORWARDER_TEMPLATE_FILE).display(),
                 spec.name,
-                spec.parameters[HOME_BUS_PARAMETER],
+                parameters::HOME_BUS_ARN,
+                spec.parameters[parameters::HOME_BUS_ARN],
             );
         }
         Ok(report)
@@ -414,7 +410,7 @@ async fn deploy_with_forwarders(
 /// The home stack's forwarding bus: its output when deployed, else the ARN it
 /// will have (CloudFormation names it `<stack>-forwarded`).
 async fn forwarding_bus(session: &Session, config: &Config, home: &Current) -> Result<String> {
-    if let Some(bus) = home.outputs.get(FORWARDING_BUS_OUTPUT) {
+    if let Some(bus) = home.outputs.get(outputs::FORWARDING_BUS_ARN) {
         return Ok(bus.clone());
     }
     let account = caller_account(&session.sdk).await?;
@@ -422,7 +418,7 @@ async fn forwarding_bus(session: &Session, config: &Config, home: &Current) -> R
         "arn:{}:events:{}:{account}:event-bus/{}",
         partition(&session.region),
         session.region,
-        forwarding_bus_name(&config.stack_name)
+        names::forwarding_bus_name(&config.stack_name)
     ))
 }
 
@@ -485,7 +481,7 @@ pub async fn enabled_regions(client: &aws_sdk_account::Client) -> Result<BTreeSe
 /// The forwarder regions the deployed home stack records.
 fn recorded_regions(home: &Current) -> BTreeSet<String> {
     home.parameters
-        .get(FORWARDER_REGIONS_PARAMETER)
+        .get(parameters::FORWARDER_REGIONS)
         .map(|regions| {
             regions
                 .split(',')
@@ -556,9 +552,14 @@ fn forwarder_spec(
 /// The home stack's forwarding bus ARN.
 fn home_bus(outputs: &BTreeMap<String, String>) -> Result<String> {
     outputs
-        .get(FORWARDING_BUS_OUTPUT)
+        .get(outputs::FORWARDING_BUS_ARN)
         .cloned()
-        .with_context(|| format!("the home stack has no {FORWARDING_BUS_OUTPUT} output"))
+        .with_context(|| {
+            format!(
+                "the home stack has no {} output",
+                outputs::FORWARDING_BUS_ARN
+            )
+        })
 }
 
 fn joined(regions: &BTreeSet<String>) -> String {
@@ -583,10 +584,10 @@ pub async fn diff(
         .driver
         .outputs(ASSETS_STACK)
         .await?
-        .remove(BUCKET_OUTPUT);
+        .remove(outputs::ASSETS_BUCKET_NAME);
     let key = match (
         &assembly.handler,
-        home.parameters.get(ARTIFACT_KEY_PARAMETER),
+        home.parameters.get(parameters::ARTIFACT_KEY),
     ) {
         (Some(artifact), _) => assets::key_of(artifact),
         (None, Some(key)) => key.clone(),
@@ -613,7 +614,7 @@ pub async fn diff_forwarders(
         return Ok(Vec::new());
     };
     let outputs = session.driver.outputs(&config.stack_name).await?;
-    match outputs.get(FORWARDING_BUS_OUTPUT) {
+    match outputs.get(outputs::FORWARDING_BUS_ARN) {
         Some(bus) => Ok(session.forwarders().diff(&wanted, &spec, bus).await),
         None => Ok(wanted
             .into_iter()
@@ -678,7 +679,7 @@ async fn destroy_home(session: &Session, stack_name: &str, purge_assets: bool) -
         .driver
         .outputs(ASSETS_STACK)
         .await?
-        .remove(BUCKET_OUTPUT)
+        .remove(outputs::ASSETS_BUCKET_NAME)
     {
         let deleted = assets::empty(&session.s3, &bucket).await?;
         eprintln!("destroy: {deleted} object versions deleted from {bucket}");
@@ -718,20 +719,20 @@ async fn spec(
     } = code;
     let mut parameters = BTreeMap::from([
         (
-            ARTIFACT_BUCKET_PARAMETER.to_owned(),
+            parameters::ARTIFACT_BUCKET.to_owned(),
             bucket
                 .unwrap_or("(assets bucket not created yet)")
                 .to_owned(),
         ),
-        (ARTIFACT_KEY_PARAMETER.to_owned(), key.to_owned()),
+        (parameters::ARTIFACT_KEY.to_owned(), key.to_owned()),
         (
-            RESERVED_CONCURRENCY_PARAMETER.to_owned(),
+            parameters::RESERVED_CONCURRENCY.to_owned(),
             reservation.to_string(),
         ),
     ]);
     // Keep an address set in the console rather than resetting it to the default.
-    if let Some(email) = home.parameters.get(ALERT_EMAIL_PARAMETER) {
-        parameters.insert(ALERT_EMAIL_PARAMETER.to_owned(), email.clone());
+    if let Some(email) = home.parameters.get(parameters::ALERT_EMAIL) {
+        parameters.insert(parameters::ALERT_EMAIL.to_owned(), email.clone());
     }
     let template = match bucket {
         Some(bucket) => {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use handler::monitors::GLOBAL_REGION;
+use contract::names::GLOBAL_REGION;
 use serde::Deserialize;
 
 /// Forwarder regions as configured.

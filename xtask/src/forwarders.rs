@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 use aws_config::{Region, SdkConfig};
+use contract::parameters::HOME_BUS_ARN;
 use indicatif::MultiProgress;
-use template::forwarder::HOME_BUS_PARAMETER;
 use tokio::task::JoinSet;
 
 use crate::assets;
@@ -260,7 +260,7 @@ async fn in_region(
 fn targeting(spec: &StackSpec, home_bus: &str) -> StackSpec {
     let mut spec = spec.clone();
     spec.parameters
-        .insert(HOME_BUS_PARAMETER.to_owned(), home_bus.to_owned());
+        .insert(HOME_BUS_ARN.to_owned(), home_bus.to_owned());
     spec
 }
 

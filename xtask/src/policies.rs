@@ -147,8 +147,10 @@ fn reference(name: &str, resources: &Map<String, Value>) -> String {
 /// An example value of a parameter of the templates, of its documented shape.
 fn parameter(name: &str) -> String {
     match name {
-        "HomeBusArn" => format!("arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{STACK}-forwarded"),
-        "OrganizationId" => "o-a1b2c3d4e5".to_owned(),
+        contract::parameters::HOME_BUS_ARN => {
+            format!("arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{STACK}-forwarded")
+        }
+        contract::parameters::ORGANIZATION_ID => "o-a1b2c3d4e5".to_owned(),
         _ => format!("example-{name}"),
     }
 }

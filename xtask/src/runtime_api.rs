@@ -6,7 +6,7 @@
 //! the tests need to run a given binary (the zip deploy uploads) and see each
 //! invocation's response or error directly.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -255,16 +255,79 @@ fn record(results: &Results, id: &str, outcome: Outcome) -> Response<std::io::Cu
     Response::from_string("{}").with_status_code(202)
 }
 
-/// Where the handler publishes and how it runs.
+/// What a handler process is started with besides the Runtime API.
 #[derive(Debug, Clone)]
 pub struct HandlerEnv {
-    pub topic_arn: String,
+    /// The handler's own variables, exactly those the template sets on the
+    /// function (see [`template_variables`]), with local values.
+    pub variables: BTreeMap<String, String>,
     /// Where the zip is unpacked: the handler reads its settings there, as in Lambda.
     pub task_root: std::path::PathBuf,
-    /// The digest queue, when digests are configured.
-    pub digest_queue_url: Option<String>,
     pub endpoint: String,
     pub region: String,
+}
+
+/// The handler's variables as `template` sets them on the function, each
+/// value resolved by `resolve` (a `Ref` or `Fn::GetAtt` to a local resource's
+/// value); a variable without a local value is an error naming it.
+pub fn template_variables(
+    template: &Value,
+    resolve: impl Fn(&Value) -> Option<String>,
+) -> Result<BTreeMap<String, String>> {
+    let pointer = format!(
+        "/Resources/{}/Properties/Environment/Variables",
+        contract::parameters::HANDLER_RESOURCE
+    );
+    let variables = template
+        .pointer(&pointer)
+        .and_then(Value::as_object)
+        .context("the template's handler has no environment variables")?;
+    variables
+        .iter()
+        .map(|(name, value)| {
+            let local = match value {
+                Value::String(text) => Some(text.clone()),
+                intrinsic => resolve(intrinsic),
+            };
+            local
+                .map(|local| (name.clone(), local))
+                .with_context(|| format!("no local value for the handler's {name} ({value})"))
+        })
+        .collect()
+}
+
+/// A key ARN for handlers run where no stack was deployed (the handler only
+/// compares it with the ARNs in events).
+const PLACEHOLDER_KEY_ARN: &str =
+    "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000000";
+
+/// The handler's variables for `template` where only the alert topic exists
+/// locally (no stack was deployed): the key's ARN is a placeholder.
+pub fn topic_only_variables(template: &Value, topic_arn: &str) -> Result<BTreeMap<String, String>> {
+    use contract::parameters::{ALERT_KEY_RESOURCE, ALERT_TOPIC_RESOURCE};
+    template_variables(
+        template,
+        by_logical_id(&[
+            (ALERT_TOPIC_RESOURCE, topic_arn),
+            (ALERT_KEY_RESOURCE, PLACEHOLDER_KEY_ARN),
+        ]),
+    )
+}
+
+/// A resolver of `{"Ref": id}` and `{"Fn::GetAtt": [id, ..]}` to the value
+/// given for `id`.
+pub fn by_logical_id(values: &[(&str, &str)]) -> impl Fn(&Value) -> Option<String> {
+    let values: BTreeMap<String, String> = values
+        .iter()
+        .map(|(id, value)| ((*id).to_owned(), (*value).to_owned()))
+        .collect();
+    move |intrinsic| {
+        let id = intrinsic
+            .get("Ref")
+            .or_else(|| intrinsic.get("Fn::GetAtt").and_then(|a| a.get(0)))?
+            .as_str()?;
+        values.get(id).cloned()
+    }
 }
 
 /// A handler process polling a [`RuntimeApi`], killed on drop.
@@ -290,13 +353,8 @@ impl HandlerProcess {
             .env("AWS_LAMBDA_LOG_GROUP_NAME", "/trailwatch/local/handler")
             .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
             .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-            .env("TOPIC_ARN", &env.topic_arn)
+            .envs(&env.variables)
             .env("LAMBDA_TASK_ROOT", &env.task_root)
-            .envs(
-                env.digest_queue_url
-                    .iter()
-                    .map(|url| ("DIGEST_QUEUE_URL", url)),
-            )
             .env("AWS_ENDPOINT_URL", &env.endpoint)
             .env("AWS_REGION", &env.region)
             .env("AWS_DEFAULT_REGION", &env.region)

@@ -43,9 +43,10 @@ impl Target {
         region: &str,
         outputs: &std::collections::BTreeMap<String, String>,
     ) -> Result<Self> {
-        let topic_arn = outputs.get("TopicArn").ok_or_else(|| {
+        let topic_arn = outputs.get(contract::outputs::TOPIC_ARN).ok_or_else(|| {
             anyhow!(
-                "stack {stack} is not deployed in {region} (no TopicArn output): run cargo xtask deploy first"
+                "stack {stack} is not deployed in {region} (no {} output): run cargo xtask deploy first",
+                contract::outputs::TOPIC_ARN
             )
         })?;
         Ok(Self {
@@ -53,10 +54,12 @@ impl Target {
             region: region.to_owned(),
             topic_arn: topic_arn.clone(),
             rule_arns: outputs
-                .get("RuleArns")
+                .get(contract::outputs::RULE_ARNS)
                 .map(|arns| arns.split(',').map(str::to_owned).collect())
                 .unwrap_or_default(),
-            dead_letter_url: outputs.get("DeadLetterQueueUrl").cloned(),
+            dead_letter_url: outputs
+                .get(contract::outputs::DEAD_LETTER_QUEUE_URL)
+                .cloned(),
             log_group: format!("/trailwatch/{stack}/handler"),
         })
     }

@@ -9,7 +9,7 @@ use aws_config::SdkConfig;
 use aws_sdk_cloudtrail::Client;
 use aws_sdk_cloudtrail::operation::get_event_selectors::GetEventSelectorsOutput;
 use aws_sdk_cloudtrail::types::{AdvancedEventSelector, ReadWriteType};
-use handler::monitors::GLOBAL_REGION;
+use contract::names::GLOBAL_REGION;
 
 use crate::aws::explain;
 

@@ -15,7 +15,7 @@ use xtask::artifact;
 use xtask::config::{self, Config, ConfigArgs};
 use xtask::demo::{self, FILTERED_SEVERITY, LocalHandler, Report};
 use xtask::emulator::Emulator;
-use xtask::runtime_api::{HandlerEnv, HandlerProcess, Outcome, RuntimeApi};
+use xtask::runtime_api::{HandlerEnv, HandlerProcess, Outcome, RuntimeApi, topic_only_variables};
 use xtask::{simulate, tools, workspace};
 
 const HUGE: &str = "extra-200kb-policy-unicode-user";
@@ -466,10 +466,14 @@ async fn the_handler_returns_an_error_to_the_runtime_api_when_sns_is_gone() {
         .expect("topic");
     let api = RuntimeApi::start().expect("runtime api");
     let handler = local_handler("sns_gone", &tuning_config());
+    let template = xtask::app::stack(&tuning_config().props())
+        .expect("synth")
+        .to_json()
+        .expect("render");
     let env = HandlerEnv {
-        topic_arn: topic.topic_arn().unwrap_or_default().to_owned(),
+        variables: topic_only_variables(&template, topic.topic_arn().unwrap_or_default())
+            .expect("the handler's variables"),
         task_root: handler.task_root.clone(),
-        digest_queue_url: None,
         endpoint: emulator.endpoint().to_owned(),
         region: "us-east-1".to_owned(),
     };

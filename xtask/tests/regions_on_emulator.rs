@@ -402,7 +402,7 @@ async fn a_tuned_configuration_over_the_request_limit_deploys_forwarders_and_the
         .outputs(xtask::assets::ASSETS_STACK)
         .await
         .expect("outputs");
-    let bucket = &assets[template::assets::BUCKET_OUTPUT];
+    let bucket = &assets[contract::outputs::ASSETS_BUCKET_NAME];
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&eu)
             .force_path_style(true)

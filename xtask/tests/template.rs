@@ -1035,52 +1035,74 @@ fn a_webhook_secret_must_be_named_by_its_full_arn() {
     assert!(error.contains("is not a secret's full ARN"), "{error}");
 }
 
-#[test]
-fn alarm_names_agree_with_the_handlers_reading_of_them() {
-    use template::health::{ALARM_NAME_PREFIX, FORWARDED_ALARM_NAME_PREFIX};
-    assert_eq!(
-        ALARM_NAME_PREFIX,
-        format!("${{AWS::StackName}}{}", handler::health::ALARM_INFIX)
-    );
-    assert_eq!(
-        FORWARDED_ALARM_NAME_PREFIX,
-        format!(
-            "{}{}",
-            template::forwarding_bus_name("${AWS::StackName}"),
-            handler::health::ALARM_INFIX
-        )
-    );
-    assert_eq!(
-        template::forwarding_bus_name(""),
-        handler::health::FORWARDING_BUS_SUFFIX
-    );
+/// A `Fn::Sub` template's text for the stack `trailwatch` in account
+/// 111122223333, region us-east-1, partition aws.
+fn substituted(value: &Value) -> String {
+    let text = value["Fn::Sub"].as_str().expect("a Fn::Sub of text");
+    text.replace("${AWS::StackName}", "trailwatch")
+        .replace("${AWS::Partition}", "aws")
+        .replace("${AWS::Region}", "us-east-1")
+        .replace("${AWS::AccountId}", "111122223333")
 }
 
 #[test]
-fn the_canary_agrees_with_the_handlers_reading_of_it() {
+fn the_handlers_health_rule_delivers_the_rendered_alarms_changes() {
+    let template = template();
+    let name = substituted(&template["Resources"]["HandlerErrorsAlarm"]["Properties"]["AlarmName"]);
+    let change = json!({
+        "version": "0", "id": "1", "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch", "account": "111122223333", "region": "us-east-1",
+        "detail": {"alarmName": name, "state": {"value": "ALARM"}, "previousState": {"value": "OK"}},
+    });
+    let raw = serde_json::value::to_raw_value(&change).expect("JSON");
+    let event = handler::event::Event::parse(&raw).expect("an event");
+    assert_eq!(name, "trailwatch-health-handler-errors");
+    assert!(handler::health::delivered(&event, "trailwatch"));
+    assert!(!handler::health::delivered(&event, "other"));
+}
+
+#[test]
+fn the_handler_recognises_the_call_the_rendered_canary_schedule_makes() {
+    let template = every_monitor_template();
+    let resources = &template["Resources"];
+    let role_path = substituted(&resources["CanaryRole"]["Properties"]["Path"]);
+    let input: Value = serde_json::from_str(&substituted(
+        &resources["CanarySchedule"]["Properties"]["Target"]["Input"],
+    ))
+    .expect("the schedule's input is JSON");
+    let issuer = format!("arn:aws:iam::111122223333:role{role_path}trailwatch-CanaryRole-AbCd");
+    let call = json!({
+        "version": "0", "id": "2", "detail-type": handler::event::API_CALL,
+        "source": "aws.monitoring", "account": "111122223333", "region": "us-east-1",
+        "detail": {
+            "userIdentity": {"type": "AssumedRole", "accountId": "111122223333",
+                "sessionContext": {"sessionIssuer": {"type": "Role", "arn": issuer}}},
+            "eventSource": "monitoring.amazonaws.com", "eventName": "UntagResource",
+            "awsRegion": "us-east-1", "recipientAccountId": "111122223333",
+            "requestParameters": {"resourceARN": input["ResourceARN"], "tagKeys": input["TagKeys"]},
+        },
+    });
+    let raw = serde_json::value::to_raw_value(&call).expect("JSON");
+    let event = handler::event::Event::parse(&raw).expect("an event");
+
+    let arrival = handler::canary::recognise(&handler::own::Own::new("trailwatch"), &event);
+
     assert_eq!(
-        (
-            template::canary::TAG_KEY,
-            template::canary::ROLE_PATH_PREFIX,
-            template::health::DEAD_LETTERS,
-            template::canary::METRIC_NAMESPACE,
-            template::canary::METRIC_NAME,
-        ),
-        (
-            handler::canary::TAG_KEY,
-            handler::canary::ROLE_PATH_PREFIX,
-            handler::canary::ALARM,
-            handler::metrics::NAMESPACE,
-            handler::metrics::CANARY_RECEIVED,
-        )
+        arrival,
+        Some(handler::canary::Arrival {
+            account: "111122223333".into(),
+            region: "us-east-1".into()
+        })
+    );
+    let alarm = &resources["CanaryAlarm"]["Properties"];
+    let counted = handler::metrics::canary_record(arrival.as_ref().expect("arrived"));
+    assert_eq!(
+        alarm["Namespace"],
+        counted["_aws"]["CloudWatchMetrics"][0]["Namespace"]
     );
     assert_eq!(
-        format!(
-            "{}{}/",
-            template::canary::ROLE_PATH_PREFIX,
-            template::forwarding_bus_name("trailwatch")
-        ),
-        handler::canary::role_path("trailwatch")
+        alarm["MetricName"],
+        counted["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"]
     );
 }
 

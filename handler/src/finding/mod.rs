@@ -10,8 +10,8 @@ mod verb;
 
 use crate::event::Event;
 use crate::own::Own;
-use crate::severity::Severity;
 use crate::text::{clip, shell_command};
+use contract::Severity;
 use read::request_text;
 
 pub use read::ReadError;

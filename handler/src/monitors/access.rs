@@ -6,7 +6,7 @@ use crate::event::Event;
 use crate::finding::Verb::*;
 use crate::finding::{Finding, Judge, ReadError, Verb};
 use crate::selector::{Call, Condition, Field, Kind, Selector, Test};
-use crate::severity::Severity::{self, Low, Medium};
+use contract::Severity::{self, Low, Medium};
 
 /// `root-account-usage`.
 pub const ROOT_ACCOUNT_USAGE: Monitor = Monitor {

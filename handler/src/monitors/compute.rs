@@ -11,7 +11,7 @@ use crate::finding::read::{own_account, request};
 use crate::finding::{Finding, Judge, ReadError, Verb};
 use crate::policy::{self, Grantee};
 use crate::selector::{Call, Condition, Field, Selector, Test};
-use crate::severity::Severity::{self, Low, Medium};
+use contract::Severity::{self, Low, Medium};
 
 /// `lambda-permission-added`.
 pub const LAMBDA_PERMISSION_ADDED: Monitor = calls(

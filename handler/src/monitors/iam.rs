@@ -11,7 +11,7 @@ use crate::finding::read::{request, response};
 use crate::finding::{Finding, Judge, ReadError, Verb};
 use crate::policy::{self};
 use crate::selector::{Call, Selector};
-use crate::severity::Severity::{self, Low, Medium};
+use contract::Severity::{self, Low, Medium};
 
 /// `iam-create-user`.
 pub const IAM_CREATE_USER: Monitor = calls(

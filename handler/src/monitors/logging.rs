@@ -11,7 +11,7 @@ use crate::finding::Verb::*;
 use crate::finding::read::request;
 use crate::finding::{Finding, Judge, ReadError, Verb};
 use crate::selector::{Call, Selector};
-use crate::severity::Severity::{self, High, Low, Medium};
+use contract::Severity::{self, High, Low, Medium};
 
 /// `cloudtrail-change`.
 pub const CLOUDTRAIL_CHANGE: Monitor = calls(

@@ -33,8 +33,8 @@ use crate::finding::{
 };
 use crate::own::Own;
 use crate::selector::{Condition, Field, Selector, Test};
-use crate::severity::Severity;
 use crate::text::clip;
+use contract::Severity;
 
 /// A named group of monitors, selectable as one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -171,7 +171,7 @@ impl Monitor {
     }
 
     /// Whether the monitor watches only global services, whose events occur
-    /// in [`GLOBAL_REGION`] alone.
+    /// in [`contract::names::GLOBAL_REGION`] alone.
     pub fn global(&self) -> bool {
         match &self.selects {
             Selects::Calls(_) | Selects::Services(_) => self.selectors().iter().all(|selector| {
@@ -258,7 +258,7 @@ const CHECK_NETWORK: &str = "Compare the change with your infrastructure code; a
 
 /// CloudTrail event sources of global services (IAM, Organizations, Account
 /// Management, Route 53, CloudFront): their events reach EventBridge only in
-/// [`GLOBAL_REGION`]. STS is not among them: its regional endpoints record
+/// [`contract::names::GLOBAL_REGION`]. STS is not among them: its regional endpoints record
 /// events in their own region.
 pub const GLOBAL_EVENT_SOURCES: &[&str] = &[
     "iam.amazonaws.com",
@@ -267,9 +267,6 @@ pub const GLOBAL_EVENT_SOURCES: &[&str] = &[
     "route53.amazonaws.com",
     "cloudfront.amazonaws.com",
 ];
-
-/// The one region where global services' events reach EventBridge.
-pub const GLOBAL_REGION: &str = "us-east-1";
 
 impl Monitor {
     /// Judges an event with this monitor: the matched call's meaning, then the

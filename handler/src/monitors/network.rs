@@ -4,7 +4,7 @@ use super::Pack::Cis;
 use super::{CHECK_NETWORK, EC2, Monitor, calls, means};
 use crate::finding::Verb::*;
 use crate::selector::{Call, Selector};
-use crate::severity::Severity::Low;
+use contract::Severity::Low;
 
 /// `ec2-network-acl-change`.
 pub const EC2_NETWORK_ACL_CHANGE: Monitor = calls(

@@ -10,7 +10,7 @@ use crate::finding::Verb::*;
 use crate::finding::read::request;
 use crate::finding::{Finding, Judge, ReadError, Verb};
 use crate::selector::{Call, Selector};
-use crate::severity::Severity::{self, Critical, High, Low, Medium};
+use contract::Severity::{self, Critical, High, Low, Medium};
 
 /// `kms-key-disabled-or-deleted`.
 pub const KMS_KEY_DISABLED_OR_DELETED: Monitor = calls(

@@ -4,7 +4,7 @@ use super::Pack::ReadOnly;
 use super::{CHECK_CALLER, EC2, Monitor, calls, means, read_only};
 use crate::finding::Verb::*;
 use crate::selector::{Call, Condition, Field, Selector, Test};
-use crate::severity::Severity::{Low, Medium};
+use contract::Severity::{Low, Medium};
 
 /// `secrets-retrieved`.
 pub const SECRETS_RETRIEVED: Monitor = read_only(calls(

@@ -13,7 +13,7 @@ use crate::finding::read::{own_account, request};
 use crate::finding::{Finding, Judge, ReadError, Verb};
 use crate::policy::{self, Grantee, Statement};
 use crate::selector::{Call, Selector};
-use crate::severity::Severity::{self, High, Low, Medium};
+use contract::Severity::{self, High, Low, Medium};
 
 /// `s3-bucket-policy`.
 pub const S3_BUCKET_POLICY: Monitor = calls(

@@ -12,7 +12,7 @@ use crate::finding::Verb::*;
 use crate::finding::read::{Items, request};
 use crate::finding::{Finding, Judge, ReadError, Verb};
 use crate::selector::{Call, Selector};
-use crate::severity::Severity::{self, Low};
+use contract::Severity::{self, Low};
 
 /// `ec2-security-group-ingress`.
 pub const EC2_SECURITY_GROUP_INGRESS: Monitor = calls(

@@ -10,7 +10,7 @@ use crate::finding::Verb::*;
 use crate::finding::read::{Items, own_account, request};
 use crate::finding::{Finding, Judge, ReadError, Verb};
 use crate::selector::{Call, Selector};
-use crate::severity::Severity::{self, Low};
+use contract::Severity::{self, Low};
 
 /// `ec2-ami-shared`.
 pub const EC2_AMI_SHARED: Monitor = calls(

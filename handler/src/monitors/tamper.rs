@@ -12,7 +12,7 @@ use crate::finding::read::parse;
 use crate::finding::{Finding, OwnJudge, ReadError};
 use crate::own::Own;
 use crate::selector::{Call, Selector};
-use crate::severity::Severity::{self, Low, Medium};
+use contract::Severity::{self, Low, Medium};
 
 /// `trailwatch-tamper`.
 pub const TRAILWATCH_TAMPER: Monitor = Monitor {

@@ -11,7 +11,7 @@ use crate::finding::read::{own_account, request};
 use crate::finding::{Finding, Judge, ReadError, Verb};
 use crate::policy::{self, Grantee};
 use crate::selector::{Call, Selector};
-use crate::severity::Severity::{self, High, Low, Medium};
+use contract::Severity::{self, High, Low, Medium};
 
 /// `iam-role-trust`.
 pub const IAM_ROLE_TRUST: Monitor = calls(

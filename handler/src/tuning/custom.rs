@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::matcher::Matcher;
 use crate::monitors::{self, Failure, Monitor, Pattern, Selects};
 use crate::selection;
-use crate::severity::Severity;
+use contract::Severity;
 
 /// Longest id, title, control or technique, in characters.
 const MAX_TEXT_CHARS: usize = 200;

@@ -17,7 +17,7 @@ use crate::monitors::Monitor;
 use crate::own::Own;
 use crate::selection::Selection;
 use crate::selector;
-use crate::severity::Severity;
+use contract::Severity;
 
 pub use custom::CustomSpec;
 pub use suppress::{SuppressSpec, Suppression, Suppressions};
@@ -174,7 +174,7 @@ impl Detection {
 
     /// The patterns of [`Detection::patterns`] split by where the events
     /// occur: monitors of regional services and sign-ins (any region), and
-    /// monitors of global services (only in [`crate::monitors::GLOBAL_REGION`]).
+    /// monitors of global services (only in [`contract::names::GLOBAL_REGION`]).
     pub fn patterns_by_scope(&self) -> [(Vec<Value>, Vec<Value>); 2] {
         [false, true].map(|global| {
             let scope = |m: &Monitor| m.global() == global;

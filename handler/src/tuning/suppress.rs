@@ -13,8 +13,8 @@ use time::macros::format_description;
 use crate::event::Event;
 use crate::monitors::Monitor;
 use crate::selection::Selection;
-use crate::severity::Severity;
 use crate::tuning::wildcard::Wildcard;
+use contract::Severity;
 
 /// Longest reason, in characters.
 const MAX_REASON_CHARS: usize = 200;

@@ -19,10 +19,10 @@ use crate::config::{self, Config, ConfigArgs};
 use crate::deploy::{self, Session};
 use crate::emulator::Emulator;
 use crate::fleet::Regions;
-use crate::runtime_api::{HandlerEnv, HandlerProcess, RuntimeApi};
+use crate::runtime_api::{HandlerEnv, HandlerProcess, RuntimeApi, topic_only_variables};
 use crate::{demo, simulate, tools, workspace};
+use contract::names::GLOBAL_REGION;
 use figures::{Runtime, Summary, median, percentile};
-use handler::monitors::GLOBAL_REGION;
 
 /// Cold starts per runtime.
 const COLD_RUNS: usize = 5;
@@ -86,11 +86,11 @@ pub fn run(args: &ConfigArgs) -> Result<()> {
             .topic_arn()
             .unwrap_or_default()
             .to_owned();
+        // The bench times the immediate path: the configuration has no digests.
+        let template = crate::app::stack(&config.props())?.to_json()?;
         let env = HandlerEnv {
-            topic_arn: topic,
+            variables: topic_only_variables(&template, &topic)?,
             task_root: assembly.dir.clone(),
-            // The bench times the immediate path: no digest queue.
-            digest_queue_url: None,
             endpoint: emulator.endpoint().to_owned(),
             region: "us-east-1".into(),
         };

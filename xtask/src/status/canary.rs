@@ -58,8 +58,8 @@ async fn last_canaries(
             metric_query(
                 &format!("canary{index}"),
                 (
-                    template::canary::METRIC_NAMESPACE,
-                    template::canary::METRIC_NAME,
+                    contract::names::METRIC_NAMESPACE,
+                    contract::names::CANARY_RECEIVED_METRIC,
                 ),
                 ("Region", &r.region),
                 3600,

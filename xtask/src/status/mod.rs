@@ -9,8 +9,8 @@ use aws_sdk_cloudformation::types::StackResourceSummary;
 use aws_sdk_cloudwatch::operation::get_metric_data::GetMetricDataOutput;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, StateValue};
+use contract::parameters::FORWARDER_REGIONS;
 use serde::Serialize;
-use template::FORWARDER_REGIONS_PARAMETER;
 
 use crate::aws::explain;
 use crate::clients::Clients;
@@ -119,7 +119,7 @@ pub async fn collect(sdk: &SdkConfig, stack: &str) -> Result<Vec<RegionStatus>> 
     let mut reports = vec![report];
     let forwarder = crate::forwarders::stack_name(stack);
     let regions = parameters
-        .get(FORWARDER_REGIONS_PARAMETER)
+        .get(FORWARDER_REGIONS)
         .map(String::as_str)
         .unwrap_or_default()
         .split(',')
@@ -496,15 +496,12 @@ pub fn attention(status: &RegionStatus) -> Vec<String> {
     let reached = status
         .subscriptions
         .iter()
-        .any(|s| s.topic == ALERT_TOPIC && !s.pending);
+        .any(|s| s.topic == contract::parameters::ALERT_TOPIC_RESOURCE && !s.pending);
     if status.home && !reached {
         found.push("no confirmed subscription on the alert topic: alerts reach no one".to_owned());
     }
     found
 }
-
-/// The alert topic's logical id.
-const ALERT_TOPIC: &str = "AlertTopic";
 
 /// The report as text, one block per region; values from AWS escaped.
 pub fn describe(status: &RegionStatus) -> String {

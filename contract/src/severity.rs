@@ -16,6 +16,15 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Every severity, least urgent first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
     /// The upper-case name used in subjects, attributes and JSON.
     pub fn as_str(self) -> &'static str {
         match self {

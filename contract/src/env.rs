@@ -1,0 +1,30 @@
+//! The handler's environment variables, set by the template on the function.
+
+/// The alert topic's ARN (always set).
+pub const TOPIC_ARN: &str = "TOPIC_ARN";
+/// The alert key's ARN (always set): the handler recognises its own key by it.
+pub const KEY_ARN: &str = "KEY_ARN";
+/// The digest queue's URL, when digests are configured.
+pub const DIGEST_QUEUE_URL: &str = "DIGEST_QUEUE_URL";
+/// The organization whose account names alerts carry, when forwarding (empty for none).
+pub const ORGANIZATION_ID: &str = "ORGANIZATION_ID";
+/// The chat topic's ARN (Amazon Q Developer in chat applications), when configured.
+pub const CHAT_TOPIC_ARN: &str = "CHAT_TOPIC_ARN";
+/// The least severity sent to chat, when chat is configured.
+pub const CHAT_MIN_SEVERITY: &str = "CHAT_MIN_SEVERITY";
+/// The Secrets Manager secret holding a direct webhook's URL.
+pub const WEBHOOK_SECRET_ARN: &str = "WEBHOOK_SECRET_ARN";
+/// The webhook's application (a [`crate::WebhookKind`] name).
+pub const WEBHOOK_KIND: &str = "WEBHOOK_KIND";
+
+/// Every variable the template may set.
+pub const ALL: [&str; 8] = [
+    TOPIC_ARN,
+    KEY_ARN,
+    DIGEST_QUEUE_URL,
+    ORGANIZATION_ID,
+    CHAT_TOPIC_ARN,
+    CHAT_MIN_SEVERITY,
+    WEBHOOK_SECRET_ARN,
+    WEBHOOK_KIND,
+];
