@@ -6,8 +6,8 @@
 use contract::{Severity, WebhookKind, env, parameters};
 
 use crate::constructs::{Function, Key, Topic};
+use crate::form::parameter;
 use crate::intrinsic::{LogicalId, Value};
-use crate::monitor::parameter;
 use crate::resources::iam::Statement;
 use crate::stack::{Parameter, Stack};
 

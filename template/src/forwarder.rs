@@ -14,9 +14,10 @@ use serde_json::{Value as Json, json};
 
 use crate::canary;
 use crate::constructs::{Queue, Role, Rule};
+use crate::form::parameter;
 use crate::health;
 use crate::intrinsic::{LogicalId, Pseudo, Value};
-use crate::monitor::{ENABLED_WITH_READ_ONLY, RuleKind, pack_rules, parameter};
+use crate::monitor::{ENABLED_WITH_READ_ONLY, RuleKind, pack_rules};
 use crate::patterns::MAX_RULES_PER_BUS;
 use crate::resources::cloudformation::WaitConditionHandle;
 use crate::resources::iam::Statement;

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod canary;
 pub mod chat;
 pub mod constructs;
+pub mod form;
 pub mod forwarder;
 pub mod grants;
 pub mod health;
