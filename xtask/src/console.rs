@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::assembly::Assembly;
-use crate::assets;
-use crate::cloudformation::Approval;
 use crate::deploy::Session;
+use crate::deploy::assembly::Assembly;
+use crate::deploy::assets;
+use crate::deploy::cloudformation::Approval;
 
 /// What was published, and the link that launches it.
 #[derive(Debug, Clone, PartialEq, Eq)]

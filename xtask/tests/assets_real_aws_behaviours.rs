@@ -8,7 +8,7 @@ use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
 use aws_sdk_s3::primitives::DateTime;
 use aws_sdk_s3::types::{Error as S3Error, Object, ObjectVersion};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
-use xtask::assets;
+use xtask::deploy::assets;
 
 fn page(keys: &[&str], next: Option<&str>) -> ListObjectVersionsOutput {
     let mut output = ListObjectVersionsOutput::builder()

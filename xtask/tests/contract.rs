@@ -6,7 +6,7 @@ use std::path::Path;
 
 use handler::{Detection, Selection};
 use serde_json::Value;
-use xtask::{app, workspace};
+use xtask::{config::app, workspace};
 
 /// Every name both sides share.
 fn contract_names() -> Vec<&'static str> {

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use common::{assembly, config_file, scratch};
 
-use xtask::cloudformation::Approval;
 use xtask::config::{self, Config, ConfigArgs};
+use xtask::deploy::cloudformation::Approval;
 use xtask::deploy::{self, Report, Session};
-use xtask::emulator::Emulator;
-use xtask::{app, workspace};
+use xtask::local::emulator::Emulator;
+use xtask::{config::app, workspace};
 
 const POLL: Duration = Duration::from_millis(20);
 
@@ -154,7 +154,7 @@ async fn destroy_deletes_the_stack_and_destroying_again_succeeds() {
     assert_eq!(
         session
             .driver
-            .status(xtask::assets::ASSETS_STACK)
+            .status(xtask::deploy::assets::ASSETS_STACK)
             .await
             .expect("status"),
         None

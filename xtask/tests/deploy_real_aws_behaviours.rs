@@ -24,7 +24,7 @@ use aws_sdk_cloudformation::types::{
     ResourceChange, ResourceStatus, Stack, StackEvent, StackStatus,
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
-use xtask::cloudformation::{Approval, Driver, StackSpec, Template};
+use xtask::deploy::cloudformation::{Approval, Driver, StackSpec, Template};
 
 fn spec() -> StackSpec {
     StackSpec {

@@ -4,11 +4,11 @@
 //! Needs `cargo xtask build` first (`cargo xtask test` does it).
 
 use serde_json::{Value, json};
-use xtask::artifact;
 use xtask::config::{self, ConfigArgs};
-use xtask::demo::{self, LocalHandler};
-use xtask::emulator::Emulator;
-use xtask::runtime_api::Outcome;
+use xtask::deploy::artifact;
+use xtask::local::demo::{self, LocalHandler};
+use xtask::local::emulator::Emulator;
+use xtask::local::runtime_api::Outcome;
 use xtask::{tools, workspace};
 
 /// A CreateRoute (LOW) by the CI role on `table`, with its own event id.

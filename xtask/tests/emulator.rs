@@ -4,7 +4,7 @@ use std::net::TcpStream;
 use std::path::Path;
 
 use aws_sdk_sns::Client;
-use xtask::emulator::{ACCOUNT, Emulator, REGION};
+use xtask::local::emulator::{ACCOUNT, Emulator, REGION};
 
 #[tokio::test]
 async fn emulator_answers_sns_create_topic_and_is_gone_after_drop() {

@@ -11,12 +11,14 @@ use handler::monitors::CATALOG;
 
 use handler::selector::Test;
 use serde_json::{Value, json};
-use xtask::artifact;
 use xtask::config::{self, Config, ConfigArgs};
-use xtask::demo::{self, FILTERED_SEVERITY, LocalHandler, Report};
-use xtask::emulator::Emulator;
-use xtask::runtime_api::{HandlerEnv, HandlerProcess, Outcome, RuntimeApi, topic_only_variables};
-use xtask::{simulate, tools, workspace};
+use xtask::deploy::artifact;
+use xtask::local::demo::{self, FILTERED_SEVERITY, LocalHandler, Report};
+use xtask::local::emulator::Emulator;
+use xtask::local::runtime_api::{
+    HandlerEnv, HandlerProcess, Outcome, RuntimeApi, topic_only_variables,
+};
+use xtask::{local::simulate, tools, workspace};
 
 const HUGE: &str = "extra-200kb-policy-unicode-user";
 /// Name prefix of the foreign-pair probes: calls no monitor selects.
@@ -132,12 +134,12 @@ const SCHEDULED_CANARY: &str = "canary/the-deployed-schedule";
 /// emulator runs no schedule and records no CloudTrail event: this is the
 /// step it cannot take, built from the template it deploys.
 fn deployed_schedule_call(config: &Config) -> Value {
-    let template = xtask::app::stack(&config.props())
+    let template = xtask::config::app::stack(&config.props())
         .expect("synth")
         .to_json()
         .expect("render");
     let resources = template["Resources"].as_object().expect("resources");
-    let resolve = |value: &Value| xtask::policies::resolve(value, resources);
+    let resolve = |value: &Value| xtask::checks::policies::resolve(value, resources);
     let target = &template["Resources"]["CanarySchedule"]["Properties"]["Target"];
     assert_eq!(
         resolve(&target["Arn"]),
@@ -289,7 +291,7 @@ fn simulate_agrees_with_the_emulators_matcher_on_every_sample_and_probe() {
     samples.push((SCHEDULED_CANARY.to_owned(), deployed_schedule_call(&config)));
     assert_eq!(samples.len(), report().samples.len());
     for (run, (name, event)) in report().samples.iter().zip(&samples) {
-        let input = xtask::records::Input {
+        let input = xtask::local::records::Input {
             file: name.clone(),
             index: 0,
             envelope: event.clone(),
@@ -466,7 +468,7 @@ async fn the_handler_returns_an_error_to_the_runtime_api_when_sns_is_gone() {
         .expect("topic");
     let api = RuntimeApi::start().expect("runtime api");
     let handler = local_handler("sns_gone", &tuning_config());
-    let template = xtask::app::stack(&tuning_config().props())
+    let template = xtask::config::app::stack(&tuning_config().props())
         .expect("synth")
         .to_json()
         .expect("render");

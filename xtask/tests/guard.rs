@@ -3,7 +3,7 @@
 //! back fails exactly the rule for it.
 
 use serde_json::Value;
-use xtask::{app, guard, tools, workspace};
+use xtask::{checks::guard, config::app, tools, workspace};
 
 /// The rules cfn-guard reports as failed for `template`.
 fn failed_rules(test: &str, template: &Value) -> Vec<String> {

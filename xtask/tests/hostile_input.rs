@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde_json::Value;
-use xtask::records::{BadRecord, Input, read_each};
+use xtask::local::records::{BadRecord, Input, read_each};
 use xtask::workspace;
 
 /// A scratch file of this test binary.
@@ -235,7 +235,7 @@ fn simulate_json_shows_the_publish_request_the_handler_sends() {
 
 #[test]
 fn each_change_needing_approval_says_why() {
-    use xtask::cloudformation::PlannedChange;
+    use xtask::deploy::cloudformation::PlannedChange;
     let change = |action: &str, kind: &str, properties: &[&str]| PlannedChange {
         action: action.to_owned(),
         logical_id: "X".to_owned(),
@@ -401,7 +401,7 @@ async fn a_new_account_with_a_limit_of_10_gets_the_handler_without_a_reservation
     use aws_sdk_lambda::operation::get_account_settings::GetAccountSettingsOutput;
     use aws_sdk_lambda::types::AccountLimit;
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
-    use xtask::concurrency::{self, Reservation};
+    use xtask::deploy::concurrency::{self, Reservation};
     let settings = mock!(aws_sdk_lambda::Client::get_account_settings).then_output(|| {
         GetAccountSettingsOutput::builder()
             .account_limit(
@@ -437,7 +437,9 @@ async fn a_region_without_a_logging_trail_is_warned_about_before_the_change_set(
         [&trails, &stopped, &selectors]
     );
 
-    let covered = xtask::trail::coverage(&client).await.expect("checked");
+    let covered = xtask::deploy::trail::coverage(&client)
+        .await
+        .expect("checked");
 
-    assert_eq!(covered, xtask::trail::Logged::default());
+    assert_eq!(covered, xtask::deploy::trail::Logged::default());
 }

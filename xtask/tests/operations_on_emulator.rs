@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use serde_json::json;
-use xtask::emulator::Emulator;
-use xtask::smoke::{self, Action, CloudTrail, Delivery, Target};
-use xtask::status;
+use xtask::local::emulator::Emulator;
+use xtask::operations::smoke::{self, Action, CloudTrail, Delivery, Target};
+use xtask::operations::status;
 
 /// Stands in for CloudTrail on the emulator: the call's event, as CloudTrail
 /// would put it on the bus, judged and published by the handler library.
@@ -306,7 +306,7 @@ async fn publish_uploads_template_and_zip_and_links_a_console_form_filled_with_t
         &session,
         "trailwatch",
         &assembly,
-        xtask::cloudformation::Approval::Given,
+        xtask::deploy::cloudformation::Approval::Given,
     )
     .await
     .expect("published");

@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use aws_config::{Region, SdkConfig};
 use serde_json::Value;
-use xtask::cloudformation::Approval;
+use xtask::config::regions::Regions;
 use xtask::config::{Config, ConfigArgs};
+use xtask::deploy::cloudformation::Approval;
+use xtask::deploy::forwarders::{Outcome, RegionOutcome};
 use xtask::deploy::{self, Report, Session};
-use xtask::emulator::Emulator;
-use xtask::fleet::Regions;
-use xtask::forwarders::{Outcome, RegionOutcome};
+use xtask::local::emulator::Emulator;
 use xtask::workspace;
 
 const POLL: Duration = Duration::from_millis(20);
@@ -86,7 +86,7 @@ fn sources(rules: &[(String, Vec<String>, Value)]) -> BTreeSet<String> {
 }
 
 async fn stack_exists(sdk: &SdkConfig, region: &str, name: &str) -> bool {
-    let driver = xtask::cloudformation::Driver::new(
+    let driver = xtask::deploy::cloudformation::Driver::new(
         aws_sdk_cloudformation::Client::new(&in_region(sdk, region)),
         POLL,
     );
@@ -183,7 +183,7 @@ async fn a_stop_logging_in_eu_west_1_arrives_on_the_home_bus_with_its_region() {
     let session = Session::new(&sdk, POLL);
     let config = config("delivery", &["eu-west-1"]);
     let report = deploy(&session, "delivery", &config).await;
-    let tap = xtask::demo::tap_forwarded(&sdk, &report.stack.outputs["ForwardingBusArn"])
+    let tap = xtask::local::demo::tap_forwarded(&sdk, &report.stack.outputs["ForwardingBusArn"])
         .await
         .expect("tap");
 
@@ -195,7 +195,7 @@ async fn a_stop_logging_in_eu_west_1_arrives_on_the_home_bus_with_its_region() {
     )
     .expect("json");
     event["detail"]["awsRegion"] = "eu-west-1".into();
-    xtask::demo::put(&in_region(&sdk, "eu-west-1"), &event)
+    xtask::local::demo::put(&in_region(&sdk, "eu-west-1"), &event)
         .await
         .expect("PutEvents");
 
@@ -347,7 +347,7 @@ async fn an_organization_gets_a_service_managed_stack_set_with_automatic_deploym
     );
     // The emulator does not return AutoDeployment: the request's is checked in
     // stackset_real_aws_behaviours.rs.
-    let home = xtask::cloudformation::Driver::new(cloudformation.clone(), POLL);
+    let home = xtask::deploy::cloudformation::Driver::new(cloudformation.clone(), POLL);
     assert_eq!(
         home.parameters("trailwatch").await.expect("parameters")["OrganizationId"],
         org_id
@@ -398,10 +398,11 @@ async fn a_tuned_configuration_over_the_request_limit_deploys_forwarders_and_the
     );
     // The forwarder's template was read from the region's own assets bucket.
     let eu = in_region(&sdk, "eu-west-1");
-    let assets = xtask::cloudformation::Driver::new(aws_sdk_cloudformation::Client::new(&eu), POLL)
-        .outputs(xtask::assets::ASSETS_STACK)
-        .await
-        .expect("outputs");
+    let assets =
+        xtask::deploy::cloudformation::Driver::new(aws_sdk_cloudformation::Client::new(&eu), POLL)
+            .outputs(xtask::deploy::assets::ASSETS_STACK)
+            .await
+            .expect("outputs");
     let bucket = &assets[contract::outputs::ASSETS_BUCKET_NAME];
     let s3 = aws_sdk_s3::Client::from_conf(
         aws_sdk_s3::config::Builder::from(&eu)

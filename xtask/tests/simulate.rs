@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 use xtask::config::{self, Config, ConfigArgs};
-use xtask::records::read_each;
-use xtask::simulate::{self, Simulated, SuppressedIn};
+use xtask::local::records::read_each;
+use xtask::local::simulate::{self, Simulated, SuppressedIn};
 use xtask::workspace;
 
 fn tuning() -> Config {

@@ -15,8 +15,8 @@ use aws_sdk_sns::operation::list_subscriptions_by_topic::ListSubscriptionsByTopi
 use aws_sdk_sns::types::Subscription;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use xtask::clients::Clients;
-use xtask::smoke::Target;
-use xtask::smoke_diagnosis::diagnose;
+use xtask::operations::smoke::Target;
+use xtask::operations::smoke::diagnosis::diagnose;
 
 /// How each link answers.
 struct Path {

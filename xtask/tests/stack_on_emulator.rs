@@ -3,7 +3,7 @@
 mod common;
 
 use aws_sdk_cloudformation::types::StackStatus;
-use xtask::emulator::Emulator;
+use xtask::local::emulator::Emulator;
 
 #[tokio::test]
 async fn template_creates_topic_rule_role_function_queue_and_log_group() {

@@ -20,9 +20,9 @@ use aws_sdk_cloudformation::types::{
     StackSetOperationResultSummary, StackSetOperationStatus,
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
-use xtask::cloudformation::{Approval, Template};
-use xtask::fleet::{Organization, Preferences};
-use xtask::stackset::{AccountFailure, StackSetReport, StackSetSpec, StackSets};
+use xtask::config::regions::{Organization, Preferences};
+use xtask::deploy::cloudformation::{Approval, Template};
+use xtask::deploy::stackset::{AccountFailure, StackSetReport, StackSetSpec, StackSets};
 
 fn organization(delegated_admin: bool) -> Organization {
     Organization {

@@ -19,7 +19,7 @@ use aws_sdk_sns::operation::list_subscriptions_by_topic::ListSubscriptionsByTopi
 use aws_sdk_sns::types::Subscription;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use xtask::clients::Clients;
-use xtask::status::{self, RegionStatus};
+use xtask::operations::status::{self, RegionStatus};
 
 /// What the account answers.
 struct Account {

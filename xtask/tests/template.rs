@@ -9,7 +9,7 @@ use handler::{Detection, Selection};
 use serde_json::{Value, json};
 use template::resources::sns::Topic;
 use template::{Stack, Value as Cfn};
-use xtask::{app, commands, tools, workspace};
+use xtask::{commands, config::app, tools, workspace};
 
 /// The template of `props`, or the construct's refusal.
 fn try_render(props: &template::SecurityMonitorProps) -> Result<Value, String> {

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 
-use crate::artifact;
+use crate::deploy::artifact;
 
 /// Runs the command.
 pub fn run() -> Result<()> {

@@ -5,11 +5,11 @@ use std::time::Instant;
 use anyhow::Result;
 
 use crate::config::{self, ConfigArgs};
-use crate::demo::{self, LocalHandler, Report};
-use crate::emulator::Emulator;
-use crate::runtime_api::Outcome;
+use crate::local::demo::{self, LocalHandler, Report};
+use crate::local::emulator::Emulator;
+use crate::local::runtime_api::Outcome;
 use crate::terminal;
-use crate::{artifact, tools, workspace};
+use crate::{deploy::artifact, tools, workspace};
 
 /// Runs the command with the configuration `args`; `keep` leaves the emulator running.
 pub fn run(args: &ConfigArgs, keep: bool) -> Result<()> {

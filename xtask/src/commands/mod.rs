@@ -154,8 +154,8 @@ impl Command {
             Command::Bench {
                 config,
                 regions_only: true,
-            } => crate::bench::run_regions(&config),
-            Command::Bench { config, .. } => crate::bench::run(&config),
+            } => crate::local::bench::run_regions(&config),
+            Command::Bench { config, .. } => crate::local::bench::run(&config),
             Command::Diff(args) => stack::diff(args),
             Command::Destroy(args) => stack::destroy(args),
             Command::Publish(args) => stack::publish(args),

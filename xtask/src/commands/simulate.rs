@@ -5,8 +5,8 @@ use std::io::Write;
 use anyhow::{Result, bail};
 
 use crate::config::{self, ConfigArgs};
-use crate::records::{BadRecord, Input, read_each};
-use crate::{simulate, terminal};
+use crate::local::records::{BadRecord, Input, read_each};
+use crate::{local::simulate, terminal};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

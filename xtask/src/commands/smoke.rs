@@ -4,9 +4,9 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::cloudformation::Driver;
 use crate::config::{self, ConfigArgs};
-use crate::smoke::{self, CloudTrail, Target};
+use crate::deploy::cloudformation::Driver;
+use crate::operations::smoke::{self, CloudTrail, Target};
 use crate::{aws, terminal};
 
 /// Runs the smoke test against the configured stack; Ctrl-C stops it after

@@ -7,11 +7,11 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use aws_config::SdkConfig;
 
-use crate::cloudformation::Approval;
 use crate::config::{self, Config, ConfigArgs};
+use crate::deploy::cloudformation::Approval;
+use crate::deploy::forwarders::{self, RegionOutcome};
 use crate::deploy::{self, Session};
-use crate::forwarders::{self, RegionOutcome};
-use crate::{artifact, assembly, aws, terminal};
+use crate::{aws, deploy::artifact, deploy::assembly, terminal};
 
 /// How often to poll CloudFormation while waiting.
 const POLL: Duration = Duration::from_secs(3);

@@ -3,7 +3,7 @@
 use anyhow::{Result, bail};
 
 use crate::config::{self, ConfigArgs};
-use crate::{aws, status};
+use crate::{aws, operations::status};
 
 /// How to print the report.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

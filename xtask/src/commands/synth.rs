@@ -5,16 +5,16 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::artifact;
-use crate::assembly::{self, MANIFEST_FILE};
 use crate::config::{self, ConfigArgs};
+use crate::deploy::artifact;
+use crate::deploy::assembly::{self, MANIFEST_FILE};
 
 /// Runs the command.
 pub fn run(config: &ConfigArgs, out: Option<PathBuf>, stdout: bool) -> Result<()> {
     let config = config::load(config)?;
     config.warn_expired();
     if stdout {
-        print!("{}", crate::app::stack(&config.props())?.to_yaml()?);
+        print!("{}", crate::config::app::stack(&config.props())?.to_yaml()?);
         return Ok(());
     }
     let dir = out.unwrap_or_else(assembly::default_dir);

@@ -7,8 +7,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use crate::assembly::{ASSETS_TEMPLATE_FILE, FORWARDER_TEMPLATE_FILE, TEMPLATE_FILE};
-use crate::{app, tools, workspace};
+use crate::deploy::assembly::{ASSETS_TEMPLATE_FILE, FORWARDER_TEMPLATE_FILE, TEMPLATE_FILE};
+use crate::{config::app, tools, workspace};
 use handler::{Detection, Selection};
 
 /// The monitor template with every monitor enabled, written beside the others for the linters.
@@ -116,7 +116,7 @@ fn cargo(args: &[&str]) -> Result<bool> {
 
 /// The handler zip deploy uploads, and qemu-user to run it: the end-to-end tests use both.
 fn arm64_build() -> Result<bool> {
-    crate::artifact::build()?;
+    crate::deploy::artifact::build()?;
     tools::ensure_qemu()?;
     Ok(true)
 }
@@ -265,7 +265,7 @@ pub fn checkov_in(dir: &Path) -> Result<bool> {
 /// passes only when no rule fails and each rule passed somewhere (a rule that
 /// is skipped everywhere checks nothing).
 fn cfn_guard() -> Result<bool> {
-    let reports = crate::guard::validate(&linted_templates(&lint_dir())?)?;
+    let reports = crate::checks::guard::validate(&linted_templates(&lint_dir())?)?;
     let passed: std::collections::BTreeSet<&String> =
         reports.iter().flat_map(|r| &r.passed).collect();
     let failed: Vec<String> = reports
@@ -276,7 +276,7 @@ fn cfn_guard() -> Result<bool> {
                 .map(move |rule| format!("{rule} in {}", r.file))
         })
         .collect();
-    let declared = crate::guard::declared_rules(&crate::guard::rules_dir())?;
+    let declared = crate::checks::guard::declared_rules(&crate::checks::guard::rules_dir())?;
     let never_passed: Vec<&String> = declared.iter().filter(|r| !passed.contains(r)).collect();
     eprintln!(
         "cfn-guard: {} rules over {} templates, {} failed, {} never passed",
@@ -340,7 +340,7 @@ fn parliament() -> Result<bool> {
     let mut documents = Vec::new();
     for (file, stack) in linted_stacks()? {
         let template = stack.to_json().map_err(|e| anyhow::anyhow!("{e}"))?;
-        for document in crate::policies::documents(&template) {
+        for document in crate::checks::policies::documents(&template) {
             documents.push(serde_json::json!({
                 "at": format!("{file}: {}", document.at),
                 "kind": document.kind,

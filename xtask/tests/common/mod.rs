@@ -10,9 +10,9 @@ use aws_config::SdkConfig;
 use aws_sdk_cloudformation::types::{Capability, Parameter};
 use aws_sdk_s3::primitives::ByteStream;
 use template::Stack;
-use xtask::assembly::{self, Assembly};
 use xtask::config::{self, Config, ConfigArgs};
-use xtask::{app, workspace};
+use xtask::deploy::assembly::{self, Assembly};
+use xtask::{config::app, workspace};
 
 /// An S3 client addressing buckets by path, as the emulator needs.
 pub fn s3(sdk: &SdkConfig) -> aws_sdk_s3::Client {

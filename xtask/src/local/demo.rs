@@ -12,12 +12,12 @@ use aws_config::SdkConfig;
 use contract::outputs::{self, FORWARDING_BUS_ARN};
 use serde_json::{Value, json};
 
-use crate::assembly::{self, Assembly};
-use crate::cloudformation::Approval;
 use crate::config::Config;
+use crate::deploy::assembly::{self, Assembly};
+use crate::deploy::cloudformation::Approval;
 use crate::deploy::{self, Session};
-use crate::runtime_api::{HandlerEnv, HandlerProcess, Outcome, RuntimeApi};
-use crate::{artifact, tools, workspace};
+use crate::local::runtime_api::{HandlerEnv, HandlerProcess, Outcome, RuntimeApi};
+use crate::{deploy::artifact, tools, workspace};
 
 /// How long to wait for the handler to answer one invocation.
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -357,9 +357,13 @@ async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<(String, String)
         .queue_url()
         .unwrap_or_default()
         .to_owned();
-    let arn = crate::queues::attribute(sqs, &url, aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .await?
-        .unwrap_or_default();
+    let arn = crate::local::queues::attribute(
+        sqs,
+        &url,
+        aws_sdk_sqs::types::QueueAttributeName::QueueArn,
+    )
+    .await?
+    .unwrap_or_default();
     Ok((url, arn))
 }
 

@@ -17,8 +17,8 @@ use aws_sdk_cloudformation::types::{
 };
 
 use crate::aws::explain;
-use crate::cloudformation::{Approval, Progress, Template, confirm, parameters, tags};
-use crate::fleet::{Organization, Preferences};
+use crate::config::regions::{Organization, Preferences};
+use crate::deploy::cloudformation::{Approval, Progress, Template, confirm, parameters, tags};
 use crate::terminal;
 
 /// Longest wait between polls while CloudFormation throttles.

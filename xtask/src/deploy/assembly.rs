@@ -9,9 +9,9 @@ use anyhow::{Context, Result, bail};
 use handler::tuning::SETTINGS_FILE;
 use serde::{Deserialize, Serialize};
 
-use crate::artifact::{self, Artifact};
 use crate::config::Config;
-use crate::{app, workspace};
+use crate::deploy::artifact::{self, Artifact};
+use crate::{config::app, workspace};
 
 /// File name of the rendered monitor template.
 pub const TEMPLATE_FILE: &str = "trailwatch.template.yaml";

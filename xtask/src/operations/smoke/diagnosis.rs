@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 
 use crate::clients::Clients;
-use crate::smoke::{SEVERITY, Target};
-use crate::trail;
+use crate::deploy::trail;
+use super::target::{SEVERITY, Target};
 
 /// Most handler log lines shown.
 const MAX_LOG_LINES: i32 = 5;
@@ -45,7 +45,7 @@ async fn trail_finding(clients: &Clients, target: &Target) -> Option<String> {
 async fn rule_findings(clients: &Clients, target: &Target) -> Vec<String> {
     let mut findings = Vec::new();
     for arn in &target.rule_arns {
-        let (bus, name) = crate::status::rule_location(arn);
+        let (bus, name) = crate::operations::status::rule_location(arn);
         let answer = clients
             .eventbridge
             .describe_rule()
@@ -114,7 +114,7 @@ async fn handler_errors(clients: &Clients, target: &Target, since: SystemTime) -
 
 async fn dead_letters(clients: &Clients, target: &Target) -> Option<String> {
     let url = target.dead_letter_url.as_deref()?;
-    match crate::queues::messages(&clients.sqs, url).await {
+    match crate::local::queues::messages(&clients.sqs, url).await {
         Ok(0) => None,
         Ok(messages) => Some(format!(
             "{messages} events wait in the dead-letter queue {url}: the handler or a rule failed on them"

@@ -12,11 +12,11 @@ use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use sha2::{Digest, Sha256};
 use template::assets::assets_stack;
 
-use crate::assembly::MAX_TEMPLATE_BODY_BYTES;
+use crate::deploy::assembly::MAX_TEMPLATE_BODY_BYTES;
 
-use crate::artifact::Artifact;
 use crate::aws::explain;
-use crate::cloudformation::{Approval, Driver, StackSpec, Template};
+use crate::deploy::artifact::Artifact;
+use crate::deploy::cloudformation::{Approval, Driver, StackSpec, Template};
 use crate::terminal;
 
 /// Name of the assets stack in every account and region.

@@ -4,6 +4,11 @@
 //! alert), waits for the alert, and removes everything it created, also on
 //! failure and on Ctrl-C. When no alert comes it says why it may not have.
 
+pub mod diagnosis;
+mod target;
+
+pub use target::{EVENT_NAME, SEVERITY, Target};
+
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -19,51 +24,6 @@ use serde_json::{Value, json};
 
 use crate::aws::explain;
 use crate::terminal;
-
-/// The monitored call the smoke test makes.
-pub const EVENT_NAME: &str = "PutBucketVersioning";
-/// The severity of its alert.
-pub const SEVERITY: &str = "LOW";
-
-/// The deployed stack's pieces the smoke test uses (from its outputs).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub stack: String,
-    pub region: String,
-    pub topic_arn: String,
-    pub rule_arns: Vec<String>,
-    pub dead_letter_url: Option<String>,
-    pub log_group: String,
-}
-
-impl Target {
-    /// The target of the home stack `stack` in `region`, from its outputs.
-    pub fn from_outputs(
-        stack: &str,
-        region: &str,
-        outputs: &std::collections::BTreeMap<String, String>,
-    ) -> Result<Self> {
-        let topic_arn = outputs.get(contract::outputs::TOPIC_ARN).ok_or_else(|| {
-            anyhow!(
-                "stack {stack} is not deployed in {region} (no {} output): run cargo xtask deploy first",
-                contract::outputs::TOPIC_ARN
-            )
-        })?;
-        Ok(Self {
-            stack: stack.to_owned(),
-            region: region.to_owned(),
-            topic_arn: topic_arn.clone(),
-            rule_arns: outputs
-                .get(contract::outputs::RULE_ARNS)
-                .map(|arns| arns.split(',').map(str::to_owned).collect())
-                .unwrap_or_default(),
-            dead_letter_url: outputs
-                .get(contract::outputs::DEAD_LETTER_QUEUE_URL)
-                .cloned(),
-            log_group: format!("/trailwatch/{stack}/handler"),
-        })
-    }
-}
 
 /// The call made: the bucket, and when.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,18 +58,18 @@ pub fn check_alerted(detection: &handler::Detection, stack: &str) -> Result<()> 
         region: "us-east-1".to_owned(),
         at: SystemTime::now(),
     };
-    let input = crate::records::Input {
+    let input = crate::local::records::Input {
         file: "smoke".to_owned(),
         index: 0,
         envelope: event(&action, "111122223333"),
     };
     let today = time::OffsetDateTime::now_utc().date();
-    let simulated = crate::simulate::simulate(
+    let simulated = crate::local::simulate::simulate(
         &input,
         detection,
         stack,
         today,
-        crate::simulate::Request::Skip,
+        crate::local::simulate::Request::Skip,
     );
     if !simulated.matched_rule || simulated.suppressed.is_some() {
         bail!(
@@ -207,9 +167,12 @@ async fn prove(
             return Ok(proof);
         }
     }
-    let findings =
-        crate::smoke_diagnosis::diagnose(&crate::clients::Clients::new(sdk), target, action.at)
-            .await;
+    let findings = crate::operations::smoke::diagnosis::diagnose(
+        &crate::clients::Clients::new(sdk),
+        target,
+        action.at,
+    )
+    .await;
     bail!(
         "no alert for the {EVENT_NAME} call on {} within {} s; what may be wrong:\n  - {}",
         action.bucket,
@@ -254,7 +217,7 @@ async fn subscriber_queue(
         .unwrap_or_default()
         .to_owned();
     lock(created).queue_url = Some(url.clone());
-    let arn = crate::queues::arn(sqs, &url).await?;
+    let arn = crate::local::queues::arn(sqs, &url).await?;
     let policy = json!({
         "Version": "2012-10-17",
         "Statement": [{
@@ -283,7 +246,7 @@ async fn subscribe(
     queue_url: &str,
     created: &Mutex<Created>,
 ) -> Result<()> {
-    let arn = crate::queues::arn(sqs, queue_url).await?;
+    let arn = crate::local::queues::arn(sqs, queue_url).await?;
     let subscription = aws_sdk_sns::Client::new(sdk)
         .subscribe()
         .topic_arn(&target.topic_arn)

@@ -1,6 +1,15 @@
 //! Deploy, diff and destroy of the trailwatch stack, composed from the config,
 //! the assets, the template and the CloudFormation driver.
 
+pub mod artifact;
+pub mod assembly;
+pub mod assets;
+pub mod cloudformation;
+pub mod concurrency;
+pub mod forwarders;
+pub mod stackset;
+pub mod trail;
+
 use contract::names;
 use contract::outputs;
 use contract::parameters;
@@ -11,22 +20,19 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use aws_config::SdkConfig;
 
-use crate::app;
-use crate::assembly::Assembly;
-use crate::assembly::{
-    FORWARDER_TEMPLATE_FILE, MAX_TEMPLATE_BODY_BYTES, TEMPLATE_FILE, check_size,
-};
-use crate::assets::{self, ASSETS_STACK, Published};
 use crate::aws::{explain, region};
-use crate::cloudformation::{
+use crate::config::Config;
+use crate::config::app;
+use crate::config::regions::{self, Organization, Regions};
+use crate::terminal;
+use assembly::Assembly;
+use assembly::{FORWARDER_TEMPLATE_FILE, MAX_TEMPLATE_BODY_BYTES, TEMPLATE_FILE, check_size};
+use assets::{ASSETS_STACK, Published};
+use cloudformation::{
     Approval, Current, Deployed, Driver, PlannedChange, StackSpec, Template, approve, confirm,
 };
-use crate::concurrency;
-use crate::config::Config;
-use crate::fleet::{self, Organization, Regions};
-use crate::forwarders::{self, Forwarders, Outcome, RegionOutcome};
-use crate::stackset::{StackSetReport, StackSetSpec, StackSets};
-use crate::{terminal, trail};
+use forwarders::{Forwarders, Outcome, RegionOutcome};
+use stackset::{StackSetReport, StackSetSpec, StackSets};
 
 /// What a deploy did: the asset, the home stack, and the forwarders.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -443,7 +449,7 @@ pub async fn wanted_regions(session: &Session, config: &Config) -> Result<BTreeS
         None => BTreeSet::new(),
         Some(regions) => resolve(session, regions).await?,
     };
-    Ok(fleet::forwarder_regions(&session.region, &configured))
+    Ok(regions::forwarder_regions(&session.region, &configured))
 }
 
 /// The regions `regions` names: those listed, or every enabled one.

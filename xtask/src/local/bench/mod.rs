@@ -12,15 +12,15 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
-use crate::artifact;
-use crate::assembly::{self, Assembly};
-use crate::cloudformation::Approval;
+use crate::config::regions::Regions;
 use crate::config::{self, Config, ConfigArgs};
+use crate::deploy::artifact;
+use crate::deploy::assembly::{self, Assembly};
+use crate::deploy::cloudformation::Approval;
 use crate::deploy::{self, Session};
-use crate::emulator::Emulator;
-use crate::fleet::Regions;
-use crate::runtime_api::{HandlerEnv, HandlerProcess, RuntimeApi, topic_only_variables};
-use crate::{demo, simulate, tools, workspace};
+use crate::local::emulator::Emulator;
+use crate::local::runtime_api::{HandlerEnv, HandlerProcess, RuntimeApi, topic_only_variables};
+use crate::{local::demo, local::simulate, tools, workspace};
 use contract::names::GLOBAL_REGION;
 use figures::{Runtime, Summary, median, percentile};
 
@@ -87,7 +87,7 @@ pub fn run(args: &ConfigArgs) -> Result<()> {
             .unwrap_or_default()
             .to_owned();
         // The bench times the immediate path: the configuration has no digests.
-        let template = crate::app::stack(&config.props())?.to_json()?;
+        let template = crate::config::app::stack(&config.props())?.to_json()?;
         let env = HandlerEnv {
             variables: topic_only_variables(&template, &topic)?,
             task_root: assembly.dir.clone(),
@@ -188,7 +188,7 @@ fn events(config: &Config) -> Result<Vec<Value>> {
     Ok(samples
         .into_iter()
         .filter(|(name, event)| {
-            let input = crate::records::Input {
+            let input = crate::local::records::Input {
                 file: name.clone(),
                 index: 0,
                 envelope: event.clone(),
@@ -243,10 +243,12 @@ fn measure(
     Ok(runtime)
 }
 
-fn expect_response(outcome: crate::runtime_api::Outcome, name: &str) -> Result<()> {
+fn expect_response(outcome: crate::local::runtime_api::Outcome, name: &str) -> Result<()> {
     match outcome {
-        crate::runtime_api::Outcome::Response(_) => Ok(()),
-        crate::runtime_api::Outcome::Error(error) => bail!("{name} returned an error: {error}"),
+        crate::local::runtime_api::Outcome::Response(_) => Ok(()),
+        crate::local::runtime_api::Outcome::Error(error) => {
+            bail!("{name} returned an error: {error}")
+        }
     }
 }
 
@@ -343,7 +345,7 @@ pub async fn region_speed(
             let at = Instant::now();
             let report = deploy::deploy(&session, config, assembly, Approval::Given).await?;
             times.push(at.elapsed());
-            if let Some(failed) = crate::forwarders::failures(&report.forwarders) {
+            if let Some(failed) = crate::deploy::forwarders::failures(&report.forwarders) {
                 bail!("the five-region deploy failed in {failed}");
             }
         }

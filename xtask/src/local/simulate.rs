@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 use time::Date;
 
-use crate::records::Input;
+use crate::local::records::Input;
 use crate::terminal;
 
 /// What would happen to one event.

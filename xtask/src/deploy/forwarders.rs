@@ -12,8 +12,10 @@ use contract::parameters::HOME_BUS_ARN;
 use indicatif::MultiProgress;
 use tokio::task::JoinSet;
 
-use crate::assets;
-use crate::cloudformation::{Approval, Driver, Plan, PlannedChange, Progress, StackSpec, Template};
+use crate::deploy::assets;
+use crate::deploy::cloudformation::{
+    Approval, Driver, Plan, PlannedChange, Progress, StackSpec, Template,
+};
 
 /// The forwarder stack's name for a home stack.
 pub fn stack_name(home_stack: &str) -> String {

@@ -14,9 +14,9 @@ use serde::Serialize;
 
 use crate::aws::explain;
 use crate::clients::Clients;
-use crate::cloudformation::{Driver, parameter_values};
+use crate::deploy::cloudformation::{Driver, parameter_values};
+use crate::deploy::trail;
 use crate::terminal;
-use crate::trail;
 
 mod canary;
 
@@ -117,7 +117,7 @@ pub async fn collect(sdk: &SdkConfig, stack: &str) -> Result<Vec<RegionStatus>> 
     let home = Clients::new(sdk);
     let (report, parameters) = report(&home, stack).await?;
     let mut reports = vec![report];
-    let forwarder = crate::forwarders::stack_name(stack);
+    let forwarder = crate::deploy::forwarders::stack_name(stack);
     let regions = parameters
         .get(FORWARDER_REGIONS)
         .map(String::as_str)
@@ -371,7 +371,7 @@ async fn queues(
 ) -> Result<Vec<QueueStatus>> {
     let mut queues = Vec::new();
     for (name, url) in of_type(resources, "AWS::SQS::Queue") {
-        let messages = crate::queues::messages(client, url).await?;
+        let messages = crate::local::queues::messages(client, url).await?;
         queues.push(QueueStatus {
             name: name.to_owned(),
             url: url.to_owned(),

@@ -1,6 +1,9 @@
 //! Deployment configuration: `trailwatch.toml` (optional) overridden by CLI flags,
 //! checked completely before anything touches AWS.
 
+pub mod app;
+pub mod regions;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -12,9 +15,9 @@ use serde::Deserialize;
 use template::patterns::{MAX_PATTERN_CHARS, size};
 use template::{CanaryProps, ChatProps, HealthProps, SecurityMonitorProps, WebhookProps};
 
-use crate::concurrency::Reservation;
-use crate::fleet::{Organization, OrganizationSpec, Regions, RegionsSpec, is_region_name};
-use crate::{app, workspace};
+use crate::deploy::concurrency::Reservation;
+use crate::workspace;
+use regions::{Organization, OrganizationSpec, Regions, RegionsSpec, is_region_name};
 
 /// Default stack name.
 pub const DEFAULT_STACK_NAME: &str = "trailwatch";

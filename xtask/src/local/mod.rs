@@ -1,0 +1,10 @@
+//! Running trailwatch on this machine: the AWS emulator, a local Lambda
+//! Runtime API, the demo, simulation, CloudTrail records, and benchmarks.
+
+pub mod bench;
+pub mod demo;
+pub mod emulator;
+pub mod queues;
+pub mod records;
+pub mod runtime_api;
+pub mod simulate;
