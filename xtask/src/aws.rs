@@ -18,7 +18,7 @@ pub async fn load(region: Option<&str>) -> Result<SdkConfig> {
 }
 
 /// Fails with a fix when the region or the credentials are missing.
-pub async fn check(config: &SdkConfig) -> Result<()> {
+pub(crate) async fn check(config: &SdkConfig) -> Result<()> {
     if config.region().is_none() {
         bail!(
             "no AWS region is set: pass --region, set `region` in trailwatch.toml, or export AWS_REGION"
@@ -38,14 +38,14 @@ pub async fn check(config: &SdkConfig) -> Result<()> {
 }
 
 /// The region a configuration resolved to.
-pub fn region(config: &SdkConfig) -> String {
+pub(crate) fn region(config: &SdkConfig) -> String {
     config
         .region()
         .map_or_else(|| "unknown".to_owned(), ToString::to_string)
 }
 
 /// Turns an SDK error into one sentence, recognising expired credentials.
-pub fn explain<E, R>(action: &str, error: SdkError<E, R>) -> anyhow::Error
+pub(crate) fn explain<E, R>(action: &str, error: SdkError<E, R>) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -67,6 +67,6 @@ where
 }
 
 /// The service error message of an SDK error, if it has one.
-pub fn message<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> &str {
+pub(crate) fn message<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> &str {
     error.message().unwrap_or_default()
 }

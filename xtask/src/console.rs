@@ -52,7 +52,7 @@ pub async fn publish(
 /// A CloudFormation console link that opens the create-stack review page
 /// filled with the template, the stack name and `parameters` (`param_NAME`),
 /// each value percent-encoded.
-pub fn quick_create_link(
+pub(crate) fn quick_create_link(
     region: &str,
     template_url: &str,
     stack: &str,

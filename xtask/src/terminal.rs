@@ -14,7 +14,7 @@ pub fn lines(text: &str) -> String {
 }
 
 /// One value from an event, a file name or AWS, escaped whole.
-pub fn value(text: &str) -> String {
+pub(crate) fn value(text: &str) -> String {
     escape_controls(text).into_owned()
 }
 

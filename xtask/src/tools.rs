@@ -32,17 +32,17 @@ const PYTHON_REQUIREMENTS: &[&str] = &[
 const CFN_GUARD_VERSION: &str = "3.2.1";
 
 /// The Rust target of the Lambda (Graviton, provided.al2023).
-pub const LAMBDA_TARGET: &str = "aarch64-unknown-linux-gnu";
+pub(crate) const LAMBDA_TARGET: &str = "aarch64-unknown-linux-gnu";
 
 /// Makes sure every external tool is installed; cheap when they already are.
-pub fn ensure() -> Result<()> {
+pub(crate) fn ensure() -> Result<()> {
     ensure_venv()?;
     ensure_rust_target()?;
     ensure_cfn_guard()
 }
 
 /// The cfn-guard executable.
-pub fn cfn_guard() -> PathBuf {
+pub(crate) fn cfn_guard() -> PathBuf {
     workspace::tools_dir().join("cfn-guard/bin/cfn-guard")
 }
 
@@ -91,12 +91,12 @@ pub fn venv_bin(name: &str) -> PathBuf {
 }
 
 /// The virtualenv's `bin` directory.
-pub fn bin_dir() -> PathBuf {
+pub(crate) fn bin_dir() -> PathBuf {
     venv_dir().join("bin")
 }
 
 /// `PATH` with the virtualenv's `bin` first, for tools that call each other (cargo-lambda runs zig).
-pub fn path_with_venv() -> Result<std::ffi::OsString> {
+pub(crate) fn path_with_venv() -> Result<std::ffi::OsString> {
     let current = std::env::var_os("PATH").unwrap_or_default();
     let paths = std::iter::once(bin_dir()).chain(std::env::split_paths(&current));
     std::env::join_paths(paths).context("building PATH")
@@ -211,9 +211,9 @@ fn ensure_rust_target() -> Result<()> {
 }
 
 /// qemu-user's arm64 emulator and the arm64 C library it loads programs with.
-pub const QEMU: &str = "qemu-aarch64";
+pub(crate) const QEMU: &str = "qemu-aarch64";
 /// The arm64 sysroot given to qemu with `-L`.
-pub const ARM64_SYSROOT: &str = "/usr/aarch64-linux-gnu";
+pub(crate) const ARM64_SYSROOT: &str = "/usr/aarch64-linux-gnu";
 const QEMU_PACKAGES: &[&str] = &["qemu-user", "libc6-arm64-cross"];
 
 /// Makes sure the arm64 handler can run here under qemu-user, installing the
@@ -276,7 +276,7 @@ fn qemu_present() -> bool {
 }
 
 /// A spinner on stderr for work of unknown length.
-pub fn spinner(message: &str) -> ProgressBar {
+pub(crate) fn spinner(message: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")

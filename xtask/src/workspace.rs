@@ -17,6 +17,6 @@ pub fn target_dir() -> PathBuf {
 }
 
 /// The git-ignored directory holding project-local tools (`.tools/`).
-pub fn tools_dir() -> PathBuf {
+pub(crate) fn tools_dir() -> PathBuf {
     root().join(".tools")
 }

@@ -19,7 +19,7 @@ pub struct Report {
 }
 
 /// The directory of trailwatch's Guard rules.
-pub fn rules_dir() -> PathBuf {
+pub(crate) fn rules_dir() -> PathBuf {
     workspace::root().join("xtask/guard")
 }
 
@@ -73,7 +73,7 @@ fn read(report: Value) -> Report {
 }
 
 /// The names of the rules in the Guard files of `dir`.
-pub fn declared_rules(dir: &Path) -> Result<Vec<String>> {
+pub(crate) fn declared_rules(dir: &Path) -> Result<Vec<String>> {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let path = entry?.path();

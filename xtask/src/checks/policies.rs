@@ -15,7 +15,7 @@ const STACK: &str = "trailwatch";
 
 /// One policy document: where it is, what kind, and its resolved JSON.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Document {
+pub(crate) struct Document {
     /// `<logical id>` and, for a document of several, `/<key>`.
     pub at: String,
     /// `identity` for permissions of a principal, `resource` for resource and
@@ -25,7 +25,7 @@ pub struct Document {
 }
 
 /// Every policy document of `template` (a rendered template as JSON).
-pub fn documents(template: &Value) -> Vec<Document> {
+pub(crate) fn documents(template: &Value) -> Vec<Document> {
     let resources = template["Resources"]
         .as_object()
         .cloned()

@@ -86,7 +86,7 @@ pub fn json() -> Value {
 }
 
 /// The catalog in a few lines per monitor.
-pub fn text() -> String {
+pub(crate) fn text() -> String {
     let mut out = String::new();
     for m in CATALOG {
         let packs = m.packs.iter().map(|p| p.as_str()).collect::<Vec<_>>();
@@ -102,7 +102,7 @@ pub fn text() -> String {
 }
 
 /// The README's table.
-pub fn markdown() -> String {
+pub(crate) fn markdown() -> String {
     let mut out = String::from(
         "| monitor | packs | selects | severity | controls | techniques |\n|---|---|---|---|---|---|\n",
     );

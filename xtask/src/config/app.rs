@@ -88,6 +88,6 @@ pub fn stack(props: &SecurityMonitorProps) -> Result<Stack, SynthError> {
 }
 
 /// The tags every trailwatch stack carries.
-pub fn tags() -> BTreeMap<String, String> {
+pub(crate) fn tags() -> BTreeMap<String, String> {
     BTreeMap::from([("project".to_owned(), "trailwatch".to_owned())])
 }

@@ -20,9 +20,9 @@ use crate::workspace;
 use regions::{Organization, OrganizationSpec, Regions, RegionsSpec, is_region_name};
 
 /// Default stack name.
-pub const DEFAULT_STACK_NAME: &str = "trailwatch";
+pub(crate) const DEFAULT_STACK_NAME: &str = "trailwatch";
 /// Configuration file looked up at the workspace root.
-pub const CONFIG_FILE: &str = "trailwatch.toml";
+pub(crate) const CONFIG_FILE: &str = "trailwatch.toml";
 
 /// The keys `trailwatch.toml` may hold; unknown keys are rejected.
 #[derive(Debug, Default, Deserialize)]
@@ -222,7 +222,7 @@ impl Config {
     /// Whether the home stack receives forwarded events: forwarders are
     /// configured, or home is outside us-east-1 (global services' events are
     /// forwarded from there).
-    pub fn forwards(&self) -> bool {
+    pub(crate) fn forwards(&self) -> bool {
         forwards(
             self.region.as_deref(),
             self.regions.as_ref(),
@@ -231,7 +231,7 @@ impl Config {
     }
 
     /// The reasons of suppressions that have expired by `today` (no longer applied).
-    pub fn expired_suppressions(&self, today: time::Date) -> Vec<&str> {
+    pub(crate) fn expired_suppressions(&self, today: time::Date) -> Vec<&str> {
         self.detection
             .suppressions
             .iter()
@@ -241,7 +241,7 @@ impl Config {
     }
 
     /// Warns about expired suppressions, on standard error.
-    pub fn warn_expired(&self) {
+    pub(crate) fn warn_expired(&self) {
         for reason in self.expired_suppressions(time::OffsetDateTime::now_utc().date()) {
             eprintln!(
                 "WARNING: the suppression {reason:?} has expired and is no longer applied; remove it or extend `expires`"
@@ -431,7 +431,7 @@ fn read_file(explicit: Option<&Path>) -> Result<(FileConfig, String)> {
 
 /// Longest stack name: CloudFormation allows 128 characters, and the forwarder
 /// stacks and StackSet are named after the home stack with `-forwarder`.
-pub const MAX_STACK_NAME_CHARS: usize = 128 - "-forwarder".len();
+pub(crate) const MAX_STACK_NAME_CHARS: usize = 128 - "-forwarder".len();
 /// Most tags a CloudFormation stack may carry.
 const MAX_TAGS: usize = 50;
 /// Largest reservation accepted: the default account quota of concurrent

@@ -18,7 +18,7 @@ pub enum Regions {
 
 impl Regions {
     /// Parses `all` or a comma-separated list of region names.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
         if text.trim() == "all" {
             return Ok(Self::All);
         }
@@ -39,7 +39,7 @@ impl Regions {
 /// `regions` in trailwatch.toml: `"all"` or a list.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
-pub enum RegionsSpec {
+pub(crate) enum RegionsSpec {
     Word(String),
     List(Vec<String>),
 }
@@ -57,7 +57,7 @@ impl TryFrom<RegionsSpec> for Regions {
 
 /// Whether `name` looks like a region name: lowercase words and a number,
 /// joined by hyphens (`eu-west-1`, `us-gov-west-1`).
-pub fn is_region_name(name: &str) -> bool {
+pub(crate) fn is_region_name(name: &str) -> bool {
     let parts: Vec<&str> = name.split('-').collect();
     parts.len() >= 3
         && parts.iter().all(|p| {
@@ -73,7 +73,7 @@ pub fn is_region_name(name: &str) -> bool {
 /// The forwarder regions for a home region and the configured ones: the
 /// configured ones but home, plus us-east-1 (where global services' events
 /// occur) when home is elsewhere.
-pub fn forwarder_regions(home: &str, configured: &BTreeSet<String>) -> BTreeSet<String> {
+pub(crate) fn forwarder_regions(home: &str, configured: &BTreeSet<String>) -> BTreeSet<String> {
     let mut regions: BTreeSet<String> = configured.iter().filter(|r| *r != home).cloned().collect();
     if home != GLOBAL_REGION {
         regions.insert(GLOBAL_REGION.to_owned());
@@ -84,7 +84,7 @@ pub fn forwarder_regions(home: &str, configured: &BTreeSet<String>) -> BTreeSet<
 /// `[organization]` in trailwatch.toml.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct OrganizationSpec {
+pub(crate) struct OrganizationSpec {
     ou_ids: Option<Vec<String>>,
     regions: Option<RegionsSpec>,
     delegated_admin: Option<bool>,
@@ -94,7 +94,7 @@ pub struct OrganizationSpec {
 }
 
 /// Most OUs one CreateStackInstances call may name.
-pub const MAX_OUS_PER_CALL: usize = 50;
+pub(crate) const MAX_OUS_PER_CALL: usize = 50;
 
 /// The organization's forwarders: a service-managed StackSet with automatic
 /// deployment to these OUs and regions.
@@ -132,7 +132,7 @@ impl Default for Preferences {
 
 impl OrganizationSpec {
     /// The checked organization settings; each problem names its key.
-    pub fn check(self) -> Result<Organization, Vec<String>> {
+    pub(crate) fn check(self) -> Result<Organization, Vec<String>> {
         let mut problems = Vec::new();
         let ou_ids = self.ou_ids.unwrap_or_default();
         for id in &ou_ids {

@@ -30,7 +30,7 @@ fn binary_path() -> PathBuf {
 }
 
 /// Builds the release arm64 handler with cargo-lambda; returns the binary.
-pub fn build() -> Result<PathBuf> {
+pub(crate) fn build() -> Result<PathBuf> {
     tools::ensure()?;
     eprintln!("build: cargo lambda build --release --arm64 (a few minutes the first time)");
     let status = Command::new(tools::venv_bin("cargo-lambda"))
@@ -61,7 +61,7 @@ pub fn built() -> Option<PathBuf> {
 
 /// Zips `binary` as `bootstrap` (mode 0755) and the handler's settings beside
 /// it, with fixed timestamps, so the same inputs always give the same bytes.
-pub fn pack(binary: &Path, settings: &str, zip: &Path) -> Result<Artifact> {
+pub(crate) fn pack(binary: &Path, settings: &str, zip: &Path) -> Result<Artifact> {
     let bytes = fs::read(binary).with_context(|| format!("reading {}", binary.display()))?;
     let options = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Deflated)
@@ -92,7 +92,7 @@ pub fn load(path: &Path) -> Result<Artifact> {
 
 /// Extracts the zip into `dir` as Lambda does: `bootstrap` executable, the
 /// settings beside it. Returns the binary's path.
-pub fn unpack(artifact: &Artifact, dir: &Path) -> Result<PathBuf> {
+pub(crate) fn unpack(artifact: &Artifact, dir: &Path) -> Result<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let file = fs::File::open(&artifact.path)
         .with_context(|| format!("opening {}", artifact.path.display()))?;
@@ -114,7 +114,7 @@ pub fn unpack(artifact: &Artifact, dir: &Path) -> Result<PathBuf> {
 }
 
 /// A command running an arm64 binary under qemu-user with the arm64 C library.
-pub fn qemu_command(binary: &Path) -> Command {
+pub(crate) fn qemu_command(binary: &Path) -> Command {
     let mut command = Command::new(tools::QEMU);
     command.arg("-L").arg(tools::ARM64_SYSROOT).arg(binary);
     command

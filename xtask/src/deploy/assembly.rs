@@ -14,13 +14,13 @@ use crate::deploy::artifact::{self, Artifact};
 use crate::{config::app, workspace};
 
 /// File name of the rendered monitor template.
-pub const TEMPLATE_FILE: &str = "trailwatch.template.yaml";
+pub(crate) const TEMPLATE_FILE: &str = "trailwatch.template.yaml";
 /// File name of the rendered forwarder template (other regions and accounts).
-pub const FORWARDER_TEMPLATE_FILE: &str = "trailwatch-forwarder.template.yaml";
+pub(crate) const FORWARDER_TEMPLATE_FILE: &str = "trailwatch-forwarder.template.yaml";
 /// File name of the rendered assets (bootstrap) template.
-pub const ASSETS_TEMPLATE_FILE: &str = "trailwatch-assets.template.yaml";
+pub(crate) const ASSETS_TEMPLATE_FILE: &str = "trailwatch-assets.template.yaml";
 /// File name of the manifest.
-pub const MANIFEST_FILE: &str = "assets.json";
+pub(crate) const MANIFEST_FILE: &str = "assets.json";
 /// File name of the handler zip.
 const ZIP_FILE: &str = "handler.zip";
 
@@ -39,7 +39,7 @@ pub struct Assembly {
 impl Assembly {
     /// The handler zip, which deploy and publish upload; an error saying how
     /// to build it when absent.
-    pub fn handler_zip(&self) -> Result<&Artifact> {
+    pub(crate) fn handler_zip(&self) -> Result<&Artifact> {
         match &self.handler {
             Some(handler) => Ok(handler),
             None => bail!(
@@ -68,15 +68,15 @@ struct HandlerAsset {
 
 /// Largest template CloudFormation takes in a request body (`TemplateBody`);
 /// deploy uploads a larger one to an assets bucket.
-pub const MAX_TEMPLATE_BODY_BYTES: usize = 51_200;
+pub(crate) const MAX_TEMPLATE_BODY_BYTES: usize = 51_200;
 /// Largest template CloudFormation reads from S3: "max size: 1 MB" in the
 /// `TemplateURL` of CreateStack, CreateChangeSet and CreateStackSet (API
 /// reference), counted here as 1,000,000 bytes.
-pub const MAX_TEMPLATE_URL_BYTES: usize = 1_000_000;
+pub(crate) const MAX_TEMPLATE_URL_BYTES: usize = 1_000_000;
 
 /// Refuses a template over `limit` bytes, the most CloudFormation takes the
 /// way it will be passed.
-pub fn check_size(file: &str, yaml: &str, limit: usize) -> Result<()> {
+pub(crate) fn check_size(file: &str, yaml: &str, limit: usize) -> Result<()> {
     if yaml.len() > limit {
         bail!(
             "{file} is {} bytes, over the {limit} CloudFormation accepts for it: enable fewer monitors or shorten custom patterns",
@@ -87,7 +87,7 @@ pub fn check_size(file: &str, yaml: &str, limit: usize) -> Result<()> {
 }
 
 /// The default output directory.
-pub fn default_dir() -> PathBuf {
+pub(crate) fn default_dir() -> PathBuf {
     workspace::target_dir().join("synth")
 }
 
@@ -151,7 +151,7 @@ pub fn write(dir: &Path, config: &Config, binary: Option<&Path>) -> Result<Assem
 }
 
 /// Reads a synth output directory, checking the zip is the one the manifest names.
-pub fn read(dir: &Path) -> Result<Assembly> {
+pub(crate) fn read(dir: &Path) -> Result<Assembly> {
     let manifest_path = dir.join(MANIFEST_FILE);
     let text = fs::read_to_string(&manifest_path).with_context(|| {
         format!(

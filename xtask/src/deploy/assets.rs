@@ -31,12 +31,12 @@ pub struct Published {
 }
 
 /// The content-addressed key of an artifact.
-pub fn key_of(artifact: &Artifact) -> String {
+pub(crate) fn key_of(artifact: &Artifact) -> String {
     format!("handler/{}.zip", artifact.sha256)
 }
 
 /// Makes sure the assets stack exists (deploying it if needed) and returns its bucket.
-pub async fn bucket(driver: &Driver, approval: Approval) -> Result<String> {
+pub(crate) async fn bucket(driver: &Driver, approval: Approval) -> Result<String> {
     let spec = StackSpec {
         name: ASSETS_STACK.to_owned(),
         template: Template::Body(assets_stack().to_yaml()?),
@@ -58,7 +58,12 @@ pub async fn bucket(driver: &Driver, approval: Approval) -> Result<String> {
 
 /// The template as CloudFormation should take it: in the request when it
 /// fits, else uploaded under its sha256 (unless already there) and named by URL.
-pub async fn template(s3: &Client, bucket: &str, region: &str, yaml: &str) -> Result<Template> {
+pub(crate) async fn template(
+    s3: &Client,
+    bucket: &str,
+    region: &str,
+    yaml: &str,
+) -> Result<Template> {
     if yaml.len() <= MAX_TEMPLATE_BODY_BYTES {
         return Ok(Template::Body(yaml.to_owned()));
     }
@@ -73,7 +78,7 @@ pub async fn template(s3: &Client, bucket: &str, region: &str, yaml: &str) -> Re
 /// be in the stack's region, current ones name no region: a bucket in the
 /// stack's region satisfies both. `approval` allows deploying the region's
 /// assets stack; without it (diff) only an existing bucket is used.
-pub async fn regional_template(
+pub(crate) async fn regional_template(
     driver: &Driver,
     s3: &Client,
     region: &str,
@@ -103,7 +108,7 @@ pub async fn regional_template(
 }
 
 /// Uploads the template under its sha256 (unless already there); its URL.
-pub async fn upload_template(
+pub(crate) async fn upload_template(
     s3: &Client,
     bucket: &str,
     region: &str,

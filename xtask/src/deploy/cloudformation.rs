@@ -62,7 +62,7 @@ pub enum Template {
 
 impl Template {
     /// The body, for a request's `TemplateBody`.
-    pub fn body(&self) -> Option<String> {
+    pub(crate) fn body(&self) -> Option<String> {
         match self {
             Template::Body(body) => Some(body.clone()),
             Template::Url(_) => None,
@@ -70,7 +70,7 @@ impl Template {
     }
 
     /// The URL, for a request's `TemplateURL`.
-    pub fn url(&self) -> Option<String> {
+    pub(crate) fn url(&self) -> Option<String> {
         match self {
             Template::Url(url) => Some(url.clone()),
             Template::Body(_) => None,
@@ -98,7 +98,7 @@ pub enum Approval {
 
 impl Approval {
     /// Given with `--yes`, else asked.
-    pub fn from_flag(yes: bool) -> Self {
+    pub(crate) fn from_flag(yes: bool) -> Self {
         if yes { Self::Given } else { Self::Ask }
     }
 }
@@ -159,14 +159,14 @@ impl PlannedChange {
 /// Where a driver reports: lines above any progress bars, and spinners, all
 /// prefixed with a label (the region, when several deploy at once).
 #[derive(Debug, Clone, Default)]
-pub struct Progress {
+pub(crate) struct Progress {
     bars: MultiProgress,
     label: String,
 }
 
 impl Progress {
     /// Reports through `bars`, each line prefixed with `label`.
-    pub fn labelled(bars: &MultiProgress, label: &str) -> Self {
+    pub(crate) fn labelled(bars: &MultiProgress, label: &str) -> Self {
         Self {
             bars: bars.clone(),
             label: format!("[{label}] "),
@@ -174,13 +174,13 @@ impl Progress {
     }
 
     /// Prints a line on standard error without breaking the bars.
-    pub fn line(&self, text: &str) {
+    pub(crate) fn line(&self, text: &str) {
         self.bars
             .suspend(|| eprintln!("{}{}", self.label, terminal::lines(text)));
     }
 
     /// A spinner below the others, with `message`.
-    pub fn spinner(&self, message: &str) -> ProgressBar {
+    pub(crate) fn spinner(&self, message: &str) -> ProgressBar {
         self.bars.add(spinner(&format!("{}{message}", self.label)))
     }
 }
@@ -196,14 +196,14 @@ pub struct Deployed {
 
 /// What a deployed stack holds now: its parameters and outputs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Current {
+pub(crate) struct Current {
     pub parameters: BTreeMap<String, String>,
     pub outputs: BTreeMap<String, String>,
 }
 
 /// A change set ready to execute (or none, when nothing would change).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub stack: String,
     change_set: Option<String>,
     pub changes: Vec<PlannedChange>,
@@ -211,7 +211,7 @@ pub struct Plan {
 
 impl Plan {
     /// The security-relevant changes, which need approval.
-    pub fn needing_approval(&self) -> usize {
+    pub(crate) fn needing_approval(&self) -> usize {
         self.changes
             .iter()
             .filter(|c| c.needs_approval().is_some())
@@ -238,14 +238,9 @@ impl Driver {
     }
 
     /// The same driver reporting through `progress`.
-    pub fn reporting_to(mut self, progress: Progress) -> Self {
+    pub(crate) fn reporting_to(mut self, progress: Progress) -> Self {
         self.progress = progress;
         self
-    }
-
-    /// Where the driver reports.
-    pub fn progress(&self) -> &Progress {
-        &self.progress
     }
 
     /// Creates or updates the stack through a change set; an empty change set is a no-op.
@@ -260,7 +255,7 @@ impl Driver {
     }
 
     /// Waits for any operation in progress and computes the change set.
-    pub async fn plan(&self, spec: &StackSpec) -> Result<Plan> {
+    pub(crate) async fn plan(&self, spec: &StackSpec) -> Result<Plan> {
         let kind = self.prepare(&spec.name).await?;
         let (change_set, changes) = match self.change_set(spec, kind).await? {
             Some((name, changes)) => (Some(name), changes),
@@ -274,7 +269,7 @@ impl Driver {
     }
 
     /// Prints the plan's changes, flagging the security-relevant ones.
-    pub fn print_plan(&self, plan: &Plan) {
+    pub(crate) fn print_plan(&self, plan: &Plan) {
         if plan.change_set.is_none() {
             self.progress.line(&format!("{}: no changes", plan.stack));
             return;
@@ -287,7 +282,7 @@ impl Driver {
     }
 
     /// Deletes the plan's change set without executing it.
-    pub async fn discard(&self, plan: &Plan) -> Result<()> {
+    pub(crate) async fn discard(&self, plan: &Plan) -> Result<()> {
         match &plan.change_set {
             Some(change_set) => self.delete_change_set(&plan.stack, change_set).await,
             None => Ok(()),
@@ -295,7 +290,7 @@ impl Driver {
     }
 
     /// Executes the plan and waits for the stack to settle.
-    pub async fn execute(&self, plan: Plan) -> Result<Deployed> {
+    pub(crate) async fn execute(&self, plan: Plan) -> Result<Deployed> {
         let Some(change_set) = &plan.change_set else {
             return Ok(Deployed {
                 executed: false,
@@ -361,7 +356,7 @@ impl Driver {
 
     /// The stack's parameters and outputs from one DescribeStacks (both empty
     /// when it does not exist).
-    pub async fn current(&self, name: &str) -> Result<Current> {
+    pub(crate) async fn current(&self, name: &str) -> Result<Current> {
         let Some(stack) = self.describe(name).await? else {
             return Ok(Current::default());
         };
@@ -376,7 +371,7 @@ impl Driver {
     }
 
     /// Every live stack's parameters (all stacks of the account and region).
-    pub async fn parameters_of_every_stack(&self) -> Result<Vec<BTreeMap<String, String>>> {
+    pub(crate) async fn parameters_of_every_stack(&self) -> Result<Vec<BTreeMap<String, String>>> {
         let mut all = Vec::new();
         let mut pages = self.client.describe_stacks().into_paginator().send();
         while let Some(page) = pages.next().await {
@@ -669,7 +664,7 @@ pub fn parameters(values: &BTreeMap<String, String>) -> Vec<Parameter> {
 }
 
 /// Tags as CloudFormation takes them (stacks and StackSets).
-pub fn tags(values: &BTreeMap<String, String>) -> Vec<Tag> {
+pub(crate) fn tags(values: &BTreeMap<String, String>) -> Vec<Tag> {
     values
         .iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
@@ -721,7 +716,9 @@ fn planned(change: &Change) -> Option<PlannedChange> {
 }
 
 /// A described stack's parameters, by key.
-pub fn parameter_values(stack: &aws_sdk_cloudformation::types::Stack) -> BTreeMap<String, String> {
+pub(crate) fn parameter_values(
+    stack: &aws_sdk_cloudformation::types::Stack,
+) -> BTreeMap<String, String> {
     stack
         .parameters()
         .iter()
@@ -748,7 +745,7 @@ fn describe_event(event: &StackEvent) -> String {
 }
 
 /// `relevant` changes needing approval need `--yes` or a "y" on the terminal.
-pub fn approve(relevant: usize, approval: Approval) -> Result<()> {
+pub(crate) fn approve(relevant: usize, approval: Approval) -> Result<()> {
     if relevant == 0 {
         return Ok(());
     }
@@ -764,7 +761,7 @@ pub fn approve(relevant: usize, approval: Approval) -> Result<()> {
 
 /// Asks `question` on the terminal unless `--yes` gave approval; refuses when
 /// there is no terminal to ask (the error says to rerun with --yes).
-pub fn confirm(question: &str, refusal: &str, approval: Approval) -> Result<()> {
+pub(crate) fn confirm(question: &str, refusal: &str, approval: Approval) -> Result<()> {
     if approval == Approval::Given {
         return Ok(());
     }

@@ -12,7 +12,7 @@ use aws_sdk_lambda::error::ProvideErrorMetadata;
 /// minus 100" (Lambda developer guide). Accounts with lower limits may report a
 /// lower minimum in the error; assuming 100 only ever skips a reservation that
 /// might have fitted.
-pub const MIN_UNRESERVED: i64 = 100;
+pub(crate) const MIN_UNRESERVED: i64 = 100;
 
 /// The reserved concurrency the configuration asks for, and who chose it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub enum Reservation {
 
 impl Reservation {
     /// The executions asked for.
-    pub fn executions(self) -> u32 {
+    pub(crate) fn executions(self) -> u32 {
         match self {
             Self::Default(n) | Self::Configured(n) => n,
         }
@@ -34,7 +34,7 @@ impl Reservation {
 
 /// The account's concurrency, as `GetAccountSettings` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Account {
+pub(crate) struct Account {
     pub limit: i64,
     pub unreserved: i64,
 }
@@ -43,7 +43,7 @@ pub struct Account {
 /// `current`, what the deployed function already reserves (returned to the pool
 /// by the update); else 0 for the default, with a warning, and an error naming
 /// the figures for a configured one.
-pub fn fit(wanted: Reservation, account: Account, current: i64) -> Result<u32> {
+pub(crate) fn fit(wanted: Reservation, account: Account, current: i64) -> Result<u32> {
     let room = account.unreserved + current - MIN_UNRESERVED;
     let executions = wanted.executions();
     if i64::from(executions) <= room {

@@ -18,7 +18,7 @@ use crate::deploy::cloudformation::{
 };
 
 /// The forwarder stack's name for a home stack.
-pub fn stack_name(home_stack: &str) -> String {
+pub(crate) fn stack_name(home_stack: &str) -> String {
     format!("{home_stack}-forwarder")
 }
 
@@ -46,7 +46,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// Whether the region needs a retry.
-    pub fn failed(&self) -> bool {
+    pub(crate) fn failed(&self) -> bool {
         matches!(self, Outcome::Failed(_))
     }
 }
@@ -67,14 +67,14 @@ impl fmt::Display for Outcome {
 /// The forwarders' change sets ready to execute, and the regions where
 /// computing one failed.
 #[derive(Debug, Default)]
-pub struct Plans {
+pub(crate) struct Plans {
     ready: Vec<(String, Plan)>,
     failed: Vec<RegionOutcome>,
 }
 
 impl Plans {
     /// The security-relevant changes across the regions.
-    pub fn needing_approval(&self) -> usize {
+    pub(crate) fn needing_approval(&self) -> usize {
         self.ready
             .iter()
             .map(|(_, plan)| plan.needing_approval())
@@ -84,7 +84,7 @@ impl Plans {
 
 /// Clients for the forwarder stacks, one driver per region.
 #[derive(Debug, Clone)]
-pub struct Forwarders {
+pub(crate) struct Forwarders {
     sdk: SdkConfig,
     poll: Duration,
     bars: MultiProgress,
@@ -125,7 +125,7 @@ impl Forwarders {
     }
 
     /// Where one more stack (the home one) reports alongside the regions.
-    pub fn progress(&self, label: &str) -> Progress {
+    pub(crate) fn progress(&self, label: &str) -> Progress {
         Progress::labelled(&self.bars, label)
     }
 
@@ -133,7 +133,7 @@ impl Forwarders {
     /// targeting `home_bus`, and prints each. A template too large for the
     /// request goes through each region's assets bucket (`approval` lets
     /// deploy create it).
-    pub async fn plan(
+    pub(crate) async fn plan(
         &self,
         regions: &BTreeSet<String>,
         spec: &StackSpec,
@@ -164,7 +164,7 @@ impl Forwarders {
     }
 
     /// Deletes the planned change sets: the deploy did not go ahead because of `reason`.
-    pub async fn discard(&self, plans: Plans, reason: &anyhow::Error) -> Vec<RegionOutcome> {
+    pub(crate) async fn discard(&self, plans: Plans, reason: &anyhow::Error) -> Vec<RegionOutcome> {
         let mut outcomes = plans.failed;
         for (region, plan) in plans.ready {
             let _ = self.driver(&region).discard(&plan).await;
@@ -174,7 +174,7 @@ impl Forwarders {
     }
 
     /// Executes the planned change sets in every region at once.
-    pub async fn execute(&self, plans: Plans) -> Vec<RegionOutcome> {
+    pub(crate) async fn execute(&self, plans: Plans) -> Vec<RegionOutcome> {
         let mut running = JoinSet::new();
         for (region, plan) in plans.ready {
             let driver = self.driver(&region);
@@ -302,7 +302,7 @@ fn first_line(text: &str) -> &str {
 }
 
 /// The summary table: one row per region, failures with their first line.
-pub fn summary(stack: &str, outcomes: &[RegionOutcome]) -> String {
+pub(crate) fn summary(stack: &str, outcomes: &[RegionOutcome]) -> String {
     let width = outcomes
         .iter()
         .map(|o| o.region.len())
@@ -317,7 +317,7 @@ pub fn summary(stack: &str, outcomes: &[RegionOutcome]) -> String {
 }
 
 /// Regions that failed, comma-joined, when any did.
-pub fn failures(outcomes: &[RegionOutcome]) -> Option<String> {
+pub(crate) fn failures(outcomes: &[RegionOutcome]) -> Option<String> {
     let failed: Vec<&str> = outcomes
         .iter()
         .filter(|o| o.result.failed())

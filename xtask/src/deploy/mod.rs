@@ -47,7 +47,7 @@ pub struct Report {
 
 /// The organization as the deploying credentials see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrganizationFacts {
+pub(crate) struct OrganizationFacts {
     pub id: String,
     pub management_account: String,
     pub caller_account: String,
@@ -56,13 +56,13 @@ pub struct OrganizationFacts {
 impl OrganizationFacts {
     /// Whether the deploy runs in the management account, which StackSets
     /// never deploy to (it gets plain forwarder stacks instead).
-    pub fn in_management_account(&self) -> bool {
+    pub(crate) fn in_management_account(&self) -> bool {
         self.caller_account == self.management_account
     }
 }
 
 /// Asks Organizations and STS who the organization and the caller are.
-pub async fn organization_facts(sdk: &SdkConfig) -> Result<OrganizationFacts> {
+pub(crate) async fn organization_facts(sdk: &SdkConfig) -> Result<OrganizationFacts> {
     let described = aws_sdk_organizations::Client::new(sdk)
         .describe_organization()
         .send()
@@ -141,12 +141,12 @@ impl Session {
     }
 
     /// The forwarder stacks' clients, for every region.
-    pub fn forwarders(&self) -> Forwarders {
+    pub(crate) fn forwarders(&self) -> Forwarders {
         Forwarders::new(&self.sdk, self.poll)
     }
 
     /// The organization's StackSet operations, from this region.
-    pub fn stack_sets(&self, organization: &Organization) -> StackSets {
+    pub(crate) fn stack_sets(&self, organization: &Organization) -> StackSets {
         StackSets::new(
             aws_sdk_cloudformation::Client::new(&self.sdk),
             organization,
@@ -441,7 +441,7 @@ fn partition(region: &str) -> &'static str {
 
 /// The forwarder regions this configuration wants, for the session's home
 /// region: none when the stack does not forward.
-pub async fn wanted_regions(session: &Session, config: &Config) -> Result<BTreeSet<String>> {
+pub(crate) async fn wanted_regions(session: &Session, config: &Config) -> Result<BTreeSet<String>> {
     if !config.forwards() {
         return Ok(BTreeSet::new());
     }
@@ -610,7 +610,7 @@ pub async fn diff(
 
 /// The changes a deploy would make to each forwarder region (every forwarder
 /// is new while the home stack does not exist).
-pub async fn diff_forwarders(
+pub(crate) async fn diff_forwarders(
     session: &Session,
     config: &Config,
     assembly: &Assembly,

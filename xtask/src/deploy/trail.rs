@@ -43,7 +43,7 @@ impl Logged {
 }
 
 /// The management events one trail's selectors record (basic or advanced).
-pub fn logged(selectors: &GetEventSelectorsOutput) -> Logged {
+pub(crate) fn logged(selectors: &GetEventSelectorsOutput) -> Logged {
     let basic = selectors
         .event_selectors()
         .iter()
@@ -117,7 +117,11 @@ pub async fn coverage(client: &Client) -> Result<Logged> {
 
 /// A warning for each region of `regions` where no logging trail records the
 /// management events the rules select (`read`: some rule selects read-only calls).
-pub async fn warnings(sdk: &SdkConfig, regions: &BTreeSet<String>, read: bool) -> Vec<String> {
+pub(crate) async fn warnings(
+    sdk: &SdkConfig,
+    regions: &BTreeSet<String>,
+    read: bool,
+) -> Vec<String> {
     let mut checks = tokio::task::JoinSet::new();
     for region in regions {
         let config = aws_sdk_cloudtrail::config::Builder::from(sdk)

@@ -370,7 +370,7 @@ async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<(String, String)
 /// Indices of the samples the deployed rules' patterns match, decided by the
 /// emulator's EventBridge: a throw-away rule per deployed rule, with the same
 /// pattern, all targeting one SQS queue.
-pub async fn match_with_eventbridge(
+pub(crate) async fn match_with_eventbridge(
     sdk: &SdkConfig,
     sqs: &aws_sdk_sqs::Client,
     rule_arns: &[String],

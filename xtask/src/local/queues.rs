@@ -7,7 +7,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use crate::aws::explain;
 
 /// One attribute of the queue at `url`; none when SQS does not report it.
-pub async fn attribute(
+pub(crate) async fn attribute(
     sqs: &aws_sdk_sqs::Client,
     url: &str,
     name: QueueAttributeName,
@@ -23,7 +23,7 @@ pub async fn attribute(
 }
 
 /// The queue's ARN.
-pub async fn arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String> {
+pub(crate) async fn arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String> {
     attribute(sqs, url, QueueAttributeName::QueueArn)
         .await?
         .context("SQS returned no queue ARN")
@@ -31,7 +31,7 @@ pub async fn arn(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<String> {
 
 /// The messages waiting in the queue (`ApproximateNumberOfMessages`; 0 when
 /// not reported).
-pub async fn messages(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<u64> {
+pub(crate) async fn messages(sqs: &aws_sdk_sqs::Client, url: &str) -> Result<u64> {
     let count = attribute(sqs, url, QueueAttributeName::ApproximateNumberOfMessages).await?;
     Ok(count.and_then(|n| n.parse().ok()).unwrap_or(0))
 }

@@ -22,7 +22,7 @@ pub struct Input {
 
 /// Most bytes one event or record may take in an input file: 64 times the
 /// largest event EventBridge delivers (256 KB), so only absurd input is refused.
-pub const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
+pub(crate) const MAX_RECORD_BYTES: u64 = 16 * 1024 * 1024;
 
 /// A record of an input file that is not an event trailwatch can judge.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -76,7 +76,7 @@ impl RuntimeApi {
     }
 
     /// `host:port`, the value of `AWS_LAMBDA_RUNTIME_API`.
-    pub fn address(&self) -> &str {
+    pub(crate) fn address(&self) -> &str {
         &self.address
     }
 
@@ -118,7 +118,7 @@ impl RuntimeApi {
 
 impl RuntimeApi {
     /// When the handler first asked for an invocation (its init is done then).
-    pub fn wait_first_poll(&self, timeout: Duration) -> Result<Instant> {
+    pub(crate) fn wait_first_poll(&self, timeout: Duration) -> Result<Instant> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(at) = *self
@@ -270,7 +270,7 @@ pub struct HandlerEnv {
 /// The handler's variables as `template` sets them on the function, each
 /// value resolved by `resolve` (a `Ref` or `Fn::GetAtt` to a local resource's
 /// value); a variable without a local value is an error naming it.
-pub fn template_variables(
+pub(crate) fn template_variables(
     template: &Value,
     resolve: impl Fn(&Value) -> Option<String>,
 ) -> Result<BTreeMap<String, String>> {
@@ -316,7 +316,7 @@ pub fn topic_only_variables(template: &Value, topic_arn: &str) -> Result<BTreeMa
 
 /// A resolver of `{"Ref": id}` and `{"Fn::GetAtt": [id, ..]}` to the value
 /// given for `id`.
-pub fn by_logical_id(values: &[(&str, &str)]) -> impl Fn(&Value) -> Option<String> {
+pub(crate) fn by_logical_id(values: &[(&str, &str)]) -> impl Fn(&Value) -> Option<String> {
     let values: BTreeMap<String, String> = values
         .iter()
         .map(|(id, value)| ((*id).to_owned(), (*value).to_owned()))
@@ -379,7 +379,7 @@ impl HandlerProcess {
     }
 
     /// Peak resident memory so far (`VmHWM`), in KiB.
-    pub fn peak_rss_kib(&self) -> Result<u64> {
+    pub(crate) fn peak_rss_kib(&self) -> Result<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
             .context("reading /proc status")?;
         status

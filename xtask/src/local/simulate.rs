@@ -114,7 +114,7 @@ pub enum SuppressedIn {
 
 impl SuppressedIn {
     /// The place as the JSON output names it.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Rule => "rule",
             Self::Handler => "handler",
@@ -226,7 +226,7 @@ pub fn simulate(
 /// `simulated` as one line of JSON. Besides what JSON escapes, DEL, C1 control
 /// codes (CSI among them) and bidirectional overrides are written as `\uXXXX`, so
 /// the line is safe to show in a terminal and means the same.
-pub fn json_line(simulated: &Simulated) -> String {
+pub(crate) fn json_line(simulated: &Simulated) -> String {
     // Serialising strings, numbers and JSON values cannot fail.
     let line = serde_json::to_string(simulated).unwrap_or_default();
     let mut out = String::with_capacity(line.len());

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 /// Measurements of one runtime over several cold starts.
-pub struct Runtime {
+pub(crate) struct Runtime {
     pub name: String,
     pub init: Vec<Duration>,
     pub first: Vec<Duration>,
@@ -28,7 +28,7 @@ impl Runtime {
     }
 
     /// A file-name-safe form of the name.
-    pub fn slug(&self) -> String {
+    pub(crate) fn slug(&self) -> String {
         self.name
             .chars()
             .map(|c| {
@@ -57,7 +57,7 @@ impl Runtime {
 }
 
 /// Everything one bench run measured.
-pub struct Summary {
+pub(crate) struct Summary {
     pub machine: String,
     pub runtimes: Vec<Runtime>,
     /// Criterion medians in nanoseconds, by benchmark id.
@@ -78,7 +78,7 @@ const COLUMNS: [&str; 5] = [
 
 impl Summary {
     /// The report as Markdown tables; ratios are against the last runtime (the reference).
-    pub fn to_markdown(&self) -> String {
+    pub(crate) fn to_markdown(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -168,7 +168,7 @@ impl Summary {
     }
 
     /// The same figures as JSON.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         json!({
             "machine": self.machine,
             "runtimes": self.runtimes.iter().map(|r| {
@@ -188,12 +188,12 @@ fn ms(duration: Duration) -> f64 {
 }
 
 /// The median (upper middle for even counts).
-pub fn median(values: &mut [Duration]) -> Duration {
+pub(crate) fn median(values: &mut [Duration]) -> Duration {
     percentile(values, 50.0)
 }
 
 /// The nearest-rank percentile.
-pub fn percentile(values: &mut [Duration], percent: f64) -> Duration {
+pub(crate) fn percentile(values: &mut [Duration], percent: f64) -> Duration {
     if values.is_empty() {
         return Duration::ZERO;
     }
@@ -203,7 +203,7 @@ pub fn percentile(values: &mut [Duration], percent: f64) -> Duration {
 }
 
 /// CPU model and core count, for the report.
-pub fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|info| {

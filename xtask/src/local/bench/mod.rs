@@ -37,7 +37,7 @@ const TIMEOUT: Duration = Duration::from_secs(60);
 const REFERENCE_HANDLER: &str = include_str!("reference_handler.py");
 
 /// Runs only the first-deploy measurement of one region and of five, and prints it.
-pub fn run_regions(args: &ConfigArgs) -> Result<()> {
+pub(crate) fn run_regions(args: &ConfigArgs) -> Result<()> {
     tools::ensure()?;
     let config = config::load(args)?;
     let binary = artifact::build()?;
@@ -319,7 +319,7 @@ const FORWARDER_REGIONS: [&str; 4] = ["eu-west-1", "eu-central-1", "ap-southeast
 /// First deploys on an emptied emulator: the home stack alone, and the home
 /// stack with forwarders in four more regions (deployed in parallel). The
 /// target of the second is five times the first, the cost of one region after another.
-pub async fn region_speed(
+pub(crate) async fn region_speed(
     emulator: &Emulator,
     config: &Config,
     binary: &Path,

@@ -83,7 +83,7 @@ impl Emulator {
     }
 
     /// Leaves the server running after this value is gone; returns its pid.
-    pub fn keep_running(self) -> u32 {
+    pub(crate) fn keep_running(self) -> u32 {
         let pid = self.child.id();
         std::mem::forget(self);
         pid

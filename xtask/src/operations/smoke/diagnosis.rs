@@ -5,9 +5,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
+use super::target::{SEVERITY, Target};
 use crate::clients::Clients;
 use crate::deploy::trail;
-use super::target::{SEVERITY, Target};
 
 /// Most handler log lines shown.
 const MAX_LOG_LINES: i32 = 5;
@@ -175,7 +175,7 @@ async fn filter_findings(clients: &Clients, target: &Target) -> Vec<String> {
 
 /// Whether a filter policy's `severity` key is a list of plain values that
 /// leaves out the smoke test's severity (other operators are not judged).
-pub fn excludes_smoke_severity(policy: &Value) -> bool {
+pub(crate) fn excludes_smoke_severity(policy: &Value) -> bool {
     match policy.get("severity").and_then(Value::as_array) {
         Some(values) if values.iter().all(Value::is_string) => {
             !values.iter().any(|v| v == SEVERITY)

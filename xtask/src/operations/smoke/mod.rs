@@ -304,7 +304,7 @@ async fn act(
 
 /// A bucket name S3 accepts (3-63 lowercase letters, digits and hyphens),
 /// unique to this run.
-pub fn bucket_name(stack: &str, suffix: &str) -> String {
+pub(crate) fn bucket_name(stack: &str, suffix: &str) -> String {
     let tail = format!("-smoke-{suffix}");
     let stack: String = stack
         .to_ascii_lowercase()
@@ -353,7 +353,7 @@ async fn receive(
 }
 
 /// Whether `document` is the alert of the smoke test's call.
-pub fn is_alert_of(document: &Value, action: &Action) -> bool {
+pub(crate) fn is_alert_of(document: &Value, action: &Action) -> bool {
     document["event_name"] == EVENT_NAME
         && document["target"]
             .as_str()

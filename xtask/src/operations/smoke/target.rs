@@ -20,7 +20,7 @@ pub struct Target {
 
 impl Target {
     /// The target of the home stack `stack` in `region`, from its outputs.
-    pub fn from_outputs(
+    pub(crate) fn from_outputs(
         stack: &str,
         region: &str,
         outputs: &std::collections::BTreeMap<String, String>,

@@ -18,7 +18,7 @@ pub struct CanaryStatus {
 
 /// How far back `status` looks for canaries: two periods of the longest
 /// canary interval (12 hours), and a day more.
-pub const CANARY_WINDOW_SECONDS: u64 = 48 * 3600;
+pub(crate) const CANARY_WINDOW_SECONDS: u64 = 48 * 3600;
 
 /// Notes in each report whose stack runs a canary when the home handler last
 /// counted one from its region, and what needs attention when none came.

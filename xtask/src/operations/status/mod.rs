@@ -259,7 +259,7 @@ async fn rules(
 /// A rule's bus (none: the default bus) and name, from its ARN
 /// (`...:rule/NAME`, `...:rule/BUS/NAME`) or CloudFormation's physical id
 /// (`NAME`, `BUS|NAME`).
-pub fn rule_location(id: &str) -> (Option<&str>, &str) {
+pub(crate) fn rule_location(id: &str) -> (Option<&str>, &str) {
     let path = id.split_once(":rule/").map_or(id, |(_, path)| path);
     path.rsplit_once(['/', '|'])
         .map_or((None, path), |(bus, name)| (Some(bus), name))
@@ -438,7 +438,7 @@ async fn subscriptions(
 }
 
 /// What needs attention in a region's state.
-pub fn attention(status: &RegionStatus) -> Vec<String> {
+pub(crate) fn attention(status: &RegionStatus) -> Vec<String> {
     let mut found = Vec::new();
     if let Some(stack_status) = &status.stack_status
         && (!stack_status.ends_with("_COMPLETE") || stack_status.contains("ROLLBACK"))
