@@ -11,7 +11,7 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use crate::deploy::Session;
 use crate::deploy::assembly::Assembly;
 use crate::deploy::assets;
-use crate::deploy::cloudformation::Approval;
+use crate::deploy::changes::Approval;
 
 /// What was published, and the link that launches it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use std::time::Duration;
 use common::{assembly, config_file, scratch};
 
 use xtask::config::{self, Config, ConfigArgs};
-use xtask::deploy::cloudformation::Approval;
+use xtask::deploy::changes::Approval;
 use xtask::deploy::{self, Report, Session};
 use xtask::local::emulator::Emulator;
 use xtask::{config::app, workspace};

@@ -24,7 +24,8 @@ use aws_sdk_cloudformation::types::{
     ResourceChange, ResourceStatus, Stack, StackEvent, StackStatus,
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
-use xtask::deploy::cloudformation::{Approval, Driver, StackSpec, Template};
+use xtask::deploy::changes::Approval;
+use xtask::deploy::cloudformation::{Driver, StackSpec, Template};
 
 fn spec() -> StackSpec {
     StackSpec {

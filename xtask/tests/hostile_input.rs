@@ -235,7 +235,7 @@ fn simulate_json_shows_the_publish_request_the_handler_sends() {
 
 #[test]
 fn each_change_needing_approval_says_why() {
-    use xtask::deploy::cloudformation::PlannedChange;
+    use xtask::deploy::changes::PlannedChange;
     let change = |action: &str, kind: &str, properties: &[&str]| PlannedChange {
         action: action.to_owned(),
         logical_id: "X".to_owned(),

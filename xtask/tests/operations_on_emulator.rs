@@ -306,7 +306,7 @@ async fn publish_uploads_template_and_zip_and_links_a_console_form_filled_with_t
         &session,
         "trailwatch",
         &assembly,
-        xtask::deploy::cloudformation::Approval::Given,
+        xtask::deploy::changes::Approval::Given,
     )
     .await
     .expect("published");

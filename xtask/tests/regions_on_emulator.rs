@@ -10,7 +10,7 @@ use aws_config::{Region, SdkConfig};
 use serde_json::Value;
 use xtask::config::regions::Regions;
 use xtask::config::{Config, ConfigArgs};
-use xtask::deploy::cloudformation::Approval;
+use xtask::deploy::changes::Approval;
 use xtask::deploy::forwarders::{Outcome, RegionOutcome};
 use xtask::deploy::{self, Report, Session};
 use xtask::local::emulator::Emulator;

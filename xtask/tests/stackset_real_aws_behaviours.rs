@@ -21,7 +21,8 @@ use aws_sdk_cloudformation::types::{
 };
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use xtask::config::regions::{Organization, Preferences};
-use xtask::deploy::cloudformation::{Approval, Template};
+use xtask::deploy::changes::Approval;
+use xtask::deploy::cloudformation::Template;
 use xtask::deploy::stackset::{AccountFailure, StackSetReport, StackSetSpec, StackSets};
 
 fn organization(delegated_admin: bool) -> Organization {

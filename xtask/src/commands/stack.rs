@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 use aws_config::SdkConfig;
 
 use crate::config::{self, Config, ConfigArgs};
-use crate::deploy::cloudformation::Approval;
+use crate::deploy::changes::Approval;
 use crate::deploy::forwarders::{self, RegionOutcome};
 use crate::deploy::{self, Session};
 use crate::{aws, deploy::artifact, deploy::assembly, terminal};

@@ -16,7 +16,8 @@ use crate::deploy::assembly::MAX_TEMPLATE_BODY_BYTES;
 
 use crate::aws::explain;
 use crate::deploy::artifact::Artifact;
-use crate::deploy::cloudformation::{Approval, Driver, StackSpec, Template};
+use crate::deploy::changes::Approval;
+use crate::deploy::cloudformation::{Driver, StackSpec, Template};
 use crate::terminal;
 
 /// Name of the assets stack in every account and region.

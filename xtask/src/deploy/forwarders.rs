@@ -13,9 +13,9 @@ use indicatif::MultiProgress;
 use tokio::task::JoinSet;
 
 use crate::deploy::assets;
-use crate::deploy::cloudformation::{
-    Approval, Driver, Plan, PlannedChange, Progress, StackSpec, Template,
-};
+use crate::deploy::changes::{Approval, PlannedChange};
+use crate::deploy::cloudformation::{Driver, Plan, StackSpec, Template};
+use crate::deploy::progress::Progress;
 
 /// The forwarder stack's name for a home stack.
 pub(crate) fn stack_name(home_stack: &str) -> String {

@@ -4,9 +4,15 @@
 pub mod artifact;
 pub mod assembly;
 pub mod assets;
+pub mod changes;
 pub mod cloudformation;
 pub mod concurrency;
+mod destroy;
+mod diff;
 pub mod forwarders;
+mod organization;
+pub mod progress;
+mod regions;
 pub mod stackset;
 pub mod trail;
 
@@ -20,19 +26,27 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use aws_config::SdkConfig;
 
-use crate::aws::{explain, region};
+use crate::aws::region;
 use crate::config::Config;
 use crate::config::app;
-use crate::config::regions::{self, Organization, Regions};
+use crate::config::regions::Organization;
 use crate::terminal;
 use assembly::Assembly;
-use assembly::{FORWARDER_TEMPLATE_FILE, MAX_TEMPLATE_BODY_BYTES, TEMPLATE_FILE, check_size};
-use assets::{ASSETS_STACK, Published};
-use cloudformation::{
-    Approval, Current, Deployed, Driver, PlannedChange, StackSpec, Template, approve, confirm,
-};
-use forwarders::{Forwarders, Outcome, RegionOutcome};
-use stackset::{StackSetReport, StackSetSpec, StackSets};
+use assembly::{MAX_TEMPLATE_BODY_BYTES, TEMPLATE_FILE, check_size};
+use assets::Published;
+use changes::{Approval, approve, confirm};
+use cloudformation::{Current, Deployed, Driver, StackSpec, Template};
+use forwarders::{Forwarders, RegionOutcome};
+use stackset::{StackSetReport, StackSets};
+
+pub use destroy::destroy;
+pub use diff::diff;
+pub(crate) use diff::diff_forwarders;
+use organization::OrganizationStackSet;
+use organization::caller_account;
+pub use regions::enabled_regions;
+pub(crate) use regions::wanted_regions;
+use regions::{joined, partition, recorded_regions};
 
 /// What a deploy did: the asset, the home stack, and the forwarders.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,75 +57,6 @@ pub struct Report {
     pub forwarders: Vec<RegionOutcome>,
     /// The organization's StackSet operations, when one is configured.
     pub organization: Option<StackSetReport>,
-}
-
-/// The organization as the deploying credentials see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct OrganizationFacts {
-    pub id: String,
-    pub management_account: String,
-    pub caller_account: String,
-}
-
-impl OrganizationFacts {
-    /// Whether the deploy runs in the management account, which StackSets
-    /// never deploy to (it gets plain forwarder stacks instead).
-    pub(crate) fn in_management_account(&self) -> bool {
-        self.caller_account == self.management_account
-    }
-}
-
-/// Asks Organizations and STS who the organization and the caller are.
-pub(crate) async fn organization_facts(sdk: &SdkConfig) -> Result<OrganizationFacts> {
-    let described = aws_sdk_organizations::Client::new(sdk)
-        .describe_organization()
-        .send()
-        .await
-        .map_err(|e| explain("organizations:DescribeOrganization (for --org)", e))?;
-    let organization = described
-        .organization()
-        .context("DescribeOrganization returned no organization")?;
-    Ok(OrganizationFacts {
-        id: organization.id().unwrap_or_default().to_owned(),
-        management_account: organization
-            .master_account_id()
-            .unwrap_or_default()
-            .to_owned(),
-        caller_account: caller_account(sdk).await?,
-    })
-}
-
-/// The account of the deploying credentials.
-async fn caller_account(sdk: &SdkConfig) -> Result<String> {
-    let caller = aws_sdk_sts::Client::new(sdk)
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| explain("sts:GetCallerIdentity", e))?;
-    caller
-        .account()
-        .map(str::to_owned)
-        .context("GetCallerIdentity named no account")
-}
-
-/// The organization's root id, the default StackSet target.
-async fn organization_root(sdk: &SdkConfig) -> Result<String> {
-    let roots = aws_sdk_organizations::Client::new(sdk)
-        .list_roots()
-        .send()
-        .await
-        .map_err(|e| {
-            explain(
-                "organizations:ListRoots (name [organization] ou_ids to skip it)",
-                e,
-            )
-        })?;
-    roots
-        .roots()
-        .first()
-        .and_then(|r| r.id())
-        .map(str::to_owned)
-        .context("the organization has no root")
 }
 
 /// Clients for one account and region.
@@ -282,89 +227,6 @@ async fn reservation(session: &Session, config: &Config, home: &Current) -> Resu
     .await
 }
 
-/// The organization's part of a deploy.
-struct OrganizationStackSet<'a> {
-    settings: &'a Organization,
-    facts: OrganizationFacts,
-    regions: BTreeSet<String>,
-}
-
-impl<'a> OrganizationStackSet<'a> {
-    /// The organization as the caller sees it, and the StackSet's regions:
-    /// as configured, else the home region and `forwarder_regions`.
-    async fn new(
-        session: &Session,
-        settings: &'a Organization,
-        forwarder_regions: &BTreeSet<String>,
-    ) -> Result<Self> {
-        let regions = match &settings.regions {
-            Some(regions) => resolve(session, regions).await?,
-            None => {
-                let mut regions = forwarder_regions.clone();
-                regions.insert(session.region.clone());
-                regions
-            }
-        };
-        Ok(Self {
-            settings,
-            facts: organization_facts(&session.sdk).await?,
-            regions,
-        })
-    }
-
-    /// Deploys the forwarder StackSet targeting `bus` (its template, when
-    /// too large for the request, read from the home region's assets
-    /// `bucket`, where the StackSet is administered); from outside the
-    /// management account, leaves this account out (it has plain forwarder
-    /// stacks) and says how to cover the management account.
-    async fn deploy(
-        self,
-        session: &Session,
-        config: &Config,
-        assembly: &Assembly,
-        (bucket, bus): (&str, String),
-        approval: Approval,
-    ) -> Result<StackSetReport> {
-        let template = assembly
-            .forwarder
-            .clone()
-            .context("the synth output has no forwarder template: synth again with --org")?;
-        let ou_ids = if self.settings.ou_ids.is_empty() {
-            vec![organization_root(&session.sdk).await?]
-        } else {
-            self.settings.ou_ids.clone()
-        };
-        let member = !self.facts.in_management_account();
-        let spec = StackSetSpec {
-            name: forwarders::stack_name(&config.stack_name),
-            template: assets::template(&session.s3, bucket, &session.region, &template).await?,
-            parameters: BTreeMap::from([(parameters::HOME_BUS_ARN.to_owned(), bus)]),
-            tags: stack_tags(config),
-            ou_ids,
-            regions: self.regions,
-            excluded_account: member.then(|| self.facts.caller_account.clone()),
-        };
-        let report = session
-            .stack_sets(self.settings)
-            .deploy(&spec, approval)
-            .await
-            .context("the home stack and this account's forwarders are deployed, but the organization's StackSet is not")?;
-        if member {
-            eprintln!(
-                "NOTE: StackSets never deploy to the management account ({}): deploy its forwarders with its credentials, \
-                 in each region: aws cloudformation deploy --template-file {} --stack-name {} \
-                 --capabilities CAPABILITY_IAM --parameter-overrides {}={} --region REGION",
-                self.facts.management_account,
-                assembly.dir.join(FORWARDER_TEMPLATE_FILE).display(),
-                spec.name,
-                parameters::HOME_BUS_ARN,
-                spec.parameters[parameters::HOME_BUS_ARN],
-            );
-        }
-        Ok(report)
-    }
-}
-
 /// Plans the home stack and every forwarder at once, asks once for all their
 /// security-relevant changes, and executes them all at once: the forwarders
 /// target the home bus by its ARN, which is known before it exists (events
@@ -426,76 +288,6 @@ async fn forwarding_bus(session: &Session, config: &Config, home: &Current) -> R
         session.region,
         names::forwarding_bus_name(&config.stack_name)
     ))
-}
-
-/// The AWS partition of a region.
-fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
-
-/// The forwarder regions this configuration wants, for the session's home
-/// region: none when the stack does not forward.
-pub(crate) async fn wanted_regions(session: &Session, config: &Config) -> Result<BTreeSet<String>> {
-    if !config.forwards() {
-        return Ok(BTreeSet::new());
-    }
-    let configured = match &config.regions {
-        None => BTreeSet::new(),
-        Some(regions) => resolve(session, regions).await?,
-    };
-    Ok(regions::forwarder_regions(&session.region, &configured))
-}
-
-/// The regions `regions` names: those listed, or every enabled one.
-async fn resolve(session: &Session, regions: &Regions) -> Result<BTreeSet<String>> {
-    match regions {
-        Regions::Listed(listed) => Ok(listed.clone()),
-        Regions::All => enabled_regions(&aws_sdk_account::Client::new(&session.sdk)).await,
-    }
-}
-
-/// Every region enabled in the account (opted in, or on by default).
-pub async fn enabled_regions(client: &aws_sdk_account::Client) -> Result<BTreeSet<String>> {
-    use aws_sdk_account::types::RegionOptStatus;
-    let mut pages = client
-        .list_regions()
-        .region_opt_status_contains(RegionOptStatus::Enabled)
-        .region_opt_status_contains(RegionOptStatus::EnabledByDefault)
-        .into_paginator()
-        .send();
-    let mut regions = BTreeSet::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| explain("account:ListRegions (for --regions all)", e))?;
-        regions.extend(
-            page.regions()
-                .iter()
-                .filter_map(|r| r.region_name().map(str::to_owned)),
-        );
-    }
-    if regions.is_empty() {
-        bail!("account:ListRegions named no enabled region: list the regions instead of `all`");
-    }
-    Ok(regions)
-}
-
-/// The forwarder regions the deployed home stack records.
-fn recorded_regions(home: &Current) -> BTreeSet<String> {
-    home.parameters
-        .get(parameters::FORWARDER_REGIONS)
-        .map(|regions| {
-            regions
-                .split(',')
-                .filter(|r| !r.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// Deletes, after approval, the forwarders of regions the home stack records
@@ -568,131 +360,10 @@ fn home_bus(outputs: &BTreeMap<String, String>) -> Result<String> {
         })
 }
 
-fn joined(regions: &BTreeSet<String>) -> String {
-    regions.iter().cloned().collect::<Vec<_>>().join(",")
-}
-
 fn stack_tags(config: &Config) -> BTreeMap<String, String> {
     let mut tags = app::tags();
     tags.extend(config.tags.clone());
     tags
-}
-
-/// The changes a deploy of the synth output would make (with the deployed
-/// code when it has no handler zip).
-pub async fn diff(
-    session: &Session,
-    config: &Config,
-    assembly: &Assembly,
-) -> Result<Vec<PlannedChange>> {
-    let home = session.driver.current(&config.stack_name).await?;
-    let bucket = session
-        .driver
-        .outputs(ASSETS_STACK)
-        .await?
-        .remove(outputs::ASSETS_BUCKET_NAME);
-    let key = match (
-        &assembly.handler,
-        home.parameters.get(parameters::ARTIFACT_KEY),
-    ) {
-        (Some(artifact), _) => assets::key_of(artifact),
-        (None, Some(key)) => key.clone(),
-        (None, None) => "(handler not built yet)".to_owned(),
-    };
-    let code = Code {
-        bucket: bucket.as_deref(),
-        key: &key,
-        reservation: reservation(session, config, &home).await?,
-    };
-    let spec = spec(session, config, assembly, code, &home).await?;
-    session.driver.diff(&spec).await
-}
-
-/// The changes a deploy would make to each forwarder region (every forwarder
-/// is new while the home stack does not exist).
-pub(crate) async fn diff_forwarders(
-    session: &Session,
-    config: &Config,
-    assembly: &Assembly,
-) -> Result<Vec<RegionOutcome>> {
-    let wanted = wanted_regions(session, config).await?;
-    let Some(spec) = forwarder_spec(config, assembly, &wanted)? else {
-        return Ok(Vec::new());
-    };
-    let outputs = session.driver.outputs(&config.stack_name).await?;
-    match outputs.get(outputs::FORWARDING_BUS_ARN) {
-        Some(bus) => Ok(session.forwarders().diff(&wanted, &spec, bus).await),
-        None => Ok(wanted
-            .into_iter()
-            .map(|region| RegionOutcome {
-                region,
-                result: Outcome::Failed(
-                    "not compared: the home stack's forwarding bus does not exist yet (deploy creates both)".into(),
-                ),
-            })
-            .collect()),
-    }
-}
-
-/// Deletes the forwarders (every region the home stack records or the
-/// configuration lists), then the home stack (absent is fine) and, with
-/// `purge_assets`, the assets stack and its artifacts. Returns the forwarders'
-/// outcomes; when some failed, the home stack is kept so they can be retried.
-pub async fn destroy(
-    session: &Session,
-    config: &Config,
-    purge_assets: bool,
-) -> Result<Vec<RegionOutcome>> {
-    let mut regions = recorded_regions(&session.driver.current(&config.stack_name).await?);
-    if let Some(Regions::Listed(listed)) = &config.regions {
-        regions.extend(listed.iter().filter(|r| **r != session.region).cloned());
-    }
-    let outcomes = session
-        .forwarders()
-        .destroy(&regions, &forwarders::stack_name(&config.stack_name))
-        .await;
-    if let Some(settings) = &config.organization {
-        let name = forwarders::stack_name(&config.stack_name);
-        if session.stack_sets(settings).destroy(&name).await? {
-            eprintln!("destroy: the StackSet {name} and its instances deleted");
-        }
-    }
-    if let Some(failed) = forwarders::failures(&outcomes) {
-        bail!(
-            "deleting the forwarders failed in {failed}; the home stack {} is kept:\n{}\
-             Fix the cause and run destroy again",
-            config.stack_name,
-            forwarders::summary(&forwarders::stack_name(&config.stack_name), &outcomes)
-        );
-    }
-    destroy_home(session, &config.stack_name, purge_assets).await?;
-    Ok(outcomes)
-}
-
-async fn destroy_home(session: &Session, stack_name: &str, purge_assets: bool) -> Result<()> {
-    if session.driver.destroy(stack_name).await? {
-        eprintln!("destroy: {stack_name} deleted");
-    } else {
-        eprintln!("destroy: {stack_name} does not exist; nothing to delete");
-    }
-    if !purge_assets {
-        eprintln!(
-            "destroy: artifacts kept in the {ASSETS_STACK} stack's bucket (--purge-assets deletes them)"
-        );
-        return Ok(());
-    }
-    if let Some(bucket) = session
-        .driver
-        .outputs(ASSETS_STACK)
-        .await?
-        .remove(outputs::ASSETS_BUCKET_NAME)
-    {
-        let deleted = assets::empty(&session.s3, &bucket).await?;
-        eprintln!("destroy: {deleted} object versions deleted from {bucket}");
-    }
-    session.driver.destroy(ASSETS_STACK).await?;
-    eprintln!("destroy: {ASSETS_STACK} and its artifacts deleted");
-    Ok(())
 }
 
 /// Writes the outputs as a JSON object.

@@ -18,7 +18,9 @@ use aws_sdk_cloudformation::types::{
 
 use crate::aws::explain;
 use crate::config::regions::{Organization, Preferences};
-use crate::deploy::cloudformation::{Approval, Progress, Template, confirm, parameters, tags};
+use crate::deploy::changes::{Approval, confirm};
+use crate::deploy::cloudformation::{Template, parameters, tags};
+use crate::deploy::progress::Progress;
 use crate::terminal;
 
 /// Longest wait between polls while CloudFormation throttles.

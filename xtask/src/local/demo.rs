@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::config::Config;
 use crate::deploy::assembly::{self, Assembly};
-use crate::deploy::cloudformation::Approval;
+use crate::deploy::changes::Approval;
 use crate::deploy::{self, Session};
 use crate::local::runtime_api::{HandlerEnv, HandlerProcess, Outcome, RuntimeApi};
 use crate::{deploy::artifact, tools, workspace};

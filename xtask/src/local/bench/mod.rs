@@ -16,7 +16,7 @@ use crate::config::regions::Regions;
 use crate::config::{self, Config, ConfigArgs};
 use crate::deploy::artifact;
 use crate::deploy::assembly::{self, Assembly};
-use crate::deploy::cloudformation::Approval;
+use crate::deploy::changes::Approval;
 use crate::deploy::{self, Session};
 use crate::local::emulator::Emulator;
 use crate::local::runtime_api::{HandlerEnv, HandlerProcess, RuntimeApi, topic_only_variables};
