@@ -19,6 +19,7 @@ pub mod console;
 pub mod deploy;
 pub mod local;
 pub mod operations;
+pub mod queues;
 pub mod terminal;
 pub mod tools;
 pub mod workspace;

@@ -183,9 +183,10 @@ async fn a_stop_logging_in_eu_west_1_arrives_on_the_home_bus_with_its_region() {
     let session = Session::new(&sdk, POLL);
     let config = config("delivery", &["eu-west-1"]);
     let report = deploy(&session, "delivery", &config).await;
-    let tap = xtask::local::demo::tap_forwarded(&sdk, &report.stack.outputs["ForwardingBusArn"])
-        .await
-        .expect("tap");
+    let tap =
+        xtask::local::eventbridge::tap_forwarded(&sdk, &report.stack.outputs["ForwardingBusArn"])
+            .await
+            .expect("tap");
 
     let mut event: Value = serde_json::from_str(
         &std::fs::read_to_string(
@@ -195,7 +196,7 @@ async fn a_stop_logging_in_eu_west_1_arrives_on_the_home_bus_with_its_region() {
     )
     .expect("json");
     event["detail"]["awsRegion"] = "eu-west-1".into();
-    xtask::local::demo::put(&in_region(&sdk, "eu-west-1"), &event)
+    xtask::local::eventbridge::put(&in_region(&sdk, "eu-west-1"), &event)
         .await
         .expect("PutEvents");
 

@@ -2,7 +2,7 @@
 //! match each sample with the emulator's EventBridge matcher, invoke the real
 //! handler binary for matched ones, and read the alerts as a subscriber does.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -16,7 +16,9 @@ use crate::config::Config;
 use crate::deploy::assembly::{self, Assembly};
 use crate::deploy::changes::Approval;
 use crate::deploy::{self, Session};
+use crate::local::eventbridge::{match_with_eventbridge, put, tap_forwarded};
 use crate::local::runtime_api::{HandlerEnv, HandlerProcess, Outcome, RuntimeApi};
+use crate::queues::{self, Subscription};
 use crate::{deploy::artifact, tools, workspace};
 
 /// How long to wait for the handler to answer one invocation.
@@ -322,7 +324,8 @@ async fn drain_digests(
     Ok(Some(outcome))
 }
 
-/// Subscribes a new SQS queue to the topic, optionally with a FilterPolicy.
+/// Subscribes a new queue to the topic, optionally with a filter policy;
+/// returns the queue's URL.
 async fn subscribe(
     sdk: &SdkConfig,
     sqs: &aws_sdk_sqs::Client,
@@ -330,159 +333,13 @@ async fn subscribe(
     name: &str,
     filter: Option<Value>,
 ) -> Result<String> {
-    let (url, arn) = queue(sqs, name).await?;
-    let mut request = aws_sdk_sns::Client::new(sdk)
-        .subscribe()
-        .topic_arn(topic)
-        .protocol("sqs")
-        .endpoint(arn);
-    if let Some(filter) = filter {
-        request = request.attributes("FilterPolicy", filter.to_string());
-    }
-    request
-        .send()
+    let url = queues::create_encrypted(sqs, name).await?;
+    let arn = queues::allow_topic(sqs, &url, topic).await?;
+    let subscription = Subscription { raw: false, filter };
+    queues::subscribe(&aws_sdk_sns::Client::new(sdk), topic, &arn, subscription)
         .await
         .context("subscribing a queue to the alert topic")?;
     Ok(url)
-}
-
-/// Creates a queue; returns its URL and ARN.
-async fn queue(sqs: &aws_sdk_sqs::Client, name: &str) -> Result<(String, String)> {
-    let url = sqs
-        .create_queue()
-        .queue_name(name)
-        .send()
-        .await
-        .context("creating a queue")?
-        .queue_url()
-        .unwrap_or_default()
-        .to_owned();
-    let arn = crate::local::queues::attribute(
-        sqs,
-        &url,
-        aws_sdk_sqs::types::QueueAttributeName::QueueArn,
-    )
-    .await?
-    .unwrap_or_default();
-    Ok((url, arn))
-}
-
-/// Indices of the samples the deployed rules' patterns match, decided by the
-/// emulator's EventBridge: a throw-away rule per deployed rule, with the same
-/// pattern, all targeting one SQS queue.
-pub(crate) async fn match_with_eventbridge(
-    sdk: &SdkConfig,
-    sqs: &aws_sdk_sqs::Client,
-    rule_arns: &[String],
-    samples: &[(String, Value)],
-) -> Result<BTreeSet<usize>> {
-    let events = aws_sdk_eventbridge::Client::new(sdk);
-    // The emulator cannot invoke the deployed rules' Lambda target (that needs Docker)
-    // and fails PutEvents trying, whatever the rule's state: match on a bus of its own.
-    const MATCHER: &str = "trailwatch-demo-matcher";
-    events
-        .create_event_bus()
-        .name(MATCHER)
-        .send()
-        .await
-        .context("creating the matcher bus")?;
-    let (url, arn) = queue(sqs, MATCHER).await?;
-    let mut matchers = Vec::new();
-    // Rules on the default bus (`rule/NAME`); those on the forwarding bus
-    // (`rule/BUS/NAME`) repeat their patterns.
-    let default_bus = rule_arns.iter().filter(|arn| {
-        arn.split_once(":rule/")
-            .is_some_and(|(_, path)| !path.contains('/'))
-    });
-    for (index, rule_arn) in default_bus.enumerate() {
-        let rule_name = rule_arn.rsplit('/').next().unwrap_or(rule_arn);
-        let pattern = events
-            .describe_rule()
-            .name(rule_name)
-            .send()
-            .await
-            .with_context(|| format!("reading the deployed rule {rule_name}"))?
-            .event_pattern()
-            .unwrap_or_default()
-            .to_owned();
-        let name = format!("{MATCHER}-{index}");
-        events
-            .put_rule()
-            .name(&name)
-            .event_bus_name(MATCHER)
-            .event_pattern(pattern)
-            .send()
-            .await
-            .context("creating a matcher rule")?;
-        let target = aws_sdk_eventbridge::types::Target::builder()
-            .id("matcher")
-            .arn(&arn)
-            .build()
-            .context("matcher target")?;
-        events
-            .put_targets()
-            .rule(&name)
-            .event_bus_name(MATCHER)
-            .targets(target)
-            .send()
-            .await
-            .context("targeting the matcher queue")?;
-        matchers.push(name);
-    }
-    for (index, (_, event)) in samples.iter().enumerate() {
-        let mut detail = event["detail"].clone();
-        if let Some(map) = detail.as_object_mut() {
-            map.insert("trailwatchDemoSample".to_owned(), json!(index));
-        }
-        let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
-            .source(event["source"].as_str().unwrap_or_default())
-            .detail_type(event["detail-type"].as_str().unwrap_or_default())
-            .detail(detail.to_string())
-            .event_bus_name(MATCHER)
-            .build();
-        events
-            .put_events()
-            .entries(entry)
-            .send()
-            .await
-            .context("PutEvents")?;
-    }
-    // The emulator delivers during PutEvents: read until the queue stays empty.
-    let mut matched = BTreeSet::new();
-    loop {
-        let bodies = receive_bodies(sqs, &url, 1).await?;
-        if bodies.is_empty() {
-            break;
-        }
-        let indices = bodies
-            .iter()
-            .filter_map(|b| b["detail"]["trailwatchDemoSample"].as_u64());
-        matched.extend(indices.map(|i| i as usize));
-    }
-    for name in &matchers {
-        events
-            .remove_targets()
-            .rule(name)
-            .event_bus_name(MATCHER)
-            .ids("matcher")
-            .send()
-            .await
-            .context("removing a matcher target")?;
-        events
-            .delete_rule()
-            .name(name)
-            .event_bus_name(MATCHER)
-            .send()
-            .await
-            .context("deleting a matcher rule")?;
-    }
-    events
-        .delete_event_bus()
-        .name(MATCHER)
-        .send()
-        .await
-        .context("deleting the matcher bus")?;
-    Ok(matched)
 }
 
 /// Receives `expected` SNS notifications from a queue (or what arrived by the
@@ -491,34 +348,10 @@ async fn receive(sqs: &aws_sdk_sqs::Client, url: &str, expected: usize) -> Resul
     let mut bodies = Vec::new();
     let deadline = Instant::now() + DELIVERY_TIMEOUT;
     while bodies.len() < expected && Instant::now() < deadline {
-        bodies.extend(receive_bodies(sqs, url, 0).await?);
+        bodies.extend(queues::receive_bodies(sqs, url, 0).await?);
     }
-    bodies.extend(receive_bodies(sqs, url, 1).await?);
+    bodies.extend(queues::receive_bodies(sqs, url, 1).await?);
     bodies.iter().map(notification_to_alert).collect()
-}
-
-/// The JSON bodies of one ReceiveMessage call, long-polling `wait_seconds`.
-async fn receive_bodies(
-    sqs: &aws_sdk_sqs::Client,
-    url: &str,
-    wait_seconds: i32,
-) -> Result<Vec<Value>> {
-    let messages = sqs
-        .receive_message()
-        .queue_url(url)
-        .max_number_of_messages(10)
-        .wait_time_seconds(wait_seconds)
-        .send()
-        .await
-        .with_context(|| format!("reading the queue {url}"))?;
-    messages
-        .messages()
-        .iter()
-        .map(|m| {
-            serde_json::from_str(m.body().unwrap_or_default())
-                .context("a queued message is not JSON")
-        })
-        .collect()
 }
 
 fn notification_to_alert(notification: &Value) -> Result<Received> {
@@ -578,97 +411,6 @@ fn samples_in(dir: &Path, prefix: &str) -> Result<Vec<(String, Value)>> {
             ))
         })
         .collect()
-}
-
-/// A queue receiving what the home stack's rules on the forwarding bus match,
-/// in place of the handler (the emulator cannot invoke a Lambda target).
-pub struct Tap {
-    sqs: aws_sdk_sqs::Client,
-    url: String,
-}
-
-impl Tap {
-    /// The events delivered so far, waiting a second for stragglers.
-    pub async fn receive(&self) -> Result<Vec<Value>> {
-        let mut events = Vec::new();
-        loop {
-            let bodies = receive_bodies(&self.sqs, &self.url, 1).await?;
-            if bodies.is_empty() {
-                return Ok(events);
-            }
-            events.extend(bodies);
-        }
-    }
-}
-
-/// Retargets every rule on the forwarding bus `bus_arn` (in `sdk`'s region)
-/// from the handler to a new queue.
-pub async fn tap_forwarded(sdk: &SdkConfig, bus_arn: &str) -> Result<Tap> {
-    let bus = bus_arn.rsplit('/').next().unwrap_or(bus_arn);
-    let events = aws_sdk_eventbridge::Client::new(sdk);
-    let sqs = aws_sdk_sqs::Client::new(sdk);
-    let (url, arn) = queue(&sqs, "trailwatch-demo-forwarded").await?;
-    let rules = events
-        .list_rules()
-        .event_bus_name(bus)
-        .send()
-        .await
-        .context("listing the forwarding bus's rules")?;
-    for rule in rules.rules() {
-        let name = rule.name().unwrap_or_default();
-        let targets = events
-            .list_targets_by_rule()
-            .rule(name)
-            .event_bus_name(bus)
-            .send()
-            .await
-            .context("listing a forwarded rule's targets")?;
-        let ids: Vec<String> = targets
-            .targets()
-            .iter()
-            .map(|t| t.id().to_owned())
-            .collect();
-        events
-            .remove_targets()
-            .rule(name)
-            .event_bus_name(bus)
-            .set_ids(Some(ids))
-            .send()
-            .await
-            .context("removing the handler target")?;
-        events
-            .put_targets()
-            .rule(name)
-            .event_bus_name(bus)
-            .targets(
-                aws_sdk_eventbridge::types::Target::builder()
-                    .id("tap")
-                    .arn(&arn)
-                    .build()
-                    .context("tap target")?,
-            )
-            .send()
-            .await
-            .context("targeting the tap queue")?;
-    }
-    Ok(Tap { sqs, url })
-}
-
-/// Puts `event` (an EventBridge envelope) on the default bus of `sdk`'s region,
-/// as CloudTrail would deliver it there.
-pub async fn put(sdk: &SdkConfig, event: &Value) -> Result<()> {
-    let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
-        .source(event["source"].as_str().unwrap_or_default())
-        .detail_type(event["detail-type"].as_str().unwrap_or_default())
-        .detail(event["detail"].to_string())
-        .build();
-    aws_sdk_eventbridge::Client::new(sdk)
-        .put_events()
-        .entries(entry)
-        .send()
-        .await
-        .context("PutEvents")?;
-    Ok(())
 }
 
 /// The deployed handler's environment variables, as CloudFormation set them

@@ -4,7 +4,7 @@
 pub mod bench;
 pub mod demo;
 pub mod emulator;
-pub mod queues;
+pub mod eventbridge;
 pub mod records;
 pub mod runtime_api;
 pub mod simulate;

@@ -114,7 +114,7 @@ async fn handler_errors(clients: &Clients, target: &Target, since: SystemTime) -
 
 async fn dead_letters(clients: &Clients, target: &Target) -> Option<String> {
     let url = target.dead_letter_url.as_deref()?;
-    match crate::local::queues::messages(&clients.sqs, url).await {
+    match crate::queues::messages(&clients.sqs, url).await {
         Ok(0) => None,
         Ok(messages) => Some(format!(
             "{messages} events wait in the dead-letter queue {url}: the handler or a rule failed on them"

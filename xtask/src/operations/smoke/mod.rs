@@ -19,10 +19,10 @@ use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
     VersioningConfiguration,
 };
-use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::{Value, json};
 
 use crate::aws::explain;
+use crate::queues::{self, Subscription};
 use crate::terminal;
 
 /// The call made: the bucket, and when.
@@ -206,35 +206,9 @@ async fn subscriber_queue(
         .chars()
         .take(80)
         .collect();
-    let url = sqs
-        .create_queue()
-        .queue_name(&name)
-        .attributes(QueueAttributeName::SqsManagedSseEnabled, "true")
-        .send()
-        .await
-        .map_err(|e| explain("CreateQueue", e))?
-        .queue_url()
-        .unwrap_or_default()
-        .to_owned();
+    let url = queues::create_encrypted(sqs, &name).await?;
     lock(created).queue_url = Some(url.clone());
-    let arn = crate::local::queues::arn(sqs, &url).await?;
-    let policy = json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "AlertTopicSends",
-            "Effect": "Allow",
-            "Principal": {"Service": "sns.amazonaws.com"},
-            "Action": "sqs:SendMessage",
-            "Resource": arn,
-            "Condition": {"ArnEquals": {"aws:SourceArn": target.topic_arn}},
-        }],
-    });
-    sqs.set_queue_attributes()
-        .queue_url(&url)
-        .attributes(QueueAttributeName::Policy, policy.to_string())
-        .send()
-        .await
-        .map_err(|e| explain("SetQueueAttributes", e))?;
+    queues::allow_topic(sqs, &url, &target.topic_arn).await?;
     Ok(url)
 }
 
@@ -246,18 +220,18 @@ async fn subscribe(
     queue_url: &str,
     created: &Mutex<Created>,
 ) -> Result<()> {
-    let arn = crate::local::queues::arn(sqs, queue_url).await?;
-    let subscription = aws_sdk_sns::Client::new(sdk)
-        .subscribe()
-        .topic_arn(&target.topic_arn)
-        .protocol("sqs")
-        .endpoint(arn)
-        .attributes("RawMessageDelivery", "true")
-        .return_subscription_arn(true)
-        .send()
-        .await
-        .map_err(|e| explain("Subscribe", e))?;
-    lock(created).subscription_arn = subscription.subscription_arn().map(str::to_owned);
+    let arn = queues::arn(sqs, queue_url).await?;
+    let subscription = queues::subscribe(
+        &aws_sdk_sns::Client::new(sdk),
+        &target.topic_arn,
+        &arn,
+        Subscription {
+            raw: true,
+            filter: None,
+        },
+    )
+    .await?;
+    lock(created).subscription_arn = subscription;
     Ok(())
 }
 

@@ -1,0 +1,244 @@
+//! The configuration: file and flags merged, defaults, and every problem named.
+
+use super::*;
+
+fn load_toml(name: &str, text: &str, args: ConfigArgs) -> Result<Config> {
+    let dir = workspace::target_dir().join("test-scratch").join(name);
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join(CONFIG_FILE);
+    std::fs::write(&path, text)?;
+    load(&ConfigArgs {
+        config: Some(path),
+        ..args
+    })
+}
+
+fn error(name: &str, text: &str, args: ConfigArgs) -> String {
+    format!("{:#}", load_toml(name, text, args).expect_err("invalid"))
+}
+
+#[test]
+fn defaults_enable_every_monitor_but_read_only_in_stack_trailwatch() {
+    let config = load_toml("defaults", "", ConfigArgs::default()).expect("valid");
+    assert_eq!(config.stack_name, "trailwatch");
+    assert_eq!(config.detection.selection, Selection::default());
+    // Root use and denied calls, which CIS counts for reads too.
+    assert_eq!(config.props().read_only_patterns.len(), 2);
+    assert_eq!(config.props().log_retention_days, 90);
+}
+
+#[test]
+fn packs_and_ids_combine_and_exclusions_win() {
+    let args = ConfigArgs {
+        exclude_monitors: vec!["iam-create-user".into()],
+        ..ConfigArgs::default()
+    };
+    let config = load_toml(
+        "packs",
+        "monitors = [\"seed\", \"secrets-retrieved\"]\n",
+        args,
+    )
+    .expect("valid");
+    assert_eq!(
+        config.detection.selection.ids().collect::<Vec<_>>(),
+        [
+            "iam-create-access-key",
+            "s3-bucket-policy",
+            "ec2-security-group-ingress",
+            "secrets-retrieved"
+        ]
+    );
+    assert_eq!(config.props().read_only_patterns.len(), 1);
+}
+
+#[test]
+fn flags_override_the_file() {
+    let args = ConfigArgs {
+        stack_name: Some("from-flag".into()),
+        ..ConfigArgs::default()
+    };
+    let config = load_toml(
+        "override",
+        "stack_name = \"from-file\"\nregion = \"eu-west-1\"\n",
+        args,
+    )
+    .expect("valid");
+    assert_eq!(
+        (config.stack_name.as_str(), config.region.as_deref()),
+        ("from-flag", Some("eu-west-1"))
+    );
+}
+
+#[test]
+fn chat_defaults_to_high_and_health_keys_override_only_themselves() {
+    let config = load_toml(
+        "operations",
+        "[chat]\n[health]\nperiod_seconds = 60\ndead_letters = 10\n",
+        ConfigArgs::default(),
+    )
+    .expect("valid");
+    let props = config.props();
+    assert_eq!(
+        props.chat,
+        Some(ChatProps {
+            min_severity: "HIGH".to_owned(),
+            topic: true,
+            webhook: None
+        })
+    );
+    assert_eq!(
+        props.health,
+        HealthProps {
+            period_seconds: 60,
+            dead_letters: 10,
+            ..HealthProps::default()
+        }
+    );
+}
+
+#[test]
+fn an_unknown_chat_or_health_key_is_named() {
+    let message = error(
+        "chat_key",
+        "[chat]\nchannel = \"x\"\n",
+        ConfigArgs::default(),
+    );
+    assert!(message.contains("unknown field `channel`"), "{message}");
+    let message = error(
+        "health_key",
+        "[health]\nerrors = 1\n",
+        ConfigArgs::default(),
+    );
+    assert!(message.contains("unknown field `errors`"), "{message}");
+}
+
+#[test]
+fn an_unknown_key_is_named() {
+    let message = error("unknown_key", "stack = \"x\"\n", ConfigArgs::default());
+    assert!(message.contains("unknown field `stack`"), "{message}");
+}
+
+#[test]
+fn an_unknown_monitor_is_named_with_the_known_ones() {
+    let message = error(
+        "unknown_monitor",
+        "monitors = [\"iam-create-user\", \"iam-delete-user\"]\n",
+        ConfigArgs::default(),
+    );
+    assert!(
+        message.contains("monitors: unknown monitor or pack \"iam-delete-user\" (packs: all, seed, cis, stratus, read-only; monitors: iam-create-user, "),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_bad_stack_name_and_retention_are_both_reported() {
+    let args = ConfigArgs {
+        stack_name: Some("1st stack".into()),
+        ..ConfigArgs::default()
+    };
+    let message = error("bad_name", "log_retention_days = 42\n", args);
+    assert!(
+        message.contains("stack_name: \"1st stack\" must start with a letter"),
+        "{message}"
+    );
+    assert!(
+        message.contains("log_retention_days: 42 is not a retention CloudWatch Logs accepts"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_unknown_exclusion_is_named() {
+    let message = error(
+        "unknown_exclusion",
+        "exclude_monitors = [\"cis\"]\n",
+        ConfigArgs::default(),
+    );
+    assert!(
+        message.contains("exclude_monitors: unknown monitor \"cis\""),
+        "{message}"
+    );
+}
+
+#[test]
+fn problems_of_custom_monitors_and_suppressions_are_reported_together() {
+    let text = "[[monitor]]\nid = \"ssm-send-command\"\ntitle = \"SSM\"\nseverity = \"LOW\"\npattern = '{\"source\": [\"aws.ssm\"]}'\n\n[[suppress]]\nreason = \"CI\"\nsource_ip = [\"10.0.0.0/33\"]\n";
+    let message = error("tuning_problems", text, ConfigArgs::default());
+    assert!(
+        message.ends_with("monitor[0] (\"ssm-send-command\"): id \"ssm-send-command\" is a built-in monitor or pack; suppress[0] (\"CI\"): source_ip: \"10.0.0.0/33\" is not a CIDR (like 10.0.0.0/8 or 2001:db8::/32)"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_custom_pattern_over_eventbridges_size_limit_is_named() {
+    let names: Vec<String> = (0..300).map(|i| format!("\"Call{i:04}\"")).collect();
+    let text = format!(
+        "[[monitor]]\nid = \"big\"\ntitle = \"Big\"\nseverity = \"LOW\"\npattern = '{{\"source\": [\"aws.ssm\"], \"detail\": {{\"eventName\": [{}]}}}}'\n",
+        names.join(", ")
+    );
+    let message = error("big_pattern", &text, ConfigArgs::default());
+    assert!(
+        message.contains("monitor[0] (\"big\"): pattern is ")
+            && message.contains("characters, over EventBridge's limit of 2048"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_custom_pattern_may_be_a_toml_table() {
+    let text = "[[monitor]]\nid = \"ssm-documents\"\ntitle = \"SSM document shared\"\nseverity = \"HIGH\"\n[monitor.pattern]\nsource = [\"aws.ssm\"]\n\"detail-type\" = [\"AWS API Call via CloudTrail\"]\ndetail = { eventName = [\"ModifyDocumentPermission\"] }\n";
+    let config = load_toml("toml_pattern", text, ConfigArgs::default()).expect("valid");
+    let monitor = config
+        .detection
+        .selection
+        .get("ssm-documents")
+        .expect("enabled");
+    assert_eq!(
+        monitor.pattern(),
+        serde_json::json!({"source": ["aws.ssm"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": ["ModifyDocumentPermission"]}})
+    );
+    assert!(config.props().patterns.contains(&monitor.pattern()));
+}
+
+#[test]
+fn expired_suppressions_are_named_by_reason() {
+    let text = "[[suppress]]\nreason = \"old CI\"\nexpires = \"2026-11-29\"\n\n[[suppress]]\nreason = \"current CI\"\nexpires = \"2026-11-30\"\n";
+    let config = load_toml("expired", text, ConfigArgs::default()).expect("valid");
+    let today = time::macros::date!(2026 - 11 - 30);
+    assert_eq!(config.expired_suppressions(today), ["old CI"]);
+}
+
+#[test]
+fn a_home_outside_us_east_1_forwards_and_one_in_it_does_not_unless_asked() {
+    let home = |region: &str, extra: &str| {
+        let args = ConfigArgs {
+            region: Some(region.into()),
+            ..ConfigArgs::default()
+        };
+        load_toml(&format!("home_{region}"), extra, args)
+            .expect("valid")
+            .props()
+            .forwarding
+    };
+    assert_eq!(
+        [
+            home("eu-west-1", ""),
+            home("us-east-1", ""),
+            home("us-east-2", "regions = [\"eu-west-1\"]\n")
+        ],
+        [true, false, true]
+    );
+}
+
+#[test]
+fn bad_regions_and_organization_settings_are_named() {
+    let text = "regions = [\"eu-west-1\", \"Mars\"]\n[organization]\nou_ids = [\"sales\"]\n";
+    let message = error("bad_fleet", text, ConfigArgs::default());
+    assert!(
+        message.contains("regions: \"Mars\" is not an AWS region name")
+            && message.contains("organization.ou_ids: \"sales\" is not an OU id"),
+        "{message}"
+    );
+}
