@@ -9,34 +9,17 @@ use handler::{Detection, Selection, Settings, Severity, pipeline, render};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+/// Every sample the rules deliver (negative samples never reach the handler),
+/// sorted by name.
 fn samples() -> Vec<(String, Value)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../samples");
-    let mut samples: Vec<(String, Value)> = std::fs::read_dir(dir)
-        .expect("samples directory")
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        // Negative samples never reach the handler: the rules do not deliver them.
-        .filter(|path| {
-            !path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("negative-"))
+    samples::all()
+        .into_iter()
+        .filter(|sample| sample.folder != samples::NEGATIVE)
+        .map(|sample| {
+            let json = sample.json();
+            (sample.name, json)
         })
-        .map(|path| {
-            let name = path
-                .file_stem()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            let text = std::fs::read_to_string(&path).expect("readable sample");
-            (
-                name,
-                serde_json::from_str(&text).expect("valid sample JSON"),
-            )
-        })
-        .collect();
-    samples.sort_by(|a, b| a.0.cmp(&b.0));
-    samples
+        .collect()
 }
 
 /// Take the JSON text as the runtime hands it over (validated, owned), then judge

@@ -22,7 +22,7 @@ fn route(event_id: &str, table: &str) -> Value {
 }
 
 fn sample(name: &str) -> Value {
-    let path = workspace::root().join(format!("samples/{name}.json"));
+    let path = samples::path(name);
     serde_json::from_str(&std::fs::read_to_string(path).expect("sample")).expect("JSON")
 }
 

@@ -54,7 +54,7 @@ fn local_handler(test: &str, config: &Config) -> LocalHandler {
 fn huge_event() -> Value {
     let mut event: Value = serde_json::from_str(
         &std::fs::read_to_string(
-            workspace::root().join("samples/s3-put-bucket-policy-public-read.json"),
+            samples::path("s3-put-bucket-policy-public-read"),
         )
         .expect("sample"),
     )
@@ -482,7 +482,7 @@ async fn the_handler_returns_an_error_to_the_runtime_api_when_sns_is_gone() {
     let log = workspace::target_dir().join("test-scratch/sns-gone-handler.log");
     let _handler = HandlerProcess::spawn(handler.command, &api, &env, &log).expect("handler");
     let event: Value = serde_json::from_str(
-        &std::fs::read_to_string(workspace::root().join("samples/iam-create-user-by-root.json"))
+        &std::fs::read_to_string(samples::path("iam-create-user-by-root"))
             .expect("sample"),
     )
     .expect("JSON");

@@ -24,7 +24,7 @@ fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 fn sample_text(name: &str) -> String {
-    std::fs::read_to_string(workspace::root().join(format!("samples/{name}.json"))).expect("sample")
+    std::fs::read_to_string(samples::path(name)).expect("sample")
 }
 
 /// A CloudTrail log file of the samples' records.
@@ -200,7 +200,7 @@ fn simulate_escapes_terminal_sequences_in_text_output_and_file_names() {
 
 #[test]
 fn simulate_json_shows_the_publish_request_the_handler_sends() {
-    let path = workspace::root().join("samples/iam-create-user-by-root.json");
+    let path = samples::path("iam-create-user-by-root");
     let output = xtask()
         .args([
             "simulate",

@@ -190,7 +190,7 @@ async fn a_stop_logging_in_eu_west_1_arrives_on_the_home_bus_with_its_region() {
 
     let mut event: Value = serde_json::from_str(
         &std::fs::read_to_string(
-            workspace::root().join("samples/cloudtrail-change-stop-logging.json"),
+            samples::path("cloudtrail-change-stop-logging"),
         )
         .expect("sample"),
     )

@@ -21,7 +21,7 @@ fn with_config(relative: &str) -> Config {
 }
 
 fn run(config: &Config, sample: &str) -> Simulated {
-    let path = workspace::root().join(format!("samples/{sample}.json"));
+    let path = samples::path(sample);
     let mut inputs = Vec::new();
     read_each(path.to_str().expect("UTF-8 path"), &mut |item| {
         inputs.push(item.expect("an event"));

@@ -2,40 +2,26 @@
 
 #![allow(dead_code)] // each test crate uses a different subset
 
-use std::path::PathBuf;
-
 use handler::alert::Alert;
 use handler::own::Own;
 use handler::{Detection, Selection};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-/// The workspace's `samples/` directory.
-pub fn samples_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../samples")
-}
-
-/// One sample by file stem, parsed.
+/// One sample by name (see [`samples::path`]), parsed.
 pub fn sample(name: &str) -> Value {
-    let path = samples_dir().join(format!("{name}.json"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    samples::load(name)
 }
 
-/// Every sample as (file stem, parsed JSON), sorted by name.
+/// Every judged sample as (name, parsed JSON), sorted by name.
 pub fn all_samples() -> Vec<(String, Value)> {
-    let mut names: Vec<String> = std::fs::read_dir(samples_dir())
-        .expect("samples directory")
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            e.file_name()
-                .to_str()?
-                .strip_suffix(".json")
-                .map(str::to_owned)
+    samples::all()
+        .into_iter()
+        .map(|sample| {
+            let json = sample.json();
+            (sample.name, json)
         })
-        .collect();
-    names.sort();
-    names.into_iter().map(|n| (n.clone(), sample(&n))).collect()
+        .collect()
 }
 
 /// The compact JSON text of `value`, as the Lambda runtime hands it to the handler.

@@ -95,9 +95,9 @@ pub enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
         format: monitors::Format,
-        /// Rewrite the monitor table in README.md instead of printing.
+        /// Rewrite the monitor table in docs/monitors.md instead of printing.
         #[arg(long)]
-        update_readme: bool,
+        update_docs: bool,
     },
     /// Deploy to a local emulator and replay the samples end to end.
     Demo {
@@ -149,8 +149,8 @@ impl Command {
             Command::Fuzz { seconds } => fuzz::run(seconds),
             Command::Monitors {
                 format,
-                update_readme,
-            } => monitors::run(format, update_readme),
+                update_docs,
+            } => monitors::run(format, update_docs),
             Command::Bench {
                 config,
                 regions_only: true,

@@ -379,11 +379,18 @@ fn notification_to_alert(notification: &Value) -> Result<Received> {
     })
 }
 
-/// Every sample in `samples/`, then those of the tuning example in
-/// `samples/tuning/` (named `tuning/...`), each sorted by name.
+/// Every judged sample (by name), then those of the tuning example in
+/// `samples/tuning/` (named `tuning/...`) and the canaries of `samples/canary/`,
+/// each sorted by name.
 pub fn samples() -> Result<Vec<(String, Value)>> {
-    let root = workspace::root().join("samples");
-    let mut all = samples_in(&root, "")?;
+    let root = samples::root();
+    let mut all: Vec<(String, Value)> = samples::all()
+        .into_iter()
+        .map(|sample| {
+            let json = sample.json();
+            (sample.name, json)
+        })
+        .collect();
     for folder in ["tuning", "canary"] {
         all.extend(samples_in(&root.join(folder), &format!("{folder}/"))?);
     }
