@@ -87,7 +87,11 @@ pub fn in_folder(folder: &str) -> Vec<Sample> {
         .filter(|path| path.extension().is_some_and(|e| e == "json"))
         .filter(|path| path.file_name().is_some_and(|n| n != EXPECTED))
         .map(|path| Sample {
-            name: path.file_stem().unwrap_or_default().to_string_lossy().into_owned(),
+            name: path
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned(),
             folder: folder.to_owned(),
             path,
         })

@@ -1,5 +1,5 @@
 //! `cargo xtask fuzz`: the handler's whole pipeline, from raw bytes to the
-//! Publish request, under mutation for as long as asked (handler/tests/fuzz.rs).
+//! Publish request, under mutation for as long as asked (handler/tests/integration/fuzz.rs).
 
 use std::process::Command;
 
@@ -20,8 +20,9 @@ pub fn run(seconds: u64) -> Result<()> {
             "-p",
             "handler",
             "--test",
-            "fuzz",
+            "integration",
             "--",
+            "fuzz::",
             "--nocapture",
         ])
         .env("TRAILWATCH_FUZZ_SECONDS", seconds.to_string())

@@ -35,7 +35,10 @@ pub fn run(format: Format, update_docs: bool) -> Result<()> {
         let path = workspace::root().join(PAGE);
         let page = std::fs::read_to_string(&path).with_context(|| format!("reading {PAGE}"))?;
         std::fs::write(&path, with_table(&page)?).with_context(|| format!("writing {PAGE}"))?;
-        eprintln!("monitors: {PAGE} table updated ({} monitors)", CATALOG.len());
+        eprintln!(
+            "monitors: {PAGE} table updated ({} monitors)",
+            CATALOG.len()
+        );
         return Ok(());
     }
     match format {

@@ -1,0 +1,18 @@
+//! The handler's integration tests, in one binary.
+
+mod common;
+
+mod canary;
+mod chat;
+mod digests;
+mod fuzz;
+mod health;
+mod hostile_input;
+mod publishing;
+mod rendering;
+mod robustness;
+mod samples;
+mod selection;
+mod tamper;
+mod tuning;
+mod webhook;

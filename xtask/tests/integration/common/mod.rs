@@ -1,0 +1,84 @@
+//! Shared test helpers for the emulator tests: scratch directories,
+//! configurations and synth outputs, an S3 client the emulator answers, and
+//! the default monitor stack created straight from its template.
+
+use std::path::PathBuf;
+
+use aws_config::SdkConfig;
+use aws_sdk_cloudformation::types::{Capability, Parameter};
+use aws_sdk_s3::primitives::ByteStream;
+use template::Stack;
+use xtask::config::{self, Config, ConfigArgs};
+use xtask::deploy::assembly::{self, Assembly};
+use xtask::{config::app, workspace};
+
+/// An S3 client addressing buckets by path, as the emulator needs.
+pub fn s3(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// Creates the default monitor stack `name` from its template, with a
+/// stand-in handler zip in a bucket `assets`; returns the synthesised stack.
+pub async fn create_default_stack(sdk: &SdkConfig, name: &str) -> Stack {
+    let s3 = s3(sdk);
+    s3.create_bucket()
+        .bucket("assets")
+        .send()
+        .await
+        .expect("bucket");
+    s3.put_object()
+        .bucket("assets")
+        .key("handler.zip")
+        .body(ByteStream::from_static(b"PK"))
+        .send()
+        .await
+        .expect("object");
+    let stack = app::stack(&app::default_props()).expect("synth");
+    let parameter = |key: &str, value: &str| {
+        Parameter::builder()
+            .parameter_key(key)
+            .parameter_value(value)
+            .build()
+    };
+    aws_sdk_cloudformation::Client::new(sdk)
+        .create_stack()
+        .stack_name(name)
+        .template_body(stack.to_yaml().expect("yaml"))
+        .parameters(parameter("ArtifactBucket", "assets"))
+        .parameters(parameter("ArtifactKey", "handler.zip"))
+        .capabilities(Capability::CapabilityIam)
+        .send()
+        .await
+        .expect("CreateStack");
+    stack
+}
+
+/// A scratch directory for one test.
+pub fn scratch(test: &str) -> PathBuf {
+    let dir = workspace::target_dir().join("test-scratch").join(test);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// The configuration of a trailwatch.toml holding `text`, then the flags.
+pub fn config_file(test: &str, text: &str, args: ConfigArgs) -> Config {
+    let file = scratch(test).join("trailwatch.toml");
+    std::fs::write(&file, text).expect("config file");
+    config::load(&ConfigArgs {
+        config: Some(file),
+        ..args
+    })
+    .expect("valid config")
+}
+
+/// The synth output of `config`, with a small stand-in for the handler binary
+/// (the emulator never runs it).
+pub fn assembly(test: &str, config: &Config) -> Assembly {
+    let dir = scratch(test);
+    std::fs::write(dir.join("bootstrap"), b"#!/bin/sh\n").expect("binary");
+    assembly::write(&dir.join("synth"), config, Some(&dir.join("bootstrap"))).expect("synth")
+}
