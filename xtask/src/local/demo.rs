@@ -383,41 +383,22 @@ fn notification_to_alert(notification: &Value) -> Result<Received> {
 /// `samples/tuning/` (named `tuning/...`) and the canaries of `samples/canary/`,
 /// each sorted by name.
 pub fn samples() -> Result<Vec<(String, Value)>> {
-    let root = samples::root();
-    let mut all: Vec<(String, Value)> = samples::all()
+    let scenarios = ["tuning", "canary"].into_iter().flat_map(|folder| {
+        samples::in_folder(folder)
+            .into_iter()
+            .map(move |mut sample| {
+                sample.name = format!("{folder}/{}", sample.name);
+                sample
+            })
+    });
+    Ok(samples::all()
         .into_iter()
+        .chain(scenarios)
         .map(|sample| {
             let json = sample.json();
             (sample.name, json)
         })
-        .collect();
-    for folder in ["tuning", "canary"] {
-        all.extend(samples_in(&root.join(folder), &format!("{folder}/"))?);
-    }
-    Ok(all)
-}
-
-fn samples_in(dir: &Path, prefix: &str) -> Result<Vec<(String, Value)>> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
-    paths
-        .into_iter()
-        .map(|path| {
-            let stem = path.file_stem().unwrap_or_default().to_string_lossy();
-            let name = format!("{prefix}{stem}");
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?;
-            Ok((
-                name,
-                serde_json::from_str(&text)
-                    .with_context(|| format!("{} is not JSON", path.display()))?,
-            ))
-        })
-        .collect()
+        .collect())
 }
 
 /// The deployed handler's environment variables, as CloudFormation set them
