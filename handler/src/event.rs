@@ -186,6 +186,9 @@ pub struct Event<'a> {
     pub envelope: Envelope<'a>,
     pub record: Record<'a>,
     pub detail: &'a RawValue,
+    /// The organization of the watched accounts, when the deployment knows it
+    /// (set by the pipeline, never read from the event).
+    pub organization: Option<String>,
     facts: OnceCell<Facts>,
 }
 
@@ -275,6 +278,7 @@ impl<'a> Event<'a> {
             envelope,
             record,
             detail,
+            organization: None,
             facts: OnceCell::new(),
         })
     }

@@ -27,6 +27,11 @@ async fn main() -> Result<(), Error> {
     if let Ok(key) = std::env::var(env::KEY_ARN) {
         detection = detection.with_key(&key);
     }
+    if let Ok(id) = std::env::var(env::ORGANIZATION_ID).map(|id| id.trim().to_owned())
+        && !id.is_empty()
+    {
+        detection = detection.with_organization(&id);
+    }
     let digest_queue = std::env::var(env::DIGEST_QUEUE_URL).ok();
     if detection.digest.is_some() && digest_queue.is_none() {
         return Err(format!(

@@ -9,6 +9,7 @@
 pub struct Own {
     stack: Option<String>,
     key_arn: Option<String>,
+    organization: Option<String>,
 }
 
 impl Own {
@@ -17,6 +18,7 @@ impl Own {
         Self {
             stack: Some(stack.to_owned()),
             key_arn: None,
+            organization: None,
         }
     }
 
@@ -26,6 +28,20 @@ impl Own {
             key_arn: Some(arn.to_owned()),
             ..self
         }
+    }
+
+    /// Also watches the accounts of this organization: policies pinned to it
+    /// stay at home.
+    pub fn with_organization(self, id: &str) -> Self {
+        Self {
+            organization: Some(id.to_owned()),
+            ..self
+        }
+    }
+
+    /// The organization of the watched accounts, when known.
+    pub fn organization(&self) -> Option<&str> {
+        self.organization.as_deref()
     }
 
     /// The stack name, when the deployment is known.

@@ -42,10 +42,11 @@ impl<'a> Verdict<'a> {
 /// suppressions in force `today`. Never fails: what cannot be read or matched
 /// becomes a review alert carrying the raw input.
 pub fn verdict<'a>(raw: &'a RawValue, detection: &Detection, today: Date) -> Verdict<'a> {
-    let event = match Event::parse(raw) {
+    let mut event = match Event::parse(raw) {
         Ok(event) => event,
         Err(error) => return Verdict::Raise(Alert::review(raw, None, None, &error.to_string())),
     };
+    event.organization = detection.own.organization().map(str::to_owned);
     if health::is_alarm_change(&event) {
         return Verdict::Raise(health::alert(&event));
     }

@@ -1,31 +1,18 @@
-//! IAM policy documents (bucket policies, role trust policies): who an Allow
-//! statement grants to, and whether a condition really restricts a `*` principal.
+//! IAM policy documents, one judge for every service that speaks the policy
+//! language (bucket, key, queue, topic, secret, repository, vault and domain
+//! policies, role trust policies): who an Allow statement grants to, whether
+//! its conditions pin the callers and to whom, and whether it grants
+//! administrator access.
 
-use ipnet::IpNet;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::cidr::parse_net;
-use crate::finding::ReadError;
-use crate::finding::read::OneOrMany;
+use crate::cidr::{Peer, classify_cidrs};
+use crate::event::Event;
+use crate::finding::read::{OneOrMany, own_account};
+use crate::finding::{Finding, ReadError};
 use crate::text::json_error;
-
-/// Condition keys that pin a `*` principal to known callers, as S3 Block Public
-/// Access and IAM Access Analyzer count them (lower case).
-const RESTRICTING_KEYS: &[&str] = &[
-    "aws:sourceip",
-    "aws:sourcearn",
-    "aws:sourcevpc",
-    "aws:sourcevpce",
-    "aws:sourceaccount",
-    "aws:sourceowner",
-    "aws:principalorgid",
-    "aws:principalaccount",
-    "aws:principalarn",
-    "aws:userid",
-    "s3:dataaccesspointarn",
-    "s3:dataaccesspointaccount",
-];
+use contract::Severity;
 
 /// Operators that need the key present and equal to (or like, or inside) a value.
 const POSITIVE_OPERATORS: &[&str] = &[
@@ -36,6 +23,46 @@ const POSITIVE_OPERATORS: &[&str] = &[
     "arnlike",
     "ipaddress",
 ];
+
+/// Condition keys that say nothing about who calls or on what: a grant under
+/// them alone is still a grant to whoever the statement names (lower case).
+const UNRESTRICTING_KEYS: &[&str] = &[
+    "aws:securetransport",
+    "aws:currenttime",
+    "aws:epochtime",
+    "aws:requestedregion",
+    "aws:multifactorauthpresent",
+    "aws:multifactorauthage",
+    "aws:tokenissuetime",
+    "aws:useragent",
+    "aws:referer",
+    "aws:viaawsservice",
+    "aws:calledvia",
+    "aws:calledviafirst",
+    "aws:calledvialast",
+    "s3:signatureversion",
+    "s3:authtype",
+    "s3:tlsversion",
+];
+
+/// Where a judge found the account and organization the policy belongs to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Home<'a> {
+    /// The account the event was recorded in.
+    pub account: Option<&'a str>,
+    /// The organization of the watched accounts, when the deployment knows it.
+    pub organization: Option<&'a str>,
+}
+
+impl<'a> Home<'a> {
+    /// The account and organization an event's resource belongs to.
+    pub fn of(event: &'a Event<'_>) -> Self {
+        Self {
+            account: own_account(event),
+            organization: event.organization.as_deref(),
+        }
+    }
+}
 
 /// A policy document.
 #[derive(Debug, Deserialize)]
@@ -53,7 +80,9 @@ pub struct Statement {
     principal: Option<Value>,
     not_principal: Option<Value>,
     action: Option<OneOrMany<String>>,
+    not_action: Option<OneOrMany<String>>,
     resource: Option<OneOrMany<String>>,
+    not_resource: Option<OneOrMany<String>>,
     condition: Option<Map<String, Value>>,
 }
 
@@ -70,6 +99,38 @@ pub enum Grantee {
     Federated(String),
     /// Anything else (canonical user ids, unreadable values).
     Other,
+}
+
+/// Whom the conditions of a grant to everyone leave it to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// No condition pins the callers: anyone.
+    Everyone,
+    /// Pinned to the home account or organization, a named resource or a
+    /// network, by `condition`.
+    Restricted(String),
+    /// Pinned to another account or organization (`whom`) by `condition`.
+    Foreign { condition: String, whom: String },
+    /// Pinned to an organization that may or may not be the home one.
+    Organization { condition: String, id: String },
+}
+
+/// What one condition key pins a caller to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Pin {
+    Nothing,
+    Network,
+    Organization(String),
+    Foreign(String),
+    Resource,
+    Home,
+}
+
+/// What a policy grants, from which a verdict is worded.
+#[derive(Debug, Default)]
+pub struct Exposure {
+    pub public: bool,
+    pub shared: bool,
 }
 
 /// Reads a policy document given as an object or as a JSON string holding one.
@@ -92,6 +153,66 @@ pub fn document(field: &'static str, text: &str) -> Result<Vec<Statement>, ReadE
     Ok(document.statement.into_vec())
 }
 
+/// Judges every Allow statement (of those allowing `action`, when given): a
+/// grant to everyone that no condition pins is CRITICAL; to another account or
+/// organization, directly or through a condition, HIGH; to an organization
+/// not known to be the home one, MEDIUM.
+pub fn judge_grants(
+    statements: &[Statement],
+    home: Home<'_>,
+    action: Option<&str>,
+    finding: &mut Finding,
+) -> Exposure {
+    let mut exposure = Exposure::default();
+    let granting = statements
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.allows() && action.is_none_or(|a| s.allows_action(a)));
+    for (index, statement) in granting {
+        let name = statement.name(index);
+        let actions = statement.actions();
+        for grantee in statement.grantees() {
+            match grantee {
+                Grantee::Everyone => match statement.reach(home) {
+                    Reach::Everyone => {
+                        exposure.public = true;
+                        finding.raise(
+                            Severity::Critical,
+                            format!("{name} allows {actions} to everyone with no condition restricting who: it is public"),
+                        );
+                    }
+                    Reach::Restricted(condition) => finding.note(format!(
+                        "{name} allows {actions} to everyone, restricted by condition {condition}"
+                    )),
+                    Reach::Foreign { condition, whom } => {
+                        exposure.shared = true;
+                        finding.raise(
+                            Severity::High,
+                            format!("{name} allows {actions} to everyone in {whom} (condition {condition}): shared with another account"),
+                        );
+                    }
+                    Reach::Organization { condition, id } => finding.raise(
+                        Severity::Medium,
+                        format!("{name} allows {actions} to every account of organization {id} (condition {condition}); trailwatch does not know it as yours: confirm it is"),
+                    ),
+                },
+                Grantee::Account(account) if Some(account.as_str()) != home.account => {
+                    exposure.shared = true;
+                    finding.raise(
+                        Severity::High,
+                        format!("{name} grants {actions} to another account ({account})"),
+                    );
+                }
+                Grantee::Account(_)
+                | Grantee::Service(_)
+                | Grantee::Federated(_)
+                | Grantee::Other => {}
+            }
+        }
+    }
+    exposure
+}
+
 impl Statement {
     /// Whether the statement grants (Deny never does).
     pub fn allows(&self) -> bool {
@@ -108,44 +229,105 @@ impl Statement {
 
     /// The actions, joined for a reason.
     pub fn actions(&self) -> String {
-        match &self.action {
-            Some(action) => match action.clone().into_vec().as_slice() {
+        match (&self.action, &self.not_action) {
+            (Some(action), _) => match action.clone().into_vec().as_slice() {
                 [] => "no action".to_owned(),
                 many => many.join(", "),
             },
-            None => "actions (NotAction)".to_owned(),
+            (None, Some(not)) => format!(
+                "every action except {} (NotAction)",
+                not.clone().into_vec().join(", ")
+            ),
+            (None, None) => "no action".to_owned(),
         }
     }
 
-    /// Whether any action matches `wanted` (`*`, `service:*` and prefixes with `*` count).
+    /// Whether any action matches `wanted` (`*`, `service:*` and prefixes with
+    /// `*` count; NotAction allows whatever it does not list).
     pub fn allows_action(&self, wanted: &str) -> bool {
-        let Some(action) = &self.action else {
-            return true; // NotAction: everything but the listed actions.
-        };
-        action.clone().into_vec().iter().any(|pattern| {
-            let pattern = pattern.to_ascii_lowercase();
-            let wanted = wanted.to_ascii_lowercase();
-            match pattern.strip_suffix('*') {
-                Some(prefix) => wanted.starts_with(prefix),
-                None => pattern == wanted,
-            }
-        })
-    }
-
-    /// Whether the statement allows every action, or all of IAM, on every
-    /// resource without a condition: administrator access.
-    pub fn grants_admin(&self) -> bool {
-        let any_resource = self
-            .resource
-            .as_ref()
-            .is_some_and(|r| r.clone().into_vec().iter().any(|r| r == "*"));
-        let any_action = self.action.as_ref().is_some_and(|a| {
-            a.clone()
+        let matches = |patterns: &OneOrMany<String>| {
+            patterns
+                .clone()
                 .into_vec()
                 .iter()
-                .any(|a| matches!(a.to_ascii_lowercase().as_str(), "*" | "*:*" | "iam:*"))
+                .any(|pattern| wildcard_match(pattern, wanted))
+        };
+        match (&self.action, &self.not_action) {
+            (Some(action), _) => matches(action),
+            (None, Some(not)) => !matches(not),
+            (None, None) => false,
+        }
+    }
+
+    /// Why the statement gives administrator access, if it does: it allows
+    /// every action (or all of IAM, with which any other can be granted), by
+    /// Action or NotAction, on every resource (by `*`, an ARN pattern over all
+    /// of them, or NotResource), under no condition that limits who or what.
+    pub fn admin(&self, index: usize) -> Option<String> {
+        if !self.allows() {
+            return None;
+        }
+        let every = |actions: &[&str]| actions.iter().all(|a| self.allows_action(a));
+        let service = if every(&[
+            "iam:CreatePolicyVersion",
+            "ec2:RunInstances",
+            "s3:GetObject",
+            "kms:Decrypt",
+        ]) {
+            None
+        } else if every(&[
+            "iam:PutRolePolicy",
+            "iam:AttachUserPolicy",
+            "iam:CreatePolicyVersion",
+            "iam:UpdateAssumeRolePolicy",
+        ]) {
+            Some("iam")
+        } else {
+            return None;
+        };
+        let everywhere = self.not_resource.is_some()
+            || self
+                .resource
+                .as_ref()
+                .is_some_and(|r| r.clone().into_vec().iter().any(|r| covers_all(r, service)));
+        if !everywhere {
+            return None;
+        }
+        let unlimited = self.condition.as_ref().is_none_or(|c| {
+            c.values()
+                .filter_map(Value::as_object)
+                .flat_map(|keys| keys.keys())
+                .all(|key| UNRESTRICTING_KEYS.contains(&key.to_ascii_lowercase().as_str()))
         });
-        self.allows() && any_resource && any_action && self.condition.is_none()
+        if !unlimited {
+            return None;
+        }
+        let resources = match (&self.resource, &self.not_resource) {
+            (Some(resource), _) => match resource.clone().into_vec().join(", ") {
+                all if all == "*" => "every resource".to_owned(),
+                some => some,
+            },
+            (None, _) => "every resource (NotResource)".to_owned(),
+        };
+        let condition = match &self.condition {
+            Some(condition) => format!(
+                ", under a condition that limits neither who nor what ({})",
+                condition
+                    .iter()
+                    .filter_map(|(operator, keys)| Some((operator, keys.as_object()?)))
+                    .flat_map(|(operator, keys)| keys
+                        .keys()
+                        .map(move |key| format!("{operator} {key}")))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => String::new(),
+        };
+        Some(format!(
+            "{} of the policy allows {} on {resources}{condition}",
+            self.name(index),
+            self.actions()
+        ))
     }
 
     /// Who the statement grants to; `NotPrincipal` grants to everyone but its list.
@@ -164,19 +346,49 @@ impl Statement {
         }
     }
 
-    /// The first condition that restricts a grant to everyone to known callers.
-    pub fn restriction(&self) -> Option<String> {
-        self.condition
-            .as_ref()?
+    /// The positive conditions (`operator`, `key`, values): those that need
+    /// the key present, so that they can narrow who matches.
+    pub fn positive_conditions(&self) -> Vec<(&str, &str, Vec<&str>)> {
+        let Some(condition) = &self.condition else {
+            return Vec::new();
+        };
+        condition
             .iter()
             .filter(|(operator, _)| is_positive(operator))
             .filter_map(|(operator, keys)| Some((operator, keys.as_object()?)))
             .flat_map(|(operator, keys)| {
                 keys.iter()
-                    .map(move |(key, values)| (operator, key, values))
+                    .map(move |(key, values)| (operator.as_str(), key.as_str(), strings(values)))
             })
-            .find(|(_, key, values)| restricts(key, values))
-            .map(|(operator, key, _)| format!("{operator} {key}"))
+            .collect()
+    }
+
+    /// Whom a grant to everyone reaches once its conditions apply (all must
+    /// hold, so the narrowest pin decides).
+    pub fn reach(&self, home: Home<'_>) -> Reach {
+        let conditions = self
+            .positive_conditions()
+            .into_iter()
+            .map(|(operator, key, values)| (format!("{operator} {key}"), key, values));
+        reach(conditions, home)
+    }
+}
+
+/// Whom a grant to everyone reaches under conditions (`label`, key, values)
+/// that must all hold: the narrowest pin decides.
+pub fn reach<'v>(
+    conditions: impl IntoIterator<Item = (String, &'v str, Vec<&'v str>)>,
+    home: Home<'_>,
+) -> Reach {
+    let best = conditions
+        .into_iter()
+        .map(|(label, key, values)| (pin(key, &values, home), label))
+        .max_by(|a, b| a.0.cmp(&b.0));
+    match best {
+        None | Some((Pin::Nothing, _)) => Reach::Everyone,
+        Some((Pin::Home | Pin::Resource | Pin::Network, condition)) => Reach::Restricted(condition),
+        Some((Pin::Foreign(whom), condition)) => Reach::Foreign { condition, whom },
+        Some((Pin::Organization(id), condition)) => Reach::Organization { condition, id },
     }
 }
 
@@ -187,39 +399,119 @@ fn is_positive(operator: &str) -> bool {
     POSITIVE_OPERATORS.contains(&base)
 }
 
-fn restricts(key: &str, values: &Value) -> bool {
-    let key = key.to_ascii_lowercase();
-    if !RESTRICTING_KEYS.contains(&key.as_str()) {
-        return false;
-    }
-    let values = strings(values);
-    if values.is_empty() {
-        return false;
-    }
-    if key == "aws:sourceip" {
-        return !covers_internet(&values);
-    }
-    values.iter().all(|value| pins(value))
+fn wild(value: &str) -> bool {
+    value.contains(['*', '?'])
 }
 
-/// Whether a condition value names something specific: no wildcard at all, or an
-/// ARN whose account is a fixed account id.
-fn pins(value: &str) -> bool {
-    let wild = |s: &str| s.contains(['*', '?']);
-    if !wild(value) {
+/// Whether an IAM action pattern (`*`, `iam:*`, `s3:Get*`) matches `wanted`.
+fn wildcard_match(pattern: &str, wanted: &str) -> bool {
+    let (pattern, wanted) = (pattern.to_ascii_lowercase(), wanted.to_ascii_lowercase());
+    match pattern.split_once('*') {
+        None => pattern == wanted,
+        // Patterns with `*` inside (`iam:*Policy`) are read as prefix and suffix.
+        Some((prefix, rest)) => {
+            let suffix = rest.rsplit('*').next().unwrap_or_default();
+            wanted.len() >= prefix.len() + suffix.len()
+                && wanted.starts_with(prefix)
+                && wanted.ends_with(suffix)
+        }
+    }
+}
+
+/// Whether a Resource pattern covers every resource (of `service`, or of every
+/// service when `None`): `*`, or an ARN pattern whose service is that one or a
+/// wildcard, over any region and account, with a resource part of `*`.
+fn covers_all(resource: &str, service: Option<&str>) -> bool {
+    if resource == "*" {
         return true;
     }
-    value.starts_with("arn:")
-        && value.split(':').nth(4).is_some_and(|account| {
-            account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
-        })
+    let parts: Vec<&str> = resource.splitn(6, ':').collect();
+    let field = |i: usize| parts.get(i).copied();
+    let any = |part: Option<&str>| part.is_none_or(|p| p == "*");
+    let service_field = field(2);
+    let service_ok = match service {
+        None => any(service_field),
+        Some(service) => any(service_field) || service_field == Some(service),
+    };
+    let account_ok = field(4).is_none_or(|a| a == "*" || a.bytes().all(|b| b.is_ascii_digit()));
+    field(0) == Some("arn")
+        && service_ok
+        && account_ok
+        && parts.last().is_some_and(|last| *last == "*")
 }
 
-/// Whether address ranges together cover every IPv4 or every IPv6 address (or
-/// one of them cannot be read, which pins nothing down either).
-fn covers_internet(values: &[&str]) -> bool {
-    let nets: Option<Vec<IpNet>> = values.iter().map(|v| parse_net(v)).collect();
-    nets.is_none_or(|nets| IpNet::aggregate(&nets).iter().any(|n| n.prefix_len() == 0))
+/// What a condition key with these values pins a caller to.
+fn pin(key: &str, values: &[&str], home: Home<'_>) -> Pin {
+    if values.is_empty() {
+        return Pin::Nothing;
+    }
+    match key.to_ascii_lowercase().as_str() {
+        "aws:sourceip" => {
+            let peers = classify_cidrs(values);
+            let wide = peers
+                .iter()
+                .any(|p| matches!(p, Peer::Internet(_) | Peer::Unreadable(_)));
+            if wide { Pin::Nothing } else { Pin::Network }
+        }
+        "aws:sourcevpc" | "aws:sourcevpce" if values.iter().all(|v| !wild(v)) => Pin::Network,
+        "aws:principalaccount"
+        | "aws:sourceaccount"
+        | "aws:sourceowner"
+        | "s3:dataaccesspointaccount" => all_of(values, |v| account_pin(v, home)),
+        "aws:principalarn" | "aws:sourcearn" | "s3:dataaccesspointarn" => {
+            all_of(values, |v| arn_pin(v, home))
+        }
+        "aws:userid" => all_of(values, |v| {
+            let principal = v.split(':').next().unwrap_or_default();
+            if principal.is_empty() || wild(principal) {
+                Pin::Nothing
+            } else {
+                Pin::Resource
+            }
+        }),
+        "aws:principalorgid" | "aws:sourceorgid" => all_of(values, |v| organization_pin(v, home)),
+        "aws:principalorgpaths" | "aws:sourceorgpaths" => all_of(values, |v| {
+            organization_pin(v.split('/').next().unwrap_or_default(), home)
+        }),
+        _ => Pin::Nothing,
+    }
+}
+
+/// A key's values are alternatives: the key pins only as far as its widest value.
+fn all_of(values: &[&str], pin: impl Fn(&str) -> Pin) -> Pin {
+    values.iter().map(|v| pin(v)).min().unwrap_or(Pin::Nothing)
+}
+
+fn account_pin(account: &str, home: Home<'_>) -> Pin {
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Pin::Nothing;
+    }
+    if Some(account) == home.account {
+        Pin::Home
+    } else {
+        Pin::Foreign(format!("account {account}"))
+    }
+}
+
+/// An ARN pins its account when that field is fixed; a fixed ARN without an
+/// account (an S3 bucket) pins that resource; a wildcard account pins nobody.
+fn arn_pin(arn: &str, home: Home<'_>) -> Pin {
+    match arn.split(':').nth(4) {
+        Some("") if !wild(arn) => Pin::Resource,
+        Some(account) => account_pin(account, home),
+        None => Pin::Nothing,
+    }
+}
+
+fn organization_pin(id: &str, home: Home<'_>) -> Pin {
+    if !id.starts_with("o-") || wild(id) {
+        return Pin::Nothing;
+    }
+    match home.organization {
+        Some(home) if home == id => Pin::Home,
+        Some(_) => Pin::Foreign(format!("organization {id}")),
+        None => Pin::Organization(id.to_owned()),
+    }
 }
 
 fn strings(value: &Value) -> Vec<&str> {
@@ -256,13 +548,22 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const HOME: Home<'static> = Home {
+        account: Some("111122223333"),
+        organization: Some("o-home123456"),
+    };
+
     fn statement(value: Value) -> Statement {
         serde_json::from_value(value).expect("statement")
     }
 
-    fn restriction(condition: Value) -> Option<String> {
+    fn reach(condition: Value) -> Reach {
         statement(json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": condition}))
-            .restriction()
+            .reach(HOME)
+    }
+
+    fn admin(value: Value) -> bool {
+        statement(value).admin(0).is_some()
     }
 
     #[test]
@@ -277,10 +578,51 @@ mod tests {
     }
 
     #[test]
-    fn organisation_id_restricts() {
+    fn the_home_organization_restricts_and_another_is_foreign() {
         assert_eq!(
-            restriction(json!({"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}})),
-            Some("StringEquals aws:PrincipalOrgID".into())
+            reach(json!({"StringEquals": {"aws:PrincipalOrgID": "o-home123456"}})),
+            Reach::Restricted("StringEquals aws:PrincipalOrgID".into())
+        );
+        assert_eq!(
+            reach(json!({"StringEquals": {"aws:PrincipalOrgID": "o-other98765"}})),
+            Reach::Foreign {
+                condition: "StringEquals aws:PrincipalOrgID".into(),
+                whom: "organization o-other98765".into()
+            }
+        );
+    }
+
+    #[test]
+    fn an_organization_is_unknown_when_the_home_one_is() {
+        let s = statement(
+            json!({"Effect": "Allow", "Principal": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}}),
+        );
+        assert_eq!(
+            s.reach(Home {
+                account: Some("111122223333"),
+                organization: None
+            }),
+            Reach::Organization {
+                condition: "StringEquals aws:PrincipalOrgID".into(),
+                id: "o-abc123".into()
+            }
+        );
+    }
+
+    #[test]
+    fn an_account_condition_pins_whose_account_it_names() {
+        assert_eq!(
+            reach(json!({"StringEquals": {"aws:SourceAccount": "111122223333"}})),
+            Reach::Restricted("StringEquals aws:SourceAccount".into())
+        );
+        assert_eq!(
+            reach(
+                json!({"StringEquals": {"aws:PrincipalAccount": ["111122223333", "444455556666"]}})
+            ),
+            Reach::Foreign {
+                condition: "StringEquals aws:PrincipalAccount".into(),
+                whom: "account 444455556666".into()
+            }
         );
     }
 
@@ -288,44 +630,75 @@ mod tests {
     fn negative_operators_if_exists_and_null_never_restrict() {
         for condition in [
             json!({"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}),
-            json!({"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}}),
+            json!({"StringNotEquals": {"aws:PrincipalOrgID": "o-home123456"}}),
             json!({"StringEqualsIfExists": {"aws:SourceVpce": "vpce-1a2b3c4d"}}),
             json!({"Null": {"aws:SourceVpce": "false"}}),
-            json!({"ForAllValues:StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}),
+            json!({"ForAllValues:StringEquals": {"aws:PrincipalOrgID": "o-home123456"}}),
             json!({"Bool": {"aws:SecureTransport": "true"}}),
         ] {
-            assert_eq!(restriction(condition.clone()), None, "{condition}");
+            assert_eq!(reach(condition.clone()), Reach::Everyone, "{condition}");
         }
     }
 
     #[test]
-    fn a_principal_arn_wildcard_over_every_account_does_not_restrict() {
+    fn arn_wildcards_over_every_account_do_not_restrict() {
+        for arn in ["arn:aws:iam::*:*", "arn:aws:execute-api:*:*:*"] {
+            assert_eq!(
+                reach(json!({"ArnLike": {"aws:SourceArn": arn}})),
+                Reach::Everyone,
+                "{arn}"
+            );
+        }
         assert_eq!(
-            restriction(json!({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:*"}})),
-            None
-        );
-        assert!(
-            restriction(
-                json!({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"}})
-            )
-            .is_some()
+            reach(json!({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"}})),
+            Reach::Restricted("ArnLike aws:PrincipalArn".into())
         );
     }
 
     #[test]
-    fn source_ip_halves_that_cover_the_internet_do_not_restrict() {
+    fn source_ip_ranges_of_internet_scale_do_not_restrict() {
         for ranges in [
             json!(["0.0.0.0/1", "128.0.0.0/1"]),
-            json!(["10.0.0.0/1", "192.168.0.0/1"]),
+            json!("0.0.0.0/1"),
             json!(["::/1", "8000::/1"]),
             json!("0.0.0.0/0"),
         ] {
             assert_eq!(
-                restriction(json!({"IpAddress": {"aws:SourceIp": ranges}})),
-                None,
+                reach(json!({"IpAddress": {"aws:SourceIp": ranges}})),
+                Reach::Everyone,
                 "{ranges}"
             );
         }
-        assert!(restriction(json!({"IpAddress": {"aws:SourceIp": ["203.0.113.0/24"]}})).is_some());
+        assert_eq!(
+            reach(json!({"IpAddress": {"aws:SourceIp": ["203.0.113.0/24"]}})),
+            Reach::Restricted("IpAddress aws:SourceIp".into())
+        );
+    }
+
+    #[test]
+    fn every_action_on_every_resource_is_admin_in_all_its_spellings() {
+        for value in [
+            json!({"Effect": "Allow", "Action": "*", "Resource": "*"}),
+            json!({"Effect": "Allow", "NotAction": "s3:DeleteBucket", "Resource": "*"}),
+            json!({"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "true"}}}),
+            json!({"Effect": "Allow", "Action": "iam:*", "Resource": "arn:aws:iam::111122223333:*"}),
+            json!({"Effect": "Allow", "Action": "*", "Resource": "arn:aws:*:*:*:*"}),
+            json!({"Effect": "Allow", "Action": "*:*", "NotResource": "arn:aws:s3:::logs/*"}),
+        ] {
+            assert!(admin(value.clone()), "{value}");
+        }
+    }
+
+    #[test]
+    fn narrower_grants_are_not_admin() {
+        for value in [
+            json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}),
+            json!({"Effect": "Allow", "NotAction": ["iam:*", "organizations:*"], "Resource": "*"}),
+            json!({"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::bucket/*"}),
+            json!({"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"StringEquals": {"aws:ResourceTag/team": "a"}}}),
+            json!({"Effect": "Deny", "Action": "*", "Resource": "*"}),
+        ] {
+            assert!(!admin(value.clone()), "{value}");
+        }
     }
 }

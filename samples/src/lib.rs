@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Folders of scenarios, not of judged samples.
@@ -41,7 +41,7 @@ impl Sample {
 }
 
 /// What a monitor folder's `expected.json` says one sample's alert is.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Expected {
     pub sample: String,
@@ -124,6 +124,14 @@ pub fn expected(folder: &str) -> Vec<Expected> {
     let path = root().join(folder).join(EXPECTED);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Rewrites a folder's `expected.json` (after a reviewed change of wording
+/// or judgement; `git diff` shows what changed).
+pub fn write_expected(folder: &str, expected: &[Expected]) {
+    let path = root().join(folder).join(EXPECTED);
+    let text = serde_json::to_string_pretty(expected).expect("expectations serialize");
+    std::fs::write(&path, text + "\n").unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
 
 fn read_json(path: &Path) -> Value {

@@ -9,7 +9,7 @@ use crate::event::Event;
 use crate::finding::Verb::*;
 use crate::finding::read::{own_account, request};
 use crate::finding::{Finding, Judge, ReadError, Verb};
-use crate::policy::{self, Grantee};
+use crate::policy::{self, Grantee, Home, Reach};
 use crate::selector::{Call, Condition, Field, Selector, Test};
 use contract::Severity::{self, Low, Medium};
 
@@ -196,11 +196,12 @@ struct Permission {
 /// [`lambda_permission`] and what it decides.
 pub const LAMBDA_PERMISSION: Judge = Judge {
     assess: lambda_permission,
-    decides: "CRITICAL for `*` without a source or organization condition, HIGH for another account",
+    decides: "CRITICAL for `*` unless a source account, a source ARN with a fixed account, or the home organization pins the caller; HIGH for another account or organization; MEDIUM for a service with no source pinned",
 };
 
-/// Lambda AddPermission: `*` without a source or organization condition is
-/// CRITICAL, another account HIGH.
+/// Lambda AddPermission: judged as the policy statement it adds, its
+/// `sourceAccount`, `sourceArn` and `principalOrgID` read as the conditions
+/// Lambda writes for them.
 pub fn lambda_permission(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
     let request: Permission = request(event)?;
     let function = request
@@ -212,29 +213,66 @@ pub fn lambda_permission(event: &Event<'_>, finding: &mut Finding) -> Result<(),
         .action
         .clone()
         .unwrap_or_else(|| "an action".to_owned());
-    let restricted = request.source_arn.is_some()
-        || request.source_account.is_some()
-        || request.principal_org_id.is_some();
+    let home = Home::of(event);
+    let conditions = [
+        ("aws:SourceAccount", &request.source_account),
+        ("aws:SourceArn", &request.source_arn),
+        ("aws:PrincipalOrgID", &request.principal_org_id),
+    ]
+    .into_iter()
+    .filter_map(|(key, value)| {
+        Some((
+            format!("{key} {}", value.as_deref()?),
+            key,
+            vec![value.as_deref()?],
+        ))
+    });
     let object = format!("Lambda function {function}");
     // Lambda takes an account id, an ARN, a service or `*` in one field.
-    let grantee = policy::grantee("AWS", &principal);
-    if grantee == Grantee::Everyone && !restricted {
-        finding.describe(Verb::MadePublic, &object);
-        finding.raise(
-            Severity::Critical,
-            format!("{action} is allowed to every AWS principal, with no source or organization condition"),
-        );
-    } else if let Grantee::Account(account) = &grantee
-        && Some(account.as_str()) != own_account(event)
-    {
-        finding.describe(Verb::Shared, &object);
-        finding.raise(
-            Severity::High,
-            format!("{action} is allowed to another account ({account})"),
-        );
-    } else {
-        finding.note(format!("{action} is allowed to {principal}"));
-        return Ok(());
+    let grantee = match principal.as_str() {
+        service if service.ends_with(".amazonaws.com") => Grantee::Service(service.to_owned()),
+        other => policy::grantee("AWS", other),
+    };
+    match (&grantee, policy::reach(conditions, home)) {
+        (Grantee::Everyone, Reach::Everyone) => {
+            finding.describe(Verb::MadePublic, &object);
+            finding.raise(
+                Severity::Critical,
+                format!("{action} is allowed to every AWS principal, with no source account, source ARN of a fixed account, or organization pinning the caller"),
+            );
+        }
+        (Grantee::Service(service), Reach::Everyone) => {
+            finding.raise(
+                Severity::Medium,
+                format!("{action} is allowed to {service} with no source account or source ARN of a fixed account: resources of any account on that service can invoke it"),
+            );
+            return Ok(());
+        }
+        (Grantee::Everyone | Grantee::Service(_), Reach::Foreign { condition, whom }) => {
+            finding.describe(Verb::Shared, &object);
+            finding.raise(
+                Severity::High,
+                format!("{action} is allowed to callers in {whom} ({condition})"),
+            );
+        }
+        (Grantee::Everyone | Grantee::Service(_), Reach::Organization { id, .. }) => {
+            finding.raise(
+                Severity::Medium,
+                format!("{action} is allowed to every account of organization {id}; trailwatch does not know it as yours: confirm it is"),
+            );
+            return Ok(());
+        }
+        (Grantee::Account(account), _) if Some(account.as_str()) != home.account => {
+            finding.describe(Verb::Shared, &object);
+            finding.raise(
+                Severity::High,
+                format!("{action} is allowed to another account ({account})"),
+            );
+        }
+        _ => {
+            finding.note(format!("{action} is allowed to {principal}"));
+            return Ok(());
+        }
     }
     if let Some(statement) = &request.statement_id {
         let region = event.region().unwrap_or("us-east-1");

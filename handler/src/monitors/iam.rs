@@ -355,7 +355,7 @@ pub fn create_access_key(event: &Event<'_>, finding: &mut Finding) -> Result<(),
 /// [`policy_change`] and what it decides.
 pub const POLICY_CHANGE: Judge = Judge {
     assess: policy_change,
-    decides: "HIGH when administrator access (AdministratorAccess, IAMFullAccess, `*` on `*`) is attached, put inline or made the default version; CRITICAL by root",
+    decides: "HIGH when administrator access (AdministratorAccess, IAMFullAccess, or a document allowing every action or all of IAM, by Action or NotAction, on every resource, under no condition limiting who or what) is created, attached, put inline or made a version; CRITICAL by root",
 };
 
 /// Policy changes: administrator access attached, put inline or made the default
@@ -384,13 +384,15 @@ pub fn policy_change(event: &Event<'_>, finding: &mut Finding) -> Result<(), Rea
         return Ok(());
     };
     match name {
+        // Attaching a policy or making a version the default later shows no
+        // content: this is the step at which the content can be judged.
         "CreatePolicy" => finding.raise(
-            Severity::Medium,
-            format!("{admin}; it is not attached to anyone yet"),
+            Severity::High,
+            format!("{admin}; it is not attached to anyone yet, and attaching it later grants administrator access without showing its content"),
         ),
         "CreatePolicyVersion" if request.set_as_default != Some(true) => finding.raise(
-            Severity::Medium,
-            format!("{admin}; the version is not the default yet"),
+            Severity::High,
+            format!("{admin}; the version is not the default yet, and making it the default later (SetDefaultPolicyVersion) grants administrator access without showing its content"),
         ),
         _ => {
             // A policy version applies to whoever the policy is attached to.
@@ -432,20 +434,13 @@ pub fn policy_change(event: &Event<'_>, finding: &mut Finding) -> Result<(), Rea
     Ok(())
 }
 
-/// The reason an inline policy document grants administrator access, if it does.
+/// The reason a policy document grants administrator access, if it does.
 fn admin_statement(document: &str) -> Result<Option<String>, ReadError> {
     let statements = policy::document("requestParameters.policyDocument", document)?;
     Ok(statements
         .iter()
         .enumerate()
-        .find(|(_, s)| s.grants_admin())
-        .map(|(index, s)| {
-            format!(
-                "{} of the policy allows {} on every resource",
-                s.name(index),
-                s.actions()
-            )
-        }))
+        .find_map(|(index, s)| s.admin(index)))
 }
 
 /// [`login_profile`] and what it decides.

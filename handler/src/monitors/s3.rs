@@ -9,9 +9,9 @@ use super::Pack::{Cis, Seed, Stratus};
 use super::{CHECK_CALLER, Monitor, S3, calls, means};
 use crate::event::Event;
 use crate::finding::Verb::*;
-use crate::finding::read::{own_account, request};
+use crate::finding::read::request;
 use crate::finding::{Finding, Judge, ReadError, Verb};
-use crate::policy::{self, Grantee, Statement};
+use crate::policy::{self, Home};
 use crate::selector::{Call, Selector};
 use contract::Severity::{self, High, Low, Medium};
 
@@ -156,13 +156,6 @@ struct Request {
     bucket_policy: Option<Box<RawValue>>,
 }
 
-/// What the new policy grants, from which the verdict is worded.
-#[derive(Debug, Default)]
-pub struct Exposure {
-    pub public: bool,
-    pub shared: bool,
-}
-
 /// [`put_bucket_policy`] and what it decides.
 pub const PUT_BUCKET_POLICY: Judge = Judge {
     assess: put_bucket_policy,
@@ -185,7 +178,7 @@ pub fn put_bucket_policy(event: &Event<'_>, finding: &mut Finding) -> Result<(),
     finding.note(format!(
         "the new policy of bucket {bucket} has {count} statement{plural}"
     ));
-    let exposure = judge_statements(&statements, own_account(event), finding);
+    let exposure = policy::judge_grants(&statements, Home::of(event), None, finding);
     let object = format!("S3 bucket {bucket}");
     if exposure.public {
         finding.describe(Verb::MadePublic, &object);
@@ -200,51 +193,6 @@ pub fn put_bucket_policy(event: &Event<'_>, finding: &mut Finding) -> Result<(),
         );
     }
     Ok(())
-}
-
-/// Judges every Allow statement of a resource policy: grants to everyone without
-/// a restricting condition are CRITICAL, grants to another account HIGH.
-pub fn judge_statements(
-    statements: &[Statement],
-    own_account: Option<&str>,
-    finding: &mut Finding,
-) -> Exposure {
-    let mut exposure = Exposure::default();
-    for (index, statement) in statements.iter().enumerate() {
-        if !statement.allows() {
-            continue; // Deny statements never grant access.
-        }
-        let name = statement.name(index);
-        let actions = statement.actions();
-        for grantee in statement.grantees() {
-            match grantee {
-                Grantee::Everyone => match statement.restriction() {
-                    Some(condition) => finding.note(format!(
-                        "{name} allows {actions} to everyone, restricted by condition {condition}"
-                    )),
-                    None => {
-                        exposure.public = true;
-                        finding.raise(
-                            Severity::Critical,
-                            format!("{name} allows {actions} to everyone with no condition restricting who: it is public"),
-                        );
-                    }
-                },
-                Grantee::Account(account) if Some(account.as_str()) != own_account => {
-                    exposure.shared = true;
-                    finding.raise(
-                        Severity::High,
-                        format!("{name} grants {actions} to another account ({account})"),
-                    );
-                }
-                Grantee::Account(_)
-                | Grantee::Service(_)
-                | Grantee::Federated(_)
-                | Grantee::Other => {}
-            }
-        }
-    }
-    exposure
 }
 
 /// Grantee group URIs that mean everyone (AuthenticatedUsers: any AWS account).

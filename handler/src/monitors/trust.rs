@@ -7,9 +7,9 @@ use super::Pack::Stratus;
 use super::{CHECK_CALLER, IAM, Monitor, calls, means};
 use crate::event::Event;
 use crate::finding::Verb::*;
-use crate::finding::read::{own_account, request};
+use crate::finding::read::request;
 use crate::finding::{Finding, Judge, ReadError, Verb};
-use crate::policy::{self, Grantee};
+use crate::policy::{self, Grantee, Home, Statement};
 use crate::selector::{Call, Selector};
 use contract::Severity::{self, High, Low, Medium};
 
@@ -153,11 +153,24 @@ struct TrustRequest {
 /// [`trust_policy`] and what it decides.
 pub const TRUST_POLICY: Judge = Judge {
     assess: trust_policy,
-    decides: "CRITICAL when `*` may assume the role, HIGH for another account, MEDIUM for an identity provider",
+    decides: "CRITICAL when `*` may assume the role, or any identity of a public OIDC provider (no `sub` or audience condition); HIGH for another account or organization, a wildcarded `sub`, or an unconditioned private provider; MEDIUM for other identity providers",
 };
 
-/// CreateRole and UpdateAssumeRolePolicy: who may assume the role. `*` without a
-/// restricting condition is CRITICAL, another account HIGH.
+/// OIDC providers anyone can get a token from, with the condition keys that
+/// narrow them to your identities (GitHub's audience is the same for every
+/// repository, so only `sub` narrows it).
+const PUBLIC_PROVIDERS: &[(&str, &[&str])] = &[
+    ("token.actions.githubusercontent.com", &["sub"]),
+    ("gitlab.com", &["sub"]),
+    ("app.terraform.io", &["sub"]),
+    ("accounts.google.com", &["sub", "aud", "oaud"]),
+    ("cognito-identity.amazonaws.com", &["aud"]),
+    ("graph.facebook.com", &["id", "app_id"]),
+    ("www.amazon.com", &["user_id", "app_id"]),
+];
+
+/// CreateRole and UpdateAssumeRolePolicy: who may assume the role, through
+/// `sts:AssumeRole`, `sts:AssumeRoleWithWebIdentity` or `sts:AssumeRoleWithSAML`.
 pub fn trust_policy(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
     let request: TrustRequest = request(event)?;
     let role = request
@@ -171,42 +184,137 @@ pub fn trust_policy(event: &Event<'_>, finding: &mut Finding) -> Result<(), Read
         return Ok(());
     };
     let statements = policy::document("the trust policy", &document)?;
-    let own = own_account(event);
-    let (mut public, mut shared) = (false, false);
+    let home = Home::of(event);
+    let exposure = policy::judge_grants(&statements, home, Some("sts:AssumeRole"), finding);
+    let mut public = exposure.public;
     for (index, statement) in statements.iter().enumerate() {
-        if !statement.allows() || !statement.allows_action("sts:AssumeRole") {
+        if !statement.allows() {
             continue;
         }
-        let name = statement.name(index);
         for grantee in statement.grantees() {
             match grantee {
-                Grantee::Everyone => match statement.restriction() {
-                    Some(condition) => finding.note(format!(
-                        "{name} lets anyone assume the role, restricted by condition {condition}"
-                    )),
-                    None => {
-                        public = true;
-                        finding.raise(Severity::Critical, format!("{name} lets any AWS principal assume the role"));
-                    }
-                },
-                Grantee::Account(account) if Some(account.as_str()) != own => {
-                    shared = true;
-                    finding.raise(Severity::High, format!("{name} lets another account ({account}) assume the role"));
+                Grantee::Federated(provider) => {
+                    public |=
+                        federated(statement, &statement.name(index), &provider, home, finding);
                 }
-                Grantee::Federated(provider) => finding.raise(
-                    Severity::Medium,
-                    format!("{name} trusts identity provider {provider}: check its conditions limit which identities"),
-                ),
-                Grantee::Service(service) => finding.note(format!("{name} trusts the service {service}")),
-                Grantee::Account(_) | Grantee::Other => {}
+                Grantee::Service(service) => {
+                    finding.note(format!(
+                        "{} trusts the service {service}",
+                        statement.name(index)
+                    ));
+                }
+                Grantee::Everyone | Grantee::Account(_) | Grantee::Other => {}
             }
         }
     }
     let object = format!("IAM role {role}");
     if public {
         finding.describe(Verb::MadePublic, &object);
-    } else if shared {
+    } else if exposure.shared {
         finding.describe(Verb::Shared, &object);
     }
     Ok(())
+}
+
+/// Judges a trust in an identity provider; true when anyone on a public
+/// provider can assume the role.
+fn federated(
+    statement: &Statement,
+    name: &str,
+    provider: &str,
+    home: Home<'_>,
+    finding: &mut Finding,
+) -> bool {
+    // `arn:aws:iam::ACCOUNT:oidc-provider/HOST[/PATH]`, `...:saml-provider/NAME`, or a bare host.
+    let (account, kind, host) = match provider.split_once(":oidc-provider/") {
+        Some((arn, host)) => (arn.rsplit(':').next(), "OIDC", host),
+        None => match provider.split_once(":saml-provider/") {
+            Some((arn, name)) => (arn.rsplit(':').next(), "SAML", name),
+            None => (None, "OIDC", provider),
+        },
+    };
+    if let Some(account) = account.filter(|a| Some(*a) != home.account && !a.is_empty()) {
+        finding.raise(
+            Severity::High,
+            format!("{name} trusts identity provider {provider} of another account ({account})"),
+        );
+    }
+    if kind == "SAML" {
+        let action = "sts:AssumeRoleWithSAML";
+        if statement.allows_action(action) {
+            finding.raise(
+                Severity::Medium,
+                format!("{name} lets users of SAML provider {host} assume the role: check its conditions limit which identities"),
+            );
+        }
+        return false;
+    }
+    if !statement.allows_action("sts:AssumeRoleWithWebIdentity") {
+        return false;
+    }
+    let public = PUBLIC_PROVIDERS.iter().find(|(p, _)| *p == host);
+    let narrowing: &[&str] = public.map_or(&["sub", "aud", "amr"], |(_, keys)| keys);
+    let conditions: Vec<(String, Vec<&str>)> = statement
+        .positive_conditions()
+        .into_iter()
+        .filter(|(_, key, _)| {
+            key.to_ascii_lowercase()
+                .strip_prefix(&format!("{}:", host.to_ascii_lowercase()))
+                .is_some_and(|claim| narrowing.contains(&claim))
+        })
+        .map(|(_, key, values)| (key.to_owned(), values))
+        .collect();
+    let anyone = match public {
+        Some(_) => "anyone with a token from this public provider",
+        None => "any identity of the provider",
+    };
+    if conditions.is_empty() {
+        let severity = if public.is_some() {
+            Severity::Critical
+        } else {
+            Severity::High
+        };
+        finding.raise(
+            severity,
+            format!("{name} trusts OIDC provider {host} with no condition on {}: {anyone} can assume the role", narrowing.join(" or ")),
+        );
+        return public.is_some();
+    }
+    let mut wildcarded = false;
+    for (key, values) in &conditions {
+        for value in values.iter().filter(|v| v.contains(['*', '?'])) {
+            wildcarded = true;
+            if pins_nothing(value) {
+                let severity = if public.is_some() {
+                    Severity::Critical
+                } else {
+                    Severity::High
+                };
+                finding.raise(
+                    severity,
+                    format!("{name} trusts OIDC provider {host} where {key} is {value:?}, which names no one: {anyone} can assume the role"),
+                );
+                return public.is_some();
+            }
+            finding.raise(
+                Severity::High,
+                format!("{name} trusts OIDC provider {host} where {key} is {value:?}: every identity the wildcard matches (every repository, branch or workflow under it) can assume the role"),
+            );
+        }
+    }
+    if !wildcarded {
+        finding.raise(
+            Severity::Medium,
+            format!("{name} trusts OIDC provider {host} for the identities its conditions name: check they are yours"),
+        );
+    }
+    false
+}
+
+/// Whether a wildcarded claim value leaves nothing fixed that names an
+/// owner: `*`, `repo:*`, `project_path:*`, `*:ref:refs/heads/main`.
+fn pins_nothing(value: &str) -> bool {
+    let fixed = value.split(['*', '?']).next().unwrap_or_default();
+    let owner = fixed.split_once(':').map_or(fixed, |(_, rest)| rest);
+    owner.trim_matches(['/', ':']).is_empty()
 }

@@ -146,6 +146,14 @@ impl Detection {
         }
     }
 
+    /// The same detection, watching the accounts of organization `id`.
+    pub fn with_organization(self, id: &str) -> Self {
+        Self {
+            own: self.own.with_organization(id),
+            ..self
+        }
+    }
+
     /// Whether an alert of `severity` for an event of `event_bytes` waits in
     /// the digest queue rather than being published at once.
     pub fn defers(&self, severity: Severity, event_bytes: usize) -> bool {
