@@ -26,15 +26,20 @@ impl ReadError {
     }
 }
 
-/// The string at a `/`-separated path in `requestParameters`, read without
+/// The raw JSON at a `/`-separated path in `requestParameters`, read without
 /// building a tree of the whole parameters (a policy may be 200 KB).
-pub fn request_text(event: &Event<'_>, path: &str) -> Option<String> {
+pub fn request_raw<'e>(event: &'e Event<'_>, path: &str) -> Option<&'e str> {
     let mut text = event.record.request_parameters?.get();
     for key in path.split('/') {
         let object: HashMap<Cow<'_, str>, &RawValue> = serde_json::from_str(text).ok()?;
         text = object.get(key)?.get();
     }
-    serde_json::from_str::<String>(text)
+    Some(text)
+}
+
+/// The string at a `/`-separated path in `requestParameters`.
+pub fn request_text(event: &Event<'_>, path: &str) -> Option<String> {
+    serde_json::from_str::<String>(request_raw(event, path)?)
         .ok()
         .filter(|s| !s.is_empty())
 }

@@ -2,8 +2,8 @@
 //! and the README show them.
 
 use super::{
-    Monitor, access, compute, iam, logging, network, protection, read_only, s3, security_groups,
-    sharing, tamper, trust,
+    Monitor, access, compute, iam, logging, network, protection, read_only, resource_policies, s3,
+    security_groups, sharing, tamper, trust,
 };
 
 /// Every monitor trailwatch ships.
@@ -58,6 +58,7 @@ pub static CATALOG: &[&Monitor] = &[
     &iam::IAM_MFA_REMOVED,
     &iam::IAM_PASSWORD_POLICY,
     &s3::S3_LOGGING_VERSIONING,
+    &resource_policies::RESOURCE_POLICY_OPENED,
     // trailwatch watching itself: changes to its own resources.
     &tamper::TRAILWATCH_TAMPER,
     // Read-only calls (pack `read-only`, off by default).

@@ -14,6 +14,7 @@ mod logging;
 mod network;
 mod protection;
 mod read_only;
+mod resource_policies;
 mod s3;
 mod security_groups;
 mod sharing;

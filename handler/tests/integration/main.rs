@@ -8,6 +8,7 @@ mod digests;
 mod fuzz;
 mod health;
 mod hostile_input;
+mod judgement;
 mod publishing;
 mod rendering;
 mod robustness;
