@@ -33,7 +33,12 @@ pub struct Summary {
     pub severity: Severity,
     pub monitor: &'static str,
     pub event_id: Option<String>,
-    /// `[SEVERITY] title`.
+    /// `[SEVERITY]`.
+    pub severity_label: String,
+    /// The alert's title, made markup-safe: it holds names an attacker chose
+    /// (a security group may be called `*_<https://x>_*`), so each format shows
+    /// it as code ([`Summary::code_title`]) or with its markup defused
+    /// ([`teams`]).
     pub title: String,
     pub reasons: Vec<String>,
     /// Labelled values: who, target, call, where, when, event.
@@ -84,10 +89,8 @@ impl Summary {
             severity: alert.severity,
             monitor: alert.monitor,
             event_id: alert.event_id.as_deref().map(plain),
-            title: clip(
-                &format!("[{}] {}", alert.severity, plain(&alert.title)),
-                MAX_TITLE_BYTES,
-            ),
+            severity_label: format!("[{}]", alert.severity),
+            title: plain(&clip(&alert.title, MAX_TITLE_BYTES)),
             reasons: alert
                 .reasons
                 .iter()
@@ -100,7 +103,7 @@ impl Summary {
                 .next_steps
                 .iter()
                 .take(MAX_ITEMS)
-                .map(|s| plain(&clip(s, MAX_FIELD_BYTES)))
+                .map(|s| code(&clip(s, MAX_FIELD_BYTES)))
                 .collect(),
             keywords: [
                 Some(alert.severity.as_str().to_owned()),
@@ -114,6 +117,12 @@ impl Summary {
             .collect(),
             target: alert.target.as_deref().map(plain),
         }
+    }
+
+    /// `[SEVERITY] `title`` : the title as an inline code span, in which
+    /// Slack and Amazon Q Developer read no formatting and make no links.
+    pub fn code_title(&self) -> String {
+        format!("{} `{}`", self.severity_label, self.title)
     }
 
     /// Reasons and facts as Slack-style markdown, cut to fit one section.
@@ -180,7 +189,7 @@ impl Notification {
 
 /// The custom notification of `summary`.
 pub fn notification(summary: &Summary) -> Notification {
-    let title = format!("{} {}", emoji(summary.severity), summary.title);
+    let title = format!("{} {}", emoji(summary.severity), summary.code_title());
     Notification {
         version: "1.0",
         source: "custom",
@@ -206,16 +215,16 @@ pub fn slack(summary: &Summary) -> Value {
     let section =
         |text: String| json!({"type": "section", "text": {"type": "mrkdwn", "text": text}});
     let mut blocks = vec![section(format!(
-        "{} *{}*",
+        "{} {}",
         emoji(summary.severity),
-        summary.title
+        summary.code_title()
     ))];
     blocks.push(section(summary.markdown()));
     let steps = summary.steps();
     if !steps.is_empty() {
         blocks.push(section(clip(&steps.join("\n"), MAX_DESCRIPTION_BYTES)));
     }
-    json!({"text": summary.title, "blocks": blocks})
+    json!({"text": summary.code_title(), "blocks": blocks})
 }
 
 /// A Microsoft Teams Workflows message: one Adaptive Card with the title, the
@@ -228,8 +237,10 @@ pub fn teams(summary: &Summary) -> Value {
         }
         block
     };
+    // Adaptive Card text has no code spans: markup is defused instead.
+    let title = format!("{} {}", summary.severity_label, defused(&summary.title));
     let mut body = vec![text(
-        &summary.title,
+        &title,
         json!({"weight": "Bolder", "size": "Medium", "color": if summary.severity >= Severity::High { "Attention" } else { "Default" }}),
     )];
     body.extend(
@@ -246,7 +257,7 @@ pub fn teams(summary: &Summary) -> Value {
         summary
             .next_steps
             .iter()
-            .map(|s| text(s, json!({"fontType": "Monospace"}))),
+            .map(|s| text(&defused(s), json!({"fontType": "Monospace"}))),
     );
     let mut card = json!({
         "type": "AdaptiveCard",
@@ -267,6 +278,13 @@ pub fn teams(summary: &Summary) -> Value {
 /// `value` with control characters escaped and `` ` < > & [ `` replaced by
 /// look-alikes that no chat application reads as markup.
 fn plain(value: &str) -> String {
+    code(value).replace('[', "［")
+}
+
+/// `value` made safe inside a code span: control characters escaped and
+/// `` ` < > & `` (which end the span or are read by Slack even inside it)
+/// replaced by look-alikes; `[` is kept, so commands stay runnable.
+fn code(value: &str) -> String {
     escape_controls(value)
         .chars()
         .map(|c| match c {
@@ -274,6 +292,21 @@ fn plain(value: &str) -> String {
             '<' => '‹',
             '>' => '›',
             '&' => '＆',
+            c => c,
+        })
+        .collect()
+}
+
+/// Text for an Adaptive Card, whose markdown has emphasis and links but no
+/// code spans: `* _ ~ [` and `://` replaced by look-alikes.
+fn defused(value: &str) -> String {
+    value
+        .replace("://", "：//")
+        .chars()
+        .map(|c| match c {
+            '*' => '∗',
+            '_' => '＿',
+            '~' => '∼',
             '[' => '［',
             c => c,
         })

@@ -155,8 +155,8 @@ pub fn document(field: &'static str, text: &str) -> Result<Vec<Statement>, ReadE
 
 /// Judges every Allow statement (of those allowing `action`, when given): a
 /// grant to everyone that no condition pins is CRITICAL; to another account or
-/// organization, directly or through a condition, HIGH; to an organization
-/// not known to be the home one, MEDIUM.
+/// organization, directly or through a condition, HIGH, and so is an
+/// organization not known to be the home one (it may be anyone's).
 pub fn judge_grants(
     statements: &[Statement],
     home: Home<'_>,
@@ -191,10 +191,13 @@ pub fn judge_grants(
                             format!("{name} allows {actions} to everyone in {whom} (condition {condition}): shared with another account"),
                         );
                     }
-                    Reach::Organization { condition, id } => finding.raise(
-                        Severity::Medium,
-                        format!("{name} allows {actions} to every account of organization {id} (condition {condition}); trailwatch does not know it as yours: confirm it is"),
-                    ),
+                    Reach::Organization { condition, id } => {
+                        exposure.shared = true;
+                        finding.raise(
+                            Severity::High,
+                            format!("{name} allows {actions} to every account of organization {id} (condition {condition}), which trailwatch cannot tell is yours (it can when deployed with [organization])"),
+                        );
+                    }
                 },
                 Grantee::Account(account) if Some(account.as_str()) != home.account => {
                     exposure.shared = true;

@@ -12,10 +12,12 @@ pub fn clip(s: &str, max_bytes: usize) -> String {
     format!("{}...", &s[..end])
 }
 
-/// `s` with each character a terminal or mail reader could act on written as
-/// its escape (`\u{1b}`): control codes (C0, DEL, C1 such as CSI), line and
-/// paragraph separators, and the bidirectional overrides that reorder what is
-/// shown. Everything else, other scripts included, is kept.
+/// `s` with each character a terminal or mail reader could act on, or that
+/// shows as nothing, written as its escape (`\u{1b}`): control codes (C0,
+/// DEL, C1 such as CSI), line and paragraph separators, the bidirectional
+/// overrides, isolates and marks that reorder what is shown, zero-width
+/// characters, the soft hyphen, the byte-order mark and tag characters.
+/// Everything else, other scripts included, is kept.
 pub fn escape_controls(s: &str) -> Cow<'_, str> {
     if !s.chars().any(needs_escape) {
         return Cow::Borrowed(s);
@@ -34,7 +36,18 @@ pub fn escape_controls(s: &str) -> Cow<'_, str> {
 /// Whether [`escape_controls`] escapes `c`.
 pub fn needs_escape(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{00ad}'
+                | '\u{061c}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
+                | '\u{e0000}'..='\u{e007f}'
+        )
 }
 
 /// Printable ASCII only: each other character (line breaks, tabs, non-ASCII
@@ -129,6 +142,14 @@ mod tests {
         assert_eq!(
             escape_controls("a\u{1b}]0;pwned\u{7}\nb\u{9b}2J\u{202e}c"),
             "a\\u{1b}]0;pwned\\u{7}\\u{a}b\\u{9b}2J\\u{202e}c"
+        );
+    }
+
+    #[test]
+    fn escape_controls_writes_invisible_characters_as_escapes() {
+        assert_eq!(
+            escape_controls("a\u{200e}b\u{200b}c\u{ad}d\u{feff}e\u{e0041}f\u{61c}"),
+            "a\\u{200e}b\\u{200b}c\\u{ad}d\\u{feff}e\\u{e0041}f\\u{61c}"
         );
     }
 

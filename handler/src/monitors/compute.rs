@@ -256,11 +256,11 @@ pub fn lambda_permission(event: &Event<'_>, finding: &mut Finding) -> Result<(),
             );
         }
         (Grantee::Everyone | Grantee::Service(_), Reach::Organization { id, .. }) => {
+            finding.describe(Verb::Shared, &object);
             finding.raise(
-                Severity::Medium,
-                format!("{action} is allowed to every account of organization {id}; trailwatch does not know it as yours: confirm it is"),
+                Severity::High,
+                format!("{action} is allowed to every account of organization {id}, which trailwatch cannot tell is yours (it can when deployed with [organization])"),
             );
-            return Ok(());
         }
         (Grantee::Account(account), _) if Some(account.as_str()) != home.account => {
             finding.describe(Verb::Shared, &object);

@@ -241,17 +241,28 @@ pub fn layer_permission(event: &Event<'_>, finding: &mut Finding) -> Result<(), 
     match policy::reach(organization, home) {
         Reach::Everyone => {
             finding.describe(Verb::MadePublic, &object);
-            finding.raise(Severity::Critical, "every AWS account can now read and use the layer's code".to_owned());
+            finding.raise(
+                Severity::Critical,
+                "every AWS account can now read and use the layer's code".to_owned(),
+            );
         }
         Reach::Foreign { whom, .. } => {
             finding.describe(Verb::Shared, &object);
-            finding.raise(Severity::High, format!("every account in {whom} can now read and use the layer's code"));
+            finding.raise(
+                Severity::High,
+                format!("every account in {whom} can now read and use the layer's code"),
+            );
         }
-        Reach::Organization { id, .. } => finding.raise(
-            Severity::Medium,
-            format!("every account of organization {id} can now use the layer; trailwatch does not know it as yours: confirm it is"),
-        ),
-        Reach::Restricted(_) => finding.note("the layer is shared within your organization".to_owned()),
+        Reach::Organization { id, .. } => {
+            finding.describe(Verb::Shared, &object);
+            finding.raise(
+                Severity::High,
+                format!("every account of organization {id} can now read and use the layer's code, and trailwatch cannot tell it is yours (it can when deployed with [organization])"),
+            );
+        }
+        Reach::Restricted(_) => {
+            finding.note("the layer is shared within your organization".to_owned())
+        }
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use super::{CHECK_NETWORK, EC2, Monitor, calls, means};
 use crate::cidr::{Peer, classify_cidrs};
 use crate::event::Event;
 use crate::finding::Verb::*;
-use crate::finding::read::{Items, request};
+use crate::finding::read::{Items, OneOrMany, request};
 use crate::finding::{Finding, Judge, ReadError, Verb};
 use crate::selector::{Call, Selector};
 use contract::Severity::{self, Low};
@@ -21,13 +21,20 @@ pub const EC2_SECURITY_GROUP_INGRESS: Monitor = calls(
     &[Seed, Cis, Stratus],
     Selector::calls(
         EC2,
-        &[Call::named(
-            "AuthorizeSecurityGroupIngress",
-            means(Added, "ingress rules to", Low).check(
-                "Check which instances use the group and whether the port must be reachable",
-            ),
-        )
-        .refine(AUTHORIZE_INGRESS)],
+        &[
+            Call::named(
+                "AuthorizeSecurityGroupIngress",
+                means(Added, "ingress rules to", Low).check(CHECK_REACHABLE),
+            )
+            .refine(AUTHORIZE_INGRESS),
+            Call::named(
+                "ModifySecurityGroupRules",
+                means(Changed, "rules of security group", Low)
+                    .target(&["ModifySecurityGroupRulesRequest/GroupId"])
+                    .check(CHECK_REACHABLE),
+            )
+            .refine(MODIFY_RULES),
+        ],
     ),
     &["CIS CloudWatch.10"],
     &[
@@ -63,11 +70,15 @@ pub const EC2_SECURITY_GROUP_CHANGE: Monitor = calls(
                     .check(CHECK_NETWORK),
             ),
             Call::named(
-                "ModifySecurityGroupRules",
-                means(Changed, "rules of security group", Low)
-                    .target(&["ModifySecurityGroupRulesRequest/GroupId"])
+                "ModifyManagedPrefixList",
+                means(Changed, "prefix list", Low)
+                    .target(&[
+                        "ModifyManagedPrefixListRequest/PrefixListId",
+                        "prefixListId",
+                    ])
                     .check(CHECK_NETWORK),
-            ),
+            )
+            .refine(PREFIX_LIST),
             Call::named(
                 "CreateSecurityGroup",
                 means(Created, "security group", Low)
@@ -85,6 +96,9 @@ pub const EC2_SECURITY_GROUP_CHANGE: Monitor = calls(
     &["CIS CloudWatch.10"],
     &["T1562.007"],
 );
+
+const CHECK_REACHABLE: &str =
+    "Check which instances use the group and whether the port must be reachable";
 
 /// Ports whose exposure to the internet is CRITICAL: remote administration and data stores.
 const SENSITIVE_PORTS: &[(u16, &str)] = &[
@@ -177,73 +191,294 @@ pub const AUTHORIZE_INGRESS: Judge = Judge {
     decides: "CRITICAL when internet-wide ranges (judged by their union, host bits masked) reach an administration or database port or all traffic; HIGH for other ports; MEDIUM for other public ranges",
 };
 
+/// A security group as a request names it: by id, or by name (default VPC).
+#[derive(Debug, Clone)]
+enum Group {
+    Id(String),
+    Name(String),
+}
+
+impl Group {
+    fn of(id: Option<String>, name: Option<String>) -> Self {
+        match (id, name) {
+            (Some(id), _) => Group::Id(id),
+            (None, Some(name)) => Group::Name(name),
+            (None, None) => Group::Id("(group not recorded)".to_owned()),
+        }
+    }
+
+    fn label(&self) -> &str {
+        match self {
+            Group::Id(label) | Group::Name(label) => label,
+        }
+    }
+
+    /// The CLI option naming the group (`--group-name` serves the default VPC only).
+    fn option(&self) -> &'static str {
+        match self {
+            Group::Id(_) => "--group-id",
+            Group::Name(_) => "--group-name",
+        }
+    }
+}
+
 /// AuthorizeSecurityGroupIngress: CRITICAL for sensitive ports or all traffic from
 /// the internet, HIGH for other internet-open ports, LOW for private peers.
 pub fn authorize_ingress(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
     let request: Request = request(event)?;
-    let group = request
-        .group_id
-        .clone()
-        .or(request.group_name.clone())
-        .unwrap_or_else(|| "(group not recorded)".to_owned());
-    finding.target(&group);
-    let mut opened = Vec::new();
-    for permission in permissions(request) {
-        let ports = ports(&permission);
-        let protocol = permission
-            .ip_protocol
-            .clone()
-            .unwrap_or_else(|| "-1".to_owned());
-        for peer in peers(&permission) {
-            if let Peer::Internet(cidrs) = &peer {
-                opened.push((protocol.clone(), ports, cidrs.clone()));
-            }
-            judge(&protocol, ports, &peer, finding);
+    let group = Group::of(request.group_id.clone(), request.group_name.clone());
+    let permissions = permissions(request);
+    let opened = judge_permissions(&group, &permissions, finding);
+    let region = event.region().unwrap_or("us-east-1");
+    for (permission, cidr) in opened {
+        revoke(finding, &group, &permission, &cidr, region);
+    }
+    Ok(())
+}
+
+/// `requestParameters` of ModifySecurityGroupRules, as CloudTrail records it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ModifyRequest {
+    #[serde(rename = "ModifySecurityGroupRulesRequest")]
+    request: ModifyRules,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct ModifyRules {
+    group_id: Option<String>,
+    security_group_rule: Option<OneOrMany<RuleUpdate>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct RuleUpdate {
+    security_group_rule_id: Option<String>,
+    security_group_rule: RuleRequest,
+}
+
+/// One rule as ModifySecurityGroupRules writes it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+struct RuleRequest {
+    #[serde(deserialize_with = "text")]
+    ip_protocol: Option<String>,
+    #[serde(deserialize_with = "number")]
+    from_port: Option<i64>,
+    #[serde(deserialize_with = "number")]
+    to_port: Option<i64>,
+    cidr_ipv4: Option<String>,
+    cidr_ipv6: Option<String>,
+    prefix_list_id: Option<String>,
+    referenced_group_id: Option<String>,
+}
+
+impl From<RuleRequest> for Permission {
+    fn from(rule: RuleRequest) -> Self {
+        Permission {
+            ip_protocol: rule.ip_protocol,
+            from_port: rule.from_port,
+            to_port: rule.to_port,
+            ip_ranges: Items {
+                items: rule
+                    .cidr_ipv4
+                    .map(|c| Ipv4Range { cidr_ip: Some(c) })
+                    .into_iter()
+                    .collect(),
+            },
+            ipv6_ranges: Items {
+                items: rule
+                    .cidr_ipv6
+                    .map(|c| Ipv6Range { cidr_ipv6: Some(c) })
+                    .into_iter()
+                    .collect(),
+            },
+            groups: Items {
+                items: rule
+                    .referenced_group_id
+                    .map(|id| GroupRef {
+                        group_id: Some(id),
+                        group_name: None,
+                    })
+                    .into_iter()
+                    .collect(),
+            },
+            prefix_list_ids: Items {
+                items: rule
+                    .prefix_list_id
+                    .map(|id| PrefixListRef {
+                        prefix_list_id: Some(id),
+                    })
+                    .into_iter()
+                    .collect(),
+            },
         }
     }
-    if opened.is_empty() {
-        finding.describe(Verb::Added, &format!("ingress rules to {group}"));
-    } else {
-        finding.describe(Verb::Opened, &group);
+}
+
+/// [`modify_rules`] and what it decides.
+pub const MODIFY_RULES: Judge = Judge {
+    assess: modify_rules,
+    decides: "each rewritten rule judged exactly as AuthorizeSecurityGroupIngress judges a new one (the record does not say whether a rule is ingress or egress)",
+};
+
+/// ModifySecurityGroupRules: each rule's new content judged as an ingress rule.
+pub fn modify_rules(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    let request: ModifyRequest = request(event)?;
+    let group = Group::of(request.request.group_id, None);
+    let updates = request
+        .request
+        .security_group_rule
+        .map(OneOrMany::into_vec)
+        .unwrap_or_default();
+    let mut rules = Vec::new();
+    let mut permissions = Vec::new();
+    for update in updates {
+        rules.extend(update.security_group_rule_id);
+        permissions.push(Permission::from(update.security_group_rule));
     }
-    let region = event.region().unwrap_or("us-east-1");
-    for (protocol, ports, cidrs) in opened {
-        for cidr in cidrs.split(", ") {
-            revoke(finding, &group, &protocol, ports, cidr, region);
+    let opened = judge_permissions(&group, &permissions, finding);
+    if opened.is_empty() {
+        finding.describe(
+            Verb::Changed,
+            &format!("rules of security group {}", group.label()),
+        );
+    } else {
+        finding.note(
+            "ModifySecurityGroupRules does not record whether a rule is ingress or egress: judged as ingress".to_owned(),
+        );
+        let region = event.region().unwrap_or("us-east-1");
+        for rule in &rules {
+            finding.command(
+                "aws ec2 revoke-security-group-ingress --group-id {group} --security-group-rule-ids {rule} --region {region}",
+                &[("group", group.label()), ("rule", rule), ("region", region)],
+            );
         }
     }
     Ok(())
 }
 
-/// The command that removes one internet-facing range from the group.
-fn revoke(
+/// [`prefix_list`] and what it decides.
+pub const PREFIX_LIST: Judge = Judge {
+    assess: prefix_list,
+    decides: "HIGH when an added entry is internet-wide (every rule referencing the list admits the internet), MEDIUM for another public range",
+};
+
+/// ModifyManagedPrefixList: entries added to a list that security group rules
+/// (and route tables) reference by id open them as if written in each rule.
+pub fn prefix_list(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    let request: Value = request(event)?;
+    // The API names them `AddEntries[].Cidr`; CloudTrail's nesting of EC2's
+    // newer calls varies (`ModifyManagedPrefixListRequest.AddEntry`, lists or
+    // one object), so every `Cidr` under an added-entries key is read.
+    let mut cidrs = Vec::new();
+    added_cidrs(&request, false, &mut cidrs);
+    let list = finding
+        .target
+        .clone()
+        .unwrap_or_else(|| "(not recorded)".to_owned());
+    let cidrs: Vec<&str> = cidrs.iter().map(String::as_str).collect();
+    for peer in classify_cidrs(&cidrs) {
+        match peer {
+            Peer::Internet(range) => {
+                finding.describe(Verb::Opened, &format!("prefix list {list}"));
+                finding.raise(
+                    Severity::High,
+                    format!("{range} added to prefix list {list}: every security group rule that references it now admits the whole internet on its ports"),
+                );
+            }
+            Peer::Public(range) | Peer::Unreadable(range) => finding.raise(
+                Severity::Medium,
+                format!("{range} added to prefix list {list}: rules that reference it admit that public range"),
+            ),
+            Peer::Private(range) => finding.note(format!("{range} added to prefix list {list}")),
+            Peer::Group(_) | Peer::PrefixList(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// Collects every `Cidr` value below keys naming added entries.
+fn added_cidrs(value: &Value, adding: bool, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let key = key.to_ascii_lowercase();
+                match child {
+                    Value::String(cidr) if adding && key == "cidr" => out.push(cidr.clone()),
+                    _ => added_cidrs(child, adding || key.starts_with("addentr"), out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|item| added_cidrs(item, adding, out)),
+        _ => {}
+    }
+}
+
+/// Judges permissions given to a group; returns each internet-facing
+/// (permission, range) pair, for its revert command.
+fn judge_permissions<'p>(
+    group: &Group,
+    permissions: &'p [Permission],
     finding: &mut Finding,
-    group: &str,
-    protocol: &str,
-    ports: Ports,
-    cidr: &str,
-    region: &str,
-) {
-    let port = match ports {
-        Ports::Range(from, to) if from == to => from.to_string(),
-        Ports::Range(from, to) => format!("{from}-{to}"),
-        Ports::All | Ports::Icmp => "-1".to_owned(),
-    };
-    let values = [
-        ("group", group),
-        ("protocol", protocol),
-        ("port", port.as_str()),
-        ("cidr", cidr),
-        ("region", region),
-    ];
-    let template = if cidr.contains(':') {
-        "aws ec2 revoke-security-group-ingress --group-id {group} --ip-permissions IpProtocol={protocol},FromPort={port},ToPort={port},Ipv6Ranges=[{CidrIpv6={cidr}}] --region {region}"
-    } else if matches!(ports, Ports::All | Ports::Icmp) {
-        "aws ec2 revoke-security-group-ingress --group-id {group} --protocol {protocol} --cidr {cidr} --region {region}"
+) -> Vec<(&'p Permission, String)> {
+    finding.target(group.label());
+    let mut opened = Vec::new();
+    for permission in permissions {
+        let ports = ports(permission);
+        let protocol = permission
+            .ip_protocol
+            .clone()
+            .unwrap_or_else(|| "-1".to_owned());
+        for peer in peers(permission) {
+            if let Peer::Internet(cidrs) = &peer {
+                opened.extend(cidrs.split(", ").map(|cidr| (permission, cidr.to_owned())));
+            }
+            judge(&protocol, ports, &peer, finding);
+        }
+    }
+    if opened.is_empty() {
+        finding.describe(Verb::Added, &format!("ingress rules to {}", group.label()));
     } else {
-        "aws ec2 revoke-security-group-ingress --group-id {group} --protocol {protocol} --port {port} --cidr {cidr} --region {region}"
+        finding.describe(Verb::Opened, group.label());
+    }
+    opened
+}
+
+/// The command that removes one internet-facing range from the group: the
+/// permission exactly as it was given (ports as recorded), as the JSON form
+/// of `--ip-permissions`, quoted whole so that no shell expands it.
+fn revoke(finding: &mut Finding, group: &Group, permission: &Permission, cidr: &str, region: &str) {
+    let protocol = permission.ip_protocol.as_deref().unwrap_or("-1");
+    let mut rule = serde_json::Map::new();
+    rule.insert("IpProtocol".to_owned(), protocol.into());
+    if !matches!(protocol, "-1" | "all") {
+        rule.insert(
+            "FromPort".to_owned(),
+            permission.from_port.unwrap_or(-1).into(),
+        );
+        rule.insert("ToPort".to_owned(), permission.to_port.unwrap_or(-1).into());
+    }
+    let range = if cidr.contains(':') {
+        ("Ipv6Ranges", serde_json::json!([{"CidrIpv6": cidr}]))
+    } else {
+        ("IpRanges", serde_json::json!([{"CidrIp": cidr}]))
     };
-    finding.command(template, &values);
+    rule.insert(range.0.to_owned(), range.1);
+    let permissions = Value::Array(vec![Value::Object(rule)]).to_string();
+    let template = format!(
+        "aws ec2 revoke-security-group-ingress {} {{group}} --ip-permissions {{permissions}} --region {{region}}",
+        group.option()
+    );
+    finding.command(
+        &template,
+        &[
+            ("group", group.label()),
+            ("permissions", &permissions),
+            ("region", region),
+        ],
+    );
 }
 
 /// The request's permissions, the legacy flat shape turned into one more.

@@ -178,3 +178,30 @@ fn webhook_messages_carry_no_markup_from_the_event() {
         }
     }
 }
+
+/// An ingress alert for a default-VPC group with a name full of chat markup.
+fn hostile_title_summary() -> Summary {
+    let mut event = sample("ec2-ingress-default-vpc-group-by-name");
+    event["detail"]["requestParameters"]["groupName"] =
+        "*_x_* <https://evil.example|click> [y](https://evil.example)".into();
+    let raw = raw(&event);
+    Summary::of(&judge(&raw))
+}
+
+#[test]
+fn an_attacker_chosen_name_in_a_slack_title_is_code_and_makes_no_link() {
+    let message = slack(&hostile_title_summary());
+    assert_eq!(
+        message["blocks"][0]["text"]["text"],
+        ":rotating_light: [CRITICAL] `DeployRole/ci-pipeline opened *_x_* ‹https://evil.example|click› ［y](https://evil.example) to the internet`"
+    );
+}
+
+#[test]
+fn an_attacker_chosen_name_in_a_teams_title_loses_its_markup() {
+    let card = teams(&hostile_title_summary());
+    assert_eq!(
+        card["attachments"][0]["content"]["body"][0]["text"],
+        "[CRITICAL] DeployRole/ci-pipeline opened ∗＿x＿∗ ‹https：//evil.example|click› ［y](https：//evil.example) to the internet"
+    );
+}

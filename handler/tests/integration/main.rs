@@ -11,6 +11,7 @@ mod hostile_input;
 mod judgement;
 mod publishing;
 mod rendering;
+mod revert_commands;
 mod robustness;
 mod samples;
 mod selection;

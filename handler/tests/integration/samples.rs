@@ -224,7 +224,7 @@ fn next_steps_carry_a_quoted_revert_command_from_the_event() {
     let raw = common::raw(&sample("ec2-ingress-legacy-ssh-from-internet"));
     let steps = judge(&raw).next_steps;
     assert!(
-        steps.contains(&"Revert: aws ec2 revoke-security-group-ingress --group-id sg-0legacy1234567890 --protocol tcp --port 22 --cidr 0.0.0.0/0 --region eu-west-1".to_owned()),
+        steps.contains(&r#"Revert: aws ec2 revoke-security-group-ingress --group-id sg-0legacy1234567890 --ip-permissions '[{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"IpRanges":[{"CidrIp":"0.0.0.0/0"}]}]' --region eu-west-1"#.to_owned()),
         "{steps:?}"
     );
 }
