@@ -231,7 +231,7 @@ pub fn authorize_ingress(event: &Event<'_>, finding: &mut Finding) -> Result<(),
     let opened = judge_permissions(&group, &permissions, finding);
     let region = event.region().unwrap_or("us-east-1");
     for (permission, cidr) in opened {
-        revoke(finding, &group, &permission, &cidr, region);
+        revoke(finding, &group, permission, &cidr, region);
     }
     Ok(())
 }
