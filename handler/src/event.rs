@@ -198,6 +198,7 @@ pub struct Event<'a> {
 pub struct Facts {
     pub sign_in_result: Found,
     pub user_data: Found,
+    pub group_set: Found,
     pub attribute: Found,
     pub with_decryption: Found,
 }
@@ -237,6 +238,7 @@ impl Found {
 #[serde(default, rename_all = "camelCase")]
 struct RequestFacts {
     user_data: Option<Value>,
+    group_set: Option<Value>,
     attribute: Option<Value>,
     with_decryption: Option<Value>,
 }
@@ -299,6 +301,7 @@ impl<'a> Event<'a> {
             Facts {
                 sign_in_result: Found::of(response.console_login),
                 user_data: Found::of(request.user_data),
+                group_set: Found::of(request.group_set),
                 attribute: Found::of(request.attribute),
                 with_decryption: Found::of(request.with_decryption),
             }

@@ -51,6 +51,8 @@ pub enum Field {
     MfaUsed,
     /// `detail.requestParameters.userData`.
     UserData,
+    /// `detail.requestParameters.groupSet`.
+    GroupSet,
     /// `detail.requestParameters.attribute`.
     Attribute,
     /// `detail.requestParameters.withDecryption`.
@@ -68,6 +70,7 @@ impl Field {
             Field::SignInResult => &["responseElements", "ConsoleLogin"],
             Field::MfaUsed => &["additionalEventData", "MFAUsed"],
             Field::UserData => &["requestParameters", "userData"],
+            Field::GroupSet => &["requestParameters", "groupSet"],
             Field::Attribute => &["requestParameters", "attribute"],
             Field::WithDecryption => &["requestParameters", "withDecryption"],
         }
@@ -89,6 +92,7 @@ impl Field {
                 .as_ref()
                 .map_or(Scalar::Absent, |s| Scalar::Text(s)),
             Field::UserData => event.facts().user_data.as_scalar(),
+            Field::GroupSet => event.facts().group_set.as_scalar(),
             Field::Attribute => event.facts().attribute.as_scalar(),
             Field::WithDecryption => event.facts().with_decryption.as_scalar(),
         }

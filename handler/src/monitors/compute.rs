@@ -2,12 +2,13 @@
 //! Instance Connect, serial console and user data, SSM commands and sessions.
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::Pack::Stratus;
-use super::{CHECK_CALLER, EC2, LAMBDA, Monitor, calls, means};
+use super::{CHECK_CALLER, EC2, Failure, LAMBDA, Monitor, Selects, calls, means};
 use crate::event::Event;
 use crate::finding::Verb::*;
-use crate::finding::read::{own_account, request};
+use crate::finding::read::{Items, own_account, request};
 use crate::finding::{Finding, Judge, ReadError, Verb};
 use crate::policy::{self, Grantee, Home, Reach};
 use crate::selector::{Call, Condition, Field, Selector, Test};
@@ -120,27 +121,117 @@ pub const EC2_SERIAL_CONSOLE_ENABLED: Monitor = calls(
 );
 
 /// `ec2-user-data-modified`.
-pub const EC2_USER_DATA_MODIFIED: Monitor = calls(
-    "ec2-user-data-modified",
-    "Instance user data changed",
-    &[Stratus],
-    Selector::calls(
-        EC2,
-        &[Call::named(
-            "ModifyInstanceAttribute",
-            means(Changed, "the user data of instance", Medium)
-                .target(&["instanceId"])
-                .why("user data runs as root at the instance's next start")
-                .check(CHECK_CALLER),
-        )],
-    )
-    .when(&[Condition {
-        field: Field::UserData,
-        any_of: &[Test::Exists(true)],
-    }]),
-    &[],
-    &["aws.execution.ec2-user-data"],
-);
+pub const EC2_USER_DATA_MODIFIED: Monitor = Monitor {
+    id: "ec2-user-data-modified",
+    title: "Instance user data or security groups changed",
+    packs: &[Stratus],
+    // ModifyInstanceAttribute takes user data and security groups in two
+    // forms each: `userData`/`groupSet` parameters, or `attribute` naming
+    // them with a `value`. Other attributes are not selected.
+    selects: Selects::Services(&[
+        Selector::calls(EC2, MODIFY_INSTANCE_ATTRIBUTE).when(&[Condition {
+            field: Field::UserData,
+            any_of: &[Test::Exists(true)],
+        }]),
+        Selector::calls(EC2, MODIFY_INSTANCE_ATTRIBUTE).when(&[Condition {
+            field: Field::GroupSet,
+            any_of: &[Test::Exists(true)],
+        }]),
+        Selector::calls(EC2, MODIFY_INSTANCE_ATTRIBUTE).when(&[Condition {
+            field: Field::Attribute,
+            any_of: &[Test::Exact("userData"), Test::Exact("groupSet")],
+        }]),
+    ]),
+    assess: None,
+    own: None,
+    failure: Failure::Attempt,
+    reads: false,
+    controls: &[],
+    techniques: &["aws.execution.ec2-user-data", "T1562.007"],
+};
+
+const MODIFY_INSTANCE_ATTRIBUTE: &[Call] = &[Call::named(
+    "ModifyInstanceAttribute",
+    means(Changed, "an attribute of instance", Low)
+        .target(&["instanceId"])
+        .check(CHECK_CALLER),
+)
+.refine(INSTANCE_ATTRIBUTE)];
+
+/// `requestParameters` of ModifyInstanceAttribute.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct InstanceAttribute {
+    user_data: Option<Value>,
+    group_set: Items<GroupItem>,
+    attribute: Option<String>,
+    value: Option<Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct GroupItem {
+    group_id: Option<String>,
+}
+
+/// [`instance_attribute`] and what it decides.
+pub const INSTANCE_ATTRIBUTE: Judge = Judge {
+    assess: instance_attribute,
+    decides: "MEDIUM for new user data (it runs as root at the next start) and for replaced security groups, in either request form",
+};
+
+/// ModifyInstanceAttribute: user data or the security groups, in either form.
+pub fn instance_attribute(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    let request: InstanceAttribute = request(event)?;
+    let instance = finding
+        .target
+        .clone()
+        .unwrap_or_else(|| "(not recorded)".to_owned());
+    let named = request.attribute.as_deref();
+    if request.user_data.is_some() || named == Some("userData") {
+        finding.describe(
+            Verb::Changed,
+            &format!("the user data of instance {instance}"),
+        );
+        finding.raise(
+            Severity::Medium,
+            "user data runs as root at the instance's next start".to_owned(),
+        );
+    }
+    let mut groups: Vec<String> = request
+        .group_set
+        .items
+        .into_iter()
+        .filter_map(|g| g.group_id)
+        .collect();
+    if named == Some("groupSet") {
+        groups.extend(request.value.iter().flat_map(texts));
+    }
+    if !groups.is_empty() || named == Some("groupSet") {
+        finding.describe(
+            Verb::Changed,
+            &format!("the security groups of instance {instance}"),
+        );
+        finding.raise(
+            Severity::Medium,
+            format!(
+                "the instance's security groups were replaced by {}: what can reach it is now what those groups allow",
+                if groups.is_empty() { "groups not recorded".to_owned() } else { groups.join(", ") }
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Strings of a value written as one string, a list, or `{"items": [...]}`.
+fn texts(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items.iter().flat_map(texts).collect(),
+        Value::Object(map) => map.values().flat_map(texts).collect(),
+        _ => Vec::new(),
+    }
+}
 
 /// `ssm-send-command`.
 pub const SSM_SEND_COMMAND: Monitor = calls(
