@@ -53,6 +53,7 @@ pub static CATALOG: &[&Monitor] = &[
     &protection::GUARDDUTY_DISABLED,
     &protection::SECURITYHUB_DISABLED,
     &protection::ACCESS_ANALYZER_DELETED,
+    &protection::ORGANIZATIONS_GUARDRAIL_REMOVED,
     &iam::IAM_GROUP_MEMBERSHIP,
     &trust::IAM_IDENTITY_PROVIDER,
     &iam::IAM_MFA_REMOVED,

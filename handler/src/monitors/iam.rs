@@ -11,7 +11,7 @@ use crate::finding::read::{request, response};
 use crate::finding::{Finding, Judge, ReadError, Verb};
 use crate::policy::{self};
 use crate::selector::{Call, Selector};
-use contract::Severity::{self, Low, Medium};
+use contract::Severity::{self, High, Low, Medium};
 
 /// `iam-create-user`.
 pub const IAM_CREATE_USER: Monitor = calls(
@@ -135,6 +135,20 @@ pub const IAM_POLICY_CHANGE: Monitor = calls(
             Call::named(
                 "DeletePolicyVersion",
                 means(Deleted, "a version of IAM policy", Low).target(&["policyArn"]),
+            ),
+            Call::named(
+                "DeleteRolePermissionsBoundary",
+                means(Removed, "the permissions boundary of IAM role", High)
+                    .target(&["roleName"])
+                    .why("the boundary no longer caps what the role's policies grant")
+                    .check(CHECK_CALLER),
+            ),
+            Call::named(
+                "DeleteUserPermissionsBoundary",
+                means(Removed, "the permissions boundary of IAM user", High)
+                    .target(&["userName"])
+                    .why("the boundary no longer caps what the user's policies grant")
+                    .check(CHECK_CALLER),
             ),
         ],
     ),

@@ -49,6 +49,28 @@ pub const CLOUDTRAIL_CHANGE: Monitor = calls(
                     .target(&["name"])
                     .why("a trail's bucket, regions or encryption changed: logs may go elsewhere")
                     .check(CHECK_CALLER),
+            )
+            .refine(UPDATE_TRAIL),
+            Call::named(
+                "PutInsightSelectors",
+                means(Changed, "the Insights selectors of CloudTrail trail", Low)
+                    .target(&["trailName", "eventDataStore"]),
+            )
+            .refine(INSIGHT_SELECTORS),
+            Call::named(
+                "StopEventDataStoreIngestion",
+                means(TurnedOff, "ingestion of CloudTrail Lake event data store", High)
+                    .target(&["eventDataStore"])
+                    .why("events are no longer added to the event data store: queries miss everything from now on")
+                    .check(CHECK_CALLER)
+                    .revert("aws cloudtrail start-event-data-store-ingestion --event-data-store {target} --region {region}"),
+            ),
+            Call::named(
+                "DeleteEventDataStore",
+                means(Deleted, "CloudTrail Lake event data store", High)
+                    .target(&["eventDataStore"])
+                    .why("the event data store stops ingesting and its events are deleted after the wait period")
+                    .check("Restore it within the wait period (RestoreEventDataStore) unless the deletion was planned"),
             ),
             Call::named("CreateTrail", means(Created, "CloudTrail trail", Low).target(&["name"])),
             Call::named("StartLogging", means(Started, "logging of CloudTrail trail", Low).target(&["name"])),
@@ -156,7 +178,7 @@ pub const DNS_QUERY_LOGGING_DELETED: Monitor = calls(
 #[serde(rename_all = "camelCase", default)]
 struct Selectors {
     event_selectors: Option<Vec<EventSelector>>,
-    advanced_event_selectors: Option<Value>,
+    advanced_event_selectors: Option<Vec<AdvancedSelector>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -167,55 +189,166 @@ struct EventSelector {
     exclude_management_event_sources: Vec<String>,
 }
 
+/// One advanced event selector: its field selectors must all match.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct AdvancedSelector {
+    #[serde(alias = "FieldSelectors")]
+    field_selectors: Vec<FieldSelector>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct FieldSelector {
+    #[serde(alias = "Field")]
+    field: String,
+    #[serde(alias = "Equals")]
+    equals: Vec<String>,
+}
+
 /// [`event_selectors`] and what it decides.
 pub const EVENT_SELECTORS: Judge = Judge {
     assess: event_selectors,
-    decides: "HIGH when management events are dropped or narrowed",
+    decides: "HIGH when management events are dropped or narrowed, by basic or advanced event selectors",
 };
 
 /// PutEventSelectors: HIGH when management events are dropped or narrowed.
 pub fn event_selectors(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
     let request: Selectors = request(event)?;
     let object = finding.object.clone();
-    if request.advanced_event_selectors.is_some() {
-        finding.raise(
-            Severity::Medium,
-            "advanced event selectors replace the trail's selection: check they still select every management event".to_owned(),
-        );
-        return Ok(());
+    let narrowed = match request.advanced_event_selectors {
+        Some(advanced) => advanced_narrowing(&advanced),
+        None => basic_narrowing(&request.event_selectors.unwrap_or_default()),
+    };
+    if !narrowed.is_empty() {
+        finding.describe(Verb::Weakened, &object);
     }
-    let selectors = request.event_selectors.unwrap_or_default();
+    for reason in narrowed {
+        finding.raise(Severity::High, reason);
+    }
+    Ok(())
+}
+
+/// How basic event selectors narrow management events.
+fn basic_narrowing(selectors: &[EventSelector]) -> Vec<String> {
     let management: Vec<&EventSelector> = selectors
         .iter()
         .filter(|s| s.include_management_events != Some(false))
         .collect();
     if management.is_empty() {
-        finding.describe(Verb::Weakened, &object);
-        finding.raise(
-            Severity::High,
-            "no selector includes management events: API activity is no longer recorded by this trail".to_owned(),
-        );
-        return Ok(());
+        return vec!["no selector includes management events: API activity is no longer recorded by this trail".to_owned()];
     }
+    let mut narrowed = Vec::new();
     for selector in management {
         let kind = selector.read_write_type.as_deref().unwrap_or("All");
         if kind != "All" {
-            finding.describe(Verb::Weakened, &object);
-            finding.raise(
-                Severity::High,
-                format!("management events are recorded only when {kind}: the other half of API activity is not"),
-            );
+            narrowed.push(format!("management events are recorded only when {kind}: the other half of API activity is not"));
         }
         if !selector.exclude_management_event_sources.is_empty() {
-            finding.describe(Verb::Weakened, &object);
-            finding.raise(
-                Severity::High,
-                format!(
-                    "management events of {} are excluded",
-                    selector.exclude_management_event_sources.join(", ")
-                ),
-            );
+            narrowed.push(format!(
+                "management events of {} are excluded",
+                selector.exclude_management_event_sources.join(", ")
+            ));
         }
+    }
+    narrowed
+}
+
+/// How advanced event selectors narrow management events: every management
+/// event is recorded only when a selector has `eventCategory` equal to
+/// `Management` and no other field selector.
+fn advanced_narrowing(selectors: &[AdvancedSelector]) -> Vec<String> {
+    let management: Vec<&AdvancedSelector> = selectors
+        .iter()
+        .filter(|s| {
+            s.field_selectors
+                .iter()
+                .any(|f| f.field == "eventCategory" && f.equals.iter().any(|v| v == "Management"))
+        })
+        .collect();
+    if management.is_empty() {
+        return vec!["no advanced event selector selects management events: API activity is no longer recorded by this trail".to_owned()];
+    }
+    if management.iter().any(|s| s.field_selectors.len() == 1) {
+        return Vec::new();
+    }
+    let fields: Vec<&str> = management
+        .iter()
+        .flat_map(|s| s.field_selectors.iter().map(|f| f.field.as_str()))
+        .filter(|f| *f != "eventCategory")
+        .collect();
+    vec![format!(
+        "management events are selected only where {} also match: the rest of API activity is not recorded",
+        fields.join(", ")
+    )]
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct TrailUpdate {
+    is_multi_region_trail: Option<bool>,
+    include_global_service_events: Option<bool>,
+    is_organization_trail: Option<bool>,
+    enable_log_file_validation: Option<bool>,
+}
+
+/// [`update_trail`] and what it decides.
+pub const UPDATE_TRAIL: Judge = Judge {
+    assess: update_trail,
+    decides: "HIGH when the trail is made single-region, stops recording global service events or stops being an organization trail; MEDIUM when log file validation is turned off",
+};
+
+/// UpdateTrail: what the trail stops recording.
+pub fn update_trail(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    let update: TrailUpdate = request(event)?;
+    let object = finding.object.clone();
+    let mut dropped = Vec::new();
+    if update.is_multi_region_trail == Some(false) {
+        dropped.push("the trail now records its home region only: activity in every other region is no longer recorded");
+    }
+    if update.include_global_service_events == Some(false) {
+        dropped.push(
+            "global service events (IAM, STS, CloudFront) are no longer recorded by this trail",
+        );
+    }
+    if update.is_organization_trail == Some(false) {
+        dropped.push("the trail is no longer an organization trail: the member accounts' activity is no longer recorded");
+    }
+    if !dropped.is_empty() {
+        finding.describe(Verb::Weakened, &object);
+    }
+    for reason in dropped {
+        finding.raise(Severity::High, reason.to_owned());
+    }
+    if update.enable_log_file_validation == Some(false) {
+        finding.raise(
+            Severity::Medium,
+            "log file validation is off: changes to delivered log files can no longer be detected"
+                .to_owned(),
+        );
+    }
+    Ok(())
+}
+
+/// [`insight_selectors`] and what it decides.
+pub const INSIGHT_SELECTORS: Judge = Judge {
+    assess: insight_selectors,
+    decides: "HIGH when every Insights selector is removed",
+};
+
+/// PutInsightSelectors with no selector turns CloudTrail Insights off.
+pub fn insight_selectors(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    let request: Value = request(event)?;
+    let selectors = request
+        .get("insightSelectors")
+        .or_else(|| request.get("InsightSelectors"));
+    if selectors.is_none_or(|s| s.as_array().is_some_and(Vec::is_empty) || s.is_null()) {
+        let object = finding.object.clone();
+        finding.describe(Verb::TurnedOff, &object);
+        finding.raise(
+            Severity::High,
+            "every Insights selector was removed: unusual API call volumes and error rates are no longer detected".to_owned(),
+        );
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::Pack::Stratus;
-use super::{EC2, Monitor, calls, means};
+use super::{CHECK_CALLER, EC2, Monitor, calls, means};
 use crate::event::Event;
 use crate::finding::Verb::*;
 use serde_json::Value;
@@ -13,7 +13,7 @@ use crate::finding::read::{Items, request};
 use crate::finding::{Finding, Judge, ReadError, Verb};
 use crate::policy::Home;
 use crate::selector::{Call, Selector};
-use contract::Severity::{self, Low};
+use contract::Severity::{self, High, Low};
 
 /// `ec2-ami-shared`.
 pub const EC2_AMI_SHARED: Monitor = calls(
@@ -22,11 +22,19 @@ pub const EC2_AMI_SHARED: Monitor = calls(
     &[Stratus],
     Selector::calls(
         EC2,
-        &[Call::named(
-            "ModifyImageAttribute",
-            means(Changed, "the launch permissions of AMI", Low).target(&["imageId"]),
-        )
-        .refine(IMAGE)],
+        &[
+            Call::named(
+                "ModifyImageAttribute",
+                means(Changed, "the launch permissions of AMI", Low).target(&["imageId"]),
+            )
+            .refine(IMAGE),
+            Call::named(
+                "DisableImageBlockPublicAccess",
+                means(TurnedOff, "AMI block public access", High)
+                    .why("AMIs of the region can be shared publicly again")
+                    .check(CHECK_CALLER),
+            ),
+        ],
     ),
     &[],
     &["aws.exfiltration.ec2-share-ami", "T1537"],
@@ -39,11 +47,20 @@ pub const EC2_SNAPSHOT_SHARED: Monitor = calls(
     &[Stratus],
     Selector::calls(
         EC2,
-        &[Call::named(
-            "ModifySnapshotAttribute",
-            means(Changed, "the volume permissions of EBS snapshot", Low).target(&["snapshotId"]),
-        )
-        .refine(SNAPSHOT)],
+        &[
+            Call::named(
+                "ModifySnapshotAttribute",
+                means(Changed, "the volume permissions of EBS snapshot", Low)
+                    .target(&["snapshotId"]),
+            )
+            .refine(SNAPSHOT),
+            Call::named(
+                "DisableSnapshotBlockPublicAccess",
+                means(TurnedOff, "EBS snapshot block public access", High)
+                    .why("snapshots of the region can be shared publicly again")
+                    .check(CHECK_CALLER),
+            ),
+        ],
     ),
     &[],
     &["aws.exfiltration.ec2-share-ebs-snapshot", "T1537"],

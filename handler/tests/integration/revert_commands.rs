@@ -15,6 +15,12 @@ use serde_json::Value;
 const SHAPES: &[(&str, &str, &[&str], &[&str])] = &[
     ("cloudtrail", "start-logging", &["--name"], &["--name"]),
     (
+        "cloudtrail",
+        "start-event-data-store-ingestion",
+        &["--event-data-store"],
+        &["--event-data-store"],
+    ),
+    (
         "configservice",
         "start-configuration-recorder",
         &["--configuration-recorder-name"],
