@@ -70,9 +70,9 @@ pub const S3_BUCKET_CHANGE: Monitor = calls(
                 "PutBucketReplication",
                 means(Changed, "the replication of S3 bucket", Medium)
                     .target(&["bucketName"])
-                    .why("replication copies every new object to another bucket, possibly in another account")
                     .check("Check the destination bucket and account"),
-            ),
+            )
+            .refine(REPLICATION),
             Call::named("PutBucketCors", means(Changed, "the CORS rules of S3 bucket", Low).target(&["bucketName"])),
             Call::named("DeleteBucketPolicy", means(Deleted, "the policy of S3 bucket", Low).target(&["bucketName"])),
             Call::named("DeleteBucketCors", means(Deleted, "the CORS rules of S3 bucket", Low).target(&["bucketName"])),
@@ -212,6 +212,8 @@ struct AclRequest {
     canned: Option<Value>,
     #[serde(rename = "AccessControlPolicy")]
     policy: Option<Value>,
+    #[serde(flatten)]
+    grants: serde_json::Map<String, Value>,
 }
 
 /// [`put_bucket_acl`] and what it decides.
@@ -237,6 +239,22 @@ pub fn put_bucket_acl(event: &Event<'_>, finding: &mut Finding) -> Result<(), Re
     let mut uris = Vec::new();
     if let Some(policy) = &request.policy {
         collect_uris(policy, &mut uris);
+    }
+    // Grants may also come as `x-amz-grant-*` headers (`uri="..."` lists).
+    // AWS documents no CloudTrail example of them; when recorded beside
+    // `x-amz-acl`, they are read the same way.
+    for header in request
+        .grants
+        .iter()
+        .filter(|(k, _)| k.starts_with("x-amz-grant-"))
+    {
+        for text in strings(Some(header.1)) {
+            uris.extend(
+                text.split(',')
+                    .filter_map(|g| g.trim().strip_prefix("uri="))
+                    .map(|uri| uri.trim_matches('"').to_owned()),
+            );
+        }
     }
     public.extend(
         uris.iter()
@@ -383,6 +401,49 @@ pub fn bucket_versioning(event: &Event<'_>, finding: &mut Finding) -> Result<(),
             Severity::Medium,
             "versioning is suspended: objects overwritten or deleted from now on cannot be recovered".to_owned(),
         );
+    }
+    Ok(())
+}
+
+/// [`replication`] and what it decides.
+pub const REPLICATION: Judge = Judge {
+    assess: replication,
+    decides: "HIGH when a rule replicates to a bucket of another account (`Destination.Account`); MEDIUM when the destination's account is not recorded",
+};
+
+/// PutBucketReplication: every new object is copied to each rule's
+/// destination; whose bucket that is, the request says in `Destination.Account`.
+pub fn replication(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    let request: Value = request(event)?;
+    let configuration = &request["ReplicationConfiguration"];
+    let rules: Vec<&Value> = match &configuration["Rule"] {
+        Value::Array(rules) => rules.iter().collect(),
+        Value::Null => Vec::new(),
+        rule => vec![rule],
+    };
+    let home = Home::of(event);
+    let bucket_name = finding
+        .target
+        .clone()
+        .unwrap_or_else(|| "(not recorded)".to_owned());
+    let object = format!("the objects of S3 bucket {bucket_name}");
+    for rule in rules {
+        let destination = &rule["Destination"];
+        let bucket = destination["Bucket"].as_str().unwrap_or("(not recorded)");
+        match destination["Account"].as_str() {
+            Some(account) if Some(account) != home.account => {
+                finding.describe(Verb::Shared, &object);
+                finding.raise(
+                    Severity::High,
+                    format!("every new object is copied to {bucket}, a bucket of another account ({account})"),
+                );
+            }
+            Some(_) => finding.note(format!("new objects are copied to {bucket}, in this account")),
+            None => finding.raise(
+                Severity::Medium,
+                format!("every new object is copied to {bucket}; the request names no destination account, so it may be another account's"),
+            ),
+        }
     }
     Ok(())
 }
