@@ -124,6 +124,9 @@ pub struct UserIdentity {
     pub user_name: Option<String>,
     #[serde(deserialize_with = "text")]
     pub invoked_by: Option<String>,
+    /// `AKIA...` for a long-term key, `ASIA...` for temporary credentials.
+    #[serde(deserialize_with = "text")]
+    pub access_key_id: Option<String>,
     pub session_context: Option<SessionContext>,
     /// Set when `userIdentity` was present but not an object: who acted is unknown.
     #[serde(skip)]
@@ -158,17 +161,28 @@ pub struct SessionAttributes {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct AdditionalEventData {
-    /// `Yes` or `No`.
+    /// `Yes` or `No` (AWS's own examples also write `YES`).
     #[serde(rename = "MFAUsed")]
     pub mfa_used: Option<String>,
+    /// The MFA device used, recorded only when one was.
+    #[serde(rename = "MFAIdentifier")]
+    pub mfa_identifier: Option<String>,
 }
 
 impl AdditionalEventData {
-    /// Whether the sign-in used MFA, when CloudTrail says.
+    /// Whether the sign-in used MFA, when CloudTrail says: `MFAUsed` read
+    /// without regard to case, and a recorded `MFAIdentifier` counts as MFA.
     pub fn mfa(&self) -> Option<bool> {
-        match self.mfa_used.as_deref() {
-            Some("Yes") => Some(true),
-            Some("No") => Some(false),
+        if self
+            .mfa_identifier
+            .as_deref()
+            .is_some_and(|id| !id.is_empty())
+        {
+            return Some(true);
+        }
+        match self.mfa_used.as_deref().map(str::trim) {
+            Some(used) if used.eq_ignore_ascii_case("yes") => Some(true),
+            Some(used) if used.eq_ignore_ascii_case("no") => Some(false),
             _ => None,
         }
     }

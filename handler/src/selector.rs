@@ -49,6 +49,8 @@ pub enum Field {
     SignInResult,
     /// `detail.additionalEventData.MFAUsed` (`Yes` or `No`).
     MfaUsed,
+    /// `detail.additionalEventData.MFAIdentifier`.
+    MfaIdentifier,
     /// `detail.requestParameters.userData`.
     UserData,
     /// `detail.requestParameters.groupSet`.
@@ -69,6 +71,7 @@ impl Field {
             Field::ErrorCode => &["errorCode"],
             Field::SignInResult => &["responseElements", "ConsoleLogin"],
             Field::MfaUsed => &["additionalEventData", "MFAUsed"],
+            Field::MfaIdentifier => &["additionalEventData", "MFAIdentifier"],
             Field::UserData => &["requestParameters", "userData"],
             Field::GroupSet => &["requestParameters", "groupSet"],
             Field::Attribute => &["requestParameters", "attribute"],
@@ -86,11 +89,8 @@ impl Field {
             Field::EventType => text(record.event_type.as_ref()),
             Field::ErrorCode => text(record.error_code.as_ref()),
             Field::SignInResult => event.facts().sign_in_result.as_scalar(),
-            Field::MfaUsed => record
-                .additional_event_data
-                .mfa_used
-                .as_ref()
-                .map_or(Scalar::Absent, |s| Scalar::Text(s)),
+            Field::MfaUsed => text(record.additional_event_data.mfa_used.as_ref()),
+            Field::MfaIdentifier => text(record.additional_event_data.mfa_identifier.as_ref()),
             Field::UserData => event.facts().user_data.as_scalar(),
             Field::GroupSet => event.facts().group_set.as_scalar(),
             Field::Attribute => event.facts().attribute.as_scalar(),
@@ -112,6 +112,10 @@ pub enum Test {
     Bool(bool),
     /// The field is present (`true`) or absent (`false`).
     Exists(bool),
+    /// The string, in any case (`equals-ignore-case`).
+    IgnoringCase(&'static str),
+    /// Present and not this string (`anything-but`).
+    AnythingBut(&'static str),
 }
 
 impl Test {
@@ -124,6 +128,10 @@ impl Test {
             (Test::Prefix(want), Scalar::Text(have)) => have.starts_with(want),
             (Test::Suffix(want), Scalar::Text(have)) => have.ends_with(want),
             (Test::Bool(want), Scalar::Bool(have)) => have == want,
+            (Test::IgnoringCase(want), Scalar::Text(have)) => have.eq_ignore_ascii_case(want),
+            (Test::AnythingBut(want), Scalar::Text(have)) => have != want,
+            (Test::AnythingBut(_), Scalar::Absent) => false,
+            (Test::AnythingBut(_), _) => true,
             _ => false,
         }
     }
@@ -135,6 +143,8 @@ impl Test {
             Test::Suffix(suffix) => json!({ "suffix": suffix }),
             Test::Bool(value) => json!(value),
             Test::Exists(exists) => json!({ "exists": exists }),
+            Test::IgnoringCase(value) => json!({ "equals-ignore-case": value }),
+            Test::AnythingBut(value) => json!({ "anything-but": value }),
         }
     }
 }

@@ -23,9 +23,11 @@ pub const ROOT_ACCOUNT_USAGE: Monitor = Monitor {
                 field: Field::InvokedBy,
                 any_of: &[Test::Exists(false)],
             },
+            // CIS's filter: `$.eventType != "AwsServiceEvent"`, which records
+            // without `eventType` also pass.
             Condition {
                 field: Field::EventType,
-                any_of: &[Test::Exact("AwsApiCall"), Test::Exact("AwsConsoleSignIn")],
+                any_of: &[Test::Exists(false), Test::AnythingBut("AwsServiceEvent")],
             },
         ],
         ..Selector::any(Kind::Any)
@@ -87,7 +89,11 @@ pub const CONSOLE_SIGN_IN_WITHOUT_MFA: Monitor = Monitor {
             },
             Condition {
                 field: Field::MfaUsed,
-                any_of: &[Test::Exact("No")],
+                any_of: &[Test::IgnoringCase("No")],
+            },
+            Condition {
+                field: Field::MfaIdentifier,
+                any_of: &[Test::Exists(false)],
             },
         ]),
     ),
@@ -126,7 +132,7 @@ pub const CONSOLE_SIGN_IN_FAILURE: Monitor = Monitor {
 /// [`root_usage`] and what it decides.
 pub const ROOT_USAGE: Judge = Judge {
     assess: root_usage,
-    decides: "console sign-in CRITICAL without MFA, HIGH with it, MEDIUM when it failed; API calls HIGH, CRITICAL when the session has no MFA",
+    decides: "console sign-in CRITICAL without MFA, HIGH with it, MEDIUM when it failed; API calls HIGH, CRITICAL when the session has no MFA or a long-term root access key was used; MEDIUM when root adds MFA to itself",
 };
 
 /// Root use: a sign-in is CRITICAL without MFA and HIGH with it; an API call HIGH,
@@ -160,18 +166,47 @@ pub fn root_usage(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadEr
         return Ok(());
     }
     finding.describe(Verb::Called, &event.call_name());
+    let identity = &event.record.user_identity;
+    let name = event.record.event_name.as_deref().unwrap_or_default();
+    if MFA_SETUP.contains(&name) && event.record.error_code.is_none() {
+        finding.settle(
+            Severity::Medium,
+            format!("the root user called {name}: adding MFA to root is a remediation; confirm the account owner did it"),
+        );
+        return Ok(());
+    }
     finding.settle(
         Severity::High,
         "performed by the root user, which has unrestricted access and should not be used for day-to-day work".to_owned(),
     );
-    if event.record.user_identity.mfa() == Some(false) {
+    if identity.mfa() == Some(false) {
         finding.raise(
             Severity::Critical,
             "the root session was not MFA-authenticated".to_owned(),
         );
     }
+    if identity
+        .access_key_id
+        .as_deref()
+        .is_some_and(|key| key.starts_with("AKIA"))
+    {
+        finding.raise(
+            Severity::Critical,
+            "a long-term root access key was used: no console session and no MFA stand between its holder and the whole account".to_owned(),
+        );
+        finding.step(
+            "Delete the root access key unless it is known and needed (it rarely is)".to_owned(),
+        );
+    }
     Ok(())
 }
+
+/// Calls by which root adds MFA to itself.
+const MFA_SETUP: &[&str] = &[
+    "CreateVirtualMFADevice",
+    "EnableMFADevice",
+    "ResyncMFADevice",
+];
 
 /// [`without_mfa`] and what it decides.
 pub const WITHOUT_MFA: Judge = Judge {
