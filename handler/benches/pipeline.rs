@@ -130,7 +130,7 @@ fn tuned_settings() -> Settings {
                 id: format!("custom-{i}"),
                 title: format!("Custom monitor {i}"),
                 severity: Severity::Medium,
-                pattern: json!({"source": [format!("aws.{source}")], "detail": {"eventName": name}}),
+                pattern: json!({"source": [format!("aws.{source}")], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": name}}),
                 controls: Vec::new(),
                 techniques: Vec::new(),
             }
@@ -140,7 +140,10 @@ fn tuned_settings() -> Settings {
         .map(|i| SuppressSpec {
             reason: format!("team {i}"),
             monitors: None,
-            principal_arn: vec![format!("arn:aws:iam::*:role/team-{i}-*")],
+            role: vec![format!("team-{i}-*")],
+            user: Vec::new(),
+            service: Vec::new(),
+            principal_arn: Vec::new(),
             source_ip: if i % 2 == 0 {
                 vec![format!("10.{i}.0.0/16")]
             } else {

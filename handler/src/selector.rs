@@ -136,7 +136,7 @@ impl Test {
         }
     }
 
-    fn pattern(self) -> Value {
+    pub(crate) fn pattern(self) -> Value {
         match self {
             Test::Exact(value) => json!(value),
             Test::Prefix(prefix) => json!({ "prefix": prefix }),

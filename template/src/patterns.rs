@@ -100,11 +100,21 @@ pub fn combinations(pattern: &Json) -> usize {
     }
 }
 
-/// One pattern, or several joined by `$or`.
+/// One pattern, or several joined by `$or`; a pattern that is only an `$or`
+/// (a unit of sub-patterns that must share a rule) gives its alternatives.
 fn join(patterns: &[Json]) -> Json {
     match patterns {
         [one] => one.clone(),
-        many => json!({ "$or": many }),
+        many => {
+            let alternatives: Vec<Json> = many
+                .iter()
+                .flat_map(|p| match p.as_object().map(|o| (o.len(), o.get("$or"))) {
+                    Some((1, Some(Json::Array(alternatives)))) => alternatives.clone(),
+                    _ => vec![p.clone()],
+                })
+                .collect();
+            json!({ "$or": alternatives })
+        }
     }
 }
 

@@ -13,23 +13,13 @@ pub const ROOT_ACCOUNT_USAGE: Monitor = Monitor {
     id: "root-account-usage",
     title: "Root user used",
     packs: &[Cis],
+    // Every root event: the other rules exclude root events (so none is
+    // delivered twice), and the judge dismisses what CIS's filter leaves out.
     selects: Selects::Calls(Selector {
-        when: &[
-            Condition {
-                field: Field::IdentityType,
-                any_of: &[Test::Exact("Root")],
-            },
-            Condition {
-                field: Field::InvokedBy,
-                any_of: &[Test::Exists(false)],
-            },
-            // CIS's filter: `$.eventType != "AwsServiceEvent"`, which records
-            // without `eventType` also pass.
-            Condition {
-                field: Field::EventType,
-                any_of: &[Test::Exists(false), Test::AnythingBut("AwsServiceEvent")],
-            },
-        ],
+        when: &[Condition {
+            field: Field::IdentityType,
+            any_of: &[Test::Exact("Root")],
+        }],
         ..Selector::any(Kind::Any)
     }),
     assess: Some(ROOT_USAGE),
@@ -138,6 +128,16 @@ pub const ROOT_USAGE: Judge = Judge {
 /// Root use: a sign-in is CRITICAL without MFA and HIGH with it; an API call HIGH,
 /// CRITICAL when the session has no MFA.
 pub fn root_usage(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    // CIS's filter: `$.userIdentity.invokedBy NOT EXISTS` and `$.eventType !=
+    // "AwsServiceEvent"` (records without `eventType` pass).
+    if event.record.user_identity.invoked_by.is_some()
+        || event.record.event_type.as_deref() == Some("AwsServiceEvent")
+    {
+        finding.dismiss(
+            "a service acted on the root user's behalf, which CIS does not count as root use",
+        );
+        return Ok(());
+    }
     finding.step(
         "Confirm who holds the root credentials and why they were used; if nobody does, reset the root password and its MFA".to_owned(),
     );

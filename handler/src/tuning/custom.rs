@@ -106,6 +106,7 @@ impl CustomSpec {
         };
         check_object(fields, "")?;
         check_source(fields.get("source"))?;
+        check_detail_type(fields.get("detail-type"))?;
         Ok(pattern)
     }
 
@@ -244,6 +245,28 @@ fn check_source(source: Option<&Value>) -> Result<(), String> {
     }
 }
 
+/// trailwatch judges CloudTrail records: who called what, where. Other AWS
+/// events (GuardDuty findings, scheduled events) have none of it, and an
+/// alert about them would name an unknown caller of an unnamed call.
+fn check_detail_type(detail_type: Option<&Value>) -> Result<(), String> {
+    let cloudtrail = detail_type.and_then(Value::as_array).is_some_and(|types| {
+        !types.is_empty()
+            && types.iter().all(|t| {
+                t.as_str().is_some_and(|t| {
+                    t == crate::event::API_CALL || crate::event::SIGN_IN.contains(&t)
+                })
+            })
+    });
+    if cloudtrail {
+        Ok(())
+    } else {
+        Err(format!(
+            "pattern.detail-type must list CloudTrail detail types only ([\"{}\"] or the console sign-in ones): trailwatch judges CloudTrail records, and other events (GuardDuty findings, scheduled events) carry no caller or call to judge",
+            crate::event::API_CALL
+        ))
+    }
+}
+
 /// Whether the pattern may select read-only calls (see [`WRITE_VERBS`]).
 fn may_select_read_only(detail: Option<&Value>) -> bool {
     let field = |name: &str| detail.and_then(|d| d.get(name)).and_then(Value::as_array);
@@ -285,11 +308,11 @@ mod tests {
 
     #[test]
     fn a_pattern_given_as_json_text_is_read() {
-        let text = r#"{"source": ["aws.ec2"], "detail": {"eventName": ["ImportKeyPair"]}}"#;
+        let text = r#"{"source": ["aws.ec2"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": ["ImportKeyPair"]}}"#;
         let monitor = spec(Value::String(text.into())).build().expect("valid");
         assert_eq!(
             monitor.pattern(),
-            json!({"source": ["aws.ec2"], "detail": {"eventName": ["ImportKeyPair"]}})
+            json!({"source": ["aws.ec2"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": ["ImportKeyPair"]}})
         );
         assert!(!monitor.reads);
     }
@@ -299,6 +322,19 @@ mod tests {
         assert!(
             error(Value::String("{\"source\": [".into())).starts_with("pattern is not valid JSON")
         );
+    }
+
+    #[test]
+    fn a_pattern_of_other_aws_events_than_cloudtrail_is_refused() {
+        for pattern in [
+            json!({"source": ["aws.guardduty"], "detail-type": ["GuardDuty Finding"]}),
+            json!({"source": ["aws.guardduty"]}),
+        ] {
+            assert!(
+                error(pattern)
+                    .starts_with("pattern.detail-type must list CloudTrail detail types only")
+            );
+        }
     }
 
     #[test]
@@ -313,7 +349,9 @@ mod tests {
     #[test]
     fn an_unknown_operator_is_named_with_its_path() {
         assert_eq!(
-            error(json!({"source": ["aws.ssm"], "detail": {"eventName": [{"regexp": "Send.*"}]}})),
+            error(
+                json!({"source": ["aws.ssm"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": [{"regexp": "Send.*"}]}})
+            ),
             "pattern.detail.eventName: unknown operator \"regexp\" (EventBridge knows prefix, suffix, equals-ignore-case, wildcard, anything-but, cidr, exists, numeric)"
         );
     }
@@ -321,7 +359,7 @@ mod tests {
     #[test]
     fn or_is_refused_with_the_alternative() {
         assert!(
-            error(json!({"source": ["aws.ssm"], "$or": [{"a": ["b"]}]}))
+            error(json!({"source": ["aws.ssm"], "detail-type": ["AWS API Call via CloudTrail"], "$or": [{"a": ["b"]}]}))
                 .contains("write one [[monitor]] per alternative")
         );
     }
@@ -329,7 +367,9 @@ mod tests {
     #[test]
     fn a_leaf_that_is_not_a_list_is_refused() {
         assert_eq!(
-            error(json!({"source": ["aws.ssm"], "detail": {"eventName": "SendCommand"}})),
+            error(
+                json!({"source": ["aws.ssm"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": "SendCommand"}})
+            ),
             "pattern.detail.eventName: must be an object or a non-empty list of values"
         );
     }
@@ -339,7 +379,9 @@ mod tests {
         for id in ["iam-create-user", "cis", "all"] {
             let spec = CustomSpec {
                 id: id.into(),
-                ..spec(json!({"source": ["aws.ssm"]}))
+                ..spec(
+                    json!({"source": ["aws.ssm"], "detail-type": ["AWS API Call via CloudTrail"]}),
+                )
             };
             assert_eq!(
                 spec.build().expect_err(id),
@@ -348,7 +390,7 @@ mod tests {
         }
         let spec = CustomSpec {
             id: "SSM".into(),
-            ..spec(json!({"source": ["aws.ssm"]}))
+            ..spec(json!({"source": ["aws.ssm"], "detail-type": ["AWS API Call via CloudTrail"]}))
         };
         assert!(spec.build().is_err());
     }
@@ -356,7 +398,7 @@ mod tests {
     #[test]
     fn read_only_unless_only_write_calls_are_named() {
         let read_only = |detail: Value| {
-            spec(json!({"source": ["aws.ssm"], "detail": detail}))
+            spec(json!({"source": ["aws.ssm"], "detail-type": ["AWS API Call via CloudTrail"], "detail": detail}))
                 .build()
                 .expect("valid")
                 .reads
@@ -374,7 +416,7 @@ mod tests {
     #[test]
     fn a_pattern_on_error_codes_makes_failures_the_finding() {
         let monitor =
-            spec(json!({"source": ["aws.ssm"], "detail": {"errorCode": [{"exists": true}]}}))
+            spec(json!({"source": ["aws.ssm"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"errorCode": [{"exists": true}]}}))
                 .build()
                 .expect("valid");
         assert_eq!(monitor.failure, Failure::Finding);

@@ -4,6 +4,7 @@
 //! and the handler's decisions come from it.
 
 pub mod custom;
+mod delivery;
 pub mod suppress;
 mod wildcard;
 
@@ -174,7 +175,8 @@ impl Detection {
     /// and sign-ins, and those of read-only calls (which need a rule of their
     /// own). Suppressions EventBridge can apply are written into them.
     pub fn patterns(&self) -> (Vec<Value>, Vec<Value>) {
-        (
+        delivery::disjoint(
+            &self.selection,
             self.patterns_of(false, |_| true),
             self.patterns_of(true, |_| true),
         )
@@ -186,7 +188,8 @@ impl Detection {
     pub fn patterns_by_scope(&self) -> [(Vec<Value>, Vec<Value>); 2] {
         [false, true].map(|global| {
             let scope = |m: &Monitor| m.global() == global;
-            (
+            delivery::disjoint(
+                &self.selection,
                 self.patterns_of(false, scope),
                 self.patterns_of(true, scope),
             )

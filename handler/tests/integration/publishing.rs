@@ -74,7 +74,10 @@ async fn a_suppressed_event_publishes_nothing_and_reports_the_reason() {
         suppress: vec![SuppressSpec {
             reason: "CI creates per-branch users".into(),
             monitors: None,
-            principal_arn: vec!["arn:aws:iam::*:user/alice".into()],
+            role: Vec::new(),
+            user: vec!["alice".into()],
+            service: Vec::new(),
+            principal_arn: Vec::new(),
             source_ip: Vec::new(),
             account: Vec::new(),
             expires: None,

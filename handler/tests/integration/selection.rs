@@ -188,8 +188,16 @@ fn global_monitors_are_exactly_those_of_iam_and_organizations_calls() {
 fn sources(patterns: &[serde_json::Value]) -> BTreeSet<String> {
     patterns
         .iter()
-        .flat_map(|p| p["source"].as_array().cloned().unwrap_or_default())
-        .filter_map(|s| s.as_str().map(str::to_owned))
+        .flat_map(|p| match p["$or"].as_array() {
+            // A unit of sub-patterns kept in one rule.
+            Some(members) => sources(members).into_iter().collect::<Vec<_>>(),
+            None => p["source"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect(),
+        })
         .collect()
 }
 

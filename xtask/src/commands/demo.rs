@@ -112,6 +112,12 @@ fn print_report(report: &Report) {
             println!("  made in {region}: {}", terminal::value(&alert.subject));
         }
     }
+    for sample in report.samples.iter().filter(|s| s.rules > 1) {
+        println!(
+            "  {}: DELIVERED BY {} RULES: the handler would be invoked {} times",
+            sample.name, sample.rules, sample.rules
+        );
+    }
     let matched = report.samples.iter().filter(|s| s.matched).count();
     println!(
         "\nSummary: {} samples, {matched} matched the rules, {} alerts received ({} by the {}-only subscription), {} ignored, {} handler errors",

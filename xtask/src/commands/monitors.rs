@@ -166,6 +166,8 @@ fn name(test: Test) -> String {
         Test::Bool(value) => value.to_string(),
         Test::Exists(true) => "present".to_owned(),
         Test::Exists(false) => "absent".to_owned(),
+        Test::IgnoringCase(value) => format!("{value} (any case)"),
+        Test::AnythingBut(value) => format!("anything but {value}"),
     }
 }
 

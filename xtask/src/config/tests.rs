@@ -175,7 +175,7 @@ fn problems_of_custom_monitors_and_suppressions_are_reported_together() {
 fn a_custom_pattern_over_eventbridges_size_limit_is_named() {
     let names: Vec<String> = (0..300).map(|i| format!("\"Call{i:04}\"")).collect();
     let text = format!(
-        "[[monitor]]\nid = \"big\"\ntitle = \"Big\"\nseverity = \"LOW\"\npattern = '{{\"source\": [\"aws.ssm\"], \"detail\": {{\"eventName\": [{}]}}}}'\n",
+        "[[monitor]]\nid = \"big\"\ntitle = \"Big\"\nseverity = \"LOW\"\npattern = '{{\"source\": [\"aws.ssm\"], \"detail-type\": [\"AWS API Call via CloudTrail\"], \"detail\": {{\"eventName\": [{}]}}}}'\n",
         names.join(", ")
     );
     let message = error("big_pattern", &text, ConfigArgs::default());
@@ -204,7 +204,8 @@ fn a_custom_pattern_may_be_a_toml_table() {
 
 #[test]
 fn expired_suppressions_are_named_by_reason() {
-    let text = "[[suppress]]\nreason = \"old CI\"\nexpires = \"2026-11-29\"\n\n[[suppress]]\nreason = \"current CI\"\nexpires = \"2026-11-30\"\n";
+    // `expires` as a TOML date and as a string.
+    let text = "[[suppress]]\nreason = \"old CI\"\nrole = [\"ci-*\"]\nexpires = 2026-11-29\n\n[[suppress]]\nreason = \"current CI\"\nrole = [\"ci-*\"]\nexpires = \"2026-11-30\"\n";
     let config = load_toml("expired", text, ConfigArgs::default()).expect("valid");
     let today = time::macros::date!(2026 - 11 - 30);
     assert_eq!(config.expired_suppressions(today), ["old CI"]);

@@ -45,6 +45,9 @@ pub struct SampleRun {
     pub name: String,
     /// Whether the emulator's EventBridge matched one of the deployed rules' patterns.
     pub matched: bool,
+    /// How many of the rules on the default bus matched it: each invokes the
+    /// handler, so more than one would alert twice.
+    pub rules: usize,
     /// The handler invocation's outcome, for matched samples.
     pub outcome: Option<Outcome>,
 }
@@ -160,7 +163,8 @@ pub async fn run(
     );
     let mut runs = Vec::new();
     for (index, (name, event)) in samples.iter().enumerate() {
-        let is_matched = matched.contains(&index);
+        let rules = matched.get(&index).copied().unwrap_or(0);
+        let is_matched = rules > 0;
         let outcome = if is_matched {
             Some(api.invoke(event, INVOKE_TIMEOUT)?)
         } else {
@@ -169,6 +173,7 @@ pub async fn run(
         runs.push(SampleRun {
             name: name.clone(),
             matched: is_matched,
+            rules,
             outcome,
         });
     }

@@ -6,17 +6,18 @@ use crate::queues;
 use anyhow::{Context, Result};
 use aws_config::SdkConfig;
 use serde_json::{Value, json};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
-/// Indices of the samples the deployed rules' patterns match, decided by the
-/// emulator's EventBridge: a throw-away rule per deployed rule, with the same
-/// pattern, all targeting one SQS queue.
+/// How many of the deployed rules on the default bus match each sample (by
+/// index; unmatched samples are absent), decided by the emulator's
+/// EventBridge: a throw-away rule per deployed rule, with the same pattern,
+/// all targeting one SQS queue, which receives one message per matching rule.
 pub(crate) async fn match_with_eventbridge(
     sdk: &SdkConfig,
     sqs: &aws_sdk_sqs::Client,
     rule_arns: &[String],
     samples: &[(String, Value)],
-) -> Result<BTreeSet<usize>> {
+) -> Result<BTreeMap<usize, usize>> {
     let events = aws_sdk_eventbridge::Client::new(sdk);
     // The emulator cannot invoke the deployed rules' Lambda target (that needs Docker)
     // and fails PutEvents trying, whatever the rule's state: match on a bus of its own.
@@ -89,7 +90,7 @@ pub(crate) async fn match_with_eventbridge(
             .context("PutEvents")?;
     }
     // The emulator delivers during PutEvents: read until the queue stays empty.
-    let mut matched = BTreeSet::new();
+    let mut matched = BTreeMap::new();
     loop {
         let bodies = queues::receive_bodies(sqs, &url, 1).await?;
         if bodies.is_empty() {
@@ -98,7 +99,9 @@ pub(crate) async fn match_with_eventbridge(
         let indices = bodies
             .iter()
             .filter_map(|b| b["detail"]["trailwatchDemoSample"].as_u64());
-        matched.extend(indices.map(|i| i as usize));
+        for index in indices {
+            *matched.entry(index as usize).or_insert(0) += 1;
+        }
     }
     for name in &matchers {
         events
