@@ -228,9 +228,12 @@ pub enum Found {
 }
 
 impl Found {
+    /// EventBridge matches leaves only: an object is no value to `exists`, so
+    /// it reads as absent ("Exists matching only works on leaf nodes",
+    /// EventBridge, content filtering in event patterns).
     fn of(value: Option<Value>) -> Self {
         match value {
-            None => Found::Absent,
+            None | Some(Value::Object(_)) => Found::Absent,
             Some(Value::String(s)) => Found::Text(s),
             Some(Value::Bool(b)) => Found::Bool(b),
             Some(_) => Found::Other,
@@ -315,7 +318,7 @@ impl<'a> Event<'a> {
             Facts {
                 sign_in_result: Found::of(response.console_login),
                 user_data: Found::of(request.user_data),
-                group_set: Found::of(request.group_set),
+                group_set: Found::of(request.group_set.as_ref().and_then(first_group_id)),
                 attribute: Found::of(request.attribute),
                 with_decryption: Found::of(request.with_decryption),
             }
@@ -474,4 +477,14 @@ where
     T: Deserialize<'de> + Default,
 {
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// The leaf a selector on `groupSet` tests: `groupSet.items[].groupId`, as
+/// EventBridge flattens arrays of objects (the first group that has one).
+fn first_group_id(group_set: &Value) -> Option<Value> {
+    group_set
+        .get("items")?
+        .as_array()?
+        .iter()
+        .find_map(|item| item.get("groupId").cloned())
 }

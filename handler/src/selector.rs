@@ -53,7 +53,8 @@ pub enum Field {
     MfaIdentifier,
     /// `detail.requestParameters.userData`.
     UserData,
-    /// `detail.requestParameters.groupSet`.
+    /// `detail.requestParameters.groupSet.items.groupId` (a leaf: EventBridge's
+    /// `exists` matches no object such as `groupSet` itself).
     GroupSet,
     /// `detail.requestParameters.attribute`.
     Attribute,
@@ -73,7 +74,7 @@ impl Field {
             Field::MfaUsed => &["additionalEventData", "MFAUsed"],
             Field::MfaIdentifier => &["additionalEventData", "MFAIdentifier"],
             Field::UserData => &["requestParameters", "userData"],
-            Field::GroupSet => &["requestParameters", "groupSet"],
+            Field::GroupSet => &["requestParameters", "groupSet", "items", "groupId"],
             Field::Attribute => &["requestParameters", "attribute"],
             Field::WithDecryption => &["requestParameters", "withDecryption"],
         }
@@ -378,6 +379,35 @@ mod tests {
     fn exists_false_passes_only_an_absent_field() {
         assert!(Test::Exists(false).passes(Scalar::Absent));
         assert!(!Test::Exists(false).passes(Scalar::Other));
+    }
+
+    #[test]
+    fn exists_sees_leaves_only_as_eventbridge_does() {
+        let envelope = |request: Value| {
+            serde_json::value::to_raw_value(&json!({
+                "detail": {"eventName": "ModifyInstanceAttribute", "requestParameters": request}
+            }))
+            .expect("json")
+        };
+        let object = envelope(json!({"userData": {"value": "x"}, "groupSet": {"items": []}}));
+        let leaves =
+            envelope(json!({"userData": "x", "groupSet": {"items": [{"groupId": "sg-1"}]}}));
+        let (object, leaves) = (
+            Event::parse(&object).expect("event"),
+            Event::parse(&leaves).expect("event"),
+        );
+        for field in [Field::UserData, Field::GroupSet] {
+            assert_eq!(field.read(&object), Scalar::Absent, "{field:?}");
+            assert_eq!(
+                field.read(&leaves),
+                Scalar::Text(if field == Field::UserData {
+                    "x"
+                } else {
+                    "sg-1"
+                }),
+                "{field:?}"
+            );
+        }
     }
 
     #[test]

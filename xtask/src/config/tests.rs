@@ -199,7 +199,16 @@ fn a_custom_pattern_may_be_a_toml_table() {
         monitor.pattern(),
         serde_json::json!({"source": ["aws.ssm"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": ["ModifyDocumentPermission"]}})
     );
-    assert!(config.props().patterns.contains(&monitor.pattern()));
+    // In the rules, with the root and denied-call events left to their own rules.
+    let mut deployed = monitor.pattern();
+    deployed["detail"]["userIdentity"] =
+        serde_json::json!({"type": [{"exists": false}, {"anything-but": "Root"}]});
+    deployed["detail"]["errorCode"] = serde_json::json!([{"exists": false}, {"anything-but": {"wildcard": ["*UnauthorizedOperation", "AccessDenied*"]}}]);
+    assert!(
+        config.props().patterns.contains(&deployed),
+        "{:#?}",
+        config.props().patterns
+    );
 }
 
 #[test]

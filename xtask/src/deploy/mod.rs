@@ -407,8 +407,13 @@ async fn spec(
             reservation.to_string(),
         ),
     ]);
-    // Keep an address set in the console rather than resetting it to the default.
-    if let Some(email) = home.parameters.get(parameters::ALERT_EMAIL) {
+    // Keep an address set in the console rather than resetting it to the
+    // default; an empty one is the default and is left out.
+    if let Some(email) = home
+        .parameters
+        .get(parameters::ALERT_EMAIL)
+        .filter(|email| !email.is_empty())
+    {
         parameters.insert(parameters::ALERT_EMAIL.to_owned(), email.clone());
     }
     let template = match bucket {

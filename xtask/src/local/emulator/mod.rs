@@ -2,7 +2,7 @@
 //!
 //! Each [`Emulator`] owns one moto process on a free port of 127.0.0.1 and kills it
 //! when dropped, including while a panicking test unwinds. moto starts through a
-//! small launcher that fixes one gap against real AWS (see `moto_server.py`).
+//! small launcher that fixes two gaps against real AWS (see `moto_server.py`).
 
 use std::fs;
 use std::net::TcpListener;
