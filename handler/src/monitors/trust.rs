@@ -264,18 +264,16 @@ fn federated(
         })
         .map(|(_, key, values)| (key.to_owned(), values))
         .collect();
-    let anyone = match public {
-        Some(_) => "anyone with a token from this public provider",
-        None => "any identity of the provider",
+    let (anyone, open) = match public {
+        Some(_) => (
+            "anyone with a token from this public provider",
+            Severity::Critical,
+        ),
+        None => ("any identity of the provider", Severity::High),
     };
     if conditions.is_empty() {
-        let severity = if public.is_some() {
-            Severity::Critical
-        } else {
-            Severity::High
-        };
         finding.raise(
-            severity,
+            open,
             format!("{name} trusts OIDC provider {host} with no condition on {}: {anyone} can assume the role", narrowing.join(" or ")),
         );
         return public.is_some();
@@ -285,13 +283,8 @@ fn federated(
         for value in values.iter().filter(|v| v.contains(['*', '?'])) {
             wildcarded = true;
             if pins_nothing(value) {
-                let severity = if public.is_some() {
-                    Severity::Critical
-                } else {
-                    Severity::High
-                };
                 finding.raise(
-                    severity,
+                    open,
                     format!("{name} trusts OIDC provider {host} where {key} is {value:?}, which names no one: {anyone} can assume the role"),
                 );
                 return public.is_some();
