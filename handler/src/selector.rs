@@ -396,17 +396,9 @@ mod tests {
             Event::parse(&object).expect("event"),
             Event::parse(&leaves).expect("event"),
         );
-        for field in [Field::UserData, Field::GroupSet] {
+        for (field, leaf) in [(Field::UserData, "x"), (Field::GroupSet, "sg-1")] {
             assert_eq!(field.read(&object), Scalar::Absent, "{field:?}");
-            assert_eq!(
-                field.read(&leaves),
-                Scalar::Text(if field == Field::UserData {
-                    "x"
-                } else {
-                    "sg-1"
-                }),
-                "{field:?}"
-            );
+            assert_eq!(field.read(&leaves), Scalar::Text(leaf), "{field:?}");
         }
     }
 
