@@ -30,9 +30,9 @@ impl PartialEq for Selection {
 impl Eq for Selection {}
 
 impl Default for Selection {
-    /// Every monitor but the read-only pack.
+    /// Every monitor but the opt-in packs (`read-only`, `activity`).
     fn default() -> Self {
-        Self::of(|m| !m.in_pack(Pack::ReadOnly))
+        Self::of(Monitor::default_on)
     }
 }
 
@@ -50,7 +50,7 @@ impl Selection {
         Self::of(|_| true)
     }
 
-    /// The monitors named by ids or packs (`seed`, `cis`, `stratus`, `read-only`,
+    /// The monitors named by ids or packs (`seed`, `cis`, `stratus`, `read-only`, `activity`,
     /// `all`), or the default ones when `include` is `None`, minus the
     /// `exclude`d ids; every unknown name is reported.
     pub fn resolve(include: Option<&[String]>, exclude: &[String]) -> Result<Self, Vec<String>> {

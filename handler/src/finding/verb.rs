@@ -26,6 +26,8 @@ pub enum Verb {
     ScheduledDeletion,
     /// The account left something (its organization).
     Left,
+    /// An account closed.
+    Closed,
     Enabled,
     Sent,
     Started,
@@ -67,6 +69,7 @@ impl Verb {
             Verb::GrantedAdmin => ("gave", "give", " administrator permissions"),
             Verb::ScheduledDeletion => ("scheduled", "schedule", " for deletion"),
             Verb::Left => ("left", "leave", ""),
+            Verb::Closed => ("closed", "close", ""),
             Verb::Enabled => ("enabled", "enable", ""),
             Verb::Sent => ("sent", "send", ""),
             Verb::Started => ("started", "start", ""),

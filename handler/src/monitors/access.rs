@@ -6,7 +6,7 @@ use crate::event::Event;
 use crate::finding::Verb::*;
 use crate::finding::{Finding, Judge, ReadError, Verb};
 use crate::selector::{Call, Condition, Field, Kind, Selector, Test};
-use contract::Severity::{self, Low, Medium};
+use contract::Severity::{self, High, Low, Medium};
 
 /// `root-account-usage`.
 pub const ROOT_ACCOUNT_USAGE: Monitor = Monitor {
@@ -30,6 +30,7 @@ pub const ROOT_ACCOUNT_USAGE: Monitor = Monitor {
     reads: true,
     controls: &["CIS CloudWatch.1"],
     techniques: &["T1078.004"],
+    references: &[],
 };
 
 /// `unauthorized-api-calls`.
@@ -55,6 +56,7 @@ pub const UNAUTHORIZED_API_CALLS: Monitor = Monitor {
     reads: true,
     controls: &["CIS CloudWatch.2"],
     techniques: &[],
+    references: &[],
 };
 
 /// `console-sign-in-without-mfa`.
@@ -93,6 +95,7 @@ pub const CONSOLE_SIGN_IN_WITHOUT_MFA: Monitor = Monitor {
     reads: false,
     controls: &["CIS CloudWatch.3"],
     techniques: &["aws.initial-access.console-login-without-mfa", "T1078.004"],
+    references: &[],
 };
 
 /// `console-sign-in-failure`.
@@ -117,7 +120,81 @@ pub const CONSOLE_SIGN_IN_FAILURE: Monitor = Monitor {
     reads: false,
     controls: &["CIS CloudWatch.6"],
     techniques: &["T1110"],
+    references: &[],
 };
+
+/// `console-session-from-api-credentials`.
+pub const CONSOLE_SESSION_FROM_API_CREDENTIALS: Monitor = Monitor {
+    id: "console-session-from-api-credentials",
+    title: "Console session made from API credentials",
+    packs: &[],
+    selects: Selects::Services(&[
+        // The federation endpoint records its token requests as sign-in
+        // events; either detail type is taken.
+        Selector {
+            kind: Kind::Any,
+            ..Selector::sign_in(&[Call::named(
+                "GetSigninToken",
+                means(SignedIn, "to the console with a token made from API credentials", High),
+            )
+            .refine(SIGN_IN_TOKEN)])
+        },
+        Selector::sign_in(&[Call::named(
+            "ConsoleLogin",
+            means(SignedIn, "to the console as a federated user", Medium)
+                .why("the session comes from GetFederationToken credentials, a way from access keys to the console"),
+        )])
+        .when(&[
+            Condition {
+                field: Field::IdentityType,
+                any_of: &[Test::Exact("FederatedUser")],
+            },
+            Condition {
+                field: Field::SignInResult,
+                any_of: &[Test::Exact("Success")],
+            },
+        ]),
+    ]),
+    assess: None,
+    own: None,
+    failure: Failure::Attempt,
+    reads: false,
+    controls: &[],
+    techniques: &["T1550.001", "T1021.007"],
+    references: &[
+        "elastic:lateral_movement_ec2_instance_console_login",
+        "elastic:initial_access_signin_console_login_federated_user",
+        "panther:aws_console_getsignintoken",
+        "sigma:aws_console_getsignintoken",
+    ],
+};
+
+/// [`sign_in_token`] and what it decides.
+pub const SIGN_IN_TOKEN: Judge = Judge {
+    assess: sign_in_token,
+    decides: "HIGH unless the IAM Identity Center portal made it (an AWSReservedSSO_ role session), which is dismissed",
+};
+
+/// GetSigninToken: the Identity Center portal mints console sessions this
+/// way; anything else turned API credentials into a console session.
+pub fn sign_in_token(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    let identity = &event.record.user_identity;
+    let portal = identity
+        .arn
+        .as_deref()
+        .is_some_and(|arn| arn.contains(":assumed-role/AWSReservedSSO_"));
+    if portal {
+        finding.dismiss("the IAM Identity Center portal made the console session");
+        return Ok(());
+    }
+    let kind = identity.kind.as_deref().unwrap_or("unknown");
+    finding.raise(
+        Severity::High,
+        format!("a console session was made from {kind} credentials without a console sign-in: stolen access keys reach the console this way, with no MFA asked"),
+    );
+    finding.step("Confirm the caller meant to open the console with these credentials; if not, revoke the credentials' sessions".to_owned());
+    Ok(())
+}
 
 /// [`root_usage`] and what it decides.
 pub const ROOT_USAGE: Judge = Judge {

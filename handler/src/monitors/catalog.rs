@@ -2,8 +2,9 @@
 //! and the README show them.
 
 use super::{
-    Monitor, access, compute, iam, logging, network, protection, read_only, resource_policies, s3,
-    security_groups, sharing, tamper, trust,
+    Monitor, access, account, ai, compute, databases, detection, iam, iam_access, instances,
+    logging, network, protection, read_only, recovery, resource_policies, s3, security_groups,
+    sharing, tamper, trust, workloads,
 };
 
 /// Every monitor trailwatch ships.
@@ -60,6 +61,37 @@ pub static CATALOG: &[&Monitor] = &[
     &iam::IAM_PASSWORD_POLICY,
     &s3::S3_LOGGING_VERSIONING,
     &resource_policies::RESOURCE_POLICY_OPENED,
+    // What the public CloudTrail rule sets catch beyond the above, service by service.
+    &access::CONSOLE_SESSION_FROM_API_CREDENTIALS,
+    &iam_access::IAM_CREDENTIAL_ADDED,
+    &iam_access::IAM_ACCESS_PATH_CHANGED,
+    &account::ACCOUNT_REGIONS_OR_CONTACTS_CHANGED,
+    &account::ROUTE53_DOMAIN_OR_ZONE_CHANGED,
+    &account::IDENTITY_CENTER_SOURCE_CHANGED,
+    &databases::RDS_EXPOSED_OR_UNPROTECTED,
+    &databases::RDS_DATA_DESTROYED,
+    &databases::RDS_DATA_COPIED,
+    &ai::BEDROCK_GUARDRAIL_WEAKENED,
+    &ai::BEDROCK_MODEL_ACCESS,
+    &ai::SAGEMAKER_CODE_EXECUTION,
+    &instances::EC2_INSTANCE_EXPORTED,
+    &instances::EC2_TRAFFIC_MIRRORED,
+    &instances::EC2_INSTANCE_ROLE_OR_KEY_ADDED,
+    &instances::EC2_PROTECTION_WEAKENED,
+    &s3::S3_BUCKET_DELETED_OR_UNENCRYPTED,
+    &recovery::BACKUPS_OR_STORAGE_DELETED,
+    &logging::SERVICE_LOGGING_DISABLED,
+    &detection::SECURITYHUB_FINDINGS_SUPPRESSED,
+    &detection::MACIE_DISABLED,
+    &detection::CONFIG_RULES_DELETED,
+    &detection::WAF_PROTECTION_REMOVED,
+    &network::SERVICE_SECURITY_GROUPS_CHANGED,
+    &workloads::EKS_ACCESS_OR_LOGGING_CHANGED,
+    &workloads::LAMBDA_FUNCTION_EXPOSED_OR_DELETED,
+    &workloads::GLUE_DEV_ENDPOINT,
+    &workloads::CODEBUILD_PROJECT_PUBLIC,
+    &workloads::CLOUDSHELL_ENVIRONMENT_CREATED,
+    &workloads::SES_IDENTITY_DELETED,
     // trailwatch watching itself: changes to its own resources.
     &tamper::TRAILWATCH_TAMPER,
     // Read-only calls (pack `read-only`, off by default).
@@ -67,6 +99,12 @@ pub static CATALOG: &[&Monitor] = &[
     &read_only::SSM_PARAMETERS_DECRYPTED,
     &read_only::EC2_PASSWORD_DATA,
     &read_only::EC2_USER_DATA_READ,
+    // Routine lifecycle calls (pack `activity`, off by default).
+    &instances::EC2_INSTANCE_LIFECYCLE,
+    &workloads::LAMBDA_FUNCTION_LIFECYCLE,
+    &workloads::ECS_TASKS,
+    &databases::RDS_OPERATIONS,
+    &ai::SAGEMAKER_JOBS,
 ];
 
 /// The monitor with this id.

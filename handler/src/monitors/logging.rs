@@ -1,11 +1,12 @@
-//! Logging turned off or narrowed: CloudTrail, AWS Config, VPC flow logs and
-//! Route 53 Resolver query logging.
+//! Logging turned off or narrowed: CloudTrail, AWS Config, VPC flow logs,
+//! Route 53 Resolver query logging, and services' own audit logs (RDS
+//! activity streams, Bedrock invocation logs, CloudWatch Logs).
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::Pack::{Cis, Stratus};
-use super::{CHECK_CALLER, EC2, Monitor, calls, means};
+use super::{CHECK_CALLER, EC2, Monitor, calls, means, services};
 use crate::event::Event;
 use crate::finding::Verb::*;
 use crate::finding::read::request;
@@ -141,6 +142,101 @@ pub const VPC_FLOW_LOGS_DELETED: Monitor = calls(
     &[],
     &["aws.defense-evasion.vpc-remove-flow-logs", "T1562.008"],
 );
+
+/// `service-logging-disabled`.
+pub const SERVICE_LOGGING_DISABLED: Monitor = services(
+    "service-logging-disabled",
+    "Service audit logs turned off or deleted: RDS activity streams, Bedrock invocation logs, CloudWatch Logs",
+    &[],
+    &[
+        Selector::calls(
+            "rds.amazonaws.com",
+            &[Call::named(
+                "StopActivityStream",
+                means(TurnedOff, "the activity stream of RDS database", High)
+                    .target(&["resourceArn"])
+                    .why("database activity is no longer audited")
+                    .check(CHECK_CALLER),
+            )],
+        ),
+        Selector::calls(
+            "bedrock.amazonaws.com",
+            &[
+                Call::named(
+                    "DeleteModelInvocationLoggingConfiguration",
+                    means(TurnedOff, "Bedrock model invocation logging", High)
+                        .why("prompts and responses are no longer logged: model abuse leaves no record")
+                        .check(CHECK_CALLER),
+                ),
+                Call::named(
+                    "PutModelInvocationLoggingConfiguration",
+                    means(Changed, "Bedrock model invocation logging", Low)
+                        .check("Confirm the new log destination belongs to you"),
+                )
+                .refine(INVOCATION_LOGGING),
+            ],
+        ),
+        Selector::calls(
+            "logs.amazonaws.com",
+            &[
+                Call::named(
+                    "DeleteLogGroup",
+                    means(Deleted, "CloudWatch log group", Medium)
+                        .target(&["logGroupName"])
+                        .why("the group's log events are gone, with the evidence they held")
+                        .check(CHECK_CALLER),
+                ),
+                Call::named(
+                    "DeleteLogStream",
+                    means(Deleted, "CloudWatch log stream", Low)
+                        .target(&["logGroupName"])
+                        .why("the stream's log events are gone"),
+                ),
+            ],
+        ),
+    ],
+    &[],
+    &["T1562.008", "T1070"],
+)
+.answers(&[
+    "panther:aws_rds_activity_stream_stopped",
+    "panther:aws_bedrock_deletemodelinvocationloggingconfiguration",
+    "elastic:defense_evasion_bedrock_model_invocation_logging_disabled_or_modified",
+    "elastic:impact_bedrock_api_key_destructive_action",
+    "elastic:impact_cloudwatch_log_group_deletion",
+    "elastic:impact_cloudwatch_log_stream_deletion",
+]);
+
+/// [`invocation_logging`] and what it decides.
+pub const INVOCATION_LOGGING: Judge = Judge {
+    assess: invocation_logging,
+    decides: "HIGH when no kind of model data is delivered any more",
+};
+
+/// PutModelInvocationLoggingConfiguration: logging left on with every data
+/// kind off records nothing.
+pub fn invocation_logging(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    let request: Value = request(event)?;
+    let config = &request["loggingConfig"];
+    let kinds = [
+        "textDataDeliveryEnabled",
+        "imageDataDeliveryEnabled",
+        "embeddingDataDeliveryEnabled",
+        "videoDataDeliveryEnabled",
+    ];
+    let delivered = kinds.iter().any(|kind| config[kind] == Value::Bool(true));
+    if config.is_object() && !delivered {
+        finding.describe(
+            TurnedOff,
+            "Bedrock model invocation logging (no data delivered)",
+        );
+        finding.raise(
+            High,
+            "the configuration delivers no text, image, embedding or video data: invocations are no longer recorded".to_owned(),
+        );
+    }
+    Ok(())
+}
 
 /// `dns-query-logging-deleted`.
 pub const DNS_QUERY_LOGGING_DELETED: Monitor = calls(

@@ -7,19 +7,27 @@
 //! holds its monitors beside the code that judges them.
 
 mod access;
+mod account;
+mod ai;
 mod catalog;
 mod compute;
+mod databases;
+mod detection;
 mod iam;
+mod iam_access;
+mod instances;
 mod logging;
 mod network;
 mod protection;
 mod read_only;
+mod recovery;
 mod resource_policies;
 mod s3;
 mod security_groups;
 mod sharing;
 mod tamper;
 mod trust;
+mod workloads;
 
 pub use catalog::{CATALOG, by_id};
 
@@ -49,11 +57,25 @@ pub enum Pack {
     Stratus,
     /// Read-only calls: need the read-only rule, off by default.
     ReadOnly,
+    /// Routine lifecycle calls some peers log one by one (instances started,
+    /// functions created, databases rebooted): LOW, off by default.
+    Activity,
 }
 
 impl Pack {
     /// Every pack.
-    pub const ALL: [Pack; 4] = [Pack::Seed, Pack::Cis, Pack::Stratus, Pack::ReadOnly];
+    pub const ALL: [Pack; 5] = [
+        Pack::Seed,
+        Pack::Cis,
+        Pack::Stratus,
+        Pack::ReadOnly,
+        Pack::Activity,
+    ];
+
+    /// Whether a default deployment leaves the pack's monitors out.
+    pub fn opt_in(self) -> bool {
+        matches!(self, Pack::ReadOnly | Pack::Activity)
+    }
 
     /// The name used in configuration.
     pub fn as_str(self) -> &'static str {
@@ -62,6 +84,7 @@ impl Pack {
             Pack::Cis => "cis",
             Pack::Stratus => "stratus",
             Pack::ReadOnly => "read-only",
+            Pack::Activity => "activity",
         }
     }
 }
@@ -122,6 +145,8 @@ pub struct Monitor {
     pub controls: &'static [&'static str],
     /// Stratus Red Team ids and MITRE ATT&CK ids it detects.
     pub techniques: &'static [&'static str],
+    /// Public rules it answers, as `peer:rule` (`sigma:aws_rds_change_master_password`).
+    pub references: &'static [&'static str],
 }
 
 impl Monitor {
@@ -201,6 +226,16 @@ impl Monitor {
     pub fn in_pack(&self, pack: Pack) -> bool {
         self.packs.contains(&pack)
     }
+
+    /// Whether a default deployment enables the monitor.
+    pub fn default_on(&self) -> bool {
+        !self.packs.iter().any(|p| p.opt_in())
+    }
+
+    /// The same monitor, answering these public rules.
+    pub const fn answers(self, references: &'static [&'static str]) -> Self {
+        Self { references, ..self }
+    }
 }
 
 /// What a call means: a verb, an object and a severity (then target, why, check, revert).
@@ -228,6 +263,22 @@ const fn calls(
         reads: false,
         controls,
         techniques,
+        references: &[],
+    }
+}
+
+/// A monitor of plain calls of several services with the default failure handling.
+const fn services(
+    id: &'static str,
+    title: &'static str,
+    packs: &'static [Pack],
+    selectors: &'static [Selector],
+    controls: &'static [&'static str],
+    techniques: &'static [&'static str],
+) -> Monitor {
+    Monitor {
+        selects: Selects::Services(selectors),
+        ..calls(id, title, packs, selectors[0], controls, techniques)
     }
 }
 
@@ -267,6 +318,11 @@ pub const GLOBAL_EVENT_SOURCES: &[&str] = &[
     "account.amazonaws.com",
     "route53.amazonaws.com",
     "cloudfront.amazonaws.com",
+    // Route 53 Domains and classic (CloudFront) WAF have one endpoint, in
+    // us-east-1 (https://docs.aws.amazon.com/general/latest/gr/r53.html,
+    // https://docs.aws.amazon.com/general/latest/gr/waf.html).
+    "route53domains.amazonaws.com",
+    "waf.amazonaws.com",
 ];
 
 impl Monitor {
@@ -355,6 +411,15 @@ fn cap_attempt(finding: &mut Finding, code: &str) {
     finding
         .next_steps
         .retain(|step| !step.starts_with("Revert"));
+}
+
+/// The account of `arn` when it is a 12-digit account other than the
+/// event's own (the recipient, else the caller's).
+pub fn foreign_account(event: &Event<'_>, arn: &str) -> Option<String> {
+    let account = arn.split(':').nth(4)?;
+    let own = crate::finding::read::own_account(event);
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && Some(account) != own)
+        .then(|| account.to_owned())
 }
 
 /// Whether an error code says the caller lacked permission.

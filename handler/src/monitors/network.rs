@@ -1,7 +1,8 @@
-//! Network paths changed: network ACLs, gateways, route tables and VPCs.
+//! Network paths changed: network ACLs, gateways, route tables, VPCs, and
+//! the security groups of load balancers and (legacy) caches.
 
 use super::Pack::Cis;
-use super::{CHECK_NETWORK, EC2, Monitor, calls, means};
+use super::{CHECK_NETWORK, EC2, Monitor, calls, means, services};
 use crate::finding::Verb::*;
 use crate::selector::{Call, Selector};
 use contract::Severity::Low;
@@ -239,3 +240,67 @@ pub const EC2_VPC_CHANGE: Monitor = calls(
     &["CIS CloudWatch.14"],
     &[],
 );
+
+/// `service-security-groups-changed`.
+pub const SERVICE_SECURITY_GROUPS_CHANGED: Monitor = services(
+    "service-security-groups-changed",
+    "Load balancer security groups replaced, or ElastiCache security groups changed",
+    &[],
+    &[
+        Selector::calls(
+            "elasticloadbalancing.amazonaws.com",
+            &[
+                Call::named(
+                    "SetSecurityGroups",
+                    means(Changed, "the security groups of load balancer", Low)
+                        .target(&["loadBalancerArn"])
+                        .why("who may reach the load balancer now follows the new groups")
+                        .check(CHECK_NETWORK),
+                ),
+                Call::named(
+                    "ApplySecurityGroupsToLoadBalancer",
+                    means(Changed, "the security groups of load balancer", Low)
+                        .target(&["loadBalancerName"])
+                        .why("who may reach the load balancer now follows the new groups")
+                        .check(CHECK_NETWORK),
+                ),
+            ],
+        ),
+        // EC2-Classic cache security groups (retired with EC2-Classic, still recorded
+        // where they exist).
+        Selector::calls(
+            "elasticache.amazonaws.com",
+            &[
+                Call::named(
+                    "AuthorizeCacheSecurityGroupIngress",
+                    means(Changed, "ElastiCache security group", Low)
+                        .target(&["cacheSecurityGroupName"])
+                        .why("instances in the named EC2 security group can now reach the cache")
+                        .check(CHECK_NETWORK),
+                ),
+                Call::named(
+                    "RevokeCacheSecurityGroupIngress",
+                    means(Changed, "ElastiCache security group", Low)
+                        .target(&["cacheSecurityGroupName"]),
+                ),
+                Call::named(
+                    "CreateCacheSecurityGroup",
+                    means(Created, "ElastiCache security group", Low)
+                        .target(&["cacheSecurityGroupName"]),
+                ),
+                Call::named(
+                    "DeleteCacheSecurityGroup",
+                    means(Deleted, "ElastiCache security group", Low)
+                        .target(&["cacheSecurityGroupName"]),
+                ),
+            ],
+        ),
+    ],
+    &[],
+    &["T1562.007"],
+)
+.answers(&[
+    "sigma:aws_cloudtrail_security_group_change_loadbalancer",
+    "sigma:aws_elasticache_security_group_created",
+    "sigma:aws_elasticache_security_group_modified_or_deleted",
+]);

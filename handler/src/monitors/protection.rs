@@ -43,11 +43,20 @@ pub const KMS_KEY_DISABLED_OR_DELETED: Monitor = calls(
                     .why("the key is unusable until the same material is imported again: data encrypted under it cannot be read")
                     .check(CHECK_CALLER),
             ),
+            Call::named(
+                "ImportKeyMaterial",
+                means(Added, "imported key material to KMS key", Low).target(&["keyId"]),
+            )
+            .refine(KEY_MATERIAL_EXPIRY),
         ],
     ),
     &["CIS CloudWatch.7"],
     &["T1485"],
-);
+)
+.answers(&[
+    "elastic:impact_kms_imported_key_material_deleted",
+    "sigma:aws_kms_import_key_material",
+]);
 
 /// `organizations-leave`.
 pub const ORGANIZATIONS_LEAVE: Monitor = calls(
@@ -114,11 +123,53 @@ pub const GUARDDUTY_DISABLED: Monitor = calls(
                 .refine(GUARDDUTY_FILTER),
             Call::named("UpdateFilter", means(Changed, "GuardDuty filter", Low).target(&["filterName"]))
                 .refine(GUARDDUTY_FILTER),
+            Call::named(
+                "DisassociateMembers",
+                means(Removed, "member accounts from GuardDuty", High)
+                    .why("the administrator no longer sees those accounts' findings")
+                    .check(CHECK_CALLER),
+            ),
+            Call::named(
+                "DeleteMembers",
+                means(Removed, "member accounts from GuardDuty", High)
+                    .why("the administrator no longer sees those accounts' findings")
+                    .check(CHECK_CALLER),
+            ),
+            Call::named(
+                "StopMonitoringMembers",
+                means(TurnedOff, "GuardDuty monitoring of member accounts", High)
+                    .why("the administrator no longer receives those accounts' findings")
+                    .check(CHECK_CALLER),
+            ),
+            Call::named("DeleteInvitations", means(Deleted, "GuardDuty invitations", Low)),
+            Call::named(
+                "CreateThreatIntelSet",
+                means(Created, "GuardDuty threat list", Low).target(&["name"]),
+            ),
+            Call::named(
+                "UpdateThreatIntelSet",
+                means(Changed, "GuardDuty threat list", Medium)
+                    .target(&["threatIntelSetId"])
+                    .why("findings for the addresses the list named stop if the new list leaves them out")
+                    .check(CHECK_CALLER),
+            ),
+            Call::named(
+                "DeleteThreatIntelSet",
+                means(Deleted, "GuardDuty threat list", Medium)
+                    .target(&["threatIntelSetId"])
+                    .why("traffic to the addresses it named no longer raises findings")
+                    .check(CHECK_CALLER),
+            ),
         ],
     ),
     &[],
     &["T1562.001"],
-);
+)
+.answers(&[
+    "elastic:defense_evasion_guardduty_finding_suppression",
+    "elastic:defense_evasion_guardduty_member_manipulation",
+    "panther:aws_ipset_modified",
+]);
 
 /// `securityhub-disabled`.
 pub const SECURITYHUB_DISABLED: Monitor = calls(
@@ -308,6 +359,28 @@ pub fn guardduty_filter(event: &Event<'_>, finding: &mut Finding) -> Result<(), 
             Severity::High,
             "the filter archives every matching finding as it arrives: those findings reach no one"
                 .to_owned(),
+        );
+        finding.step(CHECK_CALLER.to_owned());
+    }
+    Ok(())
+}
+
+/// [`key_material_expiry`] and what it decides.
+pub const KEY_MATERIAL_EXPIRY: Judge = Judge {
+    assess: key_material_expiry,
+    decides: "MEDIUM when the material expires (`expirationModel: KEY_MATERIAL_EXPIRES`)",
+};
+
+/// ImportKeyMaterial: material that expires makes the key's data unreadable on a date.
+pub fn key_material_expiry(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    let request: Value = request(event)?;
+    if request["expirationModel"].as_str() == Some("KEY_MATERIAL_EXPIRES") {
+        let when = request["validTo"]
+            .as_str()
+            .unwrap_or("a date in the request");
+        finding.raise(
+            Medium,
+            format!("the material expires ({when}): data encrypted under the key becomes unreadable then unless it is imported again"),
         );
         finding.step(CHECK_CALLER.to_owned());
     }

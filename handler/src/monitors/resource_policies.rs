@@ -35,7 +35,10 @@ pub const RESOURCE_POLICY_OPENED: Monitor = Monitor {
     selects: Selects::Services(&[
         Selector::calls(
             "kms.amazonaws.com",
-            &[sets("PutKeyPolicy", "the policy of KMS key", &["keyId"])],
+            &[
+                sets("PutKeyPolicy", "the policy of KMS key", &["keyId"]),
+                sets("CreateKey", "the policy of a new KMS key", &[]),
+            ],
         ),
         Selector::calls(
             "secretsmanager.amazonaws.com",
@@ -47,27 +50,36 @@ pub const RESOURCE_POLICY_OPENED: Monitor = Monitor {
         ),
         Selector::calls(
             "ecr.amazonaws.com",
-            &[sets(
-                "SetRepositoryPolicy",
-                "the policy of ECR repository",
-                &["repositoryName"],
-            )],
+            &[
+                sets(
+                    "SetRepositoryPolicy",
+                    "the policy of ECR repository",
+                    &["repositoryName"],
+                ),
+                sets("PutRegistryPolicy", "the ECR registry policy", &[]),
+            ],
         ),
         Selector::calls(
             "sqs.amazonaws.com",
-            &[sets(
-                "SetQueueAttributes",
-                "the policy of SQS queue",
-                &["queueUrl"],
-            )],
+            &[
+                sets(
+                    "SetQueueAttributes",
+                    "the policy of SQS queue",
+                    &["queueUrl"],
+                ),
+                sets("CreateQueue", "the policy of new SQS queue", &["queueName"]),
+            ],
         ),
         Selector::calls(
             "sns.amazonaws.com",
-            &[sets(
-                "SetTopicAttributes",
-                "the policy of SNS topic",
-                &["topicArn"],
-            )],
+            &[
+                sets(
+                    "SetTopicAttributes",
+                    "the policy of SNS topic",
+                    &["topicArn"],
+                ),
+                sets("CreateTopic", "the policy of new SNS topic", &["name"]),
+            ],
         ),
         Selector::calls(
             S3,
@@ -106,6 +118,16 @@ pub const RESOURCE_POLICY_OPENED: Monitor = Monitor {
                     "the access policy of OpenSearch domain",
                     &["domainName"],
                 ),
+                sets(
+                    "CreateDomain",
+                    "the access policy of new OpenSearch domain",
+                    &["domainName"],
+                ),
+                sets(
+                    "CreateElasticsearchDomain",
+                    "the access policy of new OpenSearch domain",
+                    &["domainName"],
+                ),
             ],
         ),
         Selector::calls(
@@ -131,6 +153,12 @@ pub const RESOURCE_POLICY_OPENED: Monitor = Monitor {
     reads: false,
     controls: &[],
     techniques: &["T1537", "T1098"],
+    references: &[
+        "elastic:privilege_escalation_kms_key_policy_put",
+        "elastic:exfiltration_ecr_repository_policy_granted_public_access",
+        "elastic:execution_lambda_layer_shared_externally",
+        "panther:aws_resource_made_public",
+    ],
 };
 
 /// Where each call carries its policy document, under `requestParameters`
@@ -139,6 +167,12 @@ pub const RESOURCE_POLICY_OPENED: Monitor = Monitor {
 /// is not this monitor's.
 const POLICY_PATHS: &[(&str, &[&str])] = &[
     ("PutKeyPolicy", &["policy"]),
+    ("CreateKey", &["policy"]),
+    ("PutRegistryPolicy", &["policyText"]),
+    ("CreateQueue", &["attributes/Policy"]),
+    ("CreateTopic", &["attributes/Policy"]),
+    ("CreateDomain", &["accessPolicies"]),
+    ("CreateElasticsearchDomain", &["accessPolicies"]),
     ("PutResourcePolicy", &["resourcePolicy"]),
     ("SetRepositoryPolicy", &["policyText"]),
     ("SetQueueAttributes", &["attributes/Policy"]),

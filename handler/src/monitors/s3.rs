@@ -145,6 +145,83 @@ pub const S3_LOGGING_VERSIONING: Monitor = calls(
     &["T1562.008", "T1490"],
 );
 
+/// `s3-bucket-deleted-or-unencrypted`.
+pub const S3_BUCKET_DELETED_OR_UNENCRYPTED: Monitor = calls(
+    "s3-bucket-deleted-or-unencrypted",
+    "S3 bucket deleted, its default encryption changed or served as a website",
+    &[],
+    Selector::calls(
+        S3,
+        &[
+            Call::named(
+                "DeleteBucket",
+                means(Deleted, "S3 bucket", Medium)
+                    .target(&["bucketName"])
+                    .why("the bucket name is free again: anyone can create a bucket with it and receive what still writes there")
+                    .check(CHECK_CALLER),
+            ),
+            Call::named(
+                "DeleteBucketEncryption",
+                means(Removed, "the default encryption of S3 bucket", Medium)
+                    .target(&["bucketName"])
+                    .why("new objects fall back to S3-managed keys: the bucket's KMS key and its key policy no longer guard them")
+                    .check(CHECK_CALLER),
+            ),
+            Call::named(
+                "PutBucketEncryption",
+                means(Changed, "the default encryption of S3 bucket", Low).target(&["bucketName"]),
+            )
+            .refine(BUCKET_ENCRYPTION),
+            Call::named(
+                "PutBucketWebsite",
+                means(Changed, "S3 bucket (website hosting)", Low)
+                    .target(&["bucketName"])
+                    .why("the bucket serves its objects over HTTP at a website endpoint, to everyone its policy allows"),
+            ),
+        ],
+    ),
+    &[],
+    &["T1485", "T1486"],
+)
+.answers(&[
+    "elastic:defense_evasion_s3_bucket_configuration_deletion",
+    "panther:aws_s3_delete_bucket_encryption",
+    "panther:aws_s3_bucket_deleted",
+    "sigma:aws_cloudtrail_bucket_deleted",
+    "sigma:aws_s3_data_management_tampering",
+]);
+
+/// [`bucket_encryption`] and what it decides.
+pub const BUCKET_ENCRYPTION: Judge = Judge {
+    assess: bucket_encryption,
+    decides: "HIGH when the new default key belongs to another account",
+};
+
+/// PutBucketEncryption: objects under another account's key are readable by
+/// it, and unreadable here once it revokes access (ransomware).
+pub fn bucket_encryption(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    let request: Value = request(event)?;
+    let rules = &request["ServerSideEncryptionConfiguration"]["Rule"];
+    let rules = match rules {
+        Value::Array(rules) => rules.iter().collect(),
+        rule => vec![rule],
+    };
+    let foreign = rules
+        .iter()
+        .filter_map(|rule| rule["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"].as_str())
+        .find_map(|key| super::foreign_account(event, key));
+    if let Some(account) = foreign {
+        let object = finding.object.clone();
+        finding.describe(Verb::Weakened, &object);
+        finding.raise(
+            High,
+            format!("new objects will be encrypted with a KMS key of account {account}: that account can read them, and can make them unreadable here"),
+        );
+        finding.step(CHECK_CALLER.to_owned());
+    }
+    Ok(())
+}
+
 /// Where the policy sits in the record, as errors name it.
 const POLICY_FIELD: &str = "requestParameters.bucketPolicy";
 

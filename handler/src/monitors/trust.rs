@@ -65,11 +65,18 @@ pub const ROLESANYWHERE_TRUST_ANCHOR: Monitor = calls(
                     .why("certificates from this authority can obtain role credentials from outside AWS")
                     .check(CHECK_CALLER),
             ),
+            Call::named(
+                "CreateProfile",
+                means(Created, "IAM Roles Anywhere profile", Low)
+                    .target(&["name"])
+                    .why("a profile names the roles that a trust anchor's certificates can obtain credentials for"),
+            ),
         ],
     ),
     &[],
     &["aws.persistence.rolesanywhere-create-trust-anchor"],
-);
+)
+.answers(&["elastic:persistence_iam_roles_anywhere_profile_created"]);
 
 /// `sts-federation-token`.
 pub const STS_FEDERATION_TOKEN: Monitor = calls(
