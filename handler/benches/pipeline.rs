@@ -72,34 +72,20 @@ fn selection_size(c: &mut Criterion) {
         })
         .map(|(_, v)| v.to_string())
         .collect();
-    let mut group = c.benchmark_group("selection_size");
-    group.throughput(Throughput::Elements(texts.len() as u64));
-    for (name, selection) in [("seed_monitors", &seed), ("every_monitor", &every)] {
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                texts
-                    .iter()
-                    .map(|t| pipeline(black_box(t), selection))
-                    .sum::<usize>()
-            })
-        });
-    }
-    group.finish();
+    compare(
+        c,
+        "selection_size",
+        &texts,
+        [("seed_monitors", &seed), ("every_monitor", &every)],
+    );
 }
 
-/// The cost of tuning: every sample judged with every monitor, alone and with
-/// 50 custom monitors and 100 suppressions (none of which hide these samples,
-/// so every event is still judged and rendered), in one run.
-fn tuning(c: &mut Criterion) {
-    let untuned = Detection::from(Selection::every());
-    let tuned = Detection::build(&tuned_settings()).expect("valid settings");
-    let texts: Vec<String> = samples().iter().map(|(_, v)| v.to_string()).collect();
-    let mut group = c.benchmark_group("tuning");
+/// One group judging every text with each detection in turn: the batch time
+/// over the texts' count is the per-event cost.
+fn compare(c: &mut Criterion, group: &str, texts: &[String], variants: [(&str, &Detection); 2]) {
+    let mut group = c.benchmark_group(group);
     group.throughput(Throughput::Elements(texts.len() as u64));
-    for (name, detection) in [
-        ("every_monitor", &untuned),
-        ("every_monitor_50_custom_100_suppressions", &tuned),
-    ] {
+    for (name, detection) in variants {
         group.bench_function(name, |b| {
             b.iter(|| {
                 texts
@@ -110,6 +96,83 @@ fn tuning(c: &mut Criterion) {
         });
     }
     group.finish();
+}
+
+/// The monitors added for breadth (issue 25): the baseline of [`breadth`] is
+/// every monitor but these, the catalog before them.
+const BREADTH: &[&str] = &[
+    "console-session-from-api-credentials",
+    "iam-credential-added",
+    "iam-access-path-changed",
+    "account-regions-or-contacts-changed",
+    "route53-domain-or-zone-changed",
+    "identity-center-source-changed",
+    "rds-exposed-or-unprotected",
+    "rds-data-destroyed",
+    "rds-data-copied",
+    "bedrock-guardrail-weakened",
+    "bedrock-model-access",
+    "sagemaker-code-execution",
+    "ec2-instance-exported",
+    "ec2-traffic-mirrored",
+    "ec2-instance-role-or-key-added",
+    "ec2-protection-weakened",
+    "s3-bucket-deleted-or-unencrypted",
+    "backups-or-storage-deleted",
+    "service-logging-disabled",
+    "securityhub-findings-suppressed",
+    "macie-disabled",
+    "config-rules-deleted",
+    "waf-protection-removed",
+    "service-security-groups-changed",
+    "eks-access-or-logging-changed",
+    "lambda-function-exposed-or-deleted",
+    "glue-dev-endpoint",
+    "codebuild-project-public",
+    "cloudshell-environment-created",
+    "ses-identity-deleted",
+    "ec2-instance-lifecycle",
+    "lambda-function-lifecycle",
+    "ecs-tasks",
+    "rds-operations",
+    "sagemaker-jobs",
+];
+
+/// The cost of breadth: every sample judged with the catalog before the
+/// breadth monitors and with every monitor, in one run.
+fn breadth(c: &mut Criterion) {
+    let all = ["all".to_owned()];
+    let before: Vec<String> = BREADTH.iter().map(|id| (*id).to_owned()).collect();
+    let before = Selection::resolve(Some(&all), &before).expect("known ids");
+    let (before, every) = (Detection::from(before), Detection::from(Selection::every()));
+    let texts: Vec<String> = samples().iter().map(|(_, v)| v.to_string()).collect();
+    compare(
+        c,
+        "breadth",
+        &texts,
+        [
+            ("catalog_before_breadth", &before),
+            ("every_monitor", &every),
+        ],
+    );
+}
+
+/// The cost of tuning: every sample judged with every monitor, alone and with
+/// 50 custom monitors and 100 suppressions (none of which hide these samples,
+/// so every event is still judged and rendered), in one run.
+fn tuning(c: &mut Criterion) {
+    let untuned = Detection::from(Selection::every());
+    let tuned = Detection::build(&tuned_settings()).expect("valid settings");
+    let texts: Vec<String> = samples().iter().map(|(_, v)| v.to_string()).collect();
+    compare(
+        c,
+        "tuning",
+        &texts,
+        [
+            ("every_monitor", &untuned),
+            ("every_monitor_50_custom_100_suppressions", &tuned),
+        ],
+    );
 }
 
 /// Every monitor, 50 custom monitors of several services and operators, and
@@ -193,6 +256,7 @@ criterion_group!(
     per_sample,
     mixed_batch,
     selection_size,
+    breadth,
     tuning,
     tuning_per_sample
 );

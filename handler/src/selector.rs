@@ -339,13 +339,43 @@ pub fn patterns<'s>(selectors: impl IntoIterator<Item = &'s Selector>) -> Vec<Va
     }
     groups
         .into_iter()
-        .map(|(mut pattern, names)| {
-            if let (Some(names), Some(detail)) = (names, pattern["detail"].as_object_mut()) {
-                detail.insert("eventName".into(), Value::Array(names));
-            }
-            pattern
+        .flat_map(|(pattern, names)| match names {
+            None => vec![pattern],
+            Some(names) => chunks(names)
+                .into_iter()
+                .map(|names| {
+                    let mut pattern = pattern.clone();
+                    if let Some(detail) = pattern["detail"].as_object_mut() {
+                        detail.insert("eventName".into(), Value::Array(names));
+                    }
+                    pattern
+                })
+                .collect(),
         })
         .collect()
+}
+
+/// Longest `eventName` list one pattern carries, in characters of JSON: with
+/// the rest of the pattern and the complements delivery adds, a pattern stays
+/// well within EventBridge's 2,048 characters.
+const NAME_LIST_CHARS: usize = 1000;
+
+/// `names` in consecutive lists of at most [`NAME_LIST_CHARS`] characters each.
+fn chunks(names: Vec<Value>) -> Vec<Vec<Value>> {
+    let mut chunks: Vec<Vec<Value>> = Vec::new();
+    let mut current: Vec<Value> = Vec::new();
+    let mut chars = 0;
+    for name in names {
+        let len = name.to_string().len() + 1;
+        if chars + len > NAME_LIST_CHARS && !current.is_empty() {
+            chunks.push(std::mem::take(&mut current));
+            chars = 0;
+        }
+        chars += len;
+        current.push(name);
+    }
+    chunks.push(current);
+    chunks
 }
 
 fn tests(tests: &[Test]) -> Value {

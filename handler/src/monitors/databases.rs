@@ -289,7 +289,7 @@ pub fn rds_settings(event: &Event<'_>, finding: &mut Finding) -> Result<(), Read
                 .to_owned(),
         );
     }
-    if request["backupRetentionPeriod"] == Value::from(0) {
+    if request["backupRetentionPeriod"] == 0 {
         finding.describe(Weakened, &database);
         finding.raise(
             High,

@@ -318,11 +318,9 @@ pub const GLOBAL_EVENT_SOURCES: &[&str] = &[
     "account.amazonaws.com",
     "route53.amazonaws.com",
     "cloudfront.amazonaws.com",
-    // Route 53 Domains and classic (CloudFront) WAF have one endpoint, in
-    // us-east-1 (https://docs.aws.amazon.com/general/latest/gr/r53.html,
-    // https://docs.aws.amazon.com/general/latest/gr/waf.html).
+    // Route 53 Domains has one endpoint, in us-east-1
+    // (https://docs.aws.amazon.com/general/latest/gr/r53.html).
     "route53domains.amazonaws.com",
-    "waf.amazonaws.com",
 ];
 
 impl Monitor {

@@ -294,8 +294,8 @@ mod tests {
 
     fn spec(pattern: Value) -> CustomSpec {
         CustomSpec {
-            id: "ec2-key-pair-imported".into(),
-            title: "SSH key pair imported".into(),
+            id: "ec2-key-pair-deleted".into(),
+            title: "EC2 key pair deleted".into(),
             severity: Severity::Medium,
             pattern,
             controls: Vec::new(),
@@ -309,11 +309,11 @@ mod tests {
 
     #[test]
     fn a_pattern_given_as_json_text_is_read() {
-        let text = r#"{"source": ["aws.ec2"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": ["ImportKeyPair"]}}"#;
+        let text = r#"{"source": ["aws.ec2"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": ["DeleteKeyPair"]}}"#;
         let monitor = spec(Value::String(text.into())).build().expect("valid");
         assert_eq!(
             monitor.pattern(),
-            json!({"source": ["aws.ec2"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": ["ImportKeyPair"]}})
+            json!({"source": ["aws.ec2"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": ["DeleteKeyPair"]}})
         );
         assert!(!monitor.reads);
     }

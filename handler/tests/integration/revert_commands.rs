@@ -83,6 +83,13 @@ const SHAPES: &[(&str, &str, &[&str], &[&str])] = &[
     ),
     ("kms", "cancel-key-deletion", &["--key-id"], &["--key-id"]),
     ("kms", "enable-key", &["--key-id"], &["--key-id"]),
+    ("ec2", "enable-ebs-encryption-by-default", &[], &[]),
+    (
+        "route53domains",
+        "enable-domain-transfer-lock",
+        &["--domain-name"],
+        &["--domain-name"],
+    ),
     (
         "lambda",
         "remove-permission",

@@ -172,7 +172,7 @@ fn a_forged_source_is_never_selected() {
 }
 
 #[test]
-fn global_monitors_are_exactly_those_of_iam_and_organizations_calls() {
+fn global_monitors_are_exactly_those_of_global_services_calls() {
     let global: Vec<&str> = CATALOG
         .iter()
         .filter(|m| m.global())
@@ -181,7 +181,16 @@ fn global_monitors_are_exactly_those_of_iam_and_organizations_calls() {
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    assert_eq!(global, ["iam.amazonaws.com", "organizations.amazonaws.com"]);
+    assert_eq!(
+        global,
+        [
+            "account.amazonaws.com",
+            "iam.amazonaws.com",
+            "organizations.amazonaws.com",
+            "route53.amazonaws.com",
+            "route53domains.amazonaws.com",
+        ]
+    );
 }
 
 /// The `source` values a set of patterns selects.
@@ -210,7 +219,16 @@ fn patterns_split_into_regional_and_global_services_and_together_select_the_same
 
     assert_eq!(
         sources(&global),
-        BTreeSet::from(["aws.iam".to_owned(), "aws.organizations".to_owned()])
+        BTreeSet::from(
+            [
+                "account",
+                "iam",
+                "organizations",
+                "route53",
+                "route53domains"
+            ]
+            .map(|s| format!("aws.{s}"))
+        )
     );
     assert!(sources(&regional).is_disjoint(&sources(&global)));
     assert_eq!(

@@ -1,12 +1,12 @@
-//! `cargo xtask monitors`: the catalog for people (text, the table of
-//! `docs/monitors.md`) and
-//! for scripts (JSON), generated from the monitors themselves.
+//! `cargo xtask monitors`: the catalog for people (text with a coverage
+//! section, the table of `docs/monitors.md`) and for scripts (JSON),
+//! generated from the monitors themselves.
 
 use std::fmt::Write;
 
 use anyhow::{Context, Result, bail};
 use handler::Selection;
-use handler::monitors::{CATALOG, Monitor};
+use handler::monitors::{CATALOG, Monitor, Pack};
 use handler::selector::{Call, Condition, Kind, Selector, Test};
 use serde_json::{Value, json};
 
@@ -82,13 +82,14 @@ pub fn json() -> Value {
                     "failure": m.failure,
                     "controls": m.controls,
                     "techniques": m.techniques,
+                    "references": m.references,
                 })
             })
             .collect(),
     )
 }
 
-/// The catalog in a few lines per monitor.
+/// The catalog in a few lines per monitor, then what each pack selects.
 pub(crate) fn text() -> String {
     let mut out = String::new();
     for m in CATALOG {
@@ -100,6 +101,75 @@ pub(crate) fn text() -> String {
         if !maps.is_empty() {
             let _ = writeln!(out, "    maps to   {}", maps.join(", "));
         }
+        if !m.references.is_empty() {
+            let _ = writeln!(out, "    answers   {}", m.references.join(", "));
+        }
+    }
+    out.push_str(&coverage());
+    out
+}
+
+/// What the default selection and each pack select: monitors, then the calls
+/// of each service they name.
+pub(crate) fn coverage() -> String {
+    let mut out = String::from("\ncoverage (what each selection selects)\n");
+    let default: Vec<&Monitor> = CATALOG.iter().copied().filter(|m| m.default_on()).collect();
+    out.push_str(&selected("default", &default));
+    for pack in Pack::ALL {
+        let members: Vec<&Monitor> = CATALOG
+            .iter()
+            .copied()
+            .filter(|m| m.in_pack(pack))
+            .collect();
+        let state = if pack.opt_in() {
+            "off by default"
+        } else {
+            "on by default"
+        };
+        out.push_str(&selected(&format!("pack {pack} ({state})"), &members));
+    }
+    out
+}
+
+/// One selection's monitors, and the named calls of each service they select.
+fn selected(name: &str, monitors: &[&Monitor]) -> String {
+    let mut services: Vec<(&str, Vec<String>)> = Vec::new();
+    let mut any_call = Vec::new();
+    for monitor in monitors {
+        for selector in monitor.selectors() {
+            let Some(source) = selector.event_source.filter(|_| !selector.calls.is_empty()) else {
+                any_call.push(monitor.id);
+                continue;
+            };
+            let service = source.trim_end_matches(".amazonaws.com");
+            let index = match services.iter().position(|(s, _)| *s == service) {
+                Some(index) => index,
+                None => {
+                    services.push((service, Vec::new()));
+                    services.len() - 1
+                }
+            };
+            let calls = &mut services[index].1;
+            for call in selector.calls.iter().map(|c| self::name(c.name)) {
+                if !calls.contains(&call) {
+                    calls.push(call);
+                }
+            }
+        }
+    }
+    services.sort_by(|a, b| a.0.cmp(b.0));
+    let calls: usize = services.iter().map(|(_, c)| c.len()).sum();
+    let mut out = format!(
+        "  {name}: {} monitors, {calls} calls of {} services\n",
+        monitors.len(),
+        services.len()
+    );
+    if !any_call.is_empty() {
+        any_call.dedup();
+        let _ = writeln!(out, "    any call: {}", any_call.join(", "));
+    }
+    for (service, calls) in services {
+        let _ = writeln!(out, "    {service}: {}", calls.join(", "));
     }
     out
 }

@@ -126,7 +126,7 @@ fn an_unknown_monitor_is_named_with_the_known_ones() {
         ConfigArgs::default(),
     );
     assert!(
-        message.contains("monitors: unknown monitor or pack \"iam-delete-user\" (packs: all, seed, cis, stratus, read-only; monitors: iam-create-user, "),
+        message.contains("monitors: unknown monitor or pack \"iam-delete-user\" (packs: all, seed, cis, stratus, read-only, activity; monitors: iam-create-user, "),
         "{message}"
     );
 }

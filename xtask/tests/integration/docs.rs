@@ -22,7 +22,7 @@ fn the_monitor_table_is_generated_from_the_catalog() {
 }
 
 #[test]
-fn the_catalog_as_json_names_id_packs_controls_and_techniques_of_every_monitor() {
+fn the_catalog_as_json_names_id_packs_controls_techniques_and_references_of_every_monitor() {
     let catalog = monitors::json();
     let monitors = catalog.as_array().expect("a list");
     assert_eq!(monitors.len(), handler::monitors::CATALOG.len());
@@ -35,6 +35,7 @@ fn the_catalog_as_json_names_id_packs_controls_and_techniques_of_every_monitor()
             "selects",
             "severity",
             "pattern",
+            "references",
         ] {
             assert!(monitor.get(key).is_some(), "{key} missing in {monitor}");
         }

@@ -84,8 +84,8 @@ fn an_expired_suppression_hides_nothing() {
 
 #[test]
 fn a_custom_monitor_selects_its_calls() {
-    let simulated = run(&tuning(), "tuning/custom-ec2-import-key-pair");
-    assert_eq!(simulated.monitors, ["ec2-key-pair-imported"]);
+    let simulated = run(&tuning(), "tuning/custom-ec2-delete-key-pair");
+    assert_eq!(simulated.monitors, ["ec2-key-pair-deleted"]);
     assert_eq!(simulated.severity.as_deref(), Some("MEDIUM"));
 }
 
