@@ -138,14 +138,15 @@ const BREADTH: &[&str] = &[
     "sagemaker-jobs",
 ];
 
-/// The cost of breadth: every sample judged with the catalog before the
-/// breadth monitors and with every monitor, in one run.
+/// The cost of breadth: the samples of the monitors that existed before it
+/// judged with the catalog before the breadth monitors and with every
+/// monitor, in one run.
 fn breadth(c: &mut Criterion) {
-    let all = ["all".to_owned()];
-    let before: Vec<String> = BREADTH.iter().map(|id| (*id).to_owned()).collect();
-    let before = Selection::resolve(Some(&all), &before).expect("known ids");
-    let (before, every) = (Detection::from(before), Detection::from(Selection::every()));
-    let texts: Vec<String> = samples().iter().map(|(_, v)| v.to_string()).collect();
+    let (before, every) = before_and_after_breadth();
+    let texts: Vec<String> = samples_before_breadth()
+        .iter()
+        .map(|(_, v)| v.to_string())
+        .collect();
     compare(
         c,
         "breadth",
@@ -155,6 +156,46 @@ fn breadth(c: &mut Criterion) {
             ("every_monitor", &every),
         ],
     );
+}
+
+/// The same, per sample, for per-event medians (short runs: 480 of them).
+fn breadth_per_sample(c: &mut Criterion) {
+    let (before, every) = before_and_after_breadth();
+    let mut group = c.benchmark_group("breadth_per_sample");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_millis(200))
+        .measurement_time(Duration::from_millis(600));
+    for (name, value) in samples_before_breadth() {
+        let text = value.to_string();
+        for (variant, detection) in [("before", &before), ("every", &every)] {
+            group.bench_function(format!("{variant}/{name}"), |b| {
+                b.iter(|| pipeline(black_box(&text), detection))
+            });
+        }
+    }
+    group.finish();
+}
+
+/// The catalog before the breadth monitors, and every monitor.
+fn before_and_after_breadth() -> (Detection, Detection) {
+    let all = ["all".to_owned()];
+    let before: Vec<String> = BREADTH.iter().map(|id| (*id).to_owned()).collect();
+    let before = Selection::resolve(Some(&all), &before).expect("known ids");
+    (Detection::from(before), Detection::from(Selection::every()))
+}
+
+/// The samples of the monitors that existed before breadth: the same work for
+/// both catalogs but for matching against more monitors.
+fn samples_before_breadth() -> Vec<(String, Value)> {
+    samples::all()
+        .into_iter()
+        .filter(|s| s.folder != samples::NEGATIVE && !BREADTH.contains(&s.folder.as_str()))
+        .map(|s| {
+            let json = s.json();
+            (s.name, json)
+        })
+        .collect()
 }
 
 /// The cost of tuning: every sample judged with every monitor, alone and with
@@ -257,6 +298,7 @@ criterion_group!(
     mixed_batch,
     selection_size,
     breadth,
+    breadth_per_sample,
     tuning,
     tuning_per_sample
 );

@@ -51,13 +51,17 @@ impl Formatter for Spaced {
     }
 }
 
+/// Characters of an empty `{"$or": []}` as [`size`] counts them.
+const OR_WRAPPER: usize = 11;
+
 /// Packs sub-patterns (each selecting some events) into rule patterns, first
 /// fit, each within [`MAX_PATTERN_CHARS`] and [`MAX_OR_COMBINATIONS`]. A rule
 /// with several sub-patterns joins them with `$or`. Fails naming any
 /// sub-pattern that alone is too large.
 pub fn pack(patterns: &[Json]) -> Result<Vec<Json>, Vec<String>> {
     let mut problems = Vec::new();
-    let mut rules: Vec<Vec<Json>> = Vec::new();
+    // Each rule's sub-patterns and the size of their join.
+    let mut rules: Vec<(Vec<Json>, usize)> = Vec::new();
     for pattern in patterns {
         let alone = size(pattern);
         if alone > MAX_PATTERN_CHARS {
@@ -67,17 +71,30 @@ pub fn pack(patterns: &[Json]) -> Result<Vec<Json>, Vec<String>> {
             ));
             continue;
         }
-        let fits = |rule: &Vec<Json>| {
-            let mut candidate = rule.clone();
+        // Joining adds this pattern's alternatives and a separator: at least
+        // its size less its own `{"$or": [...]}` wrapper when it is a unit. A
+        // rule too large even for that is not tried.
+        let joined = |rule: &[Json]| {
+            let mut candidate = rule.to_vec();
             candidate.push(pattern.clone());
-            combinations(&join(&candidate)) <= MAX_OR_COMBINATIONS
-                && size(&join(&candidate)) <= MAX_PATTERN_CHARS
+            let joined = join(&candidate);
+            let chars = size(&joined);
+            (combinations(&joined) <= MAX_OR_COMBINATIONS && chars <= MAX_PATTERN_CHARS)
+                .then_some(chars)
         };
-        match rules.iter_mut().find(|rule| fits(rule)) {
-            Some(rule) => rule.push(pattern.clone()),
-            None => rules.push(vec![pattern.clone()]),
+        let fit = rules
+            .iter_mut()
+            .filter(|(_, chars)| chars + alone <= MAX_PATTERN_CHARS + OR_WRAPPER)
+            .find_map(|(rule, chars)| joined(rule).map(|new| (rule, chars, new)));
+        match fit {
+            Some((rule, chars, new)) => {
+                rule.push(pattern.clone());
+                *chars = new;
+            }
+            None => rules.push((vec![pattern.clone()], alone)),
         }
     }
+    let rules: Vec<Vec<Json>> = rules.into_iter().map(|(rule, _)| rule).collect();
     if problems.is_empty() {
         Ok(rules.iter().map(|rule| join(rule)).collect())
     } else {
@@ -133,6 +150,11 @@ mod tests {
     fn names(count: usize, width: usize) -> Json {
         let names: Vec<String> = (0..count).map(|i| format!("{i:0width$}")).collect();
         json!({"source": ["aws.iam"], "detail": {"eventName": names}})
+    }
+
+    #[test]
+    fn the_or_wrapper_is_what_size_counts() {
+        assert_eq!(size(&serde_json::json!({"$or": []})), OR_WRAPPER);
     }
 
     #[test]

@@ -172,17 +172,20 @@ pub const CONSOLE_SESSION_FROM_API_CREDENTIALS: Monitor = Monitor {
 /// [`sign_in_token`] and what it decides.
 pub const SIGN_IN_TOKEN: Judge = Judge {
     assess: sign_in_token,
-    decides: "HIGH unless the IAM Identity Center portal made it (an AWSReservedSSO_ role session), which is dismissed",
+    decides: "HIGH unless the IAM Identity Center portal made it (a session of a role under /aws-reserved/sso.amazonaws.com/), which is dismissed",
 };
 
 /// GetSigninToken: the Identity Center portal mints console sessions this
 /// way; anything else turned API credentials into a console session.
 pub fn sign_in_token(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
     let identity = &event.record.user_identity;
-    let portal = identity
-        .arn
-        .as_deref()
-        .is_some_and(|arn| arn.contains(":assumed-role/AWSReservedSSO_"));
+    // Identity Center's roles live under the path `/aws-reserved/sso.amazonaws.com/`,
+    // which only AWS can create roles in; a role merely named `AWSReservedSSO_...`
+    // elsewhere is not one of them.
+    let portal = identity.kind.as_deref() == Some("AssumedRole")
+        && identity
+            .session_issuer()
+            .is_some_and(|arn| arn.contains(":role/aws-reserved/sso.amazonaws.com/"));
     if portal {
         finding.dismiss("the IAM Identity Center portal made the console session");
         return Ok(());

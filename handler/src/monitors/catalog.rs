@@ -146,6 +146,40 @@ mod tests {
     }
 
     #[test]
+    fn monitors_answering_public_rules_name_an_attack_technique_and_known_peers() {
+        for monitor in CATALOG.iter().filter(|m| !m.references.is_empty()) {
+            let mitre = |t: &&str| {
+                t.len() > 1
+                    && t.starts_with('T')
+                    && t[1..].starts_with(|c: char| c.is_ascii_digit())
+            };
+            assert!(monitor.techniques.iter().any(mitre), "{}", monitor.id);
+            for reference in monitor.references {
+                let (peer, rule) = reference.split_once(':').unwrap_or_default();
+                assert!(
+                    ["sigma", "elastic", "panther", "stratus"].contains(&peer) && !rule.is_empty(),
+                    "{}: {reference}",
+                    monitor.id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn only_the_read_only_and_activity_packs_are_off_by_default() {
+        let off: Vec<Pack> = Pack::ALL.into_iter().filter(|p| p.opt_in()).collect();
+        assert_eq!(off, [Pack::ReadOnly, Pack::Activity]);
+        for monitor in CATALOG.iter() {
+            assert_eq!(
+                monitor.default_on(),
+                !off.iter().any(|p| monitor.in_pack(*p)),
+                "{}",
+                monitor.id
+            );
+        }
+    }
+
+    #[test]
     fn monitors_without_named_calls_judge_in_code() {
         for monitor in CATALOG.iter().filter(|m| !m.names_calls()) {
             assert!(monitor.assess.is_some(), "{}", monitor.id);

@@ -74,7 +74,7 @@ pub const ROLESANYWHERE_TRUST_ANCHOR: Monitor = calls(
         ],
     ),
     &[],
-    &["aws.persistence.rolesanywhere-create-trust-anchor"],
+    &["aws.persistence.rolesanywhere-create-trust-anchor", "T1098"],
 )
 .answers(&["elastic:persistence_iam_roles_anywhere_profile_created"]);
 

@@ -331,12 +331,7 @@ pub fn eks_access_policy(event: &Event<'_>, finding: &mut Finding) -> Result<(),
     let admin =
         name == "AmazonEKSClusterAdminPolicy" || (name == "AmazonEKSAdminPolicy" && whole_cluster);
     if admin {
-        let cluster = finding
-            .object
-            .rsplit(' ')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
+        let cluster = request["name"].as_str().unwrap_or("(not recorded)");
         finding.describe(
             GrantedAdmin,
             &format!("{principal} in EKS cluster {cluster}"),

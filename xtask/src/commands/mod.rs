@@ -124,6 +124,10 @@ pub enum Command {
         /// Measure only first deploys of one region and of five on the emulator.
         #[arg(long)]
         regions_only: bool,
+        /// Run only the criterion groups matching this regular expression
+        /// (`breadth|mixed_batch`); default: every group (about 40 minutes).
+        #[arg(long, value_name = "REGEX")]
+        core: Option<String>,
     },
 }
 
@@ -154,8 +158,11 @@ impl Command {
             Command::Bench {
                 config,
                 regions_only: true,
+                ..
             } => crate::local::bench::run_regions(&config),
-            Command::Bench { config, .. } => crate::local::bench::run(&config),
+            Command::Bench { config, core, .. } => {
+                crate::local::bench::run(&config, core.as_deref())
+            }
             Command::Diff(args) => stack::diff(args),
             Command::Destroy(args) => stack::destroy(args),
             Command::Publish(args) => stack::publish(args),

@@ -111,7 +111,7 @@ pub(crate) fn text() -> String {
 
 /// What the default selection and each pack select: monitors, then the calls
 /// of each service they name.
-pub(crate) fn coverage() -> String {
+pub fn coverage() -> String {
     let mut out = String::from("\ncoverage (what each selection selects)\n");
     let default: Vec<&Monitor> = CATALOG.iter().copied().filter(|m| m.default_on()).collect();
     out.push_str(&selected("default", &default));

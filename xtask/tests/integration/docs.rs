@@ -11,6 +11,38 @@ fn read(path: &str) -> String {
 }
 
 #[test]
+fn the_text_catalog_ends_with_what_the_default_and_each_pack_select() {
+    let coverage = monitors::coverage();
+    let headings: Vec<&str> = coverage
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("    "))
+        .map(|l| l.split(':').next().unwrap_or_default().trim())
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "default",
+            "pack seed (on by default)",
+            "pack cis (on by default)",
+            "pack stratus (on by default)",
+            "pack read-only (off by default)",
+            "pack activity (off by default)",
+        ]
+    );
+    // The default selection's RDS calls: judged ones, not the activity pack's.
+    let default_rds = coverage
+        .lines()
+        .find(|l| l.starts_with("    rds: "))
+        .expect("the default selection selects RDS calls");
+    assert!(default_rds.contains("ModifyDBInstance") && default_rds.contains("StartExportTask"));
+    assert!(!default_rds.contains("RebootDBInstance"), "{default_rds}");
+    assert!(
+        coverage.contains("    any call: root-account-usage, unauthorized-api-calls"),
+        "{coverage}"
+    );
+}
+
+#[test]
 fn the_monitor_table_is_generated_from_the_catalog() {
     let page = read(monitors::PAGE);
     let current = monitors::with_table(&page).expect("the table's marks");

@@ -60,7 +60,7 @@ pub(crate) fn run_regions(args: &ConfigArgs) -> Result<()> {
 }
 
 /// Runs every benchmark with the configuration `args` and writes the report.
-pub fn run(args: &ConfigArgs) -> Result<()> {
+pub fn run(args: &ConfigArgs, core: Option<&str>) -> Result<()> {
     tools::ensure()?;
     let out = workspace::target_dir().join("bench");
     std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
@@ -126,7 +126,7 @@ pub fn run(args: &ConfigArgs) -> Result<()> {
         anyhow::Ok((runtimes, tools))
     })?;
     eprintln!("bench: criterion (parse + assess + render per sample)");
-    let core = criterion()?;
+    let core = criterion(core)?;
     let summary = Summary {
         machine: figures::machine(),
         runtimes,
@@ -366,8 +366,9 @@ pub(crate) async fn region_speed(
     ])
 }
 
-/// Runs the criterion bench and reads its medians.
-fn criterion() -> Result<Vec<(String, f64)>> {
+/// Runs the criterion bench (the groups matching `filter`, or all) and reads
+/// its medians.
+fn criterion(filter: Option<&str>) -> Result<Vec<(String, f64)>> {
     let root = workspace::target_dir().join("criterion");
     // Results of samples renamed or removed since an earlier run must not be read back.
     if root.exists() {
@@ -387,28 +388,17 @@ fn criterion() -> Result<Vec<(String, f64)>> {
             "--measurement-time",
             "1.5",
         ])
+        .args(filter)
         .current_dir(workspace::root())
         .status()?;
     if !status.success() {
         bail!("cargo bench failed");
     }
     let mut medians = Vec::new();
-    for group in [
-        "parse_assess_render",
-        "mixed_batch",
-        "selection_size",
-        "tuning",
-        "tuning_per_sample",
-    ] {
-        let dir = root.join(group);
-        let mut names: Vec<_> = std::fs::read_dir(&dir)
-            .with_context(|| format!("reading {}", dir.display()))?
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n != "report")
-            .collect();
-        names.sort();
-        for name in names {
+    // Every group that ran (all, or those `filter` selected).
+    for group in entries(&root)? {
+        let dir = root.join(&group);
+        for name in entries(&dir)? {
             let estimates: Value = serde_json::from_str(&std::fs::read_to_string(
                 dir.join(&name).join("new/estimates.json"),
             )?)?;
@@ -419,4 +409,16 @@ fn criterion() -> Result<Vec<(String, f64)>> {
         }
     }
     Ok(medians)
+}
+
+/// The sorted names in a criterion directory, but its HTML `report`.
+fn entries(dir: &std::path::Path) -> Result<Vec<String>> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "report")
+        .collect();
+    names.sort();
+    Ok(names)
 }
