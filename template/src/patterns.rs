@@ -94,9 +94,8 @@ pub fn pack(patterns: &[Json]) -> Result<Vec<Json>, Vec<String>> {
             None => rules.push((vec![pattern.clone()], alone)),
         }
     }
-    let rules: Vec<Vec<Json>> = rules.into_iter().map(|(rule, _)| rule).collect();
     if problems.is_empty() {
-        Ok(rules.iter().map(|rule| join(rule)).collect())
+        Ok(rules.iter().map(|(rule, _)| join(rule)).collect())
     } else {
         Err(problems)
     }

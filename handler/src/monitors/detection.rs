@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::protection::archiving_filter;
 use super::{CHECK_CALLER, Monitor, calls, means, services};
 use crate::event::Event;
 use crate::finding::Verb::*;
@@ -322,19 +323,7 @@ pub const ARCHIVE_ACTION: Judge = Judge {
 
 /// Macie findings filters with action ARCHIVE: suppression rules.
 pub fn archive_action(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
-    let request: Value = request(event)?;
-    if request["action"]
-        .as_str()
-        .is_some_and(|a| a.eq_ignore_ascii_case("ARCHIVE"))
-    {
-        finding.describe(Weakened, "Macie with a filter archiving findings");
-        finding.raise(
-            Medium,
-            "the filter archives every matching finding as it arrives: those findings reach no one"
-                .to_owned(),
-        );
-        finding.step(CHECK_CALLER.to_owned());
-    } else {
+    if !archiving_filter(event, finding, "Macie", Medium)? {
         finding.dismiss("the filter does not archive findings");
     }
     Ok(())

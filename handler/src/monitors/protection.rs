@@ -346,23 +346,37 @@ pub const GUARDDUTY_FILTER: Judge = Judge {
     decides: "HIGH when the filter archives matching findings automatically",
 };
 
-/// GuardDuty Create/UpdateFilter with action `ARCHIVE`: matching findings are
-/// archived as they arrive, so nobody sees them.
+/// GuardDuty Create/UpdateFilter with action `ARCHIVE`.
 pub fn guardduty_filter(event: &Event<'_>, finding: &mut Finding) -> Result<(), ReadError> {
+    archiving_filter(event, finding, "GuardDuty", Severity::High).map(|_| ())
+}
+
+/// A findings filter of `service` (GuardDuty, Macie) with action `ARCHIVE`:
+/// matching findings are archived as they arrive, so nobody sees them. Raises
+/// the finding to `severity` when it archives, and says whether it does.
+pub fn archiving_filter(
+    event: &Event<'_>,
+    finding: &mut Finding,
+    service: &str,
+    severity: Severity,
+) -> Result<bool, ReadError> {
     let request: Value = request(event)?;
-    if request["action"]
+    let archives = request["action"]
         .as_str()
-        .is_some_and(|a| a.eq_ignore_ascii_case("ARCHIVE"))
-    {
-        finding.describe(Verb::Weakened, "GuardDuty with a filter archiving findings");
+        .is_some_and(|a| a.eq_ignore_ascii_case("ARCHIVE"));
+    if archives {
+        finding.describe(
+            Verb::Weakened,
+            &format!("{service} with a filter archiving findings"),
+        );
         finding.raise(
-            Severity::High,
+            severity,
             "the filter archives every matching finding as it arrives: those findings reach no one"
                 .to_owned(),
         );
         finding.step(CHECK_CALLER.to_owned());
     }
-    Ok(())
+    Ok(archives)
 }
 
 /// [`key_material_expiry`] and what it decides.
