@@ -110,6 +110,9 @@ pub struct Alert<'a> {
     /// For a digest: the events it stands for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub digest: Option<Digest>,
+    /// For a stateful monitor's alert: what crossed, and the events that made it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<crate::stateful::Summary>,
 }
 
 /// Similar findings merged into one alert: same monitor, same actor, one window.
@@ -330,6 +333,7 @@ impl<'a> Alert<'a> {
             event: Some(raw),
             event_excerpt: None,
             digest: None,
+            state: None,
         }
     }
 }

@@ -145,7 +145,7 @@ fn group<'a>(
             Verdict::Raise(alert)
             | Verdict::Suppressed { alert, .. }
             | Verdict::Dismissed { alert, .. } => alert.event_id.clone(),
-            Verdict::Canary(_) => None,
+            Verdict::Canary(_) | Verdict::Observed => None,
         };
         if event_id.is_some_and(|id| !seen.insert(id)) {
             tracing::info!(message_id, "duplicate event dropped from the digest");
@@ -159,7 +159,7 @@ fn group<'a>(
                 continue;
             }
             Verdict::Raise(alert) => alert,
-            Verdict::Dismissed { .. } | Verdict::Canary(_) => continue,
+            Verdict::Dismissed { .. } | Verdict::Canary(_) | Verdict::Observed => continue,
         };
         let key = (alert.monitor, caller(&alert));
         let merges = detection.digest.is_some_and(|d| d.defers(alert.severity));

@@ -215,6 +215,7 @@ pub struct Facts {
     pub group_set: Found,
     pub attribute: Found,
     pub with_decryption: Found,
+    pub policy_arn: Found,
 }
 
 /// An owned field value, as a selector condition sees it.
@@ -258,6 +259,7 @@ struct RequestFacts {
     group_set: Option<Value>,
     attribute: Option<Value>,
     with_decryption: Option<Value>,
+    policy_arn: Option<Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -321,6 +323,7 @@ impl<'a> Event<'a> {
                 group_set: Found::of(request.group_set.as_ref().and_then(first_group_id)),
                 attribute: Found::of(request.attribute),
                 with_decryption: Found::of(request.with_decryption),
+                policy_arn: Found::of(request.policy_arn),
             }
         })
     }

@@ -189,6 +189,7 @@ pub fn alert<'a>(event: &Event<'a>) -> Alert<'a> {
         event: Some(event.detail),
         event_excerpt: None,
         digest: None,
+        state: None,
     }
     .bounded(MAX_FIELD_BYTES)
 }

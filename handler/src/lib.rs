@@ -20,6 +20,7 @@ pub mod health;
 mod matcher;
 pub mod metrics;
 pub mod monitors;
+pub mod observing;
 pub mod own;
 pub mod pipeline;
 pub mod policy;
@@ -28,6 +29,8 @@ pub mod recent;
 pub mod render;
 pub mod selection;
 pub mod selector;
+pub mod state;
+pub mod stateful;
 pub mod text;
 pub mod tuning;
 pub mod webhook;
@@ -47,6 +50,12 @@ pub struct Context {
     pub recent: RecentEvents,
     /// Account names, when Organizations may be asked.
     pub accounts: accounts::AccountNames,
+    /// Where once-only marks and stateful monitors' records are kept; none
+    /// without a state table (then once-only holds per environment only and
+    /// stateful monitors observe nothing).
+    pub state: Option<state::Store>,
+    /// When first-seen monitors started learning, as read from the store.
+    pub learning: stateful::Learning,
 }
 pub use contract::Severity;
 pub use tuning::{Detection, Settings};
@@ -76,9 +85,28 @@ pub struct Handled {
     /// Where the deployment's canary was made, when the event is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub canary: Option<canary::Arrival>,
+    /// The alerts of stateful monitors the event made cross.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub crossed: Vec<observing::Crossed>,
 }
 
 impl Handled {
+    /// An event only stateful monitors select: nothing raised alone.
+    fn observed(first: Option<&stateful::Observation>) -> Self {
+        Self {
+            event_id: first.map(|o| o.event_id.clone()),
+            monitor: first.map_or("", |o| o.monitor.id),
+            severity: Severity::Info,
+            subject: None,
+            suppressed_by: None,
+            deferred: false,
+            duplicate: false,
+            dismissed: None,
+            canary: None,
+            crossed: Vec::new(),
+        }
+    }
+
     /// The canary's arrival: recorded, nothing published.
     fn canary(arrival: canary::Arrival) -> Self {
         Self {
@@ -91,6 +119,7 @@ impl Handled {
             duplicate: false,
             dismissed: None,
             canary: Some(arrival),
+            crossed: Vec::new(),
         }
     }
 }
@@ -99,9 +128,11 @@ impl Handled {
 /// `today` hide every finding (then the event is logged with the reason and
 /// counted in a metric), a closer look dismisses it (logged), it is the
 /// deployment's canary (counted in a metric) or the alert is below the digest
-/// threshold (then the event waits in the digest queue). A repeat of an event in `context.recent` is
-/// acknowledged without a second alert. The only error is a failed publish or
-/// deferral, which must fail the invocation.
+/// threshold (then the event waits in the digest queue). A repeat of an event
+/// alerted on already (in this environment, or in any with a state table) is
+/// acknowledged without a second alert. Then the stateful monitors that select
+/// the event observe it, and each crossing is published. The only error is a
+/// failed publish or deferral, which must fail the invocation.
 pub async fn handle<P: Publisher>(
     publisher: &P,
     detection: &Detection,
@@ -109,9 +140,29 @@ pub async fn handle<P: Publisher>(
     raw: &RawValue,
     today: Date,
 ) -> Result<Handled, PublishError> {
+    let judged = pipeline::judge(raw, detection, today);
+    let mut handled = match judged.verdict {
+        pipeline::Verdict::Canary(arrival) => {
+            metrics::canary_received(&arrival);
+            return Ok(Handled::canary(arrival));
+        }
+        pipeline::Verdict::Observed => Handled::observed(judged.observations.first()),
+        verdict => alone(publisher, detection, context, raw, verdict).await?,
+    };
+    handled.crossed = observing::observe(publisher, context, raw, judged.observations).await?;
+    Ok(handled)
+}
+
+/// Publishes (or defers, or holds back) the alert the event raises alone.
+async fn alone<P: Publisher>(
+    publisher: &P,
+    detection: &Detection,
+    context: &Context,
+    raw: &RawValue,
+    verdict: pipeline::Verdict<'_>,
+) -> Result<Handled, PublishError> {
     let recent = &context.recent;
-    let (mut alert, suppressed_by, dismissed) = match pipeline::verdict(raw, detection, today) {
-        pipeline::Verdict::Raise(alert) => (alert, None, None),
+    let (mut alert, suppressed_by, dismissed) = match verdict {
         pipeline::Verdict::Suppressed { alert, reason } => {
             metrics::suppressed(&alert, &reason);
             (alert, Some(reason), None)
@@ -125,9 +176,9 @@ pub async fn handle<P: Publisher>(
             );
             (alert, None, Some(reason))
         }
-        pipeline::Verdict::Canary(arrival) => {
-            metrics::canary_received(&arrival);
-            return Ok(Handled::canary(arrival));
+        pipeline::Verdict::Raise(alert) => (alert, None, None),
+        pipeline::Verdict::Canary(_) | pipeline::Verdict::Observed => {
+            return Ok(Handled::observed(None));
         }
     };
     let mut handled = Handled {
@@ -140,6 +191,7 @@ pub async fn handle<P: Publisher>(
         suppressed_by,
         dismissed,
         canary: None,
+        crossed: Vec::new(),
     };
     if handled.suppressed_by.is_some() || handled.dismissed.is_some() {
         return Ok(handled);
@@ -158,10 +210,22 @@ pub async fn handle<P: Publisher>(
         remember(recent, &handled);
         return Ok(handled);
     }
+    let once = observing::Once::claim(context.state.as_ref(), handled.event_id.as_deref()).await;
+    if once.is_repeat() {
+        handled.duplicate = true;
+        remember(recent, &handled);
+        return Ok(handled);
+    }
     if let Some(account) = &alert.account {
         alert.account_name = context.accounts.name(account).await;
     }
-    let message = deliver(publisher, alert).await?;
+    let message = match deliver(publisher, alert).await {
+        Ok(message) => message,
+        Err(error) => {
+            once.release(context.state.as_ref()).await;
+            return Err(error);
+        }
+    };
     remember(recent, &handled);
     tracing::info!(
         event_id = handled.event_id.as_deref().unwrap_or("none"),
@@ -172,7 +236,6 @@ pub async fn handle<P: Publisher>(
     handled.subject = Some(message.subject);
     Ok(handled)
 }
-
 /// Publishes the alert, then its chat message when the publisher has chat
 /// destinations and the severity reaches their threshold. Only the alert's publish
 /// can fail the delivery: a chat failure is logged and counted, since failing

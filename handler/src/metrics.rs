@@ -16,6 +16,19 @@ pub const SUPPRESSED: &str = "SuppressedEvents";
 /// Metric counting chat notifications that could not be published.
 pub const CHAT_FAILED: &str = "ChatNotificationsFailed";
 
+/// Metric counting writes to the state table that failed (throttled,
+/// unreachable, refused): once-only marks and stateful records are then
+/// skipped, never the alert.
+pub const STATE_FAILED: &str = "StateWritesFailed";
+
+/// Counts a failed write to the state table.
+pub fn state_failed(operation: &str) {
+    count(
+        STATE_FAILED,
+        json!({"message": "state table write failed", "operation": operation}),
+    );
+}
+
 /// Logs a suppressed event (structured, with the reason) and counts it.
 pub fn suppressed(alert: &Alert<'_>, reason: &str) {
     count(

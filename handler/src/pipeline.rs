@@ -1,6 +1,8 @@
-//! The pipeline: one delivered event to a [`Verdict`]. Health alarms and the
-//! canary are recognised first; then the enabled monitors that select the
-//! event judge it, and the suppressions in force decide whether it is raised.
+//! The pipeline: one delivered event to a [`Verdict`] and the stateful
+//! monitors' [`Observation`]s. Health alarms and the canary are recognised
+//! first; then the enabled monitors that select the event judge it, and the
+//! suppressions in force decide whether it is raised. Stateful monitors do
+//! not judge the event alone: they observe it (see [`crate::stateful`]).
 
 use serde_json::value::RawValue;
 use time::Date;
@@ -10,6 +12,7 @@ use crate::canary::{self, Arrival};
 use crate::event::Event;
 use crate::health;
 use crate::monitors::Monitor;
+use crate::stateful::{self, Observation};
 use crate::tuning::Detection;
 
 /// What the handler does with one event.
@@ -24,6 +27,17 @@ pub enum Verdict<'a> {
     Dismissed { alert: Alert<'a>, reason: String },
     /// The deployment's own canary arrived: it is recorded, never alerted.
     Canary(Arrival),
+    /// Only stateful monitors select the event: alone, it raises nothing.
+    Observed,
+}
+
+/// The verdict on an event and what the stateful monitors make of it.
+#[derive(Debug, Clone)]
+pub struct Judged<'a> {
+    pub verdict: Verdict<'a>,
+    /// One per enabled stateful monitor that selects the event, unless a
+    /// suppression in force covers it (none without stateful monitors).
+    pub observations: Vec<Observation>,
 }
 
 impl<'a> Verdict<'a> {
@@ -33,7 +47,7 @@ impl<'a> Verdict<'a> {
             Verdict::Raise(alert)
             | Verdict::Suppressed { alert, .. }
             | Verdict::Dismissed { alert, .. } => Some(alert),
-            Verdict::Canary(_) => None,
+            Verdict::Canary(_) | Verdict::Observed => None,
         }
     }
 }
@@ -42,6 +56,26 @@ impl<'a> Verdict<'a> {
 /// suppressions in force `today`. Never fails: what cannot be read or matched
 /// becomes a review alert carrying the raw input.
 pub fn verdict<'a>(raw: &'a RawValue, detection: &Detection, today: Date) -> Verdict<'a> {
+    judge(raw, detection, today).verdict
+}
+
+/// The [`verdict`] on one event and the observations of the stateful
+/// monitors that select it.
+pub fn judge<'a>(raw: &'a RawValue, detection: &Detection, today: Date) -> Judged<'a> {
+    let mut observations = Vec::new();
+    let verdict = judge_into(raw, detection, today, &mut observations);
+    Judged {
+        verdict,
+        observations,
+    }
+}
+
+fn judge_into<'a>(
+    raw: &'a RawValue,
+    detection: &Detection,
+    today: Date,
+    observations: &mut Vec<Observation>,
+) -> Verdict<'a> {
     let mut event = match Event::parse(raw) {
         Ok(event) => event,
         Err(error) => return Verdict::Raise(Alert::review(raw, None, None, &error.to_string())),
@@ -53,7 +87,24 @@ pub fn verdict<'a>(raw: &'a RawValue, detection: &Detection, today: Date) -> Ver
     if let Some(arrival) = canary::recognise(&detection.own, &event) {
         return Verdict::Canary(arrival);
     }
-    let monitors = detection.selection.matching(&event);
+    let mut monitors = detection.selection.matching(&event);
+    let holding = detection.suppressions.holding(&event, today);
+    if monitors.iter().any(|m| m.is_stateful()) {
+        // Without a readable identity there is no key to count by.
+        let readable = !event.record.user_identity.unreadable;
+        let at = stateful::event_time(&event, today.midnight().assume_utc().unix_timestamp());
+        for monitor in monitors.iter().filter(|_| readable) {
+            let Some(rule) = monitor.state else { continue };
+            if holding.iter().any(|s| s.covers(monitor, rule.severity())) {
+                continue;
+            }
+            observations.extend(Observation::of(monitor, rule, &event, at));
+        }
+        monitors.retain(|m| !m.is_stateful());
+        if monitors.is_empty() {
+            return Verdict::Observed;
+        }
+    }
     if monitors.is_empty() {
         let record = &event.record;
         let (source, name) = (
@@ -72,7 +123,6 @@ pub fn verdict<'a>(raw: &'a RawValue, detection: &Detection, today: Date) -> Ver
             why,
         ));
     }
-    let holding = detection.suppressions.holding(&event, today);
     let suppressing =
         |monitor: &Monitor, severity| holding.iter().find(|s| s.covers(monitor, severity));
     let mut judged = Vec::with_capacity(monitors.len());

@@ -60,6 +60,8 @@ pub enum Field {
     Attribute,
     /// `detail.requestParameters.withDecryption`.
     WithDecryption,
+    /// `detail.requestParameters.policyArn`.
+    PolicyArn,
 }
 
 impl Field {
@@ -77,6 +79,7 @@ impl Field {
             Field::GroupSet => &["requestParameters", "groupSet", "items", "groupId"],
             Field::Attribute => &["requestParameters", "attribute"],
             Field::WithDecryption => &["requestParameters", "withDecryption"],
+            Field::PolicyArn => &["requestParameters", "policyArn"],
         }
     }
 
@@ -96,6 +99,7 @@ impl Field {
             Field::GroupSet => event.facts().group_set.as_scalar(),
             Field::Attribute => event.facts().attribute.as_scalar(),
             Field::WithDecryption => event.facts().with_decryption.as_scalar(),
+            Field::PolicyArn => event.facts().policy_arn.as_scalar(),
         }
     }
 }

@@ -3,7 +3,9 @@
 //! - `<monitor-id>/`: events the monitor titles, with `expected.json` saying the
 //!   alert each must get (severity, outcome, title, reasons);
 //! - `negative/`: events no monitor selects;
-//! - `canary/`, `tuning/`: scenarios particular tests read by path.
+//! - `canary/`, `tuning/`: scenarios particular tests read by path;
+//! - `stateful/<monitor-id>/`: sequences of events for stateful monitors, each
+//!   file with the alerts the sequence must raise ([`Sequence`]).
 //!
 //! Sample names are file stems, unique across the folders.
 
@@ -13,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Folders of scenarios, not of judged samples.
-const SCENARIOS: [&str; 3] = ["canary", "tuning", "src"];
+const SCENARIOS: [&str; 4] = ["canary", "tuning", "src", STATEFUL];
+/// The folder of stateful monitors' sequences.
+pub const STATEFUL: &str = "stateful";
 /// The folder of events no monitor selects.
 pub const NEGATIVE: &str = "negative";
 /// The expectations file of a monitor folder.
@@ -131,6 +135,55 @@ pub fn expected(folder: &str) -> Vec<Expected> {
 pub fn write_expected(folder: &str, expected: &[Expected]) {
     let path = root().join(folder).join(EXPECTED);
     let text = serde_json::to_string_pretty(expected).expect("expectations serialize");
+    std::fs::write(&path, text + "\n").unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
+/// A stateful monitor's sample: events in delivery order (repeats
+/// included) and the alerts they raise, in order.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sequence {
+    /// What the sequence shows.
+    pub about: String,
+    pub events: Vec<Value>,
+    pub alerts: Vec<SequenceAlert>,
+}
+
+/// One alert a sequence raises.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SequenceAlert {
+    /// The index in `events` of the event that raised it.
+    pub after: usize,
+    pub monitor: String,
+    pub severity: String,
+    pub title: String,
+    pub reasons: Vec<String>,
+    pub event_ids: Vec<String>,
+}
+
+/// Every stateful sequence: (monitor folder, file stem, sequence), sorted.
+pub fn sequences() -> Vec<(String, String, Sequence)> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(root().join(STATEFUL)).expect("the stateful samples") {
+        let dir = entry.expect("a folder").path();
+        let monitor = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        for file in std::fs::read_dir(&dir).expect("a monitor folder") {
+            let path = file.expect("a file").path();
+            let name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+            let sequence = serde_json::from_value(read_json(&path))
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            all.push((monitor.clone(), name, sequence));
+        }
+    }
+    all.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    all
+}
+
+/// Rewrites one sequence file (after a reviewed change of wording).
+pub fn write_sequence(monitor: &str, name: &str, sequence: &Sequence) {
+    let path = root().join(STATEFUL).join(monitor).join(format!("{name}.json"));
+    let text = serde_json::to_string_pretty(sequence).expect("sequences serialize");
     std::fs::write(&path, text + "\n").unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
 

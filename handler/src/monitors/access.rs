@@ -30,6 +30,7 @@ pub const ROOT_ACCOUNT_USAGE: Monitor = Monitor {
     reads: true,
     controls: &["CIS CloudWatch.1"],
     techniques: &["T1078.004"],
+    state: None,
     references: &[],
 };
 
@@ -56,6 +57,7 @@ pub const UNAUTHORIZED_API_CALLS: Monitor = Monitor {
     reads: true,
     controls: &["CIS CloudWatch.2"],
     techniques: &[],
+    state: None,
     references: &[],
 };
 
@@ -95,6 +97,7 @@ pub const CONSOLE_SIGN_IN_WITHOUT_MFA: Monitor = Monitor {
     reads: false,
     controls: &["CIS CloudWatch.3"],
     techniques: &["aws.initial-access.console-login-without-mfa", "T1078.004"],
+    state: None,
     references: &[],
 };
 
@@ -120,6 +123,7 @@ pub const CONSOLE_SIGN_IN_FAILURE: Monitor = Monitor {
     reads: false,
     controls: &["CIS CloudWatch.6"],
     techniques: &["T1110"],
+    state: None,
     references: &[],
 };
 
@@ -161,6 +165,7 @@ pub const CONSOLE_SESSION_FROM_API_CREDENTIALS: Monitor = Monitor {
     reads: false,
     controls: &[],
     techniques: &["T1550.001", "T1021.007"],
+    state: None,
     references: &[
         "elastic:lateral_movement_ec2_instance_console_login",
         "elastic:initial_access_signin_console_login_federated_user",

@@ -4,7 +4,7 @@
 use super::{
     Monitor, access, account, ai, compute, databases, detection, iam, iam_access, instances,
     logging, network, protection, read_only, recovery, resource_policies, s3, security_groups,
-    sharing, tamper, trust, workloads,
+    sharing, stateful, tamper, trust, workloads,
 };
 
 /// Every monitor trailwatch ships.
@@ -92,6 +92,18 @@ pub static CATALOG: &[&Monitor] = &[
     &workloads::CODEBUILD_PROJECT_PUBLIC,
     &workloads::CLOUDSHELL_ENVIRONMENT_CREATED,
     &workloads::SES_IDENTITY_DELETED,
+    // Detections that remember (pack `stateful`; those counting reads also `read-only`).
+    &stateful::CONSOLE_SIGN_IN_FAILURES_BY_USER,
+    &stateful::CONSOLE_SIGN_IN_SPRAYING,
+    &stateful::ROOT_SIGN_IN_FAILURES,
+    &stateful::IAM_PRINCIPAL_ENUMERATION,
+    &stateful::SSM_COMMAND_MANY_INSTANCES,
+    &stateful::SSM_FIRST_SESSION_OR_COMMAND,
+    &stateful::NEW_PRINCIPAL_MADE_ADMIN,
+    &stateful::SECRETS_MASS_READ,
+    &stateful::SSM_PARAMETERS_MASS_READ,
+    &stateful::S3_ACCESS_DENIED_BURST,
+    &stateful::BEDROCK_LLM_JACKING,
     // trailwatch watching itself: changes to its own resources.
     &tamper::TRAILWATCH_TAMPER,
     // Read-only calls (pack `read-only`, off by default).
@@ -180,9 +192,13 @@ mod tests {
     }
 
     #[test]
-    fn monitors_without_named_calls_judge_in_code() {
+    fn monitors_without_named_calls_judge_in_code_or_remember() {
         for monitor in CATALOG.iter().filter(|m| !m.names_calls()) {
-            assert!(monitor.assess.is_some(), "{}", monitor.id);
+            assert!(
+                monitor.assess.is_some() || monitor.is_stateful(),
+                "{}",
+                monitor.id
+            );
         }
     }
 

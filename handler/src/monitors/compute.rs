@@ -148,6 +148,7 @@ pub const EC2_USER_DATA_MODIFIED: Monitor = Monitor {
     reads: false,
     controls: &[],
     techniques: &["aws.execution.ec2-user-data", "T1562.007"],
+    state: None,
     references: &[],
 };
 

@@ -25,6 +25,7 @@ mod resource_policies;
 mod s3;
 mod security_groups;
 mod sharing;
+mod stateful;
 mod tamper;
 mod trust;
 mod workloads;
@@ -42,6 +43,7 @@ use crate::finding::{
 };
 use crate::own::Own;
 use crate::selector::{Condition, Field, Selector, Test};
+use crate::stateful::Rule;
 use crate::text::clip;
 use contract::Severity;
 
@@ -60,16 +62,20 @@ pub enum Pack {
     /// Routine lifecycle calls some peers log one by one (instances started,
     /// functions created, databases rebooted): LOW, off by default.
     Activity,
+    /// Detections that remember (thresholds, first-seen, sequences): they
+    /// keep state in the stack's DynamoDB table.
+    Stateful,
 }
 
 impl Pack {
     /// Every pack.
-    pub const ALL: [Pack; 5] = [
+    pub const ALL: [Pack; 6] = [
         Pack::Seed,
         Pack::Cis,
         Pack::Stratus,
         Pack::ReadOnly,
         Pack::Activity,
+        Pack::Stateful,
     ];
 
     /// Whether a default deployment leaves the pack's monitors out.
@@ -85,6 +91,7 @@ impl Pack {
             Pack::Stratus => "stratus",
             Pack::ReadOnly => "read-only",
             Pack::Activity => "activity",
+            Pack::Stateful => "stateful",
         }
     }
 }
@@ -147,6 +154,9 @@ pub struct Monitor {
     pub techniques: &'static [&'static str],
     /// Public rules it answers, as `peer:rule` (`sigma:aws_rds_change_master_password`).
     pub references: &'static [&'static str],
+    /// What a stateful monitor remembers; none for a monitor judging each
+    /// event alone.
+    pub state: Option<Rule>,
 }
 
 impl Monitor {
@@ -232,6 +242,11 @@ impl Monitor {
         !self.packs.iter().any(|p| p.opt_in())
     }
 
+    /// Whether the monitor remembers events rather than judging each alone.
+    pub fn is_stateful(&self) -> bool {
+        self.state.is_some()
+    }
+
     /// The same monitor, answering these public rules.
     pub const fn answers(self, references: &'static [&'static str]) -> Self {
         Self { references, ..self }
@@ -263,6 +278,7 @@ const fn calls(
         reads: false,
         controls,
         techniques,
+        state: None,
         references: &[],
     }
 }

@@ -153,6 +153,7 @@ pub const RESOURCE_POLICY_OPENED: Monitor = Monitor {
     reads: false,
     controls: &[],
     techniques: &["T1537", "T1098"],
+    state: None,
     references: &[
         "elastic:privilege_escalation_kms_key_policy_put",
         "elastic:exfiltration_ecr_repository_policy_granted_public_access",

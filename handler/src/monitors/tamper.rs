@@ -256,6 +256,7 @@ pub const TRAILWATCH_TAMPER: Monitor = Monitor {
     reads: false,
     controls: &[],
     techniques: &["T1562.001"],
+    state: None,
     references: &[],
 };
 

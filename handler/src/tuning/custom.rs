@@ -153,6 +153,7 @@ impl CustomSpec {
             reads: may_select_read_only(detail),
             controls: leak(&self.controls),
             techniques: leak(&self.techniques),
+            state: None,
             references: &[],
         })))
     }

@@ -233,8 +233,8 @@ fn fields_may_meet(a: &Value, b: &Value) -> bool {
         })
 }
 
-/// Whether some value could pass a test of each list (exact strings and
-/// prefixes are compared; any other test may meet anything).
+/// Whether some value could pass a test of each list (exact strings,
+/// prefixes and suffixes are compared; any other test may meet anything).
 fn values_may_meet(x: &Value, y: &Value) -> bool {
     let (Some(x), Some(y)) = (x.as_array(), y.as_array()) else {
         return true;
@@ -253,6 +253,7 @@ fn tests_may_meet(a: &Value, b: &Value) -> bool {
         return true;
     }
     let prefix = |v: &Value| v.get("prefix").and_then(Value::as_str).map(str::to_owned);
+    let suffix = |v: &Value| v.get("suffix").and_then(Value::as_str).map(str::to_owned);
     let but = |v: &Value| {
         v.get("anything-but")
             .and_then(Value::as_str)
@@ -264,6 +265,8 @@ fn tests_may_meet(a: &Value, b: &Value) -> bool {
         (Value::String(x), other) | (other, Value::String(x)) => {
             if let Some(p) = prefix(other) {
                 x.starts_with(&p)
+            } else if let Some(s) = suffix(other) {
+                x.ends_with(&s)
             } else if let Some(not) = but(other) {
                 *x != not
             } else {

@@ -15,6 +15,7 @@ mod revert_commands;
 mod robustness;
 mod samples;
 mod selection;
+mod stateful;
 mod tamper;
 mod tuning;
 mod webhook;

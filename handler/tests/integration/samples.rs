@@ -196,7 +196,8 @@ fn no_monitor_selects_a_negative_sample_but_the_ones_dismissing_it() {
 fn every_monitor_selects_a_sample_that_succeeded_and_one_that_failed() {
     let every = Selection::every();
     let samples = all_samples();
-    for monitor in every.monitors() {
+    // Stateful monitors raise nothing for one event: their samples are sequences.
+    for monitor in every.monitors().filter(|m| !m.is_stateful()) {
         let outcomes: Vec<Outcome> = samples
             .iter()
             .map(|(_, raw)| common::raw(raw))

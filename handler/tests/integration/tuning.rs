@@ -46,7 +46,7 @@ fn suppressed_by(name: &str, detection: &Detection) -> Option<String> {
     let raw = common::raw(&sample(name));
     match pipeline::verdict(&raw, detection, TODAY) {
         Verdict::Suppressed { reason, .. } => Some(reason),
-        Verdict::Raise(_) | Verdict::Dismissed { .. } | Verdict::Canary(_) => None,
+        Verdict::Raise(_) | Verdict::Dismissed { .. } | Verdict::Canary(_) | Verdict::Observed => None,
     }
 }
 
@@ -198,8 +198,10 @@ fn a_principal_suppression_of_plain_monitors_is_written_into_their_patterns_only
         json!([{"anything-but": {"wildcard": ["arn:aws:iam::111122223333:role/ci"]}}])
     );
     // CreateUser is judged in code and may be CRITICAL: only the handler suppresses it.
+    // (A stateful monitor observes it too: their sub-patterns share one `$or`.)
     let users = patterns
         .iter()
+        .flat_map(|p| p.get("$or").and_then(|or| or.as_array()).map_or(std::slice::from_ref(p), Vec::as_slice))
         .find(|p| {
             p["detail"]["eventName"]
                 .as_array()
