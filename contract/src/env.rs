@@ -17,8 +17,11 @@ pub const WEBHOOK_SECRET_ARN: &str = "WEBHOOK_SECRET_ARN";
 /// The webhook's application (a [`crate::WebhookKind`] name).
 pub const WEBHOOK_KIND: &str = "WEBHOOK_KIND";
 
+/// The state table's name, when stateful monitors are enabled.
+pub const STATE_TABLE: &str = "STATE_TABLE";
+
 /// Every variable the template may set.
-pub const ALL: [&str; 8] = [
+pub const ALL: [&str; 9] = [
     TOPIC_ARN,
     KEY_ARN,
     DIGEST_QUEUE_URL,
@@ -27,4 +30,5 @@ pub const ALL: [&str; 8] = [
     CHAT_MIN_SEVERITY,
     WEBHOOK_SECRET_ARN,
     WEBHOOK_KIND,
+    STATE_TABLE,
 ];

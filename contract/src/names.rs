@@ -60,3 +60,8 @@ mod tests {
         assert_eq!(canary_role_path("tw"), "/trailwatch-canary/tw-forwarded/");
     }
 }
+
+/// Partition key of the state table (a string).
+pub const STATE_TABLE_KEY: &str = "pk";
+/// The state table's TTL attribute: epoch seconds after which an item is gone.
+pub const STATE_TABLE_EXPIRES: &str = "exp";

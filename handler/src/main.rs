@@ -7,6 +7,7 @@ use contract::{WebhookKind, env};
 use handler::accounts::AccountNames;
 use handler::batch::{self, BatchResponse, SqsBatch};
 use handler::publish::ChatTargets;
+use handler::state::{DynamoStore, Store};
 use handler::tuning::SETTINGS_FILE;
 use handler::webhook::{Secret, Webhook};
 use handler::{Context, Detection, Handled, Severity, SnsPublisher, handle};
@@ -56,6 +57,7 @@ async fn main() -> Result<(), Error> {
             }
             _ => AccountNames::default(),
         },
+        state: state_table(&config),
         ..Context::default()
     };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
@@ -111,6 +113,21 @@ fn chat(config: &aws_config::SdkConfig) -> Result<Option<(ChatTargets, Severity)
             )
         })?;
     Ok(Some((ChatTargets { topic_arn, webhook }, threshold)))
+}
+
+/// The state table, when the template made one. Its calls get a short
+/// deadline: the table is best effort, and a slow one must not hold the
+/// alert back for long.
+fn state_table(config: &aws_config::SdkConfig) -> Option<Store> {
+    let table = std::env::var(env::STATE_TABLE).ok().filter(|t| !t.is_empty())?;
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .operation_timeout(std::time::Duration::from_secs(2))
+        .build();
+    let config = aws_sdk_dynamodb::config::Builder::from(config)
+        .timeout_config(timeouts)
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(config);
+    Some(Store::DynamoDb(DynamoStore::new(client, table)))
 }
 
 /// The invocation's deadline (Lambda gives milliseconds since the epoch) on

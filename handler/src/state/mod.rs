@@ -17,9 +17,9 @@ pub use dynamo::DynamoStore;
 pub use memory::MemoryStore;
 
 /// Name of the partition key.
-pub const KEY: &str = "pk";
+pub const KEY: &str = contract::names::STATE_TABLE_KEY;
 /// Name of the expiry attribute (the table's TTL attribute).
-pub const EXPIRES: &str = "exp";
+pub const EXPIRES: &str = contract::names::STATE_TABLE_EXPIRES;
 /// Name of the set a tally counts.
 pub const MEMBERS: &str = "vals";
 /// Name of the time of a tally's first event.

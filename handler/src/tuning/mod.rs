@@ -175,25 +175,34 @@ impl Detection {
     /// and sign-ins, and those of read-only calls (which need a rule of their
     /// own). Suppressions EventBridge can apply are written into them.
     pub fn patterns(&self) -> (Vec<Value>, Vec<Value>) {
-        delivery::disjoint(
-            &self.selection,
-            self.patterns_of(false, |_| true),
-            self.patterns_of(true, |_| true),
-        )
+        self.delivered(|_| true)
     }
 
     /// The patterns of [`Detection::patterns`] split by where the events
     /// occur: monitors of regional services and sign-ins (any region), and
     /// monitors of global services (only in [`contract::names::GLOBAL_REGION`]).
     pub fn patterns_by_scope(&self) -> [(Vec<Value>, Vec<Value>); 2] {
-        [false, true].map(|global| {
-            let scope = |m: &Monitor| m.global() == global;
-            delivery::disjoint(
-                &self.selection,
-                self.patterns_of(false, scope),
-                self.patterns_of(true, scope),
-            )
-        })
+        [false, true].map(|global| self.delivered(|m: &Monitor| m.global() == global))
+    }
+
+    /// The patterns of the monitors `keep` takes. Those of monitors judging
+    /// each event alone are made disjoint (each event reaches one rule, so
+    /// one invocation). Those of stateful monitors are left as they are: an
+    /// event they share with another rule invokes the handler twice, which
+    /// is harmless with the state table they need (once-only marks keep the
+    /// second alert back, and their records are idempotent), and merging
+    /// them would make sub-patterns too long for a rule.
+    fn delivered(&self, keep: impl Fn(&Monitor) -> bool) -> (Vec<Value>, Vec<Value>) {
+        let alone = |m: &Monitor| keep(m) && !m.is_stateful();
+        let remembering = |m: &Monitor| keep(m) && m.is_stateful();
+        let (mut write, mut read_only) = delivery::disjoint(
+            &self.selection,
+            self.patterns_of(false, alone),
+            self.patterns_of(true, alone),
+        );
+        write.extend(self.patterns_of(false, remembering));
+        read_only.extend(self.patterns_of(true, remembering));
+        (write, read_only)
     }
 
     fn patterns_of(&self, read_only: bool, keep: impl Fn(&Monitor) -> bool) -> Vec<Value> {

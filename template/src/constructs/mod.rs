@@ -7,6 +7,7 @@ mod key;
 mod queue;
 mod role;
 mod rule;
+mod table;
 mod topic;
 
 pub use bus::Bus;
@@ -15,6 +16,7 @@ pub use key::Key;
 pub use queue::Queue;
 pub use role::Role;
 pub use rule::Rule;
+pub use table::StateTable;
 pub use topic::Topic;
 
 use crate::intrinsic::Value;

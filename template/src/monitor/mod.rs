@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 
 use crate::canary::{self, CanaryProps};
 use crate::chat::{Chat, ChatProps};
-use crate::constructs::{Bus, Function, FunctionProps, Key, Queue, Topic};
+use crate::constructs::{Bus, Function, FunctionProps, Key, Queue, StateTable, Topic};
 use crate::form::{FORWARDING_GROUP, HANDLER_GROUP, output, parameter};
 use crate::health::{self, HealthProps, Watched};
 use crate::intrinsic::{LogicalId, STACK_NAME, Value};
@@ -68,7 +68,21 @@ pub struct SecurityMonitorProps {
     /// The pattern selecting the canary's calls (at home and forwarded),
     /// added to the rules when there is a canary.
     pub canary_pattern: Json,
+    /// The state table of stateful monitors and once-only alerts, when any
+    /// stateful monitor is enabled.
+    pub state: Option<StateProps>,
 }
+
+/// The state table's settings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StateProps {
+    /// Continuous backups of the table (off: its items are short-lived and
+    /// rebuilt by new events; on, they are billed per GB-month).
+    pub point_in_time_recovery: bool,
+}
+
+/// Partition key and TTL attribute of the state table, as the handler writes them.
+pub const STATE_KEY: (&str, &str) = (names::STATE_TABLE_KEY, names::STATE_TABLE_EXPIRES);
 
 impl Default for SecurityMonitorProps {
     fn default() -> Self {
@@ -91,6 +105,7 @@ impl Default for SecurityMonitorProps {
                 regions: Vec::new(),
             }),
             canary_pattern: Json::Null,
+            state: None,
         }
     }
 }
@@ -133,14 +148,21 @@ impl SecurityMonitor {
             )
         });
         let organization = props.forwarding.then(|| organization_parameter(stack));
+        let table = props.state.map(|state| {
+            StateTable::new(stack, "StateTable", &key, STATE_KEY, state.point_in_time_recovery)
+        });
         let environment = Environment {
             topic: &topic,
             key: &key,
             organization: organization.as_ref().map(|(id, _)| id),
             digests: digests.as_ref().map(|(queue, _)| queue),
             chat: chat.as_ref(),
+            table: table.as_ref(),
         };
         let function = add_handler(stack, props, &form, &key, environment.variables());
+        if let Some(table) = &table {
+            table.grant_writes(stack, &function, &key);
+        }
         topic.grant_publish(stack, &function, "Publish", &alarms);
         if let Some(chat) = &chat {
             chat.grant(stack, &function, &alarms);
@@ -347,6 +369,7 @@ struct Environment<'a> {
     organization: Option<&'a LogicalId>,
     digests: Option<&'a Queue>,
     chat: Option<&'a Chat>,
+    table: Option<&'a StateTable>,
 }
 
 impl Environment<'_> {
@@ -361,6 +384,9 @@ impl Environment<'_> {
         }
         if let Some(queue) = self.digests {
             variables.insert(env::DIGEST_QUEUE_URL.to_owned(), queue.url());
+        }
+        if let Some(table) = self.table {
+            variables.insert(env::STATE_TABLE.to_owned(), table.name());
         }
         variables.extend(self.chat.iter().flat_map(|chat| chat.environment()));
         variables
@@ -488,6 +514,6 @@ fn skip_function_checks(stack: &mut Stack, function: &Function) {
     stack.skip_checkov(
         &function.id,
         "CKV_AWS_173",
-        "its environment holds only topic and key ARNs, the digest queue URL, the organization id, the chat threshold and the ARN (not the value) of the webhook secret, none secret",
+        "its environment holds only topic and key ARNs, the digest queue URL, the state table name, the organization id, the chat threshold and the ARN (not the value) of the webhook secret, none secret",
     );
 }

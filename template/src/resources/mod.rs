@@ -3,6 +3,7 @@
 
 pub mod cloudformation;
 pub mod cloudwatch;
+pub mod dynamodb;
 pub mod events;
 pub mod iam;
 pub mod kms;

@@ -19,7 +19,9 @@ pub enum Format {
 
 /// Runs the command with the configured monitors; fails when any file or record
 /// could not be read, after judging every record that could. A closed output
-/// (`| head -1`) ends it quietly.
+/// (`| head -1`) ends it quietly. With stateful monitors enabled, every record
+/// is read first and the events are judged in order of `eventTime`, with one
+/// memory of the same semantics as the handler's state table.
 pub fn run(files: &[String], format: Format, config: &ConfigArgs) -> Result<()> {
     let config = config::load(config)?;
     let (detection, stack) = (&config.detection, config.stack_name.as_str());
@@ -29,17 +31,26 @@ pub fn run(files: &[String], format: Format, config: &ConfigArgs) -> Result<()> 
         Format::Text => simulate::Request::Skip,
         Format::Json => simulate::Request::Render,
     };
+    let memory = match detection.selection.monitors().any(|m| m.is_stateful()) {
+        true => Some(simulate::Memory::new()?),
+        false => None,
+    };
+    let mut show = |input: &Input| -> Result<()> {
+        let simulated =
+            simulate::simulate(input, detection, stack, today, request, memory.as_ref());
+        match format {
+            Format::Text => writeln!(out, "{}", simulate::describe(&simulated))?,
+            Format::Json => writeln!(out, "{}", simulate::json_line(&simulated))?,
+        }
+        Ok(())
+    };
     let (mut bad_files, mut bad_records) = (0, 0);
+    let mut held = Vec::new();
     for file in files {
         let mut each = |item: Result<Input, BadRecord>| -> Result<()> {
             match item {
-                Ok(input) => {
-                    let simulated = simulate::simulate(&input, detection, stack, today, request);
-                    match format {
-                        Format::Text => writeln!(out, "{}", simulate::describe(&simulated))?,
-                        Format::Json => writeln!(out, "{}", simulate::json_line(&simulated))?,
-                    }
-                }
+                Ok(input) if memory.is_some() => held.push(input),
+                Ok(input) => show(&input)?,
                 Err(bad) => {
                     eprintln!("error: {}", terminal::value(&bad.to_string()));
                     bad_records += 1;
@@ -56,6 +67,14 @@ pub fn run(files: &[String], format: Format, config: &ConfigArgs) -> Result<()> 
             }
         }
     }
+    simulate::in_time_order(&mut held);
+    for input in &held {
+        match show(input) {
+            Err(error) if closed_output(&error) => return Ok(()),
+            shown => shown?,
+        }
+    }
+    drop(show);
     match out.flush() {
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
         flushed => flushed?,

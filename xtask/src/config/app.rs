@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use handler::{Detection, Selection};
 use template::{
-    CanaryProps, ForwarderProps, SecurityMonitor, SecurityMonitorProps, Stack, SynthError,
+    CanaryProps, ForwarderProps, SecurityMonitor, SecurityMonitorProps, Stack, StateProps, SynthError,
 };
 
 /// Description of the forwarder stacks.
@@ -33,6 +33,13 @@ pub fn props(detection: &Detection) -> SecurityMonitorProps {
             dead_letters(&template::health::alarm_name_prefix()),
             dead_letters(&template::health::forwarded_alarm_name_prefix()),
         ]),
+        // Stateful monitors remember in the state table; without one enabled
+        // there is nothing to remember (once-only then holds per environment).
+        state: detection
+            .selection
+            .monitors()
+            .any(|m| m.is_stateful())
+            .then(StateProps::default),
         ..SecurityMonitorProps::default()
     }
 }

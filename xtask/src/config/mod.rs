@@ -52,6 +52,16 @@ struct FileConfig {
     chat: Option<ChatSpec>,
     /// The daily proof of the path (`[canary]`).
     canary: Option<CanarySpec>,
+    /// The state table of stateful monitors (`[state]`).
+    state: Option<StateSpec>,
+}
+
+/// `[state]`: `point_in_time_recovery` (default false) backs the state table
+/// up continuously.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateSpec {
+    point_in_time_recovery: Option<bool>,
 }
 
 /// `[canary]`: on unless `enabled = false`; `every_hours` (default 6)
@@ -319,7 +329,7 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
             health: file.health.map(HealthProps::from).unwrap_or_default(),
             chat: file.chat.map(|chat| chat.props(&mut problems)),
             canary,
-            ..app::props(&detection)
+            ..with_state(app::props(&detection), file.state)
         },
         settings,
         detection,
@@ -328,6 +338,17 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
         organization,
     };
     check(config, problems).with_context(|| format!("invalid configuration ({origin})"))
+}
+
+/// The props with the `[state]` settings applied to the table, when there is one.
+fn with_state(props: SecurityMonitorProps, spec: Option<StateSpec>) -> SecurityMonitorProps {
+    let recovery = spec.and_then(|s| s.point_in_time_recovery).unwrap_or(false);
+    SecurityMonitorProps {
+        state: props.state.map(|_| template::StateProps {
+            point_in_time_recovery: recovery,
+        }),
+        ..props
+    }
 }
 
 /// The regions of the home account's forwarders known before deploy, whose

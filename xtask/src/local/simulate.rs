@@ -10,9 +10,12 @@ use handler::event::Event;
 use handler::health;
 use handler::pipeline;
 use handler::render::{self, Message, document};
+use handler::state::{MemoryStore, Store};
+use handler::stateful::{self, Learning, Observation};
 use handler::text::needs_escape;
 use serde::Serialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use time::Date;
 
 use crate::local::records::Input;
@@ -50,6 +53,47 @@ pub struct Simulated {
     /// The Publish request the handler would send; none when nothing is published.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub publish: Option<Publish>,
+    /// The alert documents of the stateful monitors the event made cross.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stateful: Vec<Value>,
+}
+
+/// What stateful monitors remember across the simulated events: the store
+/// in memory, with the semantics of the handler's DynamoDB table.
+pub struct Memory {
+    store: Store,
+    learning: Learning,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Memory {
+    /// An empty memory.
+    pub fn new() -> anyhow::Result<Self> {
+        Ok(Self {
+            store: Store::Memory(MemoryStore::default()),
+            learning: Learning::default(),
+            runtime: tokio::runtime::Builder::new_current_thread().build()?,
+        })
+    }
+
+    /// The alert documents of the crossings the observations make.
+    fn observe(&self, raw: &RawValue, observations: Vec<Observation>) -> Vec<Value> {
+        let Ok(event) = Event::parse(raw) else {
+            return Vec::new();
+        };
+        let mut documents = Vec::new();
+        for observation in observations {
+            let crossing = self
+                .runtime
+                .block_on(observation.observe(&self.store, &self.learning));
+            // The store in memory never fails.
+            if let Ok(Some(crossing)) = crossing {
+                let alert = stateful::alert(&crossing, &event);
+                documents.extend(serde_json::from_str(&document(&alert)).ok());
+            }
+        }
+        documents
+    }
 }
 
 /// An SNS Publish request, as the handler sends it.
@@ -133,13 +177,15 @@ pub enum Request {
 
 /// Runs one event through the rules the configuration generates for stack
 /// `stack` and the handler core, with the suppressions in force `today`. An
-/// alarm state change goes through the stack's health rule instead.
+/// alarm state change goes through the stack's health rule instead. With a
+/// `memory`, stateful monitors observe the event too.
 pub fn simulate(
     input: &Input,
     detection: &Detection,
     stack: &str,
     today: Date,
     request: Request,
+    memory: Option<&Memory>,
 ) -> Simulated {
     let mut simulated = Simulated {
         file: input.file.clone(),
@@ -155,6 +201,7 @@ pub fn simulate(
         canary: None,
         alert: None,
         publish: None,
+        stateful: Vec::new(),
     };
     // The handler reads the JSON text, as the Lambda runtime hands it over;
     // serialising a `Value` cannot fail.
@@ -186,7 +233,13 @@ pub fn simulate(
     if simulated.monitors.is_empty() {
         return simulated;
     }
-    let verdict = pipeline::verdict(&raw, detection, today);
+    let judged = pipeline::judge(&raw, detection, today);
+    if let Some(memory) = memory
+        && simulated.matched_rule
+    {
+        simulated.stateful = memory.observe(&raw, judged.observations);
+    }
+    let verdict = judged.verdict;
     match &verdict {
         pipeline::Verdict::Suppressed { reason, .. } => {
             simulated.suppressed = Some(Suppressed {
@@ -203,7 +256,7 @@ pub fn simulate(
             simulated.monitor = Some(canary::MONITOR.to_owned());
             simulated.canary = Some(arrival.clone());
         }
-        pipeline::Verdict::Raise(_) => {}
+        pipeline::Verdict::Raise(_) | pipeline::Verdict::Observed => {}
     }
     let Some(alert) = verdict.alert() else {
         return simulated;
@@ -241,8 +294,38 @@ pub(crate) fn json_line(simulated: &Simulated) -> String {
     out
 }
 
-/// A human-readable report of one simulated event.
+/// Orders events by `eventTime` (RFC 3339 in UTC, so text order is time
+/// order), as stateful monitors must see them; stable, so events of one
+/// instant keep the order they were read in, and events without a time come first.
+pub fn in_time_order(inputs: &mut [Input]) {
+    inputs.sort_by_cached_key(|input| {
+        input.envelope["detail"]["eventTime"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    });
+}
+
+/// A human-readable report of one simulated event, then of each stateful
+/// alert it raised.
 pub fn describe(simulated: &Simulated) -> String {
+    let mut text = describe_alone(simulated);
+    for alert in &simulated.stateful {
+        let shown = |value: &Value| terminal::value(value.as_str().unwrap_or("?"));
+        let reasons: Vec<String> = alert["reasons"].as_array().into_iter().flatten().map(shown).collect();
+        let _ = write!(
+            text,
+            "\n    stateful monitor {} raises [{}] {}: {}",
+            shown(&alert["monitor"]),
+            shown(&alert["severity"]),
+            shown(&alert["title"]),
+            reasons.join("; ")
+        );
+    }
+    text
+}
+
+fn describe_alone(simulated: &Simulated) -> String {
     let place = if simulated.index == 0 {
         terminal::value(&simulated.file)
     } else {

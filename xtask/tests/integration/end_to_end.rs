@@ -348,7 +348,8 @@ fn simulate_agrees_with_the_emulators_matcher_on_every_sample_and_probe() {
                 detection,
                 &config.stack_name,
                 today,
-                simulate::Request::Skip
+                simulate::Request::Skip,
+                None
             )
             .matched_rule,
             run.matched,

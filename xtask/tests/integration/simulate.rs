@@ -35,6 +35,7 @@ fn run(config: &Config, sample: &str) -> Simulated {
         &config.stack_name,
         today,
         simulate::Request::Render,
+        None,
     )
 }
 
@@ -183,4 +184,60 @@ fn a_tamper_call_on_someone_elses_function_is_delivered_and_dismissed() {
         "{line}"
     );
     assert!(line.get("subject").is_none(), "{line}");
+}
+
+/// What a stateful alert says, wherever it was raised.
+fn substance(alert: &Value) -> (String, String, String, String, String) {
+    let text = |v: &Value| v.to_string();
+    (
+        text(&alert["monitor"]),
+        text(&alert["severity"]),
+        text(&alert["title"]),
+        text(&alert["reasons"]),
+        text(&alert["state"]["event_ids"]),
+    )
+}
+
+#[test]
+fn simulate_raises_the_stateful_alerts_the_handler_raises_for_every_sequence() {
+    let config = with_config("samples/tuning/trailwatch.toml");
+    let detection = handler::Detection::from(handler::Selection::every());
+    let today = time::OffsetDateTime::now_utc().date();
+    for (monitor, name, sequence) in samples::sequences() {
+        let mut inputs: Vec<_> = sequence
+            .events
+            .iter()
+            .enumerate()
+            .map(|(index, envelope)| xtask::local::records::Input {
+                file: name.clone(),
+                index,
+                envelope: envelope.clone(),
+            })
+            .collect();
+        simulate::in_time_order(&mut inputs);
+        let memory = simulate::Memory::new().expect("a runtime");
+        let mut raised: Vec<_> = inputs
+            .iter()
+            .flat_map(|input| {
+                simulate::simulate(input, &detection, &config.stack_name, today, simulate::Request::Skip, Some(&memory)).stateful
+            })
+            .map(|alert| substance(&alert))
+            .collect();
+        let mut expected: Vec<_> = sequence
+            .alerts
+            .iter()
+            .map(|a| {
+                (
+                    format!("{:?}", a.monitor),
+                    format!("{:?}", a.severity),
+                    format!("{:?}", a.title),
+                    serde_json::to_string(&a.reasons).expect("JSON"),
+                    serde_json::to_string(&a.event_ids).expect("JSON"),
+                )
+            })
+            .collect();
+        raised.sort();
+        expected.sort();
+        assert_eq!(raised, expected, "{monitor}/{name}");
+    }
 }

@@ -200,6 +200,7 @@ fn events(config: &Config) -> Result<Vec<Value>> {
                     &config.stack_name,
                     today,
                     simulate::Request::Skip,
+                    None,
                 )
                 .matched_rule
         })

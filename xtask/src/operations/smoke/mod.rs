@@ -70,6 +70,7 @@ pub fn check_alerted(detection: &handler::Detection, stack: &str) -> Result<()> 
         stack,
         today,
         crate::local::simulate::Request::Skip,
+        None,
     );
     if !simulated.matched_rule || simulated.suppressed.is_some() {
         bail!(
