@@ -36,3 +36,5 @@ pub const ALERT_KEY_RESOURCE: &str = "AlertKey";
 pub const ALERT_TOPIC_RESOURCE: &str = "AlertTopic";
 /// Logical id of the handler function.
 pub const HANDLER_RESOURCE: &str = "Handler";
+/// Logical id of the state table (when stateful monitors are enabled).
+pub const STATE_TABLE_RESOURCE: &str = "StateTable";

@@ -149,7 +149,13 @@ impl SecurityMonitor {
         });
         let organization = props.forwarding.then(|| organization_parameter(stack));
         let table = props.state.map(|state| {
-            StateTable::new(stack, "StateTable", &key, STATE_KEY, state.point_in_time_recovery)
+            StateTable::new(
+                stack,
+                parameters::STATE_TABLE_RESOURCE,
+                &key,
+                STATE_KEY,
+                state.point_in_time_recovery,
+            )
         });
         let environment = Environment {
             topic: &topic,

@@ -112,6 +112,27 @@ fn print_report(report: &Report) {
             println!("  made in {region}: {}", terminal::value(&alert.subject));
         }
     }
+    if let Some(shown) = &report.stateful {
+        println!("\nStateful monitors on the deployed state table:");
+        for run in &shown.runs {
+            println!(
+                "  {}/{}: {} events replayed",
+                run.monitor,
+                run.name,
+                run.outcomes.len()
+            );
+        }
+        for alert in &report.stateful_alerts {
+            println!("    alert: {}", terminal::value(&alert.subject));
+        }
+        let repeat = match &shown.repeat_elsewhere {
+            Outcome::Response(response) if response["duplicate"] == true => {
+                "acknowledged as a repeat, nothing published"
+            }
+            _ => "NOT RECOGNISED AS A REPEAT",
+        };
+        println!("  the last event again, in a second handler process: {repeat}");
+    }
     for sample in report.samples.iter().filter(|s| s.rules > 1) {
         println!(
             "  {}: DELIVERED BY {} RULES: the handler would be invoked {} times",

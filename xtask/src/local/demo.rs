@@ -17,6 +17,7 @@ use crate::deploy::assembly::{self, Assembly};
 use crate::deploy::changes::Approval;
 use crate::deploy::{self, Session};
 use crate::local::eventbridge::{match_with_eventbridge, put, tap_forwarded};
+use crate::local::stateful;
 use crate::local::runtime_api::{HandlerEnv, HandlerProcess, Outcome, RuntimeApi};
 use crate::queues::{self, Subscription};
 use crate::{deploy::artifact, tools, workspace};
@@ -65,6 +66,11 @@ pub struct Report {
     /// The alerts of a StopLogging made in each forwarder region, forwarded to
     /// the home bus and judged by the home handler.
     pub forwarded: Vec<(String, Received)>,
+    /// Stateful sequences through the deployed table, when it has one.
+    pub stateful: Option<stateful::Shown>,
+    /// The stateful alerts the subscription received while the sequences
+    /// were replayed.
+    pub stateful_alerts: Vec<Received>,
 }
 
 /// The sample made in each forwarder region to show forwarding.
@@ -76,6 +82,8 @@ pub struct LocalHandler {
     pub assembly: Assembly,
     pub task_root: PathBuf,
     pub command: Command,
+    /// The unpacked `bootstrap`, to start more processes of it.
+    pub bootstrap: PathBuf,
 }
 
 impl LocalHandler {
@@ -93,6 +101,7 @@ impl LocalHandler {
             command: artifact::qemu_command(&bootstrap),
             assembly,
             task_root,
+            bootstrap,
         })
     }
 }
@@ -215,12 +224,25 @@ pub async fn run(
         }
         None => Vec::new(),
     };
+    let shown = match env.variables.get(contract::env::STATE_TABLE) {
+        Some(table) if !table.is_empty() => Some(stateful::show(
+            &api,
+            &env,
+            artifact::qemu_command(&handler.bootstrap),
+        )?),
+        _ => None,
+    };
+    let expected = shown.as_ref().map_or(0, stateful::Shown::published);
+    let mut stateful_alerts = receive(&sqs, &subscriber, expected).await?;
+    stateful_alerts.retain(|alert| alert.document.get("state").is_some());
     Ok(Report {
         samples: runs,
         alerts,
         filtered,
         digest_batch,
         forwarded,
+        stateful: shown,
+        stateful_alerts,
     })
 }
 

@@ -8,3 +8,4 @@ pub mod eventbridge;
 pub mod records;
 pub mod runtime_api;
 pub mod simulate;
+pub mod stateful;

@@ -302,14 +302,16 @@ const PLACEHOLDER_KEY_ARN: &str =
     "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000000";
 
 /// The handler's variables for `template` where only the alert topic exists
-/// locally (no stack was deployed): the key's ARN is a placeholder.
+/// locally (no stack was deployed): the key's ARN is a placeholder, and the
+/// state table is left empty (the handler then runs without one).
 pub fn topic_only_variables(template: &Value, topic_arn: &str) -> Result<BTreeMap<String, String>> {
-    use contract::parameters::{ALERT_KEY_RESOURCE, ALERT_TOPIC_RESOURCE};
+    use contract::parameters::{ALERT_KEY_RESOURCE, ALERT_TOPIC_RESOURCE, STATE_TABLE_RESOURCE};
     template_variables(
         template,
         by_logical_id(&[
             (ALERT_TOPIC_RESOURCE, topic_arn),
             (ALERT_KEY_RESOURCE, PLACEHOLDER_KEY_ARN),
+            (STATE_TABLE_RESOURCE, ""),
         ]),
     )
 }

@@ -27,6 +27,7 @@ fn the_text_catalog_ends_with_what_the_default_and_each_pack_select() {
             "pack stratus (on by default)",
             "pack read-only (off by default)",
             "pack activity (off by default)",
+            "pack stateful (on by default)",
         ]
     );
     // The default selection's RDS calls: judged ones, not the activity pack's.
