@@ -237,6 +237,9 @@ fn tuned_settings() -> Settings {
                 pattern: json!({"source": [format!("aws.{source}")], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": name}}),
                 controls: Vec::new(),
                 techniques: Vec::new(),
+                threshold: None,
+                first_seen: None,
+                sequence: None,
             }
         })
         .collect();

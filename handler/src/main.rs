@@ -119,7 +119,9 @@ fn chat(config: &aws_config::SdkConfig) -> Result<Option<(ChatTargets, Severity)
 /// deadline: the table is best effort, and a slow one must not hold the
 /// alert back for long.
 fn state_table(config: &aws_config::SdkConfig) -> Option<Store> {
-    let table = std::env::var(env::STATE_TABLE).ok().filter(|t| !t.is_empty())?;
+    let table = std::env::var(env::STATE_TABLE)
+        .ok()
+        .filter(|t| !t.is_empty())?;
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .operation_timeout(std::time::Duration::from_secs(2))
         .build();

@@ -100,16 +100,21 @@ impl Selection {
         if custom.is_empty() {
             return Ok(self);
         }
-        let patterns = custom.iter().filter_map(|m| match m.selects {
-            Selects::Pattern(pattern) => Some((m.id, pattern.json)),
-            Selects::Calls(_) | Selects::Services(_) => None,
+        let patterns = custom.iter().flat_map(|m| match m.selects {
+            Selects::Pattern(pattern) => pattern.parts.iter().map(|part| (m.id, *part)).collect(),
+            Selects::Calls(_) | Selects::Services(_) => Vec::new(),
         });
         let matcher = Matcher::new(patterns)?;
         for monitor in &custom {
-            let pattern = monitor.pattern();
-            let sources = pattern["source"].as_array().into_iter().flatten();
-            self.custom_sources
-                .extend(sources.filter_map(Value::as_str).map(str::to_owned));
+            let Selects::Pattern(pattern) = monitor.selects else {
+                continue;
+            };
+            for part in pattern.parts {
+                let part: Value = serde_json::from_str(part).unwrap_or_default();
+                let sources = part["source"].as_array().into_iter().flatten();
+                self.custom_sources
+                    .extend(sources.filter_map(Value::as_str).map(str::to_owned));
+            }
         }
         self.monitors.extend(custom);
         self.custom = Some(matcher);

@@ -167,10 +167,18 @@ pub fn sequences() -> Vec<(String, String, Sequence)> {
     let mut all = Vec::new();
     for entry in std::fs::read_dir(root().join(STATEFUL)).expect("the stateful samples") {
         let dir = entry.expect("a folder").path();
-        let monitor = dir.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let monitor = dir
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         for file in std::fs::read_dir(&dir).expect("a monitor folder") {
             let path = file.expect("a file").path();
-            let name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+            let name = path
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
             let sequence = serde_json::from_value(read_json(&path))
                 .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             all.push((monitor.clone(), name, sequence));
@@ -182,7 +190,10 @@ pub fn sequences() -> Vec<(String, String, Sequence)> {
 
 /// Rewrites one sequence file (after a reviewed change of wording).
 pub fn write_sequence(monitor: &str, name: &str, sequence: &Sequence) {
-    let path = root().join(STATEFUL).join(monitor).join(format!("{name}.json"));
+    let path = root()
+        .join(STATEFUL)
+        .join(monitor)
+        .join(format!("{name}.json"));
     let text = serde_json::to_string_pretty(sequence).expect("sequences serialize");
     std::fs::write(&path, text + "\n").unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }

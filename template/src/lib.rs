@@ -22,5 +22,7 @@ pub use chat::{ChatProps, WebhookProps};
 pub use forwarder::ForwarderProps;
 pub use health::HealthProps;
 pub use intrinsic::{LogicalId, Pseudo, Value};
-pub use monitor::{MAX_DIGEST_WINDOW_SECONDS, STATE_KEY, SecurityMonitor, SecurityMonitorProps, StateProps};
+pub use monitor::{
+    MAX_DIGEST_WINDOW_SECONDS, STATE_KEY, SecurityMonitor, SecurityMonitorProps, StateProps,
+};
 pub use stack::{Stack, SynthError};

@@ -126,7 +126,10 @@ pub enum Selects {
 /// A custom monitor's pattern (JSON text) and the severity its events get.
 #[derive(Debug, Clone, Copy)]
 pub struct Pattern {
+    /// What EventBridge matches (a sequence's two steps as one `$or`).
     pub json: &'static str,
+    /// What the handler's matcher matches: each pattern on its own.
+    pub parts: &'static [&'static str],
     pub severity: Severity,
 }
 

@@ -35,7 +35,10 @@ const SUCCEEDED: &[Condition] = &[NO_ERROR];
 const SECRET_READ: Selector = Selector::calls(
     "secretsmanager.amazonaws.com",
     // BatchGetSecretValue records a GetSecretValue event per secret it reads.
-    &[Call::named("GetSecretValue", means(Retrieved, "secret", Info))],
+    &[Call::named(
+        "GetSecretValue",
+        means(Retrieved, "secret", Info),
+    )],
 )
 .when(SUCCEEDED);
 
@@ -80,7 +83,10 @@ pub const SSM_PARAMETERS_MASS_READ: Monitor = read_only(stateful(
     &[PARAMETERS_DECRYPTED],
     Rule::Threshold(Threshold {
         key: Key::Principal,
-        distinct: Some(Key::Path(&["requestParameters.name", "requestParameters.names"])),
+        distinct: Some(Key::Path(&[
+            "requestParameters.name",
+            "requestParameters.names",
+        ])),
         count: 25,
         window_minutes: 60,
         counts: "distinct SSM parameters decrypted",
@@ -314,7 +320,8 @@ const ADMIN_ATTACHED: Selector = Selector::calls(
 ]);
 
 /// Users and roles, named apart (`userName=x`, `roleName=x`).
-const IAM_PRINCIPAL: Key = Key::Labeled(&["requestParameters.userName", "requestParameters.roleName"]);
+const IAM_PRINCIPAL: Key =
+    Key::Labeled(&["requestParameters.userName", "requestParameters.roleName"]);
 
 /// `new-principal-made-admin`.
 pub const NEW_PRINCIPAL_MADE_ADMIN: Monitor = stateful(
@@ -336,7 +343,11 @@ pub const NEW_PRINCIPAL_MADE_ADMIN: Monitor = stateful(
         within_minutes: 60,
         severity: Critical,
     }),
-    &["aws.persistence.iam-create-admin-user", "T1136.003", "T1098"],
+    &[
+        "aws.persistence.iam-create-admin-user",
+        "T1136.003",
+        "T1098",
+    ],
 );
 
 const BEDROCK: &str = "bedrock.amazonaws.com";
@@ -354,7 +365,10 @@ const MODEL_INVOKED: Selector = Selector::calls(
     BEDROCK,
     &[
         Call::named("InvokeModel", means(Called, "model", Info)),
-        Call::named("InvokeModelWithResponseStream", means(Called, "model", Info)),
+        Call::named(
+            "InvokeModelWithResponseStream",
+            means(Called, "model", Info),
+        ),
         Call::named("Converse", means(Called, "model", Info)),
         Call::named("ConverseStream", means(Called, "model", Info)),
     ],

@@ -29,7 +29,12 @@ impl DynamoStore {
         HashMap::from([(KEY.to_owned(), AttributeValue::S(key.to_owned()))])
     }
 
-    pub(super) async fn claim(&self, key: &str, now: i64, expires: i64) -> Result<bool, StoreError> {
+    pub(super) async fn claim(
+        &self,
+        key: &str,
+        now: i64,
+        expires: i64,
+    ) -> Result<bool, StoreError> {
         let result = self
             .client
             .put_item()
@@ -60,7 +65,11 @@ impl DynamoStore {
             .map_err(|error| failed("DeleteItem", error))
     }
 
-    pub(super) async fn tally(&self, key: &str, tally: &Tally<'_>) -> Result<Option<Item>, StoreError> {
+    pub(super) async fn tally(
+        &self,
+        key: &str,
+        tally: &Tally<'_>,
+    ) -> Result<Option<Item>, StoreError> {
         let members = distinct(tally.members);
         let mut request = self
             .client

@@ -58,8 +58,7 @@ impl MemoryStore {
             item.entry(member.attribute())
                 .or_insert_with(|| Attr::Text(member.event_id.clone()));
         }
-        item.entry(FIRST.to_owned())
-            .or_insert(Attr::Num(tally.at));
+        item.entry(FIRST.to_owned()).or_insert(Attr::Num(tally.at));
         item.insert(EXPIRES.to_owned(), Attr::Num(tally.expires));
         Some(old)
     }

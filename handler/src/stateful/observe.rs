@@ -38,9 +38,19 @@ pub struct Observation {
 
 #[derive(Debug, Clone)]
 enum Write {
-    Tally { item: String, members: Vec<Member>, expires: i64 },
-    Sight { item: String, value: String },
-    Step { item: String, first: bool },
+    Tally {
+        item: String,
+        members: Vec<Member>,
+        expires: i64,
+    },
+    Sight {
+        item: String,
+        value: String,
+    },
+    Step {
+        item: String,
+        first: bool,
+    },
 }
 
 /// A rule crossed: the alert's substance and how to undo the write when the
@@ -158,9 +168,14 @@ impl Observation {
         learning: &Learning,
     ) -> Result<Option<Crossing>, StoreError> {
         match (&self.write, self.rule) {
-            (Write::Tally { item, members, expires }, Rule::Threshold(rule)) => {
-                self.tally(store, &rule, item, members, *expires).await
-            }
+            (
+                Write::Tally {
+                    item,
+                    members,
+                    expires,
+                },
+                Rule::Threshold(rule),
+            ) => self.tally(store, &rule, item, members, *expires).await,
             (Write::Sight { item, value }, Rule::FirstSeen(rule)) => {
                 self.sight(store, learning, &rule, item, value).await
             }
@@ -257,7 +272,10 @@ impl Observation {
         let old = store
             .record(
                 item,
-                &[(EXPIRES, Attr::Num(self.at + forget)), ("seen", Attr::Num(self.at))],
+                &[
+                    (EXPIRES, Attr::Num(self.at + forget)),
+                    ("seen", Attr::Num(self.at)),
+                ],
                 &[(FIRST, Attr::Num(self.at))],
             )
             .await?;
@@ -335,7 +353,11 @@ impl Observation {
         ) else {
             return Ok(None);
         };
-        let (a_at, b_at) = if first { (self.at, other_at) } else { (other_at, self.at) };
+        let (a_at, b_at) = if first {
+            (self.at, other_at)
+        } else {
+            (other_at, self.at)
+        };
         if b_at < a_at || b_at - a_at > within {
             return Ok(None);
         }

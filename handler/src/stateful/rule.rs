@@ -146,7 +146,11 @@ impl Key {
                 let labeled = matches!(self, Key::Labeled(_));
                 for path in *paths {
                     let mut values = Vec::new();
-                    at_path(event.detail, &path.split('.').collect::<Vec<_>>(), &mut values);
+                    at_path(
+                        event.detail,
+                        &path.split('.').collect::<Vec<_>>(),
+                        &mut values,
+                    );
                     if values.is_empty() {
                         continue;
                     }

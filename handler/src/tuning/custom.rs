@@ -4,9 +4,11 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::remember::{FirstSeenSpec, SequenceSpec, ThresholdSpec};
 use crate::matcher::Matcher;
 use crate::monitors::{self, Failure, Monitor, Pattern, Selects};
 use crate::selection;
+use crate::stateful::Rule;
 use contract::Severity;
 
 /// Longest id, title, control or technique, in characters.
@@ -89,27 +91,55 @@ pub struct CustomSpec {
     pub controls: Vec<String>,
     #[serde(default)]
     pub techniques: Vec<String>,
+    /// Count the selected events instead of alerting on each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<ThresholdSpec>,
+    /// Alert on the first (key, value) pair in a while.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<FirstSeenSpec>,
+    /// Alert when an event of `pattern` is followed by one of `sequence.then`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<SequenceSpec>,
 }
 
 impl CustomSpec {
     /// The pattern as a JSON object, checked: EventBridge syntax and operators,
     /// `source` limited to AWS services (which no one can forge with PutEvents).
     pub fn pattern(&self) -> Result<Value, String> {
-        let pattern = match &self.pattern {
-            Value::String(text) => {
-                serde_json::from_str(text).map_err(|e| format!("pattern is not valid JSON: {e}"))?
-            }
-            other => other.clone(),
-        };
-        let Value::Object(fields) = &pattern else {
-            return Err("pattern must be a JSON object".to_owned());
-        };
-        check_object(fields, "")?;
-        check_source(fields.get("source"))?;
-        check_detail_type(fields.get("detail-type"))?;
-        Ok(pattern)
+        checked(&self.pattern)
     }
 
+    /// The stateful rule of the spec's block, when it has one (at most one).
+    fn rule(&self, first: &str, then: Option<&str>) -> Result<Option<Rule>, String> {
+        match (&self.threshold, &self.first_seen, &self.sequence, then) {
+            (None, None, None, _) => Ok(None),
+            (Some(spec), None, None, _) => spec.rule(self.severity).map(Some),
+            (None, Some(spec), None, _) => spec.rule(self.severity).map(Some),
+            (None, None, Some(spec), Some(then)) => spec.rule(first, then, self.severity).map(Some),
+            _ => Err("give at most one of threshold, first_seen and sequence".to_owned()),
+        }
+    }
+}
+
+/// A pattern as JSON, checked: EventBridge syntax and operators, `source`
+/// limited to AWS services (which no one can forge with PutEvents).
+fn checked(pattern: &Value) -> Result<Value, String> {
+    let pattern = match pattern {
+        Value::String(text) => {
+            serde_json::from_str(text).map_err(|e| format!("pattern is not valid JSON: {e}"))?
+        }
+        other => other.clone(),
+    };
+    let Value::Object(fields) = &pattern else {
+        return Err("pattern must be a JSON object".to_owned());
+    };
+    check_object(fields, "")?;
+    check_source(fields.get("source"))?;
+    check_detail_type(fields.get("detail-type"))?;
+    Ok(pattern)
+}
+
+impl CustomSpec {
     /// Checks the spec and builds its monitor. Monitors live for the whole
     /// process (the handler reads its settings once, at start), so the built
     /// monitor is leaked to get the `'static` lifetime built-in ones have.
@@ -126,6 +156,21 @@ impl CustomSpec {
         Matcher::new([((), json.as_str())]).map_err(|e| {
             format!("pattern: {e} (the handler's matcher, quamina, lacks this form)")
         })?;
+        let then = match &self.sequence {
+            Some(sequence) => Some(
+                checked(&sequence.then)
+                    .map_err(|e| format!("sequence.then: {e}"))?
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let state = self.rule(&json, then.as_deref())?;
+        // A sequence selects both steps: EventBridge gets them as one `$or`,
+        // the handler's matcher each on its own.
+        let (selected, parts): (String, Vec<String>) = match then {
+            Some(then) => (format!("{{\"$or\":[{json},{then}]}}"), vec![json, then]),
+            None => (json.clone(), vec![json]),
+        };
         let detail = pattern.get("detail");
         let failure = match detail.and_then(|d| d.get("errorCode")) {
             // The pattern looks for failures: they are the finding.
@@ -144,7 +189,12 @@ impl CustomSpec {
             title: self.title.clone().leak(),
             packs: &[],
             selects: Selects::Pattern(Pattern {
-                json: json.leak(),
+                json: selected.leak(),
+                parts: parts
+                    .into_iter()
+                    .map(|p| &*p.leak())
+                    .collect::<Vec<_>>()
+                    .leak(),
                 severity: self.severity,
             }),
             assess: None,
@@ -153,7 +203,7 @@ impl CustomSpec {
             reads: may_select_read_only(detail),
             controls: leak(&self.controls),
             techniques: leak(&self.techniques),
-            state: None,
+            state,
             references: &[],
         })))
     }
@@ -301,6 +351,9 @@ mod tests {
             pattern,
             controls: Vec::new(),
             techniques: vec!["T1651".into()],
+            threshold: None,
+            first_seen: None,
+            sequence: None,
         }
     }
 

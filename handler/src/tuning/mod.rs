@@ -5,6 +5,7 @@
 
 pub mod custom;
 mod delivery;
+mod remember;
 pub mod suppress;
 mod wildcard;
 
@@ -21,6 +22,7 @@ use crate::selector;
 use contract::Severity;
 
 pub use custom::CustomSpec;
+pub use remember::{FirstSeenSpec, SequenceSpec, ThresholdSpec};
 pub use suppress::{SuppressSpec, Suppression, Suppressions};
 
 /// Largest event deferred to the digest queue (SQS takes 262,144 bytes);

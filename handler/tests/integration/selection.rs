@@ -83,7 +83,10 @@ fn others(selecting: &[&str], own: &str) -> Vec<String> {
 #[test]
 fn every_selected_call_is_selected_by_its_monitor_alone_among_named_call_monitors() {
     let every = Selection::every();
-    for monitor in CATALOG.iter().filter(|m| m.id != TAMPER && !m.is_stateful()) {
+    for monitor in CATALOG
+        .iter()
+        .filter(|m| m.id != TAMPER && !m.is_stateful())
+    {
         for selector in monitor
             .selectors()
             .iter()

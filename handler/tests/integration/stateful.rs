@@ -5,10 +5,10 @@
 
 use std::sync::Mutex;
 
+use ::samples::SequenceAlert;
 use handler::render::Message;
 use handler::state::{MemoryStore, Store};
 use handler::{Context, Detection, PublishError, Publisher, Selection, handle};
-use ::samples::SequenceAlert;
 use serde_json::Value;
 
 use crate::common;
@@ -106,7 +106,10 @@ async fn every_sequence_raises_exactly_its_alerts() {
             .iter()
             .map(|a| (a.after, a.monitor.as_str()))
             .collect();
-        let got: Vec<(usize, &str)> = raised.iter().map(|a| (a.after, a.monitor.as_str())).collect();
+        let got: Vec<(usize, &str)> = raised
+            .iter()
+            .map(|a| (a.after, a.monitor.as_str()))
+            .collect();
         // Which event alerts, for which monitor, is never rewritten.
         assert_eq!(got, planned, "{monitor}/{name}");
         if update {
@@ -121,8 +124,14 @@ async fn every_sequence_raises_exactly_its_alerts() {
 #[test]
 fn every_stateful_monitor_has_a_sequence_that_alerts_and_one_that_does_not() {
     let sequences = ::samples::sequences();
-    for monitor in handler::monitors::CATALOG.iter().filter(|m| m.is_stateful()) {
-        let own: Vec<_> = sequences.iter().filter(|(m, _, _)| m == monitor.id).collect();
+    for monitor in handler::monitors::CATALOG
+        .iter()
+        .filter(|m| m.is_stateful())
+    {
+        let own: Vec<_> = sequences
+            .iter()
+            .filter(|(m, _, _)| m == monitor.id)
+            .collect();
         assert!(
             own.iter().any(|(_, _, s)| !s.alerts.is_empty()),
             "{}: no sequence alerts",
@@ -153,7 +162,9 @@ async fn a_repeat_delivered_to_another_environment_publishes_nothing() {
         state: Some(store),
         ..Context::default()
     };
-    handle(&outbox, &detection, &first, &event, TODAY).await.expect("published");
+    handle(&outbox, &detection, &first, &event, TODAY)
+        .await
+        .expect("published");
     // A second environment: its own memory of recent events, the same table.
     let second = Context {
         state: first.state,
@@ -176,7 +187,11 @@ async fn a_crossing_whose_alert_fails_alerts_on_the_retry() {
     }
     let tenth = common::raw(&events[9]);
     *outbox.failing.lock().expect("lock") = true;
-    assert!(handle(&outbox, &detection, &context, &tenth, TODAY).await.is_err());
+    assert!(
+        handle(&outbox, &detection, &context, &tenth, TODAY)
+            .await
+            .is_err()
+    );
     *outbox.failing.lock().expect("lock") = false;
     let retried = handle(&outbox, &detection, &context, &tenth, TODAY)
         .await
@@ -190,14 +205,136 @@ async fn without_a_store_stateful_monitors_observe_nothing_and_alerts_still_go()
     let (outbox, detection) = (Outbox::default(), detection());
     let events = sequence("root-sign-in-failures", "ten-root-failures");
     for event in &events {
-        handle(&outbox, &detection, &Context::default(), &common::raw(event), TODAY)
-            .await
-            .expect("published");
+        handle(
+            &outbox,
+            &detection,
+            &Context::default(),
+            &common::raw(event),
+            TODAY,
+        )
+        .await
+        .expect("published");
     }
     let documents = outbox.documents();
     assert_eq!(
-        (documents.len(), documents.iter().filter(|d| d.get("state").is_some()).count()),
+        (
+            documents.len(),
+            documents
+                .iter()
+                .filter(|d| d.get("state").is_some())
+                .count()
+        ),
         (events.len(), 0),
         "one alert per failed root sign-in (root usage), none stateful"
+    );
+}
+
+#[tokio::test]
+async fn a_throttled_table_costs_no_alert() {
+    use aws_sdk_dynamodb::operation::put_item::PutItemError;
+    use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+    use aws_sdk_dynamodb::types::error::ProvisionedThroughputExceededException;
+    let throttled = || {
+        ProvisionedThroughputExceededException::builder()
+            .message("Rate of requests exceeds the allowed throughput")
+            .build()
+    };
+    let put = aws_smithy_mocks::mock!(aws_sdk_dynamodb::Client::put_item)
+        .then_error(move || PutItemError::ProvisionedThroughputExceededException(throttled()));
+    let update = aws_smithy_mocks::mock!(aws_sdk_dynamodb::Client::update_item)
+        .then_error(move || UpdateItemError::ProvisionedThroughputExceededException(throttled()));
+    let client = aws_smithy_mocks::mock_client!(
+        aws_sdk_dynamodb,
+        aws_smithy_mocks::RuleMode::MatchAny,
+        [&put, &update]
+    );
+    let context = Context {
+        state: Some(Store::DynamoDb(handler::state::DynamoStore::new(
+            client,
+            "trailwatch-state".into(),
+        ))),
+        ..Context::default()
+    };
+    let (outbox, detection) = (Outbox::default(), detection());
+    // A root sign-in failure: root usage alerts on it, and a stateful monitor counts it.
+    let events = sequence("root-sign-in-failures", "ten-root-failures");
+    let handled = handle(
+        &outbox,
+        &detection,
+        &context,
+        &common::raw(&events[0]),
+        TODAY,
+    )
+    .await
+    .expect("published without the table");
+    assert_eq!(
+        (
+            handled.subject.is_some(),
+            outbox.documents().len(),
+            put.num_calls(),
+            update.num_calls()
+        ),
+        (true, 1, 1, 1),
+        "one once-only mark and one record tried, both throttled; the alert went"
+    );
+}
+
+/// A custom monitor from its `[[monitor]]` block (as JSON: the same serde shape).
+fn custom(block: serde_json::Value) -> Detection {
+    let spec: handler::tuning::CustomSpec = serde_json::from_value(block).expect("a spec");
+    Detection::build(&handler::Settings {
+        monitors: Vec::new(),
+        custom: vec![spec],
+        ..handler::Settings::default()
+    })
+    .expect("valid settings")
+}
+
+/// The stateful alerts `events` raise with `detection`, by event index and monitor.
+async fn crossings(detection: &Detection, events: &[Value]) -> Vec<(usize, &'static str)> {
+    let (outbox, context) = (Outbox::default(), with_memory());
+    let mut crossed = Vec::new();
+    for (index, event) in events.iter().enumerate() {
+        let handled = handle(&outbox, detection, &context, &common::raw(event), TODAY)
+            .await
+            .expect("handled");
+        crossed.extend(handled.crossed.iter().map(|c| (index, c.monitor)));
+    }
+    crossed
+}
+
+#[tokio::test]
+async fn a_custom_threshold_counts_distinct_values_of_its_path() {
+    let detection = custom(serde_json::json!({
+        "id": "sign-in-failures-per-address",
+        "title": "Sign-in failures from one address",
+        "severity": "HIGH",
+        "pattern": {"source": ["aws.signin"], "detail-type": ["AWS Console Sign In via CloudTrail"], "detail": {"eventName": ["ConsoleLogin"], "responseElements": {"ConsoleLogin": ["Failure"]}}},
+        "threshold": {"count": 3, "window_minutes": 60, "key": "source_ip", "distinct": "userIdentity.userName"}
+    }));
+    let events = sequence("console-sign-in-spraying", "eleven-users-from-one-address");
+    assert_eq!(
+        crossings(&detection, &events).await,
+        [(2, "sign-in-failures-per-address")]
+    );
+}
+
+#[tokio::test]
+async fn a_custom_sequence_alerts_on_its_second_pattern() {
+    let detection = custom(serde_json::json!({
+        "id": "user-then-admin",
+        "title": "User created, then made admin",
+        "severity": "CRITICAL",
+        "pattern": {"source": ["aws.iam"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": ["CreateUser"]}},
+        "sequence": {
+            "then": {"source": ["aws.iam"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": ["AttachUserPolicy"]}},
+            "within_minutes": 30,
+            "key": "requestParameters.userName"
+        }
+    }));
+    let events = sequence("new-principal-made-admin", "user-created-then-made-admin");
+    assert_eq!(
+        crossings(&detection, &events).await,
+        [(1, "user-then-admin")]
     );
 }

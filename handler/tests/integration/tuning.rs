@@ -46,7 +46,9 @@ fn suppressed_by(name: &str, detection: &Detection) -> Option<String> {
     let raw = common::raw(&sample(name));
     match pipeline::verdict(&raw, detection, TODAY) {
         Verdict::Suppressed { reason, .. } => Some(reason),
-        Verdict::Raise(_) | Verdict::Dismissed { .. } | Verdict::Canary(_) | Verdict::Observed => None,
+        Verdict::Raise(_) | Verdict::Dismissed { .. } | Verdict::Canary(_) | Verdict::Observed => {
+            None
+        }
     }
 }
 
@@ -201,7 +203,11 @@ fn a_principal_suppression_of_plain_monitors_is_written_into_their_patterns_only
     // (A stateful monitor observes it too: their sub-patterns share one `$or`.)
     let users = patterns
         .iter()
-        .flat_map(|p| p.get("$or").and_then(|or| or.as_array()).map_or(std::slice::from_ref(p), Vec::as_slice))
+        .flat_map(|p| {
+            p.get("$or")
+                .and_then(|or| or.as_array())
+                .map_or(std::slice::from_ref(p), Vec::as_slice)
+        })
         .find(|p| {
             p["detail"]["eventName"]
                 .as_array()
@@ -234,6 +240,9 @@ fn a_custom_monitor_judges_its_events_with_its_severity_and_mappings() {
             pattern: json!({"source": ["aws.iam"], "detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventName": ["CreateUser"]}}),
             controls: vec!["ACME-7".into()],
             techniques: vec!["T1136.003".into()],
+            threshold: None,
+            first_seen: None,
+            sequence: None,
         }],
         ..Settings::default()
     };
@@ -278,6 +287,9 @@ fn a_custom_id_used_twice_is_refused() {
         pattern: json!({"source": ["aws.ssm"], "detail-type": ["AWS API Call via CloudTrail"]}),
         controls: Vec::new(),
         techniques: Vec::new(),
+        threshold: None,
+        first_seen: None,
+        sequence: None,
     };
     let settings = Settings {
         monitors: Vec::new(),

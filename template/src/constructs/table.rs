@@ -101,7 +101,11 @@ impl StateTable {
             "RememberState",
             vec![
                 Statement::allow(
-                    &["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                    &[
+                        "dynamodb:PutItem",
+                        "dynamodb:UpdateItem",
+                        "dynamodb:DeleteItem",
+                    ],
                     vec![self.arn()],
                 ),
                 use_key,

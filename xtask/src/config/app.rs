@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use handler::{Detection, Selection};
 use template::{
-    CanaryProps, ForwarderProps, SecurityMonitor, SecurityMonitorProps, Stack, StateProps, SynthError,
+    CanaryProps, ForwarderProps, SecurityMonitor, SecurityMonitorProps, Stack, StateProps,
+    SynthError,
 };
 
 /// Description of the forwarder stacks.

@@ -126,7 +126,7 @@ fn an_unknown_monitor_is_named_with_the_known_ones() {
         ConfigArgs::default(),
     );
     assert!(
-        message.contains("monitors: unknown monitor or pack \"iam-delete-user\" (packs: all, seed, cis, stratus, read-only, activity; monitors: iam-create-user, "),
+        message.contains("monitors: unknown monitor or pack \"iam-delete-user\" (packs: all, seed, cis, stratus, read-only, activity, stateful; monitors: iam-create-user, "),
         "{message}"
     );
 }
@@ -251,4 +251,46 @@ fn bad_regions_and_organization_settings_are_named() {
             && message.contains("organization.ou_ids: \"sales\" is not an OU id"),
         "{message}"
     );
+}
+
+#[test]
+fn a_custom_threshold_monitor_loads_and_needs_the_state_table() {
+    let text = "monitors = [\"seed\"]\n[[monitor]]\nid = \"key-pairs-deleted\"\ntitle = \"Key pairs deleted in bulk\"\nseverity = \"HIGH\"\npattern = '{\"source\": [\"aws.ec2\"], \"detail-type\": [\"AWS API Call via CloudTrail\"], \"detail\": {\"eventName\": [\"DeleteKeyPair\"]}}'\n[monitor.threshold]\ncount = 5\nwindow_minutes = 30\ndistinct = \"requestParameters.keyName\"\n[state]\npoint_in_time_recovery = true\n";
+    let config = load_toml("custom_threshold", text, ConfigArgs::default()).expect("valid");
+    let monitor = config
+        .detection
+        .selection
+        .get("key-pairs-deleted")
+        .expect("enabled");
+    assert!(monitor.is_stateful());
+    assert_eq!(
+        config.props().state,
+        Some(template::StateProps {
+            point_in_time_recovery: true
+        })
+    );
+}
+
+#[test]
+fn every_problem_of_a_custom_stateful_block_is_named() {
+    let pattern = "pattern = '{\"source\": [\"aws.ec2\"], \"detail-type\": [\"AWS API Call via CloudTrail\"]}'\n";
+    let monitor = |id: &str, block: &str| {
+        format!("[[monitor]]\nid = \"{id}\"\ntitle = \"T\"\nseverity = \"LOW\"\n{pattern}{block}")
+    };
+    let text = [
+        monitor("zero", "[monitor.threshold]\ncount = 0\nwindow_minutes = 60\n"),
+        monitor("badkey", "[monitor.first_seen]\nvalue = \"requestParameters..name\"\n"),
+        monitor("both", "[monitor.threshold]\ncount = 2\nwindow_minutes = 60\n[monitor.first_seen]\nvalue = \"call\"\n"),
+        monitor("then", "[monitor.sequence]\nthen = '{\"source\": [\"acme.app\"]}'\nwithin_minutes = 10\n"),
+    ]
+    .concat();
+    let message = error("stateful_problems", &text, ConfigArgs::default());
+    for expected in [
+        "monitor[0] (\"zero\"): threshold.count: 0 is not within 1-1000",
+        "monitor[1] (\"badkey\"): first_seen.value: \"requestParameters..name\" is neither principal",
+        "monitor[2] (\"both\"): give at most one of threshold, first_seen and sequence",
+        "monitor[3] (\"then\"): sequence.then: ",
+    ] {
+        assert!(message.contains(expected), "{expected}\nin: {message}");
+    }
 }

@@ -17,8 +17,8 @@ use crate::deploy::assembly::{self, Assembly};
 use crate::deploy::changes::Approval;
 use crate::deploy::{self, Session};
 use crate::local::eventbridge::{match_with_eventbridge, put, tap_forwarded};
-use crate::local::stateful;
 use crate::local::runtime_api::{HandlerEnv, HandlerProcess, Outcome, RuntimeApi};
+use crate::local::stateful;
 use crate::queues::{self, Subscription};
 use crate::{deploy::artifact, tools, workspace};
 

@@ -312,7 +312,12 @@ pub fn describe(simulated: &Simulated) -> String {
     let mut text = describe_alone(simulated);
     for alert in &simulated.stateful {
         let shown = |value: &Value| terminal::value(value.as_str().unwrap_or("?"));
-        let reasons: Vec<String> = alert["reasons"].as_array().into_iter().flatten().map(shown).collect();
+        let reasons: Vec<String> = alert["reasons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(shown)
+            .collect();
         let _ = write!(
             text,
             "\n    stateful monitor {} raises [{}] {}: {}",

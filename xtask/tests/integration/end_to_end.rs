@@ -250,7 +250,8 @@ fn remembered(name: &str) -> bool {
     }
     let path = samples::path(name);
     let value: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default()).unwrap_or_default();
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default())
+            .unwrap_or_default();
     let raw = serde_json::value::to_raw_value(&value).expect("JSON");
     handler::event::Event::parse(&raw)
         .is_ok_and(|event| every.matching(&event).iter().any(|m| m.is_stateful()))
@@ -617,13 +618,19 @@ fn the_subscriber_receives_each_stateful_alert_once() {
         .map(|alert| alert.document["monitor"].as_str().unwrap_or_default())
         .collect();
     monitors.sort_unstable();
-    assert_eq!(monitors, ["new-principal-made-admin", "root-sign-in-failures"]);
+    assert_eq!(
+        monitors,
+        ["new-principal-made-admin", "root-sign-in-failures"]
+    );
 }
 
 #[test]
 fn a_repeat_delivered_to_a_second_handler_process_publishes_nothing() {
     let Outcome::Response(response) = &stateful().repeat_elsewhere else {
-        panic!("the second process failed: {:?}", stateful().repeat_elsewhere);
+        panic!(
+            "the second process failed: {:?}",
+            stateful().repeat_elsewhere
+        );
     };
     assert_eq!(
         (

@@ -21,7 +21,7 @@ mod regions_real_aws_behaviours;
 mod simulate;
 mod smoke_real_aws_behaviours;
 mod stack_on_emulator;
-mod state_on_emulator;
 mod stackset_real_aws_behaviours;
+mod state_on_emulator;
 mod status_real_aws_behaviours;
 mod template;

@@ -219,7 +219,15 @@ fn simulate_raises_the_stateful_alerts_the_handler_raises_for_every_sequence() {
         let mut raised: Vec<_> = inputs
             .iter()
             .flat_map(|input| {
-                simulate::simulate(input, &detection, &config.stack_name, today, simulate::Request::Skip, Some(&memory)).stateful
+                simulate::simulate(
+                    input,
+                    &detection,
+                    &config.stack_name,
+                    today,
+                    simulate::Request::Skip,
+                    Some(&memory),
+                )
+                .stateful
             })
             .map(|alert| substance(&alert))
             .collect();

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
-use handler::state::{Attr, DynamoStore, ItemExt, MEMBERS, MemoryStore, Member, Store, Tally};
+use handler::state::{Attr, DynamoStore, ItemExt, MEMBERS, Member, MemoryStore, Store, Tally};
 use xtask::local::emulator::Emulator;
 
 const TABLE: &str = "trailwatch-state";
