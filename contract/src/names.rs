@@ -48,6 +48,11 @@ pub const METRIC_NAMESPACE: &str = "trailwatch";
 /// The metric the handler counts each canary arrival in.
 pub const CANARY_RECEIVED_METRIC: &str = "CanaryReceived";
 
+/// Partition key of the state table (a string).
+pub const STATE_TABLE_KEY: &str = "pk";
+/// The state table's TTL attribute: epoch seconds after which an item is gone.
+pub const STATE_TABLE_EXPIRES: &str = "exp";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,8 +65,3 @@ mod tests {
         assert_eq!(canary_role_path("tw"), "/trailwatch-canary/tw-forwarded/");
     }
 }
-
-/// Partition key of the state table (a string).
-pub const STATE_TABLE_KEY: &str = "pk";
-/// The state table's TTL attribute: epoch seconds after which an item is gone.
-pub const STATE_TABLE_EXPIRES: &str = "exp";

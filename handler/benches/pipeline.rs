@@ -295,8 +295,37 @@ fn tuning_per_sample(c: &mut Criterion) {
     group.finish();
 }
 
+/// The cost of stateful monitors to events none of them selects: those
+/// samples judged without the stateful monitors and with them, in one run.
+fn stateless_path(c: &mut Criterion) {
+    let every = Detection::from(Selection::every());
+    let ids: Vec<String> = every
+        .selection
+        .monitors()
+        .filter(|m| !m.is_stateful())
+        .map(|m| m.id.to_owned())
+        .collect();
+    let without = Detection::from(Selection::parse(&ids).expect("known ids"));
+    let today = time::macros::date!(2026 - 11 - 30);
+    let texts: Vec<String> = samples()
+        .iter()
+        .map(|(_, v)| v.to_string())
+        .filter(|text| {
+            let raw: Box<RawValue> = serde_json::from_str(text).expect("valid sample JSON");
+            pipeline::judge(&raw, &every, today).observations.is_empty()
+        })
+        .collect();
+    compare(
+        c,
+        "stateless_path",
+        &texts,
+        [("without_stateful", &without), ("every_monitor", &every)],
+    );
+}
+
 criterion_group!(
     benches,
+    stateless_path,
     per_sample,
     mixed_batch,
     selection_size,

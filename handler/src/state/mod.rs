@@ -121,7 +121,10 @@ impl Store {
     /// Deletes the item at `key` (a mark whose alert failed to publish).
     pub async fn release(&self, key: &str) -> Result<(), StoreError> {
         match self {
-            Store::Memory(store) => Ok(store.release(key)),
+            Store::Memory(store) => {
+                store.release(key);
+                Ok(())
+            }
             Store::DynamoDb(store) => store.release(key).await,
         }
     }
@@ -139,7 +142,10 @@ impl Store {
     /// Takes these members out of the set at `key` again (their alert failed).
     pub async fn untally(&self, key: &str, members: &[Member]) -> Result<(), StoreError> {
         match self {
-            Store::Memory(store) => Ok(store.untally(key, members)),
+            Store::Memory(store) => {
+                store.untally(key, members);
+                Ok(())
+            }
             Store::DynamoDb(store) => store.untally(key, members).await,
         }
     }

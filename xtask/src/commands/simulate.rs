@@ -74,7 +74,6 @@ pub fn run(files: &[String], format: Format, config: &ConfigArgs) -> Result<()> 
             shown => shown?,
         }
     }
-    drop(show);
     match out.flush() {
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
         flushed => flushed?,
