@@ -110,16 +110,9 @@ impl Handled {
     /// The canary's arrival: recorded, nothing published.
     fn canary(arrival: canary::Arrival) -> Self {
         Self {
-            event_id: None,
             monitor: canary::MONITOR,
-            severity: Severity::Info,
-            subject: None,
-            suppressed_by: None,
-            deferred: false,
-            duplicate: false,
-            dismissed: None,
             canary: Some(arrival),
-            crossed: Vec::new(),
+            ..Self::observed(None)
         }
     }
 }

@@ -312,22 +312,27 @@ pub fn describe(simulated: &Simulated) -> String {
     let mut text = describe_alone(simulated);
     for alert in &simulated.stateful {
         let shown = |value: &Value| terminal::value(value.as_str().unwrap_or("?"));
-        let reasons: Vec<String> = alert["reasons"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(shown)
-            .collect();
         let _ = write!(
             text,
             "\n    stateful monitor {} raises [{}] {}: {}",
             shown(&alert["monitor"]),
             shown(&alert["severity"]),
             shown(&alert["title"]),
-            reasons.join("; ")
+            reasons(alert)
         );
     }
     text
+}
+
+/// An alert document's reasons, shown safely, joined.
+fn reasons(alert: &Value) -> String {
+    let reasons: Vec<String> = alert["reasons"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| terminal::value(r.as_str().unwrap_or("?")))
+        .collect();
+    reasons.join("; ")
 }
 
 fn describe_alone(simulated: &Simulated) -> String {
@@ -362,12 +367,6 @@ fn describe_alone(simulated: &Simulated) -> String {
     }
     match (&simulated.subject, &simulated.alert) {
         (Some(subject), Some(alert)) => {
-            let reasons: Vec<String> = alert["reasons"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(shown)
-                .collect();
             let wait = if simulated.deferred {
                 " (waits for the next digest)"
             } else {
@@ -376,7 +375,7 @@ fn describe_alone(simulated: &Simulated) -> String {
             format!(
                 "{place}: {subject}{wait}\n    monitor {}: {}",
                 shown(&alert["monitor"]),
-                reasons.join("; ")
+                reasons(alert)
             )
         }
         _ => format!("{place}: no alert (the rule does not deliver this event)"),
