@@ -180,6 +180,9 @@ fn attribute(id: &str, attribute: &str, resources: &Map<String, Value>) -> Strin
             format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}")
         }
         ("AWS::S3::Bucket", "Arn") => format!("arn:aws:s3:::{}", name.to_lowercase()),
+        ("AWS::DynamoDB::Table", "Arn") => {
+            format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}")
+        }
         (_, "QueueName") => name,
         _ => format!("{name}-{attribute}"),
     }
