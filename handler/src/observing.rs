@@ -7,10 +7,12 @@
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use crate::alert::Alert;
 use crate::event::Event;
+use crate::finding::{Finding, Verb};
 use crate::publish::{PublishError, Publisher};
 use crate::state::{Store, StoreError};
-use crate::stateful::{self, Observation};
+use crate::stateful::{Crossing, Observation, Rule};
 use crate::{Context, metrics};
 
 /// How long a once-only mark on an event id is kept: EventBridge retries a
@@ -101,7 +103,7 @@ pub async fn observe<P: Publisher>(
         let Ok(event) = Event::parse(raw) else {
             continue;
         };
-        let mut alert = stateful::alert(&crossing, &event);
+        let mut alert = alert(&crossing, &event);
         if let Some(account) = &alert.account {
             alert.account_name = context.accounts.name(account).await;
         }
@@ -137,4 +139,34 @@ fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The alert for a crossing, on the event that made it.
+pub fn alert<'a>(crossing: &Crossing, event: &Event<'a>) -> Alert<'a> {
+    let severity = crossing.rule.severity();
+    let mut finding = Finding::new(Verb::Called, crossing.monitor.title, severity);
+    finding.raise(severity, crossing.says.clone());
+    finding.step(next_step(&crossing.rule).to_owned());
+    let mut alert = Alert::assessed(event, vec![(crossing.monitor, finding)]);
+    alert.title = crate::text::clip(
+        &format!("{}: {}", crossing.monitor.title, crossing.summary.key),
+        crate::alert::MAX_FIELD_BYTES,
+    );
+    alert.target = Some(crossing.summary.key.clone());
+    alert.state = Some(crossing.summary.clone());
+    alert
+}
+
+fn next_step(rule: &Rule) -> &'static str {
+    match rule {
+        Rule::Threshold(_) => {
+            "Review the listed events together: ask the caller whether the burst was planned; if not, treat its credentials as compromised"
+        }
+        Rule::FirstSeen(_) => {
+            "Confirm with the caller that this first use was planned; a new caller of a sensitive call is how intrusions start"
+        }
+        Rule::Sequence(_) => {
+            "Review both listed events: together they form a known attack path; confirm both with the caller"
+        }
+    }
 }

@@ -43,7 +43,7 @@ use crate::finding::{
 };
 use crate::own::Own;
 use crate::selector::{Condition, Field, Selector, Test};
-use crate::stateful::Rule;
+use crate::stateful::rule::Rule;
 use crate::text::clip;
 use contract::Severity;
 

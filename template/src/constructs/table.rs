@@ -77,10 +77,11 @@ impl StateTable {
     /// on this table only (no reads, scans or queries: every write returns what
     /// it needs), and use of `key` through DynamoDB alone.
     pub fn grant_writes(&self, stack: &mut Stack, function: &Function, key: &Key) {
-        // The key statement is the one of DynamoDB's AWS managed key policy
-        // (DynamoDB developer guide, "How Amazon DynamoDB uses AWS KMS", key
-        // policy for an AWS managed key): these actions, only via DynamoDB in
-        // this region and for this account.
+        // The key statement follows DynamoDB's AWS managed key policy
+        // (DynamoDB developer guide, "How Amazon DynamoDB uses AWS KMS"):
+        // these actions, only via DynamoDB in this region and for this
+        // account. Its kms:CreateGrant is left out: DynamoDB creates its grant
+        // when the table is created, by the deploying principal.
         let use_key = Statement::allow(
             &[
                 "kms:Encrypt",
@@ -88,7 +89,6 @@ impl StateTable {
                 "kms:ReEncrypt*",
                 "kms:GenerateDataKey*",
                 "kms:DescribeKey",
-                "kms:CreateGrant",
             ],
             vec![key.arn()],
         )

@@ -11,7 +11,7 @@ use handler::health;
 use handler::pipeline;
 use handler::render::{self, Message, document};
 use handler::state::{MemoryStore, Store};
-use handler::stateful::{self, Learning, Observation};
+use handler::stateful::{Learning, Observation};
 use handler::text::needs_escape;
 use serde::Serialize;
 use serde_json::Value;
@@ -88,7 +88,7 @@ impl Memory {
                 .block_on(observation.observe(&self.store, &self.learning));
             // The store in memory never fails.
             if let Ok(Some(crossing)) = crossing {
-                let alert = stateful::alert(&crossing, &event);
+                let alert = handler::observing::alert(&crossing, &event);
                 documents.extend(serde_json::from_str(&document(&alert)).ok());
             }
         }
