@@ -56,8 +56,6 @@ impl AccountNames {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Option<String>>> {
-        self.known
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::lock(&self.known)
     }
 }

@@ -43,6 +43,15 @@ pub use publish::{PublishError, Publisher, SnsPublisher};
 pub use recent::RecentEvents;
 pub use selection::Selection;
 
+/// Locks `mutex`, going on with its value when a panic poisoned it: every
+/// mutex here guards a cache, a set or a pacing slot whose each update is
+/// whole, so a panic elsewhere never leaves it half-written.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// What an execution environment keeps between invocations.
 #[derive(Debug, Default)]
 pub struct Context {

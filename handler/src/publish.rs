@@ -149,7 +149,7 @@ impl Publisher for SnsPublisher {
         };
         // Pace this environment's notifications to the service's rate.
         let slot = {
-            let mut next = chat.next.lock().unwrap_or_else(|p| p.into_inner());
+            let mut next = crate::lock(&chat.next);
             let slot = (*next).max(Instant::now());
             *next = slot + CHAT_SPACING;
             slot

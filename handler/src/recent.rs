@@ -53,11 +53,7 @@ impl RecentEvents {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, (HashSet<String>, VecDeque<String>)> {
-        // A panic while holding the lock cannot leave the set inconsistent
-        // in a way that matters: keep using it.
-        self.ids
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::lock(&self.ids)
     }
 }
 

@@ -80,10 +80,7 @@ impl DynamoStore {
             .expression_attribute_names("#vals", MEMBERS)
             .expression_attribute_names("#first", FIRST)
             .expression_attribute_names("#exp", EXPIRES)
-            .expression_attribute_values(
-                ":vals",
-                AttributeValue::Ss(members.iter().map(|m| m.value.clone()).collect()),
-            )
+            .expression_attribute_values(":vals", values(&members))
             .expression_attribute_values(":cap", number(tally.cap as i64))
             .expression_attribute_values(":at", number(tally.at))
             .expression_attribute_values(":exp", number(tally.expires))
@@ -125,10 +122,7 @@ impl DynamoStore {
             .condition_expression("attribute_exists(#pk)")
             .expression_attribute_names("#pk", KEY)
             .expression_attribute_names("#vals", MEMBERS)
-            .expression_attribute_values(
-                ":vals",
-                AttributeValue::Ss(members.iter().map(|m| m.value.clone()).collect()),
-            );
+            .expression_attribute_values(":vals", values(&members));
         let mut removed = Vec::new();
         for (index, member) in members.iter().enumerate() {
             removed.push(format!("#e{index}"));
@@ -186,6 +180,11 @@ fn distinct(members: &[Member]) -> Vec<&Member> {
         .iter()
         .filter(|m| seen.insert(m.value.as_str()))
         .collect()
+}
+
+/// The members' values as a string set.
+fn values(members: &[&Member]) -> AttributeValue {
+    AttributeValue::Ss(members.iter().map(|m| m.value.clone()).collect())
 }
 
 fn number(n: i64) -> AttributeValue {

@@ -16,9 +16,7 @@ impl MemoryStore {
     fn items(&self) -> std::sync::MutexGuard<'_, HashMap<String, Item>> {
         // A write either happened whole or not at all: a poisoned lock holds
         // consistent items.
-        self.items
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::lock(&self.items)
     }
 
     pub(super) fn claim(&self, key: &str, now: i64, expires: i64) -> bool {

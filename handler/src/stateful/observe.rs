@@ -121,9 +121,7 @@ impl Learning {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<&'static str, i64>> {
-        self.starts
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::lock(&self.starts)
     }
 }
 
