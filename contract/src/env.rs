@@ -20,8 +20,24 @@ pub const WEBHOOK_KIND: &str = "WEBHOOK_KIND";
 /// The state table's name, when stateful monitors are enabled.
 pub const STATE_TABLE: &str = "STATE_TABLE";
 
+/// Security Hub's default product ARN in the home region, when
+/// `[securityhub]` is enabled.
+pub const SECURITY_HUB_PRODUCT: &str = "SECURITY_HUB_PRODUCT";
+/// The other regions whose events' findings are imported in their own
+/// region, comma-separated, or [`ANY_REGION`]; the rest go home.
+pub const SECURITY_HUB_REGIONS: &str = "SECURITY_HUB_REGIONS";
+/// Every region the handler receives events from.
+pub const ANY_REGION: &str = "*";
+/// The EventBridge bus (name or ARN) alerts are put on, when configured.
+pub const ALERT_BUS: &str = "ALERT_BUS";
+/// What SNS's machine bodies carry: `ocsf` for OCSF Detection Findings,
+/// unset for the alert document.
+pub const ALERT_FORMAT: &str = "ALERT_FORMAT";
+/// The [`ALERT_FORMAT`] of OCSF findings.
+pub const OCSF_FORMAT: &str = "ocsf";
+
 /// Every variable the template may set.
-pub const ALL: [&str; 9] = [
+pub const ALL: [&str; 13] = [
     TOPIC_ARN,
     KEY_ARN,
     DIGEST_QUEUE_URL,
@@ -31,4 +47,8 @@ pub const ALL: [&str; 9] = [
     WEBHOOK_SECRET_ARN,
     WEBHOOK_KIND,
     STATE_TABLE,
+    SECURITY_HUB_PRODUCT,
+    SECURITY_HUB_REGIONS,
+    ALERT_BUS,
+    ALERT_FORMAT,
 ];

@@ -21,6 +21,10 @@ pub const REVIEW_MONITOR: &str = "unrecognised";
 pub const REVIEW_SEVERITY: Severity = Severity::High;
 /// Longest identity, name or header field kept, in bytes.
 pub const MAX_FIELD_BYTES: usize = 512;
+/// Prefix of every finding id and Security Hub generator id.
+pub const FINDING_PREFIX: &str = "trailwatch/";
+/// Longest finding id (ASFF's `Id` limit).
+const MAX_FINDING_ID: usize = 512;
 /// Most reasons an alert lists; further ones are counted in a last line.
 const MAX_REASONS: usize = 20;
 
@@ -223,6 +227,30 @@ impl<'a> Alert<'a> {
             digest.event_ids.iter_mut().for_each(cut);
         }
         self
+    }
+}
+
+impl Alert<'_> {
+    /// `trailwatch/<monitor>/<eventID>`: the same for every delivery of an
+    /// event, so a destination that keys findings on it (Security Hub)
+    /// updates rather than adds one on a retry. An event without an id (only
+    /// a custom monitor's, or an unreadable one) is named by a hash of its
+    /// title, time and target, stable across the retries of one build (the
+    /// hasher's keys are fixed).
+    pub fn finding_id(&self) -> String {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let event = match &self.event_id {
+            Some(id) if !id.is_empty() => id.clone(),
+            _ => {
+                let mut hasher = DefaultHasher::new();
+                (&self.title, &self.time, &self.target).hash(&mut hasher);
+                format!("no-event-id-{:016x}", hasher.finish())
+            }
+        };
+        clip(
+            &format!("{FINDING_PREFIX}{}/{event}", self.monitor),
+            MAX_FINDING_ID,
+        )
     }
 }
 

@@ -14,6 +14,7 @@ pub mod batch;
 pub mod canary;
 pub mod chat;
 pub mod cidr;
+pub mod destinations;
 pub mod event;
 pub mod finding;
 pub mod health;
@@ -21,6 +22,7 @@ mod matcher;
 pub mod metrics;
 pub mod monitors;
 pub mod observing;
+pub mod ocsf;
 pub mod own;
 pub mod pipeline;
 pub mod policy;
@@ -238,10 +240,12 @@ async fn alone<P: Publisher>(
     handled.subject = Some(message.subject);
     Ok(handled)
 }
-/// Publishes the alert, then its chat message when the publisher has chat
-/// destinations and the severity reaches their threshold. Only the alert's publish
-/// can fail the delivery: a chat failure is logged and counted, since failing
-/// would have the alert published again.
+/// Publishes the alert and, at the same time, sends it to the other
+/// destinations (Security Hub, a bus); then its chat message when the
+/// publisher has chat destinations and the severity reaches their threshold.
+/// Only the alert's publish can fail the delivery: a failure of another
+/// destination or of chat is logged and counted, since failing would have
+/// the alert published again.
 pub async fn deliver<P: Publisher>(
     publisher: &P,
     alert: alert::Alert<'_>,
@@ -250,8 +254,18 @@ pub async fn deliver<P: Publisher>(
         .chat_threshold()
         .filter(|threshold| alert.severity >= *threshold)
         .map(|_| chat::Summary::of(&alert));
-    let message = render::render(alert);
-    publisher.publish(&message).await?;
+    let destinations = publisher
+        .destinations()
+        .filter(|d| d.any())
+        .map(|d| (d, d.prepare(&alert)));
+    let message = render::render_as(alert, publisher.format());
+    let sent = async {
+        if let Some((destinations, prepared)) = destinations {
+            destinations.send(prepared, &message.document).await;
+        }
+    };
+    let (published, ()) = tokio::join!(publisher.publish(&message), sent);
+    published?;
     if let Some(summary) = chat
         && let Err(error) = publisher.chat(&summary).await
     {

@@ -6,7 +6,10 @@ use aws_config::BehaviorVersion;
 use contract::{WebhookKind, env};
 use handler::accounts::AccountNames;
 use handler::batch::{self, BatchResponse, SqsBatch};
+use handler::destinations::security_hub::Regions;
+use handler::destinations::{Bus, Destinations, SecurityHub};
 use handler::publish::ChatTargets;
+use handler::render::Format;
 use handler::state::{DynamoStore, Store};
 use handler::tuning::SETTINGS_FILE;
 use handler::webhook::{Secret, Webhook};
@@ -50,6 +53,9 @@ async fn main() -> Result<(), Error> {
     if let Some((targets, threshold)) = chat(&config)? {
         publisher = publisher.with_chat(targets, threshold);
     }
+    publisher = publisher
+        .with_format(format()?)
+        .with_destinations(destinations(&config)?);
     let context = Context {
         accounts: match std::env::var(env::ORGANIZATION_ID) {
             Ok(id) if !id.is_empty() => {
@@ -113,6 +119,45 @@ fn chat(config: &aws_config::SdkConfig) -> Result<Option<(ChatTargets, Severity)
             )
         })?;
     Ok(Some((ChatTargets { topic_arn, webhook }, threshold)))
+}
+
+/// What SNS's machine bodies carry, as the template set it.
+fn format() -> Result<Format, Error> {
+    match std::env::var(env::ALERT_FORMAT).as_deref() {
+        Err(_) | Ok("") => Ok(Format::Alert),
+        Ok(env::OCSF_FORMAT) => Ok(Format::Ocsf),
+        Ok(other) => Err(format!(
+            "{} {other:?} is not {:?} (or unset, for the alert document)",
+            env::ALERT_FORMAT,
+            env::OCSF_FORMAT
+        )
+        .into()),
+    }
+}
+
+/// Security Hub and the alert bus, when the template set them. Their calls
+/// get a deadline of their own: each runs beside the SNS publish, and a slow
+/// one must not hold the invocation.
+fn destinations(config: &aws_config::SdkConfig) -> Result<Destinations, Error> {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .operation_timeout(std::time::Duration::from_secs(3))
+        .build();
+    let config = config.to_builder().timeout_config(timeouts).build();
+    let security_hub = match std::env::var(env::SECURITY_HUB_PRODUCT) {
+        Ok(home) if !home.trim().is_empty() => {
+            let regions = std::env::var(env::SECURITY_HUB_REGIONS).unwrap_or_default();
+            let hub_config = aws_sdk_securityhub::config::Builder::from(&config).build();
+            let hub = SecurityHub::new(hub_config, &home, Regions::parse(&regions))
+                .map_err(|why| format!("{}: {why}", env::SECURITY_HUB_PRODUCT))?;
+            Some(hub)
+        }
+        _ => None,
+    };
+    let bus = std::env::var(env::ALERT_BUS)
+        .ok()
+        .filter(|bus| !bus.trim().is_empty())
+        .map(|bus| Bus::new(aws_sdk_eventbridge::Client::new(&config), bus));
+    Ok(Destinations { security_hub, bus })
 }
 
 /// The state table, when the template made one. Its calls get a short

@@ -21,6 +21,18 @@ pub const CHAT_FAILED: &str = "ChatNotificationsFailed";
 /// skipped, never the alert.
 pub const STATE_FAILED: &str = "StateWritesFailed";
 
+/// Metric counting alerts a destination besides SNS (Security Hub, a bus)
+/// refused or could not take: the alert itself was published.
+pub const DESTINATION_FAILED: &str = "DestinationDeliveriesFailed";
+
+/// Counts an alert `destination` did not take.
+pub fn destination_failed(destination: &str) {
+    count(
+        DESTINATION_FAILED,
+        json!({"message": "alert not delivered to a destination", "destination": destination}),
+    );
+}
+
 /// Counts a failed write to the state table.
 pub fn state_failed(operation: &str) {
     count(

@@ -8,7 +8,8 @@ use aws_sdk_sns::types::MessageAttributeValue;
 use tokio::time::Instant;
 
 use crate::chat::{self, Summary};
-use crate::render::{ATTRIBUTE_TYPE, Message};
+use crate::destinations::Destinations;
+use crate::render::{ATTRIBUTE_TYPE, Format, Message};
 use crate::webhook::{Secret, Webhook, WebhookError};
 use contract::Severity;
 
@@ -70,6 +71,16 @@ pub trait Publisher {
     /// Queues an event for the next digest (its JSON text, as delivered).
     fn defer(&self, event: &str) -> impl Future<Output = Result<(), PublishError>> + Send;
 
+    /// What the machine protocols' bodies carry.
+    fn format(&self) -> Format {
+        Format::Alert
+    }
+
+    /// The destinations besides SNS; none unless configured.
+    fn destinations(&self) -> Option<&Destinations> {
+        None
+    }
+
     /// The least severity sent to chat; none without chat destinations.
     fn chat_threshold(&self) -> Option<Severity> {
         None
@@ -103,6 +114,8 @@ pub struct SnsPublisher {
     topic_arn: String,
     digests: Option<(aws_sdk_sqs::Client, String)>,
     chat: Option<Chat>,
+    format: Format,
+    destinations: Destinations,
 }
 
 impl SnsPublisher {
@@ -113,6 +126,21 @@ impl SnsPublisher {
             topic_arn,
             digests: None,
             chat: None,
+            format: Format::Alert,
+            destinations: Destinations::default(),
+        }
+    }
+
+    /// The same publisher, its machine bodies in `format`.
+    pub fn with_format(self, format: Format) -> Self {
+        Self { format, ..self }
+    }
+
+    /// The same publisher, also sending each alert to `destinations`.
+    pub fn with_destinations(self, destinations: Destinations) -> Self {
+        Self {
+            destinations,
+            ..self
         }
     }
 
@@ -139,6 +167,14 @@ impl SnsPublisher {
 }
 
 impl Publisher for SnsPublisher {
+    fn format(&self) -> Format {
+        self.format
+    }
+
+    fn destinations(&self) -> Option<&Destinations> {
+        Some(&self.destinations)
+    }
+
     fn chat_threshold(&self) -> Option<Severity> {
         self.chat.as_ref().map(|chat| chat.threshold)
     }

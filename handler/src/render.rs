@@ -26,6 +26,16 @@ const MAX_ATTRIBUTE_BYTES: usize = 256;
 /// Data type of every message attribute.
 pub const ATTRIBUTE_TYPE: &str = "String";
 
+/// What the machine protocols' bodies (SQS, Lambda, HTTP/S, Firehose) carry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    /// The alert document (`trailwatch.alert`).
+    #[default]
+    Alert,
+    /// The alert as an OCSF Detection Finding ([`crate::ocsf`]).
+    Ocsf,
+}
+
 /// A message ready for SNS Publish with `MessageStructure=json`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
@@ -35,6 +45,10 @@ pub struct Message {
     pub body: String,
     /// String attributes subscribers can filter on.
     pub attributes: Vec<(&'static str, String)>,
+    /// The alert document as the message carries it (its raw event cut to
+    /// fit when it had to be), for destinations besides SNS. Not part of the
+    /// SNS request.
+    pub document: String,
 }
 
 impl Message {
@@ -51,40 +65,78 @@ impl Message {
     }
 }
 
-/// Renders an alert. The request always fits SNS: when the raw event would
-/// overflow it, the event is replaced by the longest excerpt of its JSON that
-/// fits; when even the alert without its event would, its fields are cut
-/// shorter until it fits.
+/// Renders an alert with the alert document in the machine bodies.
 pub fn render(alert: Alert<'_>) -> Message {
+    render_as(alert, Format::Alert)
+}
+
+/// Renders an alert, the machine bodies in `format`. The request always
+/// fits SNS: when the raw event would overflow it, the event is replaced by
+/// the longest excerpt of its JSON that fits; when even the alert without
+/// its event would, its fields are cut shorter until it fits.
+pub fn render_as(alert: Alert<'_>, format: Format) -> Message {
     let mut alert = alert.bounded(crate::alert::MAX_FIELD_BYTES);
     if let Some(raw) = alert.event.filter(|raw| !interoperable(raw)) {
         alert.event = None;
         alert.event_excerpt = Some(raw.get().to_owned());
     }
-    let message = compose(&alert);
+    let machine = Machine::new(format);
+    let message = compose(&alert, machine);
     if message.size() <= MAX_MESSAGE_BYTES {
         return message;
     }
-    let message = fit(alert.clone(), &message);
+    let message = fit(alert.clone(), &message, machine);
     if message.size() <= MAX_MESSAGE_BYTES {
         return message;
     }
-    shrink(alert)
+    shrink(alert, machine)
+}
+
+/// The machine bodies' format, and the time an OCSF finding of an event
+/// without one takes (read once per message, so every attempt agrees).
+#[derive(Debug, Clone, Copy)]
+struct Machine {
+    format: Format,
+    now_ms: i64,
+}
+
+impl Machine {
+    fn new(format: Format) -> Self {
+        let now_ms = match format {
+            Format::Alert => 0,
+            Format::Ocsf => {
+                (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+            }
+        };
+        Self { format, now_ms }
+    }
+
+    /// The alert document, and the machine body when it is another.
+    fn documents(self, alert: &Alert<'_>) -> (String, Option<String>) {
+        let document = document(alert);
+        let body = match self.format {
+            Format::Alert => None,
+            Format::Ocsf => Some(crate::ocsf::finding(alert, self.now_ms).to_string()),
+        };
+        (document, body)
+    }
 }
 
 /// The whole message of an alert, as it is.
-fn compose(alert: &Alert<'_>) -> Message {
+fn compose(alert: &Alert<'_>, machine: Machine) -> Message {
     let subject = subject(alert);
     let text = text(alert);
+    let (document, body) = machine.documents(alert);
     Message {
-        body: bodies(&subject, &text, alert),
+        body: bodies(&subject, &text, body.as_deref().unwrap_or(&document)),
         attributes: attributes(alert),
         subject,
+        document,
     }
 }
 
 /// The message with the raw event replaced by the longest excerpt that fits.
-fn fit(mut alert: Alert<'_>, whole: &Message) -> Message {
+fn fit(mut alert: Alert<'_>, whole: &Message, machine: Machine) -> Message {
     let budget = MAX_MESSAGE_BYTES - (whole.size() - whole.body.len());
     let text = text(&alert);
     let raw = match alert.event.take() {
@@ -93,7 +145,12 @@ fn fit(mut alert: Alert<'_>, whole: &Message) -> Message {
     };
     let raw = raw.as_str();
     alert.event_excerpt = Some(String::new());
-    let floor = bodies(&whole.subject, &text, &alert).len();
+    let bodies_of = |alert: &Alert<'_>| {
+        let (document, body) = machine.documents(alert);
+        let bodies = bodies(&whole.subject, &text, body.as_deref().unwrap_or(&document));
+        (bodies, document)
+    };
+    let floor = bodies_of(&alert).0.len();
     let full = floor + raw.len() * 5;
     // Escaping grows the excerpt by the same factor wherever it is cut; start from
     // the proportional estimate and shrink until it fits.
@@ -101,10 +158,11 @@ fn fit(mut alert: Alert<'_>, whole: &Message) -> Message {
         / full.saturating_sub(floor).max(1) as u128) as usize;
     loop {
         alert.event_excerpt = Some(clip(raw, keep));
-        let body = bodies(&whole.subject, &text, &alert);
+        let (body, document) = bodies_of(&alert);
         if body.len() <= budget || keep == 0 {
             return Message {
                 body,
+                document,
                 ..whole.clone()
             };
         }
@@ -114,7 +172,7 @@ fn fit(mut alert: Alert<'_>, whole: &Message) -> Message {
 
 /// The message without the raw event, its fields halved until it fits. At the
 /// shortest the alert is a few hundred short strings, far below the limit.
-fn shrink(mut alert: Alert<'_>) -> Message {
+fn shrink(mut alert: Alert<'_>, machine: Machine) -> Message {
     alert.event = None;
     alert.event_excerpt = Some(String::new());
     let mut max = SHRINK_FIELDS_FROM;
@@ -127,7 +185,7 @@ fn shrink(mut alert: Alert<'_>) -> Message {
                 digest.event_ids.truncate(SHRINK_FIELDS_TO);
             }
         }
-        let message = compose(&alert);
+        let message = compose(&alert, machine);
         if message.size() <= MAX_MESSAGE_BYTES || max == SHRINK_FIELDS_TO {
             return message;
         }
@@ -277,7 +335,7 @@ pub fn attributes(alert: &Alert<'_>) -> Vec<(&'static str, String)> {
 }
 
 /// The `MessageStructure=json` object: readable text for people, the JSON
-/// document for machines. Each body is escaped once and shared by the protocols
+/// `machine` body for machines. Each body is escaped once and shared by the protocols
 /// that carry it.
 ///
 /// The object is assembled here rather than serialised: serde_json would take
@@ -285,11 +343,11 @@ pub fn attributes(alert: &Alert<'_>) -> Vec<(&'static str, String)> {
 /// costs about as much as the faster escaping saves. The keys are fixed
 /// identifiers and every value is a literal made by the serialiser, so the
 /// result is valid JSON (the render tests parse it).
-fn bodies(subject: &str, text: &str, alert: &Alert<'_>) -> String {
+fn bodies(subject: &str, text: &str, machine: &str) -> String {
     let (text, subject, document) = (
         string_literal(text),
         string_literal(subject),
-        string_literal(&document(alert)),
+        string_literal(machine),
     );
     let protocols = [
         ("default", &text),

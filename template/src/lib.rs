@@ -6,6 +6,7 @@ pub mod assets;
 pub mod canary;
 pub mod chat;
 pub mod constructs;
+pub mod destinations;
 pub mod form;
 pub mod forwarder;
 pub mod grants;
@@ -19,6 +20,7 @@ mod yaml;
 
 pub use canary::CanaryProps;
 pub use chat::{ChatProps, WebhookProps};
+pub use destinations::{DestinationsProps, HubRegions};
 pub use forwarder::ForwarderProps;
 pub use health::HealthProps;
 pub use intrinsic::{LogicalId, Pseudo, Value};

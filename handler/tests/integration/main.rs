@@ -4,11 +4,13 @@ mod common;
 
 mod canary;
 mod chat;
+mod destinations;
 mod digests;
 mod fuzz;
 mod health;
 mod hostile_input;
 mod judgement;
+mod ocsf;
 mod publishing;
 mod rendering;
 mod revert_commands;

@@ -13,6 +13,7 @@ use serde_json::Value as Json;
 use crate::canary::{self, CanaryProps};
 use crate::chat::{Chat, ChatProps};
 use crate::constructs::{Bus, Function, FunctionProps, Key, Queue, StateTable, Topic};
+use crate::destinations::DestinationsProps;
 use crate::form::{FORWARDING_GROUP, HANDLER_GROUP, output, parameter};
 use crate::health::{self, HealthProps, Watched};
 use crate::intrinsic::{LogicalId, STACK_NAME, Value};
@@ -71,6 +72,8 @@ pub struct SecurityMonitorProps {
     /// The state table of stateful monitors and once-only alerts, when any
     /// stateful monitor is enabled.
     pub state: Option<StateProps>,
+    /// Security Hub, an EventBridge bus and the OCSF body variant.
+    pub destinations: DestinationsProps,
 }
 
 /// The state table's settings.
@@ -106,6 +109,7 @@ impl Default for SecurityMonitorProps {
             }),
             canary_pattern: Json::Null,
             state: None,
+            destinations: DestinationsProps::default(),
         }
     }
 }
@@ -164,8 +168,10 @@ impl SecurityMonitor {
             digests: digests.as_ref().map(|(queue, _)| queue),
             chat: chat.as_ref(),
             table: table.as_ref(),
+            destinations: &props.destinations,
         };
         let function = add_handler(stack, props, &form, &key, environment.variables());
+        props.destinations.grant(stack, &function);
         if let Some(table) = &table {
             table.grant_writes(stack, &function, &key);
         }
@@ -376,6 +382,7 @@ struct Environment<'a> {
     digests: Option<&'a Queue>,
     chat: Option<&'a Chat>,
     table: Option<&'a StateTable>,
+    destinations: &'a DestinationsProps,
 }
 
 impl Environment<'_> {
@@ -395,6 +402,7 @@ impl Environment<'_> {
             variables.insert(env::STATE_TABLE.to_owned(), table.name());
         }
         variables.extend(self.chat.iter().flat_map(|chat| chat.environment()));
+        variables.extend(self.destinations.environment());
         variables
     }
 }
@@ -520,6 +528,6 @@ fn skip_function_checks(stack: &mut Stack, function: &Function) {
     stack.skip_checkov(
         &function.id,
         "CKV_AWS_173",
-        "its environment holds only topic and key ARNs, the digest queue URL, the state table name, the organization id, the chat threshold and the ARN (not the value) of the webhook secret, none secret",
+        "its environment holds only topic and key ARNs, the digest queue URL, the state table name, the organization id, the chat threshold, the ARN (not the value) of the webhook secret, Security Hub product ARNs, the alert bus and the body format, none secret",
     );
 }

@@ -68,6 +68,7 @@ pub(super) fn validate(
         problems.push("health_pattern: the health rules need event patterns".to_owned());
     }
     problems.extend(props.chat.iter().flat_map(ChatProps::problems));
+    problems.extend(props.destinations.problems());
     problems.extend(props.canary.iter().flat_map(CanaryProps::problems));
     if props.reserved_concurrency == 0 {
         problems.push("reserved_concurrency: 0 would disable the handler".to_owned());

@@ -2,6 +2,7 @@
 //! checked completely before anything touches AWS.
 
 pub mod app;
+mod destinations;
 pub mod regions;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -54,6 +55,12 @@ struct FileConfig {
     canary: Option<CanarySpec>,
     /// The state table of stateful monitors (`[state]`).
     state: Option<StateSpec>,
+    /// Alerts as Security Hub findings (`[securityhub]`).
+    securityhub: Option<destinations::SecurityHubSpec>,
+    /// Alerts on an EventBridge bus (`[eventbridge]`).
+    eventbridge: Option<destinations::EventBridgeSpec>,
+    /// Body formats (`[outputs]`).
+    outputs: Option<destinations::OutputsSpec>,
 }
 
 /// `[state]`: `point_in_time_recovery` (default false) backs the state table
@@ -304,11 +311,15 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
             .ok()
     });
     let region = args.region.clone().or(file.region);
-    let canary = file.canary.unwrap_or_default().props(canary_regions(
-        region.as_deref(),
-        regions.as_ref(),
-        organization.as_ref(),
-    ));
+    let forwarded = canary_regions(region.as_deref(), regions.as_ref(), organization.as_ref());
+    let destinations = destinations::props(
+        file.securityhub,
+        file.eventbridge,
+        file.outputs,
+        (regions.as_ref(), organization.as_ref()),
+        forwarded.clone(),
+    );
+    let canary = file.canary.unwrap_or_default().props(forwarded);
     let defaults = SecurityMonitorProps::default();
     let reservation = match args.reserved_concurrency.or(file.reserved_concurrency) {
         Some(executions) => Reservation::Configured(executions),
@@ -329,6 +340,7 @@ pub fn load(args: &ConfigArgs) -> Result<Config> {
             health: file.health.map(HealthProps::from).unwrap_or_default(),
             chat: file.chat.map(|chat| chat.props(&mut problems)),
             canary,
+            destinations,
             ..with_state(app::props(&detection), file.state)
         },
         settings,
