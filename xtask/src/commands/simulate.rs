@@ -15,6 +15,9 @@ pub enum Format {
     Text,
     /// One JSON object per input event.
     Json,
+    /// One OCSF 1.6.0 Detection Finding (class 2004) per alert, as JSON
+    /// lines; events that raise none print nothing.
+    Ocsf,
 }
 
 /// Runs the command with the configured monitors; fails when any file or record
@@ -30,6 +33,7 @@ pub fn run(files: &[String], format: Format, config: &ConfigArgs) -> Result<()> 
     let request = match format {
         Format::Text => simulate::Request::Skip,
         Format::Json => simulate::Request::Render,
+        Format::Ocsf => simulate::Request::Ocsf,
     };
     let memory = match detection.selection.monitors().any(|m| m.is_stateful()) {
         true => Some(simulate::Memory::new()?),
@@ -41,6 +45,11 @@ pub fn run(files: &[String], format: Format, config: &ConfigArgs) -> Result<()> 
         match format {
             Format::Text => writeln!(out, "{}", simulate::describe(&simulated))?,
             Format::Json => writeln!(out, "{}", simulate::json_line(&simulated))?,
+            Format::Ocsf => {
+                for finding in &simulated.ocsf {
+                    writeln!(out, "{}", simulate::safe_json(&finding.to_string()))?;
+                }
+            }
         }
         Ok(())
     };

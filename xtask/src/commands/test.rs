@@ -140,9 +140,9 @@ fn linted_templates(dir: &Path) -> Result<Vec<PathBuf>> {
 /// defaults, every monitor with every feature, the forwarder and the assets.
 pub fn linted_stacks() -> Result<Vec<(&'static str, template::Stack)>> {
     let every = Detection::from(Selection::every());
-    // Digests, forwarding and chat on, so the linters also see the digest
-    // queue, its mapping, the forwarding bus with its rules and policy, and
-    // the chat topic.
+    // Digests, forwarding, chat and the destinations on, so the linters also
+    // see the digest queue, its mapping, the forwarding bus with its rules and
+    // policy, the chat topic and the grants to Security Hub and a bus.
     let every_monitor = template::SecurityMonitorProps {
         digest_window_seconds: Some(template::MAX_DIGEST_WINDOW_SECONDS),
         forwarding: true,
@@ -160,6 +160,14 @@ pub fn linted_stacks() -> Result<Vec<(&'static str, template::Stack)>> {
             every_hours: 6,
             regions: vec!["eu-west-1".to_owned(), "us-east-1".to_owned()],
         }),
+        destinations: template::DestinationsProps {
+            security_hub: Some(template::HubRegions::Listed(vec![
+                "eu-west-1".to_owned(),
+                "us-east-1".to_owned(),
+            ])),
+            bus: Some("security-alerts".to_owned()),
+            ocsf: true,
+        },
         ..app::props(&every)
     };
     Ok(vec![

@@ -294,3 +294,55 @@ fn every_problem_of_a_custom_stateful_block_is_named() {
         assert!(message.contains(expected), "{expected}\nin: {message}");
     }
 }
+
+#[test]
+fn destinations_are_off_unless_configured() {
+    let config = load_toml("no-destinations", "", ConfigArgs::default()).expect("valid");
+    assert_eq!(
+        config.props().destinations,
+        template::DestinationsProps::default()
+    );
+}
+
+#[test]
+fn security_hub_keeps_findings_in_the_listed_forwarded_regions() {
+    let text = "region = \"eu-west-1\"\nregions = [\"eu-central-1\"]\n[securityhub]\nenabled = true\n[eventbridge]\nbus = \"security-alerts\"\n[outputs]\nocsf = true\n";
+    let config = load_toml("destinations", text, ConfigArgs::default()).expect("valid");
+    assert_eq!(
+        config.props().destinations,
+        template::DestinationsProps {
+            security_hub: Some(template::HubRegions::Listed(vec![
+                "eu-central-1".to_owned(),
+                "us-east-1".to_owned()
+            ])),
+            bus: Some("security-alerts".to_owned()),
+            ocsf: true,
+        }
+    );
+}
+
+#[test]
+fn forwarders_in_every_region_keep_findings_in_any_region() {
+    let text = "regions = \"all\"\n[securityhub]\nenabled = true\n";
+    let config = load_toml("destinations-all", text, ConfigArgs::default()).expect("valid");
+    assert_eq!(
+        config.props().destinations.security_hub,
+        Some(template::HubRegions::Any)
+    );
+}
+
+#[test]
+fn a_misspelt_destination_key_or_a_bad_bus_is_named() {
+    let typo = error(
+        "destinations-typo",
+        "[securityhub]\nenable = true\n",
+        ConfigArgs::default(),
+    );
+    assert!(typo.contains("unknown field `enable`"), "{typo}");
+    let bus = error(
+        "destinations-bus",
+        "[eventbridge]\nbus = \"my bus\"\n",
+        ConfigArgs::default(),
+    );
+    assert!(bus.contains("eventbridge.bus: \"my bus\""), "{bus}");
+}

@@ -56,6 +56,10 @@ pub struct Simulated {
     /// The alert documents of the stateful monitors the event made cross.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub stateful: Vec<Value>,
+    /// When asked for, the OCSF Detection Findings of the event's alert
+    /// (even one a suppression keeps back) and of its crossings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ocsf: Vec<Value>,
 }
 
 /// What stateful monitors remember across the simulated events: the store
@@ -76,12 +80,18 @@ impl Memory {
         })
     }
 
-    /// The alert documents of the crossings the observations make.
-    fn observe(&self, raw: &RawValue, observations: Vec<Observation>) -> Vec<Value> {
+    /// The alert documents of the crossings the observations make, and
+    /// their OCSF findings when `ocsf` holds.
+    fn observe(
+        &self,
+        raw: &RawValue,
+        observations: Vec<Observation>,
+        ocsf: bool,
+    ) -> (Vec<Value>, Vec<Value>) {
         let Ok(event) = Event::parse(raw) else {
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         };
-        let mut documents = Vec::new();
+        let (mut documents, mut findings) = (Vec::new(), Vec::new());
         for observation in observations {
             let crossing = self
                 .runtime
@@ -90,9 +100,12 @@ impl Memory {
             if let Ok(Some(crossing)) = crossing {
                 let alert = handler::observing::alert(&crossing, &event);
                 documents.extend(serde_json::from_str(&document(&alert)).ok());
+                if ocsf {
+                    findings.push(ocsf_finding(&alert));
+                }
             }
         }
-        documents
+        (documents, findings)
     }
 }
 
@@ -173,6 +186,14 @@ pub enum Request {
     Skip,
     /// Also render the request exactly as the handler would.
     Render,
+    /// Judge, and render the alerts as OCSF Detection Findings.
+    Ocsf,
+}
+
+/// The OCSF finding of `alert`, timed now when its event has no time.
+fn ocsf_finding(alert: &handler::alert::Alert<'_>) -> Value {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+    handler::ocsf::finding(alert, i64::try_from(now).unwrap_or(i64::MAX))
 }
 
 /// Runs one event through the rules the configuration generates for stack
@@ -202,6 +223,7 @@ pub fn simulate(
         alert: None,
         publish: None,
         stateful: Vec::new(),
+        ocsf: Vec::new(),
     };
     // The handler reads the JSON text, as the Lambda runtime hands it over;
     // serialising a `Value` cannot fail.
@@ -237,7 +259,8 @@ pub fn simulate(
     if let Some(memory) = memory
         && simulated.matched_rule
     {
-        simulated.stateful = memory.observe(&raw, judged.observations);
+        (simulated.stateful, simulated.ocsf) =
+            memory.observe(&raw, judged.observations, request == Request::Ocsf);
     }
     let verdict = judged.verdict;
     match &verdict {
@@ -264,6 +287,9 @@ pub fn simulate(
     simulated.monitor = Some(alert.monitor.to_owned());
     simulated.severity = Some(alert.severity.to_string());
     simulated.alert = serde_json::from_str(&document(&alert)).ok();
+    if request == Request::Ocsf {
+        simulated.ocsf.insert(0, ocsf_finding(&alert));
+    }
     if simulated.suppressed.is_none() && simulated.dismissed.is_none() {
         simulated.deferred = detection.defers(alert.severity, raw.get().len());
         simulated.subject = Some(render::subject(&alert));
@@ -281,7 +307,12 @@ pub fn simulate(
 /// the line is safe to show in a terminal and means the same.
 pub(crate) fn json_line(simulated: &Simulated) -> String {
     // Serialising strings, numbers and JSON values cannot fail.
-    let line = serde_json::to_string(simulated).unwrap_or_default();
+    safe_json(&serde_json::to_string(simulated).unwrap_or_default())
+}
+
+/// One line of JSON with the characters a terminal acts on written as
+/// `\uXXXX` (see [`json_line`]).
+pub(crate) fn safe_json(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
     for c in line.chars() {
         if needs_escape(c) {

@@ -64,6 +64,11 @@ fn the_handler_is_given_only_variables_the_contract_names() {
                         .to_owned(),
             }),
         }),
+        destinations: template::DestinationsProps {
+            security_hub: Some(template::HubRegions::Any),
+            bus: Some("default".to_owned()),
+            ocsf: true,
+        },
         ..every
     };
     let template = app::stack(&props)

@@ -21,6 +21,10 @@ fn with_config(relative: &str) -> Config {
 }
 
 fn run(config: &Config, sample: &str) -> Simulated {
+    run_as(config, sample, simulate::Request::Render)
+}
+
+fn run_as(config: &Config, sample: &str, request: simulate::Request) -> Simulated {
     let path = samples::path(sample);
     let mut inputs = Vec::new();
     read_each(path.to_str().expect("UTF-8 path"), &mut |item| {
@@ -34,7 +38,7 @@ fn run(config: &Config, sample: &str) -> Simulated {
         &config.detection,
         &config.stack_name,
         today,
-        simulate::Request::Render,
+        request,
         None,
     )
 }
@@ -248,4 +252,23 @@ fn simulate_raises_the_stateful_alerts_the_handler_raises_for_every_sequence() {
         expected.sort();
         assert_eq!(raised, expected, "{monitor}/{name}");
     }
+}
+
+#[test]
+fn the_ocsf_format_gives_the_alert_as_a_detection_finding() {
+    let simulated = run_as(
+        &with_config("samples/tuning/trailwatch.toml"),
+        "iam-create-user-by-root",
+        simulate::Request::Ocsf,
+    );
+    let classes: Vec<(&Value, &Value)> = simulated
+        .ocsf
+        .iter()
+        .map(|f| (&f["class_uid"], &f["finding_info"]["analytic"]["uid"]))
+        .collect();
+    assert_eq!(
+        classes,
+        vec![(&Value::from(2004), &Value::from("iam-create-user"))]
+    );
+    assert!(simulated.publish.is_none());
 }

@@ -523,3 +523,95 @@ fn a_forwarder_runs_its_own_canary_on_its_dead_letter_alarm() {
     });
     assert!(selects);
 }
+
+/// The template with Security Hub in `regions` and a bus named `bus`.
+fn with_destinations(regions: template::HubRegions, bus: &str) -> Value {
+    render(&template::SecurityMonitorProps {
+        destinations: template::DestinationsProps {
+            security_hub: Some(regions),
+            bus: Some(bus.to_owned()),
+            ocsf: false,
+        },
+        ..app::props(&handler::Detection::from(Selection::every()))
+    })
+}
+
+/// The statements of the handler's `SendFindings` policy.
+fn send_findings(template: &Value) -> Value {
+    resources_of_type(template, "AWS::IAM::Policy")
+        .into_iter()
+        .find(|(_, policy)| policy["Properties"]["PolicyName"] == "SendFindings")
+        .map(|(_, policy)| policy["Properties"]["PolicyDocument"]["Statement"].clone())
+        .expect("a SendFindings policy")
+}
+
+#[test]
+fn security_hub_is_granted_batch_import_findings_on_the_default_product_of_each_forwarded_region_only()
+ {
+    let template = with_destinations(
+        template::HubRegions::Listed(vec!["us-east-1".to_owned()]),
+        "default",
+    );
+    let product = |region: &str| json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:securityhub:{region}:${{AWS::AccountId}}:product/${{AWS::AccountId}}/default")});
+    let statements = send_findings(&template);
+    assert_eq!(
+        statements[0]["Action"],
+        json!(["securityhub:BatchImportFindings"])
+    );
+    assert_eq!(
+        statements[0]["Resource"],
+        json!([product("${AWS::Region}"), product("us-east-1")])
+    );
+    let variables = &template["Resources"][contract::parameters::HANDLER_RESOURCE]["Properties"]["Environment"]
+        ["Variables"];
+    assert_eq!(variables["SECURITY_HUB_PRODUCT"], product("${AWS::Region}"));
+    assert_eq!(variables["SECURITY_HUB_REGIONS"], "us-east-1");
+}
+
+#[test]
+fn forwarders_in_every_region_widen_the_product_to_any_region_of_the_account() {
+    let template = with_destinations(template::HubRegions::Any, "default");
+    let statements = send_findings(&template);
+    assert_eq!(
+        statements[0]["Resource"],
+        json!([{"Fn::Sub": "arn:${AWS::Partition}:securityhub:*:${AWS::AccountId}:product/${AWS::AccountId}/default"}])
+    );
+}
+
+#[test]
+fn the_bus_is_granted_put_events_for_trailwatch_alerts_only() {
+    let template = with_destinations(template::HubRegions::Any, "security-alerts");
+    let statements = send_findings(&template);
+    assert_eq!(
+        statements[1],
+        json!({
+            "Effect": "Allow",
+            "Action": ["events:PutEvents"],
+            "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/security-alerts"}],
+            "Condition": {"StringEquals": {
+                "events:source": "trailwatch",
+                "events:detail-type": "trailwatch Alert",
+            }},
+        })
+    );
+}
+
+#[test]
+fn a_bus_in_another_account_is_granted_by_its_arn() {
+    let arn = "arn:aws:events:eu-west-1:444455556666:event-bus/central-security";
+    let template = with_destinations(template::HubRegions::Any, arn);
+    assert_eq!(send_findings(&template)[1]["Resource"], json!([arn]));
+}
+
+#[test]
+fn a_bus_name_eventbridge_would_refuse_is_named_before_synth() {
+    let props = template::SecurityMonitorProps {
+        destinations: template::DestinationsProps {
+            bus: Some("alerts${AWS::AccountId}".to_owned()),
+            ..template::DestinationsProps::default()
+        },
+        ..app::props(&handler::Detection::from(Selection::every()))
+    };
+    let error = app::stack(&props).expect_err("refused");
+    assert!(error.to_string().contains("eventbridge.bus"), "{error}");
+}
