@@ -30,6 +30,7 @@ const MAX_REASONS: usize = 20;
 
 /// Whether the call succeeded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
     Succeeded,
@@ -39,6 +40,7 @@ pub enum Outcome {
 
 /// The error a failed call returned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CallError {
     pub code: String,
     pub message: Option<String>,
@@ -46,6 +48,7 @@ pub struct CallError {
 
 /// Who made the call.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Actor {
     #[serde(rename = "type")]
     pub kind: Option<String>,
@@ -70,6 +73,8 @@ impl Actor {
 
 /// One alert, serialised as the machine-readable document.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(title = "trailwatch alert document"))]
 pub struct Alert<'a> {
     pub schema: &'static str,
     pub schema_version: u32,
@@ -107,6 +112,7 @@ pub struct Alert<'a> {
     /// The raw event (the envelope's `detail`, or the whole input for unreadable events),
     /// embedded as received.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<serde_json::Value>"))]
     pub event: Option<&'a RawValue>,
     /// The start of the raw event's JSON text, when the whole would not fit SNS.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -121,6 +127,7 @@ pub struct Alert<'a> {
 
 /// Similar findings merged into one alert: same monitor, same actor, one window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Digest {
     /// How many events it stands for.
     pub count: usize,

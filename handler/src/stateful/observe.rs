@@ -67,6 +67,7 @@ pub struct Crossing {
 
 /// What a stateful alert carries in its document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Summary {
     /// `threshold`, `first_seen` or `sequence`.
     pub kind: &'static str,

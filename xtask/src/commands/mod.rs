@@ -4,6 +4,7 @@ mod build;
 mod demo;
 mod fuzz;
 pub mod monitors;
+pub mod schema;
 mod simulate;
 mod smoke;
 mod stack;
@@ -99,6 +100,13 @@ pub enum Command {
         #[arg(long)]
         update_docs: bool,
     },
+    /// Print the JSON Schema of the alert document (generated from the
+    /// handler's types).
+    Schema {
+        /// Rewrite docs/alert.schema.json instead of printing.
+        #[arg(long)]
+        update_docs: bool,
+    },
     /// Deploy to a local emulator and replay the samples end to end.
     Demo {
         /// Leave the emulator running afterwards.
@@ -155,6 +163,7 @@ impl Command {
                 format,
                 update_docs,
             } => monitors::run(format, update_docs),
+            Command::Schema { update_docs } => schema::run(update_docs),
             Command::Bench {
                 config,
                 regions_only: true,

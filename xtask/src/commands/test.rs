@@ -190,11 +190,17 @@ fn lint_dir() -> PathBuf {
     workspace::target_dir().join("lint")
 }
 
-/// cfn-lint on the synthesised templates: any finding of any level fails.
+/// The documentation's example templates, linted with the synthesised ones.
+const EXAMPLE_TEMPLATES: &[&str] = &["samples/destinations/route-critical.yaml"];
+
+/// cfn-lint on the synthesised templates and the examples: any finding of
+/// any level fails.
 fn cfn_lint() -> Result<bool> {
+    let examples = EXAMPLE_TEMPLATES.iter().map(|t| workspace::root().join(t));
     let status = Command::new(tools::venv_bin("cfn-lint"))
         .args(["--include-checks", "I", "--"])
         .args(linted_templates(&lint_dir())?)
+        .args(examples)
         .status()
         .context("running cfn-lint")?;
     Ok(status.success())

@@ -18,7 +18,7 @@ use crate::deploy::changes::Approval;
 use crate::deploy::{self, Session};
 use crate::local::eventbridge::{match_with_eventbridge, put, tap_forwarded};
 use crate::local::runtime_api::{HandlerEnv, HandlerProcess, Outcome, RuntimeApi};
-use crate::local::stateful;
+use crate::local::{destinations, stateful};
 use crate::queues::{self, Subscription};
 use crate::{deploy::artifact, tools, workspace};
 
@@ -71,6 +71,8 @@ pub struct Report {
     /// The stateful alerts the subscription received while the sequences
     /// were replayed.
     pub stateful_alerts: Vec<Received>,
+    /// What the bus and Security Hub received, when configured.
+    pub destinations: destinations::Shown,
 }
 
 /// The sample made in each forwarder region to show forwarding.
@@ -115,6 +117,9 @@ pub async fn run(
     samples: &[(String, Value)],
 ) -> Result<Report> {
     let session = Session::new(sdk, Duration::from_millis(50));
+    // Boxed: the tests block on the run on a test thread's stack, which the
+    // Security Hub client's futures, held inline, overflowed.
+    let ready = Box::pin(destinations::prepare(sdk, config)).await?;
     eprintln!(
         "demo: deploying {} to the emulator with the real deploy code",
         config.stack_name
@@ -235,6 +240,7 @@ pub async fn run(
     let expected = shown.as_ref().map_or(0, stateful::Shown::published);
     let mut stateful_alerts = receive(&sqs, &subscriber, expected).await?;
     stateful_alerts.retain(|alert| alert.document.get("state").is_some());
+    let destinations = Box::pin(ready.collect()).await?;
     Ok(Report {
         samples: runs,
         alerts,
@@ -243,6 +249,7 @@ pub async fn run(
         forwarded,
         stateful: shown,
         stateful_alerts,
+        destinations,
     })
 }
 

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod demo;
+pub mod destinations;
 pub mod emulator;
 pub mod eventbridge;
 pub mod records;

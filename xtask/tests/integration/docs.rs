@@ -136,3 +136,43 @@ fn the_readme_is_a_front_door_that_links_every_page_and_every_link_resolves() {
         }
     }
 }
+
+#[test]
+fn the_published_alert_schema_is_generated_from_the_handler_s_types() {
+    let page = read(xtask::commands::schema::PAGE);
+    assert!(
+        page == xtask::commands::schema::text(),
+        "{} is stale: run `cargo xtask schema --update-docs`",
+        xtask::commands::schema::PAGE
+    );
+}
+
+#[test]
+fn every_sample_s_alert_document_is_valid_under_the_published_schema() {
+    let schema = xtask::commands::schema::schema();
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let detection = handler::Detection::from(handler::Selection::every());
+    let today = time::macros::date!(2026 - 11 - 30);
+    for sample in samples::all() {
+        let raw = serde_json::value::to_raw_value(&sample.json()).expect("JSON");
+        let verdict = handler::pipeline::verdict(&raw, &detection, today);
+        let Some(alert) = verdict.alert() else {
+            continue;
+        };
+        let document: serde_json::Value =
+            serde_json::from_str(&handler::render::document(&alert)).expect("JSON");
+        let errors: Vec<String> = validator
+            .iter_errors(&document)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert_eq!(errors, Vec::<String>::new(), "{}", sample.name);
+    }
+}
+
+#[test]
+fn the_alert_schema_refuses_a_document_missing_its_severity() {
+    let schema = xtask::commands::schema::schema();
+    let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
+    let document = serde_json::json!({"schema": "trailwatch.alert", "schema_version": 1});
+    assert!(!validator.is_valid(&document));
+}

@@ -8,6 +8,7 @@ mod assets_real_aws_behaviours;
 mod contract;
 mod deploy_on_emulator;
 mod deploy_real_aws_behaviours;
+mod destinations_on_emulator;
 mod digest_on_emulator;
 mod docs;
 mod emulator;
