@@ -323,8 +323,49 @@ fn stateless_path(c: &mut Criterion) {
     );
 }
 
+/// What the destinations add on the CPU, over every delivered sample: the
+/// alert document in the machine bodies (baseline), OCSF findings there
+/// instead, and the document plus the Security Hub finding built beside it.
+fn destinations(c: &mut Criterion) {
+    let every = Detection::from(Selection::every());
+    let texts: Vec<String> = samples().iter().map(|(_, v)| v.to_string()).collect();
+    let product = handler::destinations::asff::Product::parse(
+        "arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default",
+    )
+    .expect("a default product");
+    let now = time::macros::datetime!(2026-11-30 0:00 UTC);
+    let today = now.date();
+    let run = |text: &str, format: render::Format, asff: bool| {
+        let raw: Box<RawValue> = serde_json::from_str(text).expect("valid sample JSON");
+        let verdict = pipeline::verdict(&raw, &every, today);
+        let Some(alert) = verdict.alert() else {
+            return 0;
+        };
+        let finding = asff.then(|| handler::destinations::asff::finding(&alert, &product, now));
+        render::render_as(alert, format).size() + usize::from(finding.is_some())
+    };
+    let mut group = c.benchmark_group("destinations");
+    group.throughput(Throughput::Elements(texts.len() as u64));
+    for (name, format, asff) in [
+        ("alert_document", render::Format::Alert, false),
+        ("ocsf_body", render::Format::Ocsf, false),
+        ("alert_and_asff", render::Format::Alert, true),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                texts
+                    .iter()
+                    .map(|t| run(black_box(t), format, asff))
+                    .sum::<usize>()
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group!(
     benches,
+    destinations,
     stateless_path,
     per_sample,
     mixed_batch,

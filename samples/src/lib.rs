@@ -3,7 +3,8 @@
 //! - `<monitor-id>/`: events the monitor titles, with `expected.json` saying the
 //!   alert each must get (severity, outcome, title, reasons);
 //! - `negative/`: events no monitor selects;
-//! - `canary/`, `tuning/`: scenarios particular tests read by path;
+//! - `canary/`, `tuning/`, `destinations/`: scenarios and examples particular
+//!   tests read by path;
 //! - `stateful/<monitor-id>/`: sequences of events for stateful monitors, each
 //!   file with the alerts the sequence must raise ([`Sequence`]).
 //!
@@ -15,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Folders of scenarios, not of judged samples.
-const SCENARIOS: [&str; 4] = ["canary", "tuning", "src", STATEFUL];
+const SCENARIOS: [&str; 5] = ["canary", "tuning", "destinations", "src", STATEFUL];
 /// The folder of stateful monitors' sequences.
 pub const STATEFUL: &str = "stateful";
 /// The folder of events no monitor selects.

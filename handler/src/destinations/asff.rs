@@ -101,8 +101,10 @@ pub fn finding(alert: &Alert<'_>, product: &Product, now: OffsetDateTime) -> Aws
         .id(alert.finding_id())
         .product_arn(&product.arn)
         .product_name("trailwatch")
+        // A custom integration may name its company and product; `Region`
+        // is left out: Security Hub fills it, and BatchImportFindings may not
+        // set it ("Optional top-level ASFF attributes").
         .company_name("trailwatch")
-        .region(&product.region)
         .generator_id(clip(&format!("{FINDING_PREFIX}{}", alert.monitor), MAX_ID))
         .aws_account_id(&product.account)
         .set_types(Some(types.clone()))

@@ -7,11 +7,11 @@ use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 use xtask::config::{self, ConfigArgs};
-use xtask::deploy::artifact;
-use xtask::local::demo::{self, LocalHandler, Report};
-use xtask::local::emulator::Emulator;
+use xtask::local::demo::Report;
 use xtask::local::runtime_api::Outcome;
-use xtask::{tools, workspace};
+use xtask::workspace;
+
+use crate::common;
 
 const SAMPLES: [&str; 2] = ["iam-create-access-key-root-self", "iam-create-user-by-root"];
 
@@ -42,25 +42,12 @@ fn report() -> &'static Report {
     static REPORT: OnceLock<Report> = OnceLock::new();
     REPORT.get_or_init(|| {
         let config = destinations_config();
-        let dir = workspace::target_dir().join("test-scratch/destinations_on_emulator");
-        std::fs::create_dir_all(&dir).expect("scratch dir");
-        let binary = artifact::built().expect("no handler binary: run `cargo xtask build` first");
-        if let Err(error) = tools::ensure_qemu() {
-            panic!("cannot run the arm64 handler here: {error:#}");
-        }
-        let handler = LocalHandler::prepare(&config, &binary, &dir).expect("synth and unpack");
+        let handler = common::local_handler("destinations_on_emulator", &config);
         let samples: Vec<(String, Value)> = SAMPLES
             .iter()
             .map(|name| ((*name).to_owned(), sample(name)))
             .collect();
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        runtime.block_on(async {
-            let emulator = Emulator::start().expect("emulator");
-            let sdk = emulator.sdk_config().await;
-            demo::run(&sdk, emulator.endpoint(), &config, handler, &samples)
-                .await
-                .expect("demo run")
-        })
+        common::demo_on_emulator(&config, handler, &samples)
     })
 }
 

@@ -12,13 +12,14 @@ use handler::monitors::CATALOG;
 use handler::selector::Test;
 use serde_json::{Value, json};
 use xtask::config::{self, Config, ConfigArgs};
-use xtask::deploy::artifact;
-use xtask::local::demo::{self, FILTERED_SEVERITY, LocalHandler, Report};
+use xtask::local::demo::{self, FILTERED_SEVERITY, Report};
 use xtask::local::emulator::Emulator;
 use xtask::local::runtime_api::{
     HandlerEnv, HandlerProcess, Outcome, RuntimeApi, topic_only_variables,
 };
-use xtask::{local::simulate, tools, workspace};
+use xtask::{local::simulate, workspace};
+
+use crate::common;
 
 const HUGE: &str = "extra-200kb-policy-unicode-user";
 /// Name prefix of the foreign-pair probes: calls no monitor selects.
@@ -36,18 +37,6 @@ fn tuning_config() -> Config {
         ..ConfigArgs::default()
     })
     .expect("the tuning example is a valid configuration")
-}
-
-/// The handler as Lambda runs it, synthesised from `config` for one test.
-fn local_handler(test: &str, config: &Config) -> LocalHandler {
-    let binary = artifact::built().expect(
-        "no handler binary: run `cargo xtask build` (cargo xtask test does) before these tests",
-    );
-    if let Err(error) = tools::ensure_qemu() {
-        panic!("cannot run the arm64 handler here, so this test cannot prove it works: {error:#}");
-    }
-    let dir = workspace::target_dir().join("test-scratch").join(test);
-    LocalHandler::prepare(config, &binary, &dir).expect("synth and unpack")
 }
 
 /// The public-read sample with a policy over 200 KB and a unicode user name.
@@ -178,15 +167,8 @@ fn report() -> &'static Report {
         samples.extend(foreign_pairs());
         let config = tuning_config();
         samples.push((SCHEDULED_CANARY.to_owned(), deployed_schedule_call(&config)));
-        let handler = local_handler("end_to_end", &config);
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        runtime.block_on(async {
-            let emulator = Emulator::start().expect("emulator");
-            let sdk = emulator.sdk_config().await;
-            demo::run(&sdk, emulator.endpoint(), &config, handler, &samples)
-                .await
-                .expect("demo run")
-        })
+        let handler = common::local_handler("end_to_end", &config);
+        common::demo_on_emulator(&config, handler, &samples)
     })
 }
 
@@ -532,7 +514,7 @@ async fn the_handler_returns_an_error_to_the_runtime_api_when_sns_is_gone() {
         .await
         .expect("topic");
     let api = RuntimeApi::start().expect("runtime api");
-    let handler = local_handler("sns_gone", &tuning_config());
+    let handler = common::local_handler("sns_gone", &tuning_config());
     let template = xtask::config::app::stack(&tuning_config().props())
         .expect("synth")
         .to_json()

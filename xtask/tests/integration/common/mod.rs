@@ -9,8 +9,11 @@ use aws_sdk_cloudformation::types::{Capability, Parameter};
 use aws_sdk_s3::primitives::ByteStream;
 use template::Stack;
 use xtask::config::{self, Config, ConfigArgs};
+use xtask::deploy::artifact;
 use xtask::deploy::assembly::{self, Assembly};
-use xtask::{config::app, workspace};
+use xtask::local::demo::{self, LocalHandler, Report};
+use xtask::local::emulator::Emulator;
+use xtask::{config::app, tools, workspace};
 
 /// An S3 client addressing buckets by path, as the emulator needs.
 pub fn s3(sdk: &SdkConfig) -> aws_sdk_s3::Client {
@@ -81,4 +84,33 @@ pub fn assembly(test: &str, config: &Config) -> Assembly {
     let dir = scratch(test);
     std::fs::write(dir.join("bootstrap"), b"#!/bin/sh\n").expect("binary");
     assembly::write(&dir.join("synth"), config, Some(&dir.join("bootstrap"))).expect("synth")
+}
+
+/// The handler as Lambda runs it, synthesised from `config` for one test.
+pub fn local_handler(test: &str, config: &Config) -> LocalHandler {
+    let binary = artifact::built().expect(
+        "no handler binary: run `cargo xtask build` (cargo xtask test does) before these tests",
+    );
+    if let Err(error) = tools::ensure_qemu() {
+        panic!("cannot run the arm64 handler here, so this test cannot prove it works: {error:#}");
+    }
+    let dir = workspace::target_dir().join("test-scratch").join(test);
+    LocalHandler::prepare(config, &binary, &dir).expect("synth and unpack")
+}
+
+/// The demo of `samples` on a new emulator, `handler` running `config`'s
+/// deployed stack, blocking the test's thread until it ends.
+pub fn demo_on_emulator(
+    config: &Config,
+    handler: LocalHandler,
+    samples: &[(String, serde_json::Value)],
+) -> Report {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let emulator = Emulator::start().expect("emulator");
+        let sdk = emulator.sdk_config().await;
+        demo::run(&sdk, emulator.endpoint(), config, handler, samples)
+            .await
+            .expect("demo run")
+    })
 }
