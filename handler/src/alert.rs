@@ -238,6 +238,12 @@ impl<'a> Alert<'a> {
 }
 
 impl Alert<'_> {
+    /// The event's time, when it reads as RFC 3339.
+    pub fn observed_at(&self) -> Option<time::OffsetDateTime> {
+        let time = self.time.as_deref()?;
+        time::OffsetDateTime::parse(time, &time::format_description::well_known::Rfc3339).ok()
+    }
+
     /// `trailwatch/<monitor>/<eventID>`: the same for every delivery of an
     /// event, so a destination that keys findings on it (Security Hub)
     /// updates rather than adds one on a retry. An event without an id (only
@@ -478,7 +484,7 @@ fn actor(identity: &UserIdentity, event: &Event<'_>) -> Actor {
 }
 
 /// Letters, digits and hyphens only: safe in a console host name and path.
-fn is_plain_token(s: &&str) -> bool {
+pub(crate) fn is_plain_token(s: &&str) -> bool {
     !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 

@@ -4,8 +4,6 @@
 //! shipped in `docs/ocsf/`.
 
 use serde_json::{Map, Value, json};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::alert::{Alert, Outcome};
 use contract::Severity;
@@ -29,10 +27,9 @@ const AWS_ACCOUNT: u32 = 10;
 /// stands in for the event's time when it has none that reads as RFC 3339.
 pub fn finding(alert: &Alert<'_>, now: i64) -> Value {
     let time = alert
-        .time
-        .as_deref()
-        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+        .observed_at()
         .map_or(now, |t| (t.unix_timestamp_nanos() / 1_000_000) as i64);
+    let uid = alert.finding_id();
     let (severity_id, severity) = severity(alert.severity);
     let mut finding = json!({
         "activity_id": ACTIVITY_CREATE,
@@ -50,9 +47,9 @@ pub fn finding(alert: &Alert<'_>, now: i64) -> Value {
         "is_alert": true,
         "time": time,
         "message": alert.title,
-        "metadata": metadata(alert),
+        "metadata": metadata(alert, &uid),
         "cloud": cloud(alert),
-        "finding_info": finding_info(alert, time),
+        "finding_info": finding_info(alert, &uid, time),
         "evidences": [evidence(alert)],
         "unmapped": {"trailwatch": {
             "monitor": alert.monitor,
@@ -100,7 +97,7 @@ fn severity(severity: Severity) -> (u32, &'static str) {
 }
 
 /// Version, producer and profile; a truncated raw event is marked.
-fn metadata(alert: &Alert<'_>) -> Value {
+fn metadata(alert: &Alert<'_>, uid: &str) -> Value {
     let mut metadata = json!({
         "version": VERSION,
         "profiles": ["cloud"],
@@ -109,7 +106,7 @@ fn metadata(alert: &Alert<'_>) -> Value {
             "vendor_name": "trailwatch",
             "version": env!("CARGO_PKG_VERSION"),
         },
-        "uid": alert.finding_id(),
+        "uid": uid,
     });
     if let Some(name) = &alert.event_name {
         metadata["event_code"] = name.as_str().into();
@@ -142,9 +139,9 @@ fn account(uid: Option<&str>, name: Option<&str>) -> Option<Value> {
 }
 
 /// What was found: the finding's id, title, reasons, monitor and techniques.
-fn finding_info(alert: &Alert<'_>, time: i64) -> Value {
+fn finding_info(alert: &Alert<'_>, uid: &str, time: i64) -> Value {
     let mut info = json!({
-        "uid": alert.finding_id(),
+        "uid": uid,
         "title": alert.title,
         "desc": alert.reasons.join("; "),
         "first_seen_time": time,

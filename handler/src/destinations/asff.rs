@@ -88,9 +88,7 @@ impl Product {
 /// the event's time when the event has none that reads as RFC 3339.
 pub fn finding(alert: &Alert<'_>, product: &Product, now: OffsetDateTime) -> AwsSecurityFinding {
     let when = alert
-        .time
-        .as_deref()
-        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+        .observed_at()
         .unwrap_or(now)
         .format(&Rfc3339)
         .unwrap_or_default();

@@ -52,13 +52,11 @@ impl Regions {
     }
 }
 
-/// A finding ready to import, the product it goes through first, and the
-/// same finding for the home region when that is another.
+/// A finding ready to import, and the product it goes through first.
 #[derive(Debug, Clone)]
 pub struct Import {
     product: Product,
     finding: AwsSecurityFinding,
-    home: Option<AwsSecurityFinding>,
 }
 
 impl SecurityHub {
@@ -89,11 +87,10 @@ impl SecurityHub {
         let product = alert
             .region
             .as_deref()
-            .filter(|r| crate::alert::console_region(Some(r)) == *r && self.regions.covers(r))
+            .filter(|r| crate::alert::is_plain_token(r) && self.regions.covers(r))
             .map_or_else(|| home.clone(), |region| home.in_region(region));
         Import {
             finding: asff::finding(alert, &product, now),
-            home: (product != *home).then(|| asff::finding(alert, home, now)),
             product,
         }
     }
@@ -103,10 +100,14 @@ impl SecurityHub {
     /// home region, so it is not lost.
     pub async fn import(&self, import: Import) -> Result<(), DestinationError> {
         let home = &self.home;
-        match (
-            self.send(&import.product, import.finding).await,
-            import.home,
-        ) {
+        // Only the product ARN names where a finding goes: the copy for home
+        // differs in it alone.
+        let fallback = (import.product != *home).then(|| {
+            let mut finding = import.finding.clone();
+            finding.product_arn = Some(home.arn.clone());
+            finding
+        });
+        match (self.send(&import.product, import.finding).await, fallback) {
             (Err(Refusal::NotEnabled(why)), Some(finding)) => {
                 tracing::warn!(
                     region = import.product.region,
